@@ -1,0 +1,70 @@
+//! The byte-level contract: exactly what the WIT functions do, in plain Rust.
+//!
+//! The wasm export glue and the native runner both call these functions, so a
+//! game type behaves the same natively (tests, benchmarks) and as a component.
+
+use crate::game::{Effects, GameType};
+use crate::types::{
+    Action, ConfigError, GameTypeInfo, PlayerView, Rejection, RejectionCode, Transition,
+};
+
+/// `describe`: the game type's self-description.
+pub fn describe<G: GameType>() -> GameTypeInfo {
+    G::info()
+}
+
+/// `init`: parse the JSON config, build and encode the initial state.
+pub fn init<G: GameType>(config: &str, seed: u64) -> Result<Vec<u8>, ConfigError> {
+    let config: G::Config = serde_json::from_str(config)
+        .map_err(|e| ConfigError::new(format!("config: {e}")))?;
+    let state = G::init(config, seed)?;
+    encode_state::<G>(&state).map_err(|r| ConfigError::new(r.message))
+}
+
+/// `apply`: decode the state, apply the action, encode the new state.
+pub fn apply<G: GameType>(state: &[u8], action: &Action) -> Result<Transition, Rejection> {
+    let mut state = decode_state::<G>(state)?;
+    let mut fx = Effects::default();
+    G::apply(&mut state, action, &mut fx)?;
+    Ok(Transition {
+        state: encode_state::<G>(&state)?,
+        status: G::status(&state),
+        quest_updates: fx.quest_updates,
+        rewards: fx.rewards,
+        score_deltas: fx.score_deltas,
+    })
+}
+
+/// `view`: decode the state and build one player's view.
+pub fn view<G: GameType>(state: &[u8], player: &str) -> Result<PlayerView, Rejection> {
+    let state = decode_state::<G>(state)?;
+    Ok(G::view(&state, player))
+}
+
+/// Decodes state bytes (postcard, a compact deterministic binary format).
+pub fn decode_state<G: GameType>(bytes: &[u8]) -> Result<G::State, Rejection> {
+    postcard::from_bytes(bytes).map_err(|e| {
+        Rejection::new(
+            RejectionCode::InvalidState,
+            format!("state does not decode: {e}"),
+        )
+    })
+}
+
+/// Encodes state bytes.
+pub fn encode_state<G: GameType>(state: &G::State) -> Result<Vec<u8>, Rejection> {
+    postcard::to_allocvec(state).map_err(|e| {
+        Rejection::new(
+            RejectionCode::InvalidState,
+            format!("state does not encode: {e}"),
+        )
+    })
+}
+
+/// The standard rejection for an action kind a game type does not handle.
+pub fn unknown_kind(action: &Action) -> Rejection {
+    Rejection::new(
+        RejectionCode::UnknownKind,
+        format!("unknown action kind `{}`", action.kind),
+    )
+}
