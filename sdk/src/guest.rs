@@ -31,6 +31,7 @@ pub fn describe<G: GameType>() -> wit::GameTypeInfo {
         name: i.name,
         version: i.version,
         config_schema: i.config_schema,
+        example_config: i.example_config,
         action_kinds: i.action_kinds,
         latency_budget_us: i.latency_budget_us,
         fuel_budget: i.fuel_budget,
@@ -110,7 +111,10 @@ pub fn apply<G: GameType>(
     }
 }
 
-pub fn view<G: GameType>(state: Vec<u8>, player: String) -> Result<wit::PlayerView, wit::Rejection> {
+pub fn view<G: GameType>(
+    state: Vec<u8>,
+    player: String,
+) -> Result<wit::PlayerView, wit::Rejection> {
     raw::view::<G>(&state, &player)
         .map(|v| wit::PlayerView {
             status: status(v.status),

@@ -10,6 +10,8 @@
 //! Modules:
 //! - [`types`]: the contract's data types (mirrors of `wit/game.wit`);
 //! - [`game`]: the [`GameType`] trait and the [`Effects`] collector;
+//! - [`lifecycle`]: the shared game-master rules (pause, resume, end, grant,
+//!   revoke, schedule);
 //! - [`raw`]: the byte-level functions the component exports;
 //! - [`harness`]: the native test harness;
 //! - [`native`]: a type-erased native runner (the host's benchmarks use it);
@@ -40,6 +42,7 @@
 //!             version: "1.0.0".into(),
 //!             config_schema: r#"{"type":"object","required":["points"],
 //!                 "properties":{"points":{"type":"integer","minimum":1}}}"#.into(),
+//!             example_config: r#"{"points": 10}"#.into(),
 //!             action_kinds: vec!["tap".into(), "end".into()],
 //!             latency_budget_us: 1_000,
 //!             fuel_budget: 2_000_000,
@@ -121,6 +124,7 @@
 
 pub mod game;
 pub mod harness;
+pub mod lifecycle;
 pub mod native;
 pub mod raw;
 pub mod types;
@@ -138,6 +142,7 @@ pub use types::*;
 pub mod prelude {
     pub use crate::game::{Effects, GameType};
     pub use crate::harness::Harness;
+    pub use crate::lifecycle::Lifecycle;
     pub use crate::raw::unknown_kind;
     pub use crate::types::*;
     pub use crate::util::{answer_matches, haversine_m, normalize_answer, within};

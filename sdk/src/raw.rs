@@ -15,8 +15,8 @@ pub fn describe<G: GameType>() -> GameTypeInfo {
 
 /// `init`: parse the JSON config, build and encode the initial state.
 pub fn init<G: GameType>(config: &str, seed: u64) -> Result<Vec<u8>, ConfigError> {
-    let config: G::Config = serde_json::from_str(config)
-        .map_err(|e| ConfigError::new(format!("config: {e}")))?;
+    let config: G::Config =
+        serde_json::from_str(config).map_err(|e| ConfigError::new(format!("config: {e}")))?;
     let state = G::init(config, seed)?;
     encode_state::<G>(&state).map_err(|r| ConfigError::new(r.message))
 }

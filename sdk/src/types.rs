@@ -92,7 +92,11 @@ impl Action {
 
     /// Sets the device location.
     pub fn with_location(mut self, lat: f64, lon: f64, accuracy_m: f32) -> Self {
-        self.location = Some(Location { lat, lon, accuracy_m });
+        self.location = Some(Location {
+            lat,
+            lon,
+            accuracy_m,
+        });
         self
     }
 
@@ -145,6 +149,8 @@ pub struct GameTypeInfo {
     pub version: String,
     /// JSON Schema of the config.
     pub config_schema: String,
+    /// A config that `init` accepts (validates against the schema).
+    pub example_config: String,
     /// Accepted action kinds.
     pub action_kinds: Vec<String>,
     /// Target p99 of one apply, microseconds.

@@ -55,11 +55,18 @@ mod tests {
 
     #[test]
     fn within_checks_radius_and_accuracy() {
-        let fix = Location { lat: 48.8530, lon: 2.3499, accuracy_m: 10.0 };
+        let fix = Location {
+            lat: 48.8530,
+            lon: 2.3499,
+            accuracy_m: 10.0,
+        };
         assert!(within(&fix, 48.8531, 2.3499, 30.0, 20.0));
         assert!(!within(&fix, 48.8531, 2.3499, 30.0, 5.0));
         assert!(!within(&fix, 48.8630, 2.3499, 30.0, 20.0));
-        let nan = Location { accuracy_m: f32::NAN, ..fix };
+        let nan = Location {
+            accuracy_m: f32::NAN,
+            ..fix
+        };
         assert!(!within(&nan, 48.8530, 2.3499, 30.0, 20.0));
     }
 

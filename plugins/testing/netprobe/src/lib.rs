@@ -25,6 +25,7 @@ impl GameType for NetProbe {
             name: "netprobe".into(),
             version: "0.1.0".into(),
             config_schema: r#"{"type":"object"}"#.into(),
+            example_config: "{}".into(),
             action_kinds: vec!["exfiltrate".into()],
             latency_budget_us: 1_000,
             fuel_budget: 1_000_000,

@@ -76,6 +76,7 @@ impl GameType for Probe {
             name: "probe".into(),
             version: "0.1.0".into(),
             config_schema: r#"{"type":"object","additionalProperties":false}"#.into(),
+            example_config: "{}".into(),
             action_kinds: ["ok", "spin", "alloc", "trap", "output", "ambient"]
                 .map(String::from)
                 .to_vec(),

@@ -1,0 +1,1 @@
+//! The `bingo` game type: placeholder until its rules land.

@@ -1,0 +1,1 @@
+//! The `riddle` game type: placeholder until its rules land.

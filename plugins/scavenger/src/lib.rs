@@ -1,0 +1,1 @@
+//! The `scavenger` game type: placeholder until its rules land.

@@ -1,0 +1,1 @@
+//! The `sprint` game type: placeholder until its rules land.

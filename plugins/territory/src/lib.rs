@@ -1,0 +1,1 @@
+//! The `territory` game type: placeholder until its rules land.

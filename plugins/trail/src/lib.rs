@@ -1,0 +1,1 @@
+//! The `trail` game type: placeholder until its rules land.
