@@ -1,1 +1,18 @@
+//! # veltrix-host
+//!
+//! The Veltrix host runs game types shipped as WebAssembly components.
+//!
+//! Modules:
+//! - [`plugin`]: the wasmtime runtime: engine, cache, sandbox, limits;
+//! - [`check`]: `veltrix plugin check`, validation and conformance;
+//! - [`builtin`]: the six built-in game types, as components and natively;
+//! - [`bench`]: `veltrix bench`, wasm-vs-native measurements;
+//! - [`config`]: the host's TOML config with environment overrides;
+//! - [`cli`]: the `veltrix` command line.
 
+pub mod plugin;
+// pub mod bench;
+// pub mod builtin;
+pub mod check;
+// pub mod cli;
+pub mod config;

@@ -1,0 +1,146 @@
+//! The `veltrix` command line.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::bench;
+use crate::builtin::BUILTINS;
+use crate::check::{self, CheckOptions};
+use crate::config::HostConfig;
+use crate::plugin::PluginHost;
+
+/// Veltrix: a host for WebAssembly game types.
+#[derive(Debug, Parser)]
+#[command(name = "veltrix", version, about)]
+pub struct Cli {
+    /// Config file (TOML); every field also reads `VELTRIX_<SECTION>__<FIELD>`.
+    #[arg(long, global = true, env = "VELTRIX_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Game-type components: check, export.
+    #[command(subcommand)]
+    Plugin(PluginCmd),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+/// `veltrix plugin ...`
+#[derive(Debug, Subcommand)]
+pub enum PluginCmd {
+    /// Validate components and run conformance; exit 0 only if all pass.
+    Check(CheckArgs),
+    /// Write the built-in game-type components to a directory.
+    ExportBuiltins {
+        /// Target directory (created if missing).
+        dir: PathBuf,
+    },
+}
+
+/// `veltrix plugin check` arguments.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Component files (`.wasm`).
+    #[arg(required_unless_present = "builtins")]
+    pub files: Vec<PathBuf>,
+    /// Check the six built-in game types.
+    #[arg(long)]
+    pub builtins: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Random actions in the robustness run.
+    #[arg(long, default_value_t = CheckOptions::default().random_actions)]
+    pub actions: usize,
+    /// Seed of the conformance run.
+    #[arg(long, default_value_t = CheckOptions::default().seed)]
+    pub seed: u64,
+}
+
+/// `veltrix bench ...`
+#[derive(Debug, Subcommand)]
+pub enum BenchCmd {
+    /// Each game type's apply through wasmtime vs natively.
+    Plugins {
+        /// Actions per game type.
+        #[arg(long, default_value_t = 100_000)]
+        actions: usize,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    let config = HostConfig::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Plugin(PluginCmd::Check(args)) => plugin_check(&config, args),
+        Command::Plugin(PluginCmd::ExportBuiltins { dir }) => {
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            for b in &BUILTINS {
+                let path = dir.join(format!("{}.wasm", b.name));
+                std::fs::write(&path, b.wasm).with_context(|| format!("writing {}", path.display()))?;
+                println!("{} ({} bytes)", path.display(), b.wasm.len());
+            }
+            Ok(0)
+        }
+        Command::Bench(BenchCmd::Plugins { actions, json }) => {
+            let host = PluginHost::new(config.plugins)?;
+            let rows = bench::plugins::run(&host, actions)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                print!("{}", bench::plugins::table(&rows));
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn plugin_check(config: &HostConfig, args: CheckArgs) -> anyhow::Result<i32> {
+    let host = PluginHost::new(config.plugins.clone())?;
+    let opts = CheckOptions {
+        random_actions: args.actions,
+        seed: args.seed,
+        ..CheckOptions::default()
+    };
+    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+    for f in &args.files {
+        let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+        inputs.push((f.display().to_string(), bytes));
+    }
+    if args.builtins {
+        inputs.extend(BUILTINS.iter().map(|b| (format!("builtin:{}", b.name), b.wasm.to_vec())));
+    }
+    let mut all_passed = true;
+    let mut reports = Vec::new();
+    for (name, bytes) in inputs {
+        let report = check::check(&host, &bytes, &opts);
+        all_passed &= report.passed;
+        if !args.json {
+            println!(
+                "{name}: {} ({})",
+                if report.passed { "PASS" } else { "FAIL" },
+                report.game_type.as_deref().unwrap_or("not loaded")
+            );
+            for s in &report.steps {
+                println!("  [{}] {:<10} {}", if s.passed { "ok" } else { "!!" }, s.name, s.detail);
+            }
+        }
+        reports.push(serde_json::json!({ "file": name, "report": report }));
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(if all_passed { 0 } else { 1 })
+}

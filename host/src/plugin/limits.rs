@@ -1,0 +1,70 @@
+//! Per-call limits of the plugin sandbox. Every field is a config field
+//! (`[plugins]` in the host's TOML) with the documented default.
+
+use serde::{Deserialize, Serialize};
+
+/// Limits the host enforces on every plugin call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PluginLimits {
+    /// Ceiling on fuel (roughly, wasm instructions) for one `apply`; a plugin
+    /// gets the lower of this and the budget it declares. Default 10,000,000.
+    pub max_fuel: u64,
+    /// Fuel for `describe`, `init` and `view`, which have no declared
+    /// budget. Default 50,000,000 (init may build large boards).
+    pub setup_fuel: u64,
+    /// Wall-clock backstop per call, in milliseconds, enforced with epoch
+    /// interruption (fuel stops loops first; this stops anything fuel
+    /// misses, such as a slow host call). Default 100.
+    pub deadline_ms: u64,
+    /// Epoch tick, in milliseconds: the deadline's granularity. Default 1.
+    pub epoch_tick_ms: u64,
+    /// Most linear memory one plugin instance may hold, in bytes.
+    /// Default 64 MiB.
+    pub max_memory_bytes: usize,
+    /// A warm instance whose memory grew past this many bytes is dropped
+    /// after the call, so one large call cannot starve later ones.
+    /// Default 16 MiB.
+    pub recycle_memory_bytes: usize,
+    /// A warm instance is replaced after this many calls, bounding how long
+    /// any guest-side garbage can live. Default 100,000.
+    pub recycle_after_calls: u64,
+    /// Most bytes handed to a plugin in one call (state + action strings).
+    /// Default 1 MiB.
+    pub max_input_bytes: usize,
+    /// Most bytes a plugin may return from one call (new state + effects).
+    /// Default 1 MiB.
+    pub max_output_bytes: usize,
+    /// Most bytes of a component file. Default 16 MiB.
+    pub max_component_bytes: usize,
+    /// Most compiled components kept in the cache. Default 64.
+    pub cache_capacity: usize,
+    /// Concurrent instances in the pooling allocator. Default 256.
+    pub pool_instances: u32,
+}
+
+impl Default for PluginLimits {
+    fn default() -> Self {
+        Self {
+            max_fuel: 10_000_000,
+            setup_fuel: 50_000_000,
+            deadline_ms: 100,
+            epoch_tick_ms: 1,
+            max_memory_bytes: 64 << 20,
+            recycle_memory_bytes: 16 << 20,
+            recycle_after_calls: 100_000,
+            max_input_bytes: 1 << 20,
+            max_output_bytes: 1 << 20,
+            max_component_bytes: 16 << 20,
+            cache_capacity: 64,
+            pool_instances: 256,
+        }
+    }
+}
+
+impl PluginLimits {
+    /// Epoch ticks that make up the per-call deadline (at least one).
+    pub fn deadline_ticks(&self) -> u64 {
+        self.deadline_ms.div_ceil(self.epoch_tick_ms.max(1)).max(1)
+    }
+}

@@ -1,0 +1,157 @@
+//! `judge`: the game master approves or rejects pending evidence.
+//!
+//! Approving pays the submitting player (and their team) the mission value,
+//! or a lower amount the judge chooses: the adjustment is capped at the
+//! mission value and may go down to 0 (accepted, but worth nothing). A value
+//! outside `0..=points` is refused rather than clamped, so a judge's typo is
+//! never silently turned into a different score. Rejecting makes the mission
+//! available to the team again (or expired, if its window has closed).
+//!
+//! Judging is allowed while the game runs or is paused, including after the
+//! mission itself expired (the submission came in time); not once the game
+//! is over, since final scores stand (the same rule as grants).
+
+use serde::Deserialize;
+use serde_json::json;
+use veltrix_sdk::prelude::*;
+
+use crate::state::{SlotStatus, State, Window};
+
+/// Longest judge's note.
+pub const MAX_NOTE_LEN: usize = 280;
+
+/// Payload of `judge`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Judge {
+    /// Mission id.
+    pub mission: String,
+    /// The team judged (the player id in a game without teams).
+    pub team: String,
+    /// The decision.
+    pub verdict: Verdict,
+    /// Points to award on approval (default: the mission value).
+    #[serde(default)]
+    pub points: Option<i64>,
+    /// A note for the team.
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A judge's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Accept the evidence.
+    Approve,
+    /// Refuse it: the team may submit again.
+    Reject,
+}
+
+fn reject(code: RejectionCode, msg: impl Into<String>) -> Rejection {
+    Rejection::new(code, msg)
+}
+
+/// Applies a `judge` action (the caller checked the role).
+pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {
+    s.life.advance(a.timestamp_ms);
+    if s.life.status() == GameStatus::Finished {
+        return Err(reject(RejectionCode::GameOver, "the game is over"));
+    }
+    let j: Judge = a.payload()?;
+    if j.note.len() > MAX_NOTE_LEN {
+        return Err(reject(
+            RejectionCode::InvalidPayload,
+            format!("note longer than {MAX_NOTE_LEN} bytes"),
+        ));
+    }
+    let idx = s.mission_index(&j.mission).ok_or_else(|| {
+        reject(
+            RejectionCode::NotFound,
+            format!("no mission `{}`", j.mission),
+        )
+    })?;
+    let (value, window) = {
+        let m = &s.missions[idx];
+        (m.points, m.window(a.timestamp_ms))
+    };
+    let team = s
+        .teams
+        .binary_search_by(|t| t.id.as_str().cmp(&j.team))
+        .ok()
+        .map(|i| &mut s.teams[i])
+        .ok_or_else(|| reject(RejectionCode::NotFound, format!("no team `{}`", j.team)))?;
+    let by = match team.slot(idx as u16) {
+        Some(SlotStatus::Pending { by, .. }) => by.clone(),
+        Some(st) if st.is_done() => {
+            return Err(reject(
+                RejectionCode::AlreadyDone,
+                format!("mission `{}` is already accepted for `{}`", j.mission, j.team),
+            ));
+        }
+        _ => {
+            return Err(reject(
+                RejectionCode::NotAllowedNow,
+                format!(
+                    "`{}` has no submission of `{}` waiting for the judge",
+                    j.team, j.mission
+                ),
+            ));
+        }
+    };
+    let team_field = (!team.solo).then(|| team.id.clone());
+    let update = |status: &str, detail: serde_json::Value| QuestUpdate {
+        quest_id: j.mission.clone(),
+        status: status.into(),
+        team: team_field.clone(),
+        player: Some(by.clone()),
+        detail: detail.to_string(),
+    };
+    match j.verdict {
+        Verdict::Approve => {
+            let points = j.points.unwrap_or(value);
+            if !(0..=value).contains(&points) {
+                return Err(reject(
+                    RejectionCode::InvalidPayload,
+                    format!("points must be between 0 and the mission value {value}"),
+                ));
+            }
+            team.score += points;
+            team.set_slot(idx as u16, SlotStatus::Approved { points });
+            if points > 0 {
+                // Same key as an auto-accepted mission: one payout per team
+                // per mission, whatever path it took.
+                fx.award_to(
+                    format!("mission:{}:{}", j.mission, team.id),
+                    "points",
+                    &by,
+                    team_field.as_deref(),
+                    points,
+                    format!("mission {} (judged)", j.mission),
+                    a.timestamp_ms,
+                );
+            }
+            fx.quest_update(update(
+                "approved",
+                json!({ "points": points, "value": value, "note": j.note }),
+            ));
+        }
+        Verdict::Reject => {
+            if j.points.is_some() {
+                return Err(reject(
+                    RejectionCode::InvalidPayload,
+                    "`points` only applies to an approval",
+                ));
+            }
+            team.set_slot(idx as u16, SlotStatus::Rejected);
+            fx.quest_update(update("rejected", json!({ "note": j.note })));
+            let next = if window == Window::Expired {
+                "expired"
+            } else {
+                "available"
+            };
+            fx.quest_update(update(next, json!({})));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! `view`: the compact summary a player's phone shows.
+//!
+//! Only the player's own team appears: its score and which missions are
+//! done, waiting for the judge or rejected. Answers and other teams' progress
+//! never leave the state. Windows are not evaluated here (a view has no
+//! clock); the app knows each mission's schedule from the config.
+
+use serde_json::json;
+use veltrix_sdk::prelude::*;
+
+use crate::state::{SlotStatus, State};
+
+/// Builds the view of `player`.
+pub fn view(s: &State, player: &str) -> PlayerView {
+    let status = s.life.status();
+    let Some(team) = s.team_of(player) else {
+        return PlayerView {
+            status,
+            score: 0,
+            summary: json!({ "team": null, "missions": s.missions.len() }).to_string(),
+        };
+    };
+    let (mut done, mut pending, mut rejected) = (Vec::new(), Vec::new(), Vec::new());
+    for slot in &team.slots {
+        let id = s.missions[slot.mission as usize].id.as_str();
+        match slot.status {
+            SlotStatus::Pending { .. } => pending.push(id),
+            SlotStatus::Rejected => rejected.push(id),
+            SlotStatus::Accepted { .. } | SlotStatus::Approved { .. } => done.push(id),
+        }
+    }
+    let summary = json!({
+        "team": if team.solo { None } else { Some(&team.id) },
+        "missions": s.missions.len(),
+        "done": done,
+        "pending": pending,
+        "rejected": rejected,
+    });
+    PlayerView {
+        status,
+        score: team.score,
+        summary: summary.to_string(),
+    }
+}
