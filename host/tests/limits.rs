@@ -4,7 +4,7 @@
 //! the game state (held by the caller) untouched.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use veltrix_host::plugin::{Fault, LoadError, Plugin, PluginHost, PluginLimits};
 use veltrix_sdk::{Action, RejectionCode};
@@ -50,21 +50,18 @@ fn infinite_loop_is_stopped_by_fuel() {
 
     let obeys = w.apply(&state, &act("spin", serde_json::json!({"iterations": 10_000}))).unwrap();
     assert!(obeys.result.is_ok());
-    assert!(obeys.fuel < plugin.info.fuel_budget);
+    let budget = limits().max_fuel;
+    assert!(obeys.fuel > 10_000 && obeys.fuel < budget, "{}", obeys.fuel);
 
-    let started = Instant::now();
     let violates = w.apply(&state, &act("spin", serde_json::json!({"iterations": null})));
-    let budget = plugin.info.fuel_budget;
+    // The probe declares more than the host allows: the host's ceiling wins.
     assert_eq!(violates, Err(Fault::FuelExhausted { budget }));
-    // Contained within its budget: 5M fuel is milliseconds, far below the
-    // wall-clock backstop.
-    assert!(started.elapsed() < Duration::from_millis(limits().deadline_ms * 5));
     then_ok_still_works(&host, &state);
 }
 
 #[test]
 fn wall_clock_deadline_backs_up_fuel() {
-    // Fuel high enough that only the epoch deadline can stop the loop.
+    // Fuel lifted so far that only the epoch deadline can stop the loop.
     let host = PluginHost::new(PluginLimits {
         max_fuel: u64::MAX / 4,
         deadline_ms: 50,
@@ -74,16 +71,12 @@ fn wall_clock_deadline_backs_up_fuel() {
     let plugin = probe(&host);
     let state = init(&plugin);
     let mut w = plugin.worker();
-    // The probe declares 5M fuel; the effective budget is the lower of the
-    // two, so the loop is still cut by fuel. Drive a host whose ceiling is
-    // below the deadline instead: spin for a bounded but long time.
     let obeys = w.apply(&state, &act("spin", serde_json::json!({"iterations": 1000}))).unwrap();
     assert!(obeys.result.is_ok());
+    // An uncontained loop would never return; this one is cut by the epoch.
     let r = w.apply(&state, &act("spin", serde_json::json!({"iterations": null})));
-    assert!(
-        matches!(r, Err(Fault::FuelExhausted { .. }) | Err(Fault::DeadlineExceeded { .. })),
-        "{r:?}"
-    );
+    assert_eq!(r, Err(Fault::DeadlineExceeded { ms: 50 }));
+    then_ok_still_works(&host, &state);
 }
 
 #[test]
@@ -130,7 +123,7 @@ fn oversize_output_is_refused() {
 
     let obeys = w.apply(&state, &act("output", serde_json::json!({"bytes": 32 << 10}))).unwrap();
     assert!(obeys.result.is_ok());
-    let violates = w.apply(&state, &act("output", serde_json::json!({"bytes": 200 << 10})));
+    let violates = w.apply(&state, &act("output", serde_json::json!({"bytes": 96 << 10})));
     assert!(
         matches!(violates, Err(Fault::OutputTooLarge { limit, .. }) if limit == 64 << 10),
         "{violates:?}"

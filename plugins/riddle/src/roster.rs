@@ -172,7 +172,9 @@ impl<T> Roster<T> {
 
     /// The team index of a team (or solo player) called `name`.
     pub fn team_index(&self, name: &str) -> Option<usize> {
-        self.teams.iter().position(|t| self.names.get(t.name) == name)
+        self.teams
+            .iter()
+            .position(|t| self.names.get(t.name) == name)
     }
 
     /// The team `player` plays for: their team if they have played, else a
@@ -180,9 +182,7 @@ impl<T> Roster<T> {
     pub fn team_of(&self, player: &str) -> Option<usize> {
         match self.find_player(player) {
             Ok(pos) => Some(self.players[pos].team as usize),
-            Err(_) => self
-                .team_index(player)
-                .filter(|&t| self.teams[t].solo),
+            Err(_) => self.team_index(player).filter(|&t| self.teams[t].solo),
         }
     }
 
@@ -231,8 +231,15 @@ mod tests {
         let mut r = Roster::<u8>::default();
         let a = Action::new("ann", "x", 1).with_team("red");
         assert_eq!(r.join(&a).unwrap(), 0);
-        assert_eq!(r.join(&Action::new("bob", "x", 1).with_team("blue")).unwrap(), 1);
-        assert_eq!(r.join(&Action::new("al", "x", 1).with_team("red")).unwrap(), 0);
+        assert_eq!(
+            r.join(&Action::new("bob", "x", 1).with_team("blue"))
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            r.join(&Action::new("al", "x", 1).with_team("red")).unwrap(),
+            0
+        );
         assert_eq!(r.join(&a).unwrap(), 0);
         let hop = r.join(&Action::new("ann", "x", 2).with_team("blue"));
         assert_eq!(hop.unwrap_err().code, RejectionCode::NotAllowedNow);

@@ -21,3 +21,5 @@ fn main() {
     for a in &acts { if let Ok(t) = veltrix_sdk::raw::apply::<veltrix_scavenger::Scavenger>(&st, a) { st = t.state; } }
     println!("raw {:.2} us/apply", t0.elapsed().as_secs_f64()*1e6/n as f64);
 }
+#[allow(dead_code)]
+fn unused() {}

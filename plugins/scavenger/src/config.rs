@@ -8,7 +8,10 @@ use serde::Deserialize;
 use veltrix_sdk::ConfigError;
 use veltrix_sdk::util::normalize_answer;
 
-use crate::state::{Check, Mission};
+use veltrix_sdk::lifecycle::Lifecycle;
+
+use crate::compact::Names;
+use crate::state::{Check, Mission, State};
 
 /// Most missions one game may have (mission indexes are `u16` in the state,
 /// and a bounded table keeps every apply bounded).
@@ -128,8 +131,8 @@ fn valid_accuracy(a: f32) -> bool {
 }
 
 impl Config {
-    /// Validates the config and compiles the mission table.
-    pub fn compile(self) -> Result<Vec<Mission>, ConfigError> {
+    /// Validates the config and builds the initial state.
+    pub fn compile(self) -> Result<State, ConfigError> {
         if let (Some(s), Some(e)) = (self.starts_at_ms, self.ends_at_ms)
             && e <= s
         {
@@ -147,6 +150,8 @@ impl Config {
                 &format!("at most {MAX_MISSIONS} missions"),
             ));
         }
+        let mut ids = Names::default();
+        let mut answers = Names::default();
         let mut out: Vec<Mission> = Vec::with_capacity(self.missions.len());
         for (i, m) in self.missions.into_iter().enumerate() {
             let at = |field: &str| format!("/missions/{i}/{field}");
@@ -156,7 +161,7 @@ impl Config {
                     "must be 1-64 characters of letters, digits, '-', '_' or '.'",
                 ));
             }
-            if out.iter().any(|o| o.id == m.id) {
+            if ids.find(&m.id).is_some() {
                 return Err(err(at("id"), &format!("duplicate mission id `{}`", m.id)));
             }
             if m.points <= 0 {
@@ -173,22 +178,24 @@ impl Config {
                     "must be after available_from_ms",
                 ));
             }
-            let check = compile_check(m.check, self.max_accuracy_m, &at)?;
+            let check = compile_check(m.check, self.max_accuracy_m, &mut answers, &at)?;
+            ids.push(&m.id);
             out.push(Mission {
-                id: m.id,
                 points: m.points,
                 from_ms: m.available_from_ms,
                 until_ms: m.available_until_ms,
                 check,
             });
         }
-        Ok(out)
+        let life = Lifecycle::new(self.starts_at_ms, self.ends_at_ms);
+        Ok(State::new(life, ids, answers, out))
     }
 }
 
 fn compile_check(
     c: CheckConfig,
     game_accuracy: f32,
+    table: &mut Names,
     at: &dyn Fn(&str) -> String,
 ) -> Result<Check, ConfigError> {
     match c {
@@ -200,7 +207,7 @@ fn compile_check(
                 ));
             }
             // Normalised once here, so the state holds the canonical form.
-            let mut norm = Vec::with_capacity(answers.len());
+            let mut norm: Vec<String> = Vec::with_capacity(answers.len());
             for (j, a) in answers.iter().enumerate() {
                 let n = normalize_answer(a);
                 if n.is_empty() {
@@ -210,7 +217,14 @@ fn compile_check(
                     norm.push(n);
                 }
             }
-            Ok(Check::Answer(norm))
+            let first = table.len() as u32;
+            for n in &norm {
+                table.push(n);
+            }
+            Ok(Check::Answer {
+                first,
+                count: norm.len() as u32,
+            })
         }
         CheckConfig::Gps {
             lat,

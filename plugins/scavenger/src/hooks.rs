@@ -25,9 +25,9 @@ pub fn after_lifecycle(s: &mut State, a: &Action, fx: &mut Effects) {
                     -adj.points
                 };
                 let key = adj.team.as_deref().unwrap_or(&adj.player);
-                let team = s.team_mut(key, adj.team.is_none());
-                team.add_member(&adj.player);
-                team.score += points;
+                let team = s.ensure_team(key, adj.team.is_none());
+                s.ensure_player(&adj.player, team);
+                s.teams[team as usize].score += points;
             }
         }
         _ => {}
@@ -41,12 +41,12 @@ fn announce(s: &mut State, now_ms: i64, fx: &mut Effects) {
         return;
     }
     let crossed = |b: Option<i64>| b.is_some_and(|b| b <= now_ms && since.is_none_or(|t| b > t));
-    for m in &s.missions {
+    for (i, m) in s.missions.iter().enumerate() {
         // A mission whose whole window passed between two ticks reports both.
         for (boundary, status) in [(m.from_ms, "available"), (m.until_ms, "expired")] {
             if crossed(boundary) {
                 fx.quest_update(QuestUpdate {
-                    quest_id: m.id.clone(),
+                    quest_id: s.mission_ids.get(i as u32).to_string(),
                     status: status.into(),
                     team: None,
                     player: None,

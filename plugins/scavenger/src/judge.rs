@@ -65,24 +65,21 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
             format!("note longer than {MAX_NOTE_LEN} bytes"),
         ));
     }
-    let idx = s.mission_index(&j.mission).ok_or_else(|| {
+    let idx = s.mission_ids.find(&j.mission).ok_or_else(|| {
         reject(
             RejectionCode::NotFound,
             format!("no mission `{}`", j.mission),
         )
     })?;
     let (value, window) = {
-        let m = &s.missions[idx];
+        let m = &s.missions[idx as usize];
         (m.points, m.window(a.timestamp_ms))
     };
     let team = s
-        .teams
-        .binary_search_by(|t| t.id.as_str().cmp(&j.team))
-        .ok()
-        .map(|i| &mut s.teams[i])
+        .team_index(&j.team)
         .ok_or_else(|| reject(RejectionCode::NotFound, format!("no team `{}`", j.team)))?;
-    let by = match team.slot(idx as u16) {
-        Some(SlotStatus::Pending { by, .. }) => by.clone(),
+    let by = match s.slot(team, idx) {
+        Some(SlotStatus::Pending { by, .. }) => by,
         Some(st) if st.is_done() => {
             return Err(reject(
                 RejectionCode::AlreadyDone,
@@ -99,12 +96,14 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
             ));
         }
     };
-    let team_field = (!team.solo).then(|| team.id.clone());
+    let solo = s.teams[team as usize].solo;
+    let team_field = (!solo).then(|| j.team.clone());
+    let player = s.player_ids.get(by).to_string();
     let update = |status: &str, detail: serde_json::Value| QuestUpdate {
         quest_id: j.mission.clone(),
         status: status.into(),
         team: team_field.clone(),
-        player: Some(by.clone()),
+        player: Some(player.clone()),
         detail: detail.to_string(),
     };
     match j.verdict {
@@ -116,15 +115,15 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
                     format!("points must be between 0 and the mission value {value}"),
                 ));
             }
-            team.score += points;
-            team.set_slot(idx as u16, SlotStatus::Approved { points });
+            s.teams[team as usize].score += points;
+            s.set_slot(team, idx, SlotStatus::Approved { points });
             if points > 0 {
                 // Same key as an auto-accepted mission: one payout per team
                 // per mission, whatever path it took.
                 fx.award_to(
-                    format!("mission:{}:{}", j.mission, team.id),
+                    format!("mission:{}:{}", j.mission, j.team),
                     "points",
-                    &by,
+                    &player,
                     team_field.as_deref(),
                     points,
                     format!("mission {} (judged)", j.mission),
@@ -143,7 +142,7 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
                     "`points` only applies to an approval",
                 ));
             }
-            team.set_slot(idx as u16, SlotStatus::Rejected);
+            s.set_slot(team, idx, SlotStatus::Rejected);
             fx.quest_update(update("rejected", json!({ "note": j.note })));
             let next = if window == Window::Expired {
                 "expired"

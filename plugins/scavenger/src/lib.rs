@@ -28,6 +28,7 @@
 //! Modules:
 //! - [`config`]: the tenant's config, its validation and compilation;
 //! - [`state`]: the compact state and its lookups;
+//! - [`compact`]: the string table and byte block that keep it cheap to decode;
 //! - [`submit`]: a player's submission and the three checks;
 //! - [`judge`]: the game master's verdict on evidence;
 //! - [`hooks`]: schedule announcements on `tick`, score mirror of grants;
@@ -36,6 +37,7 @@
 
 #![warn(missing_docs)]
 
+pub mod compact;
 pub mod config;
 pub mod hooks;
 pub mod judge;
@@ -119,13 +121,7 @@ impl GameType for Scavenger {
 
     fn init(config: Config, _seed: u64) -> Result<State, ConfigError> {
         // No randomness in this game type: the seed is not needed.
-        let life = Lifecycle::new(config.starts_at_ms, config.ends_at_ms);
-        Ok(State {
-            life,
-            missions: config.compile()?,
-            teams: Vec::new(),
-            announced_ms: None,
-        })
+        config.compile()
     }
 
     fn apply(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {

@@ -1,25 +1,40 @@
-//! The game state the host stores between actions, and the small lookups
-//! every rule needs.
+//! The game state the host stores between actions, and the lookups every
+//! rule needs.
 //!
-//! The state is decoded and re-encoded on every apply, so it is kept compact:
-//! missions are compiled once (no titles, answers pre-normalised), and a team
-//! stores only the missions it has touched, as `(mission index, slot)` pairs.
-//! A mission with no slot is simply available (or hidden / expired, which the
-//! clock decides). Teams are a `Vec` sorted by id: deterministic bytes and a
-//! binary search, cheaper to decode than a map.
+//! The host decodes and re-encodes the whole state on every apply, so it is
+//! laid out for that: every id lives in a [`Names`] table (one allocation per
+//! table) and the rest refers to ids by index. Missions are compiled once (no
+//! titles; answers normalised). A team's standing on a mission exists only
+//! once the team has touched it, as a [`Slot`] in one vector sorted by
+//! `(team, mission)`; a mission with no slot is available, hidden or expired
+//! as the clock says.
 
 use serde::{Deserialize, Serialize};
 use veltrix_sdk::lifecycle::Lifecycle;
+
+use crate::compact::Names;
 
 /// The whole game.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct State {
     /// Status, schedule and paid grants (shared game-master rules).
     pub life: Lifecycle,
-    /// The mission table, in config order.
+    /// Mission ids; mission `i` is `missions[i]`.
+    pub mission_ids: Names,
+    /// Accepted answers of every answer mission, normalised.
+    pub answers: Names,
+    /// The compiled missions, in config order.
     pub missions: Vec<Mission>,
-    /// Every team (or solo player) that has played, sorted by id.
+    /// Ids of the teams (or solo players) that have played; index = team.
+    pub team_ids: Names,
+    /// Per team, parallel to `team_ids`.
     pub teams: Vec<Team>,
+    /// Ids of the players that have acted; index = player.
+    pub player_ids: Names,
+    /// Per player, the team they last acted for (parallel to `player_ids`).
+    pub player_team: Vec<u32>,
+    /// Touched missions, sorted by `(team, mission)`.
+    pub slots: Vec<Slot>,
     /// Game time up to which schedule changes were announced by `tick`.
     pub announced_ms: Option<i64>,
 }
@@ -27,8 +42,6 @@ pub struct State {
 /// One compiled mission.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Mission {
-    /// Mission id (quest id).
-    pub id: String,
     /// Value of an accepted submission.
     pub points: i64,
     /// Hidden before this time.
@@ -42,8 +55,13 @@ pub struct Mission {
 /// How a mission's submissions are checked.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Check {
-    /// Accepted answers, normalised.
-    Answer(Vec<String>),
+    /// Accepted answers: entries `first..first + count` of [`State::answers`].
+    Answer {
+        /// First answer.
+        first: u32,
+        /// Number of answers.
+        count: u32,
+    },
     /// A geofence and the worst device accuracy accepted.
     Gps {
         /// Latitude, degrees.
@@ -57,17 +75,6 @@ pub enum Check {
     },
     /// Photo or video evidence, judged by the game master.
     Evidence,
-}
-
-impl Check {
-    /// Short name used in quest details.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Check::Answer(_) => "answer",
-            Check::Gps { .. } => "gps",
-            Check::Evidence => "evidence",
-        }
-    }
 }
 
 /// Where a mission stands relative to the clock.
@@ -94,38 +101,34 @@ impl Mission {
     }
 }
 
-/// One team's progress (or one player's, in a game without teams).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One team (or one player, in a game without teams).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct Team {
-    /// Team id (the player id for a solo player).
-    pub id: String,
-    /// True when `id` is a player playing without a team: rewards then carry
-    /// no team.
+    /// True when the id is a player playing without a team: rewards and
+    /// quest updates then carry no team.
     pub solo: bool,
     /// Current score: accepted missions plus grants, minus revocations.
     pub score: i64,
-    /// Players seen acting for this team (lets `view` find a player's team).
-    pub members: Vec<String>,
-    /// Touched missions, sorted by mission index.
-    pub slots: Vec<Slot>,
 }
 
 /// A team's standing on one mission it has touched.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Slot {
-    /// Index into [`State::missions`].
-    pub mission: u16,
+    /// Team index.
+    pub team: u32,
+    /// Mission index.
+    pub mission: u32,
     /// Where it stands.
     pub status: SlotStatus,
 }
 
 /// Per-team mission status (an untouched mission has no slot).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SlotStatus {
-    /// Evidence waiting for the judge, sent by `by` at `at_ms`.
+    /// Evidence waiting for the judge.
     Pending {
-        /// Submitting player: credited when approved.
-        by: String,
+        /// Submitting player (index): credited when approved.
+        by: u32,
         /// Submission time.
         at_ms: i64,
     },
@@ -148,82 +151,94 @@ impl SlotStatus {
     pub fn is_done(&self) -> bool {
         matches!(self, SlotStatus::Accepted { .. } | SlotStatus::Approved { .. })
     }
-
-    /// Name used in views.
-    pub fn name(&self) -> &'static str {
-        match self {
-            SlotStatus::Pending { .. } => "pending",
-            SlotStatus::Accepted { .. } => "accepted",
-            SlotStatus::Approved { .. } => "approved",
-            SlotStatus::Rejected => "rejected",
-        }
-    }
 }
 
 impl State {
-    /// Index of the mission with id `id`.
-    pub fn mission_index(&self, id: &str) -> Option<usize> {
-        self.missions.iter().position(|m| m.id == id)
+    /// A fresh game over compiled missions.
+    pub fn new(life: Lifecycle, mission_ids: Names, answers: Names, missions: Vec<Mission>) -> Self {
+        Self {
+            life,
+            mission_ids,
+            answers,
+            missions,
+            team_ids: Names::default(),
+            teams: Vec::new(),
+            player_ids: Names::default(),
+            player_team: Vec::new(),
+            slots: Vec::new(),
+            announced_ms: None,
+        }
     }
 
-    /// The team with id `id`, if it has played.
-    pub fn team(&self, id: &str) -> Option<&Team> {
-        self.teams
-            .binary_search_by(|t| t.id.as_str().cmp(id))
-            .ok()
-            .map(|i| &self.teams[i])
+    /// Id of mission `i`.
+    pub fn mission_id(&self, i: u32) -> &str {
+        self.mission_ids.get(i)
     }
 
-    /// The team with id `id`, created (empty) on first use.
-    pub fn team_mut(&mut self, id: &str, solo: bool) -> &mut Team {
-        let i = match self.teams.binary_search_by(|t| t.id.as_str().cmp(id)) {
-            Ok(i) => i,
-            Err(i) => {
-                self.teams.insert(
-                    i,
-                    Team {
-                        id: id.to_string(),
-                        solo,
-                        score: 0,
-                        members: Vec::new(),
-                        slots: Vec::new(),
-                    },
-                );
+    /// Index of team `id`, if it has played.
+    pub fn team_index(&self, id: &str) -> Option<u32> {
+        self.team_ids.find(id)
+    }
+
+    /// Index of team `id`, created (score 0) on first use.
+    pub fn ensure_team(&mut self, id: &str, solo: bool) -> u32 {
+        self.team_ids.find(id).unwrap_or_else(|| {
+            self.teams.push(Team { solo, score: 0 });
+            self.team_ids.push(id)
+        })
+    }
+
+    /// Records that `player` acts for team `team`; returns the player index.
+    pub fn ensure_player(&mut self, player: &str, team: u32) -> u32 {
+        match self.player_ids.find(player) {
+            Some(i) => {
+                self.player_team[i as usize] = team;
                 i
             }
-        };
-        &mut self.teams[i]
+            None => {
+                self.player_team.push(team);
+                self.player_ids.push(player)
+            }
+        }
     }
 
-    /// The team a player has acted for (first match), if any.
-    pub fn team_of(&self, player: &str) -> Option<&Team> {
-        self.teams
-            .iter()
-            .find(|t| t.members.iter().any(|m| m == player))
+    /// The team `player` last acted for.
+    pub fn team_of(&self, player: &str) -> Option<u32> {
+        let p = self.player_ids.find(player)?;
+        self.player_team.get(p as usize).copied()
     }
-}
 
-impl Team {
-    /// This team's status on mission `mission`, if it has touched it.
-    pub fn slot(&self, mission: u16) -> Option<&SlotStatus> {
+    fn slot_pos(&self, team: u32, mission: u32) -> Result<usize, usize> {
         self.slots
-            .binary_search_by_key(&mission, |s| s.mission)
+            .binary_search_by_key(&(team, mission), |s| (s.team, s.mission))
+    }
+
+    /// Team `team`'s status on mission `mission`, if it has touched it.
+    pub fn slot(&self, team: u32, mission: u32) -> Option<SlotStatus> {
+        self.slot_pos(team, mission)
             .ok()
-            .map(|i| &self.slots[i].status)
+            .map(|i| self.slots[i].status)
     }
 
-    /// Sets this team's status on mission `mission`.
-    pub fn set_slot(&mut self, mission: u16, status: SlotStatus) {
-        match self.slots.binary_search_by_key(&mission, |s| s.mission) {
+    /// Sets team `team`'s status on mission `mission`.
+    pub fn set_slot(&mut self, team: u32, mission: u32, status: SlotStatus) {
+        match self.slot_pos(team, mission) {
             Ok(i) => self.slots[i].status = status,
-            Err(i) => self.slots.insert(i, Slot { mission, status }),
+            Err(i) => self.slots.insert(
+                i,
+                Slot {
+                    team,
+                    mission,
+                    status,
+                },
+            ),
         }
     }
 
-    /// Records that `player` acts for this team.
-    pub fn add_member(&mut self, player: &str) {
-        if !self.members.iter().any(|m| m == player) {
-            self.members.push(player.to_string());
-        }
+    /// Every slot of team `team`, in mission order.
+    pub fn team_slots(&self, team: u32) -> &[Slot] {
+        let start = self.slots.partition_point(|s| s.team < team);
+        let end = self.slots.partition_point(|s| s.team <= team);
+        &self.slots[start..end]
     }
 }

@@ -38,51 +38,50 @@ fn reject(code: RejectionCode, msg: impl Into<String>) -> Rejection {
 /// Applies a `submit` from a player already admitted by the lifecycle.
 pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {
     let p: Submit = a.payload()?;
-    let idx = s.mission_index(&p.mission).ok_or_else(|| {
+    let idx = s.mission_ids.find(&p.mission).ok_or_else(|| {
         reject(
             RejectionCode::NotFound,
             format!("no mission `{}`", p.mission),
         )
     })?;
-    let m = &s.missions[idx];
+    let m = &s.missions[idx as usize];
     match m.window(a.timestamp_ms) {
         Window::Hidden => {
             return Err(reject(
                 RejectionCode::NotAllowedNow,
-                format!("mission `{}` is not available yet", m.id),
+                format!("mission `{}` is not available yet", p.mission),
             ));
         }
         Window::Expired => {
             return Err(reject(
                 RejectionCode::OutOfWindow,
-                format!("mission `{}` has expired", m.id),
+                format!("mission `{}` has expired", p.mission),
             ));
         }
         Window::Open => {}
     }
     let key = a.scorer();
-    let slot = s.team(key).and_then(|t| t.slot(idx as u16));
-    match slot {
+    match s.team_index(key).and_then(|t| s.slot(t, idx)) {
         Some(st) if st.is_done() => {
             return Err(reject(
                 RejectionCode::AlreadyDone,
-                format!("mission `{}` is already accepted for your team", m.id),
+                format!("mission `{}` is already accepted for your team", p.mission),
             ));
         }
         Some(SlotStatus::Pending { .. }) => {
             return Err(reject(
                 RejectionCode::NotAllowedNow,
-                format!("mission `{}` is waiting for the judge", m.id),
+                format!("mission `{}` is waiting for the judge", p.mission),
             ));
         }
         _ => {}
     }
-    let outcome = match &m.check {
-        Check::Answer(accepted) => {
+    let check = match &m.check {
+        Check::Answer { first, count } => {
             let answer = p.answer.as_deref().ok_or_else(|| {
                 reject(
                     RejectionCode::InvalidPayload,
-                    format!("mission `{}` needs an `answer`", m.id),
+                    format!("mission `{}` needs an `answer`", p.mission),
                 )
             })?;
             if answer.len() > MAX_ANSWER_LEN {
@@ -91,10 +90,13 @@ pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejecti
                     format!("answer longer than {MAX_ANSWER_LEN} bytes"),
                 ));
             }
-            if !answer_matches(answer, accepted) {
+            // The accepted answers were normalised by the same function at
+            // init, so this is `answer_matches` without re-normalising them.
+            let typed = normalize_answer(answer);
+            if !s.answers.range(*first, *count).any(|x| x == typed) {
                 return Err(reject(RejectionCode::Incorrect, "that is not the answer"));
             }
-            json!({ "check": "answer", "points": m.points })
+            "answer"
         }
         Check::Gps {
             lat,
@@ -105,7 +107,10 @@ pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejecti
             let fix = a.location.as_ref().ok_or_else(|| {
                 reject(
                     RejectionCode::InvalidPayload,
-                    format!("mission `{}` is a check-in: send the device location", m.id),
+                    format!(
+                        "mission `{}` is a check-in: send the device location",
+                        p.mission
+                    ),
                 )
             })?;
             if !within(fix, *lat, *lon, *radius_m, *max_accuracy_m) {
@@ -121,7 +126,7 @@ pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejecti
                 };
                 return Err(reject(RejectionCode::Incorrect, msg));
             }
-            json!({ "check": "gps", "points": m.points })
+            "gps"
         }
         Check::Evidence => {
             let ev = p.evidence.as_deref().unwrap_or("");
@@ -130,41 +135,42 @@ pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejecti
                     RejectionCode::InvalidPayload,
                     format!(
                         "mission `{}` needs `evidence` (a photo or video reference of 1 to {MAX_EVIDENCE_LEN} bytes)",
-                        m.id
+                        p.mission
                     ),
                 ));
             }
             // The reference travels on the quest stream for the judge; the
             // state keeps only who submitted and when.
-            let detail = json!({ "evidence": ev });
-            let id = m.id.clone();
-            let team = s.team_mut(key, a.team.is_none());
-            team.add_member(&a.player);
-            team.set_slot(
-                idx as u16,
-                SlotStatus::Pending {
-                    by: a.player.clone(),
-                    at_ms: a.timestamp_ms,
-                },
-            );
-            fx.quest(id, "pending", a, detail);
+            let team = s.ensure_team(key, a.team.is_none());
+            let by = s.ensure_player(&a.player, team);
+            let pending = SlotStatus::Pending {
+                by,
+                at_ms: a.timestamp_ms,
+            };
+            s.set_slot(team, idx, pending);
+            fx.quest(p.mission, "pending", a, json!({ "evidence": ev }));
             return Ok(());
         }
     };
-    let (id, points) = (m.id.clone(), m.points);
+    let points = m.points;
     // The reward key names the fact (this mission, this team), never the
     // attempt: one accepted submission per team per mission, replay-safe.
     fx.award(
         a,
-        format!("mission:{id}:{key}"),
+        format!("mission:{}:{key}", p.mission),
         "points",
         points,
-        format!("mission {id}"),
+        format!("mission {}", p.mission),
     );
-    let team = s.team_mut(key, a.team.is_none());
-    team.add_member(&a.player);
-    team.score += points;
-    team.set_slot(idx as u16, SlotStatus::Accepted { points });
-    fx.quest(id, "accepted", a, outcome);
+    let team = s.ensure_team(key, a.team.is_none());
+    s.ensure_player(&a.player, team);
+    s.teams[team as usize].score += points;
+    s.set_slot(team, idx, SlotStatus::Accepted { points });
+    fx.quest(
+        p.mission,
+        "accepted",
+        a,
+        json!({ "check": check, "points": points }),
+    );
     Ok(())
 }

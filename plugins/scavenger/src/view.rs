@@ -21,16 +21,17 @@ pub fn view(s: &State, player: &str) -> PlayerView {
         };
     };
     let (mut done, mut pending, mut rejected) = (Vec::new(), Vec::new(), Vec::new());
-    for slot in &team.slots {
-        let id = s.missions[slot.mission as usize].id.as_str();
+    for slot in s.team_slots(team) {
+        let id = s.mission_id(slot.mission);
         match slot.status {
             SlotStatus::Pending { .. } => pending.push(id),
             SlotStatus::Rejected => rejected.push(id),
             SlotStatus::Accepted { .. } | SlotStatus::Approved { .. } => done.push(id),
         }
     }
+    let t = s.teams[team as usize];
     let summary = json!({
-        "team": if team.solo { None } else { Some(&team.id) },
+        "team": if t.solo { None } else { Some(s.team_ids.get(team)) },
         "missions": s.missions.len(),
         "done": done,
         "pending": pending,
@@ -38,7 +39,7 @@ pub fn view(s: &State, player: &str) -> PlayerView {
     });
     PlayerView {
         status,
-        score: team.score,
+        score: t.score,
         summary: summary.to_string(),
     }
 }

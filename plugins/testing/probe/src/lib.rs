@@ -81,7 +81,9 @@ impl GameType for Probe {
                 .map(String::from)
                 .to_vec(),
             latency_budget_us: 1_000,
-            fuel_budget: 5_000_000,
+            // Deliberately huge, so the host's own ceiling (or, with the
+            // ceiling lifted, the wall-clock deadline) is what stops a loop.
+            fuel_budget: 1_000_000_000_000,
         }
     }
 

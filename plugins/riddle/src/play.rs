@@ -1,0 +1,194 @@
+//! Player actions: `attempt` (answer a challenge) and `hint` (buy a hint).
+//!
+//! A wrong answer is *accepted* (status `incorrect`), not rejected: it has to
+//! change the state, because it counts toward the team's rate limit, and a
+//! rejection never changes the state.
+
+use serde::Deserialize;
+use serde_json::json;
+use veltrix_sdk::util::normalize_answer;
+use veltrix_sdk::{Action, Effects, Rejection, RejectionCode};
+
+use crate::challenge::bit;
+use crate::config::MAX_ANSWER;
+use crate::state::State;
+
+/// Payload of `attempt`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attempt {
+    /// Challenge id.
+    pub challenge: String,
+    /// The team's answer.
+    pub answer: String,
+}
+
+/// Payload of `hint`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HintRequest {
+    /// Challenge id.
+    pub challenge: String,
+    /// Hint index within the challenge, from 0.
+    pub hint: u32,
+}
+
+fn reject(code: RejectionCode, msg: impl Into<String>) -> Rejection {
+    Rejection::new(code, msg)
+}
+
+/// Finds the challenge, registers the player and refuses solved or locked
+/// challenges. Returns (challenge, team).
+fn open_challenge(s: &mut State, a: &Action, id: &str) -> Result<(usize, usize), Rejection> {
+    let c = s
+        .board
+        .find(id)
+        .ok_or_else(|| reject(RejectionCode::NotFound, format!("no challenge `{id}`")))?;
+    let t = s.teams.join(a)?;
+    let solved = s.teams.data(t).solved;
+    if solved & bit(c) != 0 {
+        return Err(reject(
+            RejectionCode::AlreadyDone,
+            format!("your team already solved `{id}`"),
+        ));
+    }
+    if let Err(lock) = s.gate(c, solved) {
+        return Err(reject(
+            RejectionCode::NotAllowedNow,
+            s.lock_message(c, lock),
+        ));
+    }
+    Ok((c, t))
+}
+
+/// `attempt {challenge, answer}`.
+pub fn attempt(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {
+    let p: Attempt = a.payload()?;
+    // Bound the work before normalising: the payload is untrusted.
+    if p.answer.len() > 4 * MAX_ANSWER {
+        return Err(reject(RejectionCode::InvalidPayload, "answer is too long"));
+    }
+    let answer = normalize_answer(&p.answer);
+    if answer.is_empty() {
+        return Err(reject(RejectionCode::InvalidPayload, "answer is empty"));
+    }
+    let (c, t) = open_challenge(s, a, &p.challenge)?;
+    let now = a.timestamp_ms;
+    if let Some(until) = s.teams.data(t).cooling(now) {
+        let secs = (until - now + 999) / 1_000;
+        return Err(reject(
+            RejectionCode::RateLimited,
+            format!("too many wrong answers: try again in {secs} s"),
+        ));
+    }
+    if s.board.accepts(c, &answer) {
+        solve(s, a, fx, c, t);
+    } else {
+        let rate = s.board.rate;
+        let team = s.teams.data_mut(t);
+        let cooldown = team.record_wrong(now, &rate);
+        let left = team.wrong_left(now, &rate);
+        fx.quest(
+            &p.challenge,
+            "incorrect",
+            a,
+            json!({ "wrong_left": left, "cooldown_until_ms": cooldown }),
+        );
+    }
+    Ok(())
+}
+
+/// Scores a correct answer: the value is what the challenge is worth after
+/// the solves so far (frozen now: rewards are immutable), plus the
+/// first-solve bonus; then announces challenges this solve unlocked.
+fn solve(s: &mut State, a: &Action, fx: &mut Effects, c: usize, t: usize) {
+    let scorer = a.scorer();
+    let ch = &mut s.board.challenges[c];
+    let prior = ch.solves;
+    let value = ch.value_now();
+    let bonus = if prior == 0 { ch.first_bonus } else { 0 };
+    ch.solves += 1;
+    let next_value = ch.value_now();
+    let id = s.board.text.get(ch.id);
+    fx.award(
+        a,
+        format!("solve:{id}:{scorer}"),
+        "points",
+        value,
+        format!("solved {id}"),
+    );
+    if bonus > 0 {
+        // One key per challenge: a second first solve is impossible by key.
+        fx.award(
+            a,
+            format!("first:{id}"),
+            "bonus",
+            bonus,
+            format!("first to solve {id}"),
+        );
+    }
+    fx.quest(
+        id,
+        "solved",
+        a,
+        json!({ "points": value, "bonus": bonus, "solves": prior + 1, "next_value": next_value }),
+    );
+    let before = s.teams.data(t).solved;
+    let after = before | bit(c);
+    let team = s.teams.data_mut(t);
+    team.solved = after;
+    team.score += value + bonus;
+    for (j, other) in s.board.challenges.iter().enumerate() {
+        if after & bit(j) != 0 || !other.gate.depends_on_solves() {
+            continue;
+        }
+        if s.gate(j, before).is_err() && s.gate(j, after).is_ok() {
+            fx.quest(
+                s.board.text.get(other.id),
+                "unlocked",
+                a,
+                json!({ "value": other.value_now() }),
+            );
+        }
+    }
+}
+
+/// `hint {challenge, hint}`: pays the hint's cost once per team (a negative
+/// reward keyed by challenge, hint and team) and reveals its text.
+pub fn hint(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {
+    let p: HintRequest = a.payload()?;
+    let (c, t) = open_challenge(s, a, &p.challenge)?;
+    let Some(h) = s.board.hint_index(c, p.hint) else {
+        return Err(reject(
+            RejectionCode::NotFound,
+            format!(
+                "challenge `{}` has {} hints (0-based)",
+                p.challenge, s.board.challenges[c].hint_count
+            ),
+        ));
+    };
+    if s.teams.data(t).hints & bit(h) != 0 {
+        return Err(reject(
+            RejectionCode::AlreadyDone,
+            format!("your team already has hint {} of `{}`", p.hint, p.challenge),
+        ));
+    }
+    let hint = s.board.hints[h];
+    fx.award(
+        a,
+        format!("hint:{}:{}:{}", p.challenge, p.hint, a.scorer()),
+        "penalty",
+        -hint.cost,
+        format!("hint {} of {}", p.hint, p.challenge),
+    );
+    fx.quest(
+        &p.challenge,
+        "hint",
+        a,
+        json!({ "hint": p.hint, "cost": hint.cost, "text": s.board.text.get(hint.text) }),
+    );
+    let team = s.teams.data_mut(t);
+    team.hints |= bit(h);
+    team.score -= hint.cost;
+    Ok(())
+}
