@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 use veltrix_sdk::prelude::*;
 
-use crate::state::{SlotStatus, State, Window};
+use crate::state::{Mark, State, Window};
 
 /// Longest judge's note.
 pub const MAX_NOTE_LEN: usize = 280;
@@ -78,9 +78,9 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
     let team = s
         .team_index(&j.team)
         .ok_or_else(|| reject(RejectionCode::NotFound, format!("no team `{}`", j.team)))?;
-    let by = match s.slot(team, idx) {
-        Some(SlotStatus::Pending { by, .. }) => by,
-        Some(st) if st.is_done() => {
+    match s.mark(team, idx) {
+        Mark::Pending => {}
+        mark if mark.is_done() => {
             return Err(reject(
                 RejectionCode::AlreadyDone,
                 format!("mission `{}` is already accepted for `{}`", j.mission, j.team),
@@ -95,9 +95,29 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
                 ),
             ));
         }
-    };
+    }
     let solo = s.teams[team as usize].solo;
     let team_field = (!solo).then(|| j.team.clone());
+    let verdict = match j.verdict {
+        Verdict::Approve => Mark::Approved,
+        Verdict::Reject => Mark::Rejected,
+    };
+    let points = j.points.unwrap_or(value);
+    if verdict == Mark::Approved && !(0..=value).contains(&points) {
+        return Err(reject(
+            RejectionCode::InvalidPayload,
+            format!("points must be between 0 and the mission value {value}"),
+        ));
+    }
+    if verdict == Mark::Rejected && j.points.is_some() {
+        return Err(reject(
+            RejectionCode::InvalidPayload,
+            "`points` only applies to an approval",
+        ));
+    }
+    let by = s.settle_pending(team, idx, verdict).ok_or_else(|| {
+        Rejection::new(RejectionCode::InvalidState, "pending mark without submitter")
+    })?;
     let player = s.player_ids.get(by).to_string();
     let update = |status: &str, detail: serde_json::Value| QuestUpdate {
         quest_id: j.mission.clone(),
@@ -108,15 +128,7 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
     };
     match j.verdict {
         Verdict::Approve => {
-            let points = j.points.unwrap_or(value);
-            if !(0..=value).contains(&points) {
-                return Err(reject(
-                    RejectionCode::InvalidPayload,
-                    format!("points must be between 0 and the mission value {value}"),
-                ));
-            }
             s.teams[team as usize].score += points;
-            s.set_slot(team, idx, SlotStatus::Approved { points });
             if points > 0 {
                 // Same key as an auto-accepted mission: one payout per team
                 // per mission, whatever path it took.
@@ -136,13 +148,6 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
             ));
         }
         Verdict::Reject => {
-            if j.points.is_some() {
-                return Err(reject(
-                    RejectionCode::InvalidPayload,
-                    "`points` only applies to an approval",
-                ));
-            }
-            s.set_slot(team, idx, SlotStatus::Rejected);
             fx.quest_update(update("rejected", json!({ "note": j.note })));
             let next = if window == Window::Expired {
                 "expired"

@@ -2,17 +2,17 @@
 //! rule needs.
 //!
 //! The host decodes and re-encodes the whole state on every apply, so it is
-//! laid out for that: every id lives in a [`Names`] table (one allocation per
-//! table) and the rest refers to ids by index. Missions are compiled once (no
-//! titles; answers normalised). A team's standing on a mission exists only
-//! once the team has touched it, as a [`Slot`] in one vector sorted by
-//! `(team, mission)`; a mission with no slot is available, hidden or expired
-//! as the clock says.
+//! laid out for that (see [`crate::compact`]): every id lives in a [`Names`]
+//! table and the rest refers to ids by index. Missions are compiled once (no
+//! titles; answers normalised). Each team's standing on each mission is one
+//! [`Mark`] byte in a team-major block; a mission marked [`Mark::Open`] is
+//! available, hidden or expired as the clock says. Pending evidence also
+//! records its submitter in a short list (only while it waits).
 
 use serde::{Deserialize, Serialize};
 use veltrix_sdk::lifecycle::Lifecycle;
 
-use crate::compact::Names;
+use crate::compact::{Bytes, Names};
 
 /// The whole game.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -33,8 +33,10 @@ pub struct State {
     pub player_ids: Names,
     /// Per player, the team they last acted for (parallel to `player_ids`).
     pub player_team: Vec<u32>,
-    /// Touched missions, sorted by `(team, mission)`.
-    pub slots: Vec<Slot>,
+    /// One [`Mark`] per team and mission, team-major.
+    pub marks: Bytes,
+    /// Evidence waiting for the judge: who sent it.
+    pub pending: Vec<Pending>,
     /// Game time up to which schedule changes were announced by `tick`.
     pub announced_ms: Option<i64>,
 }
@@ -111,46 +113,48 @@ pub struct Team {
     pub score: i64,
 }
 
-/// A team's standing on one mission it has touched.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Slot {
+/// A team's standing on one mission, one byte in [`State::marks`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Mark {
+    /// Untouched (or rejected earlier): open if the window is.
+    Open = 0,
+    /// Auto-accepted answer or check-in.
+    Accepted = 1,
+    /// Evidence approved by the judge.
+    Approved = 2,
+    /// Evidence waiting for the judge.
+    Pending = 3,
+    /// Evidence rejected by the judge: open again (until it expires).
+    Rejected = 4,
+}
+
+impl Mark {
+    fn from_byte(b: u8) -> Mark {
+        match b {
+            1 => Mark::Accepted,
+            2 => Mark::Approved,
+            3 => Mark::Pending,
+            4 => Mark::Rejected,
+            _ => Mark::Open,
+        }
+    }
+
+    /// Whether the team's one accepted submission is in.
+    pub fn is_done(self) -> bool {
+        matches!(self, Mark::Accepted | Mark::Approved)
+    }
+}
+
+/// A submission waiting for the judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
     /// Team index.
     pub team: u32,
     /// Mission index.
     pub mission: u32,
-    /// Where it stands.
-    pub status: SlotStatus,
-}
-
-/// Per-team mission status (an untouched mission has no slot).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SlotStatus {
-    /// Evidence waiting for the judge.
-    Pending {
-        /// Submitting player (index): credited when approved.
-        by: u32,
-        /// Submission time.
-        at_ms: i64,
-    },
-    /// Auto-accepted (answer or check-in) for `points`.
-    Accepted {
-        /// Points paid.
-        points: i64,
-    },
-    /// Approved by the judge for `points` (at most the mission value).
-    Approved {
-        /// Points paid.
-        points: i64,
-    },
-    /// Rejected by the judge: available again (until it expires).
-    Rejected,
-}
-
-impl SlotStatus {
-    /// Whether the team's one accepted submission is in.
-    pub fn is_done(&self) -> bool {
-        matches!(self, SlotStatus::Accepted { .. } | SlotStatus::Approved { .. })
-    }
+    /// Submitting player (index): credited when approved.
+    pub by: u32,
 }
 
 impl State {
@@ -165,7 +169,8 @@ impl State {
             teams: Vec::new(),
             player_ids: Names::default(),
             player_team: Vec::new(),
-            slots: Vec::new(),
+            marks: Bytes::default(),
+            pending: Vec::new(),
             announced_ms: None,
         }
     }
@@ -180,10 +185,13 @@ impl State {
         self.team_ids.find(id)
     }
 
-    /// Index of team `id`, created (score 0) on first use.
+    /// Index of team `id`, created (score 0, every mission open) on first
+    /// use.
     pub fn ensure_team(&mut self, id: &str, solo: bool) -> u32 {
         self.team_ids.find(id).unwrap_or_else(|| {
             self.teams.push(Team { solo, score: 0 });
+            let rows = self.teams.len() * self.missions.len();
+            self.marks.0.resize(rows, Mark::Open as u8);
             self.team_ids.push(id)
         })
     }
@@ -208,37 +216,50 @@ impl State {
         self.player_team.get(p as usize).copied()
     }
 
-    fn slot_pos(&self, team: u32, mission: u32) -> Result<usize, usize> {
-        self.slots
-            .binary_search_by_key(&(team, mission), |s| (s.team, s.mission))
+    fn mark_pos(&self, team: u32, mission: u32) -> usize {
+        team as usize * self.missions.len() + mission as usize
     }
 
-    /// Team `team`'s status on mission `mission`, if it has touched it.
-    pub fn slot(&self, team: u32, mission: u32) -> Option<SlotStatus> {
-        self.slot_pos(team, mission)
-            .ok()
-            .map(|i| self.slots[i].status)
+    /// Team `team`'s standing on mission `mission`.
+    pub fn mark(&self, team: u32, mission: u32) -> Mark {
+        let at = self.mark_pos(team, mission);
+        Mark::from_byte(self.marks.0.get(at).copied().unwrap_or(0))
     }
 
-    /// Sets team `team`'s status on mission `mission`.
-    pub fn set_slot(&mut self, team: u32, mission: u32, status: SlotStatus) {
-        match self.slot_pos(team, mission) {
-            Ok(i) => self.slots[i].status = status,
-            Err(i) => self.slots.insert(
-                i,
-                Slot {
-                    team,
-                    mission,
-                    status,
-                },
-            ),
+    /// Sets team `team`'s standing on mission `mission`.
+    pub fn set_mark(&mut self, team: u32, mission: u32, mark: Mark) {
+        let at = self.mark_pos(team, mission);
+        if let Some(b) = self.marks.0.get_mut(at) {
+            *b = mark as u8;
         }
     }
 
-    /// Every slot of team `team`, in mission order.
-    pub fn team_slots(&self, team: u32) -> &[Slot] {
-        let start = self.slots.partition_point(|s| s.team < team);
-        let end = self.slots.partition_point(|s| s.team <= team);
-        &self.slots[start..end]
+    /// Team `team`'s marks, in mission order.
+    pub fn team_marks(&self, team: u32) -> impl Iterator<Item = (u32, Mark)> + '_ {
+        let n = self.missions.len();
+        let start = team as usize * n;
+        self.marks
+            .0
+            .get(start..start + n)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| (i as u32, Mark::from_byte(b)))
+    }
+
+    /// Marks evidence of `team` for `mission` as pending, sent by `by`.
+    pub fn add_pending(&mut self, team: u32, mission: u32, by: u32) {
+        self.set_mark(team, mission, Mark::Pending);
+        self.pending.push(Pending { team, mission, by });
+    }
+
+    /// Settles pending evidence with `mark`; returns its submitter.
+    pub fn settle_pending(&mut self, team: u32, mission: u32, mark: Mark) -> Option<u32> {
+        let i = self
+            .pending
+            .iter()
+            .position(|p| p.team == team && p.mission == mission)?;
+        self.set_mark(team, mission, mark);
+        Some(self.pending.remove(i).by)
     }
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 use veltrix_sdk::prelude::*;
 
-use crate::state::{Check, SlotStatus, State, Window};
+use crate::state::{Check, Mark, State, Window};
 
 /// Longest typed answer accepted (normalising is linear in its length).
 pub const MAX_ANSWER_LEN: usize = 500;
@@ -61,14 +61,14 @@ pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejecti
         Window::Open => {}
     }
     let key = a.scorer();
-    match s.team_index(key).and_then(|t| s.slot(t, idx)) {
-        Some(st) if st.is_done() => {
+    match s.team_index(key).map(|t| s.mark(t, idx)) {
+        Some(mark) if mark.is_done() => {
             return Err(reject(
                 RejectionCode::AlreadyDone,
                 format!("mission `{}` is already accepted for your team", p.mission),
             ));
         }
-        Some(SlotStatus::Pending { .. }) => {
+        Some(Mark::Pending) => {
             return Err(reject(
                 RejectionCode::NotAllowedNow,
                 format!("mission `{}` is waiting for the judge", p.mission),
@@ -143,11 +143,7 @@ pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejecti
             // state keeps only who submitted and when.
             let team = s.ensure_team(key, a.team.is_none());
             let by = s.ensure_player(&a.player, team);
-            let pending = SlotStatus::Pending {
-                by,
-                at_ms: a.timestamp_ms,
-            };
-            s.set_slot(team, idx, pending);
+            s.add_pending(team, idx, by);
             fx.quest(p.mission, "pending", a, json!({ "evidence": ev }));
             return Ok(());
         }
@@ -165,7 +161,7 @@ pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejecti
     let team = s.ensure_team(key, a.team.is_none());
     s.ensure_player(&a.player, team);
     s.teams[team as usize].score += points;
-    s.set_slot(team, idx, SlotStatus::Accepted { points });
+    s.set_mark(team, idx, Mark::Accepted);
     fx.quest(
         p.mission,
         "accepted",

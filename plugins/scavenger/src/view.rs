@@ -8,7 +8,7 @@
 use serde_json::json;
 use veltrix_sdk::prelude::*;
 
-use crate::state::{SlotStatus, State};
+use crate::state::{Mark, State};
 
 /// Builds the view of `player`.
 pub fn view(s: &State, player: &str) -> PlayerView {
@@ -21,12 +21,13 @@ pub fn view(s: &State, player: &str) -> PlayerView {
         };
     };
     let (mut done, mut pending, mut rejected) = (Vec::new(), Vec::new(), Vec::new());
-    for slot in s.team_slots(team) {
-        let id = s.mission_id(slot.mission);
-        match slot.status {
-            SlotStatus::Pending { .. } => pending.push(id),
-            SlotStatus::Rejected => rejected.push(id),
-            SlotStatus::Accepted { .. } | SlotStatus::Approved { .. } => done.push(id),
+    for (mission, mark) in s.team_marks(team) {
+        let id = s.mission_id(mission);
+        match mark {
+            Mark::Open => {}
+            Mark::Pending => pending.push(id),
+            Mark::Rejected => rejected.push(id),
+            Mark::Accepted | Mark::Approved => done.push(id),
         }
     }
     let t = s.teams[team as usize];
