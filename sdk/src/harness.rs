@@ -26,9 +26,11 @@ pub struct Harness<G: GameType> {
 impl<G: GameType> Harness<G> {
     /// Starts a game from a JSON config and a seed.
     pub fn new(config_json: &str, seed: u64) -> Result<Self, ConfigError> {
+        let state = raw::init::<G>(config_json, seed)?;
+        let decoded = raw::decode_state::<G>(&state).map_err(|r| ConfigError::new(r.message))?;
         Ok(Self {
-            state: raw::init::<G>(config_json, seed)?,
-            status: GameStatus::Waiting,
+            status: G::status(&decoded),
+            state,
             rewards: BTreeMap::new(),
             boards: BTreeMap::new(),
             _game: std::marker::PhantomData,
@@ -84,7 +86,8 @@ impl<G: GameType> Harness<G> {
         &self.state
     }
 
-    /// Status after the last successful action.
+    /// Status after the last successful action (initially the status of
+    /// the initial state).
     pub fn status(&self) -> GameStatus {
         self.status
     }

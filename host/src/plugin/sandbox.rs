@@ -24,7 +24,7 @@ use super::error::LoadError;
 /// Seed of the sandbox's random generators. Fixed: plugins must take their
 /// randomness from `init`'s seed, and a fixed stream keeps any accidental use
 /// of std's randomness reproducible.
-const SANDBOX_SEED: u64 = 0x5EED_0F_7E1A_u64;
+const SANDBOX_SEED: u64 = 0x5EED_0F7E_1A00_u64;
 
 /// Bytes of a plugin's stderr kept for fault reports.
 const STDERR_CAPTURE: usize = 4096;

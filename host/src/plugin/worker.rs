@@ -91,7 +91,7 @@ impl Worker {
     /// declare is rejected without calling it. The caller keeps `state`
     /// unless the result is a transition.
     pub fn apply(&mut self, state: &[u8], action: &Action) -> Result<Applied, Fault> {
-        if !self.plugin.info.action_kinds.iter().any(|k| *k == action.kind) {
+        if !self.plugin.info.action_kinds.contains(&action.kind) {
             return Ok(Applied {
                 result: Err(Rejection::new(
                     RejectionCode::UnknownKind,

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::pack::{Reader, Record, Table, Writer};
 use crate::roster::{Arena, Span};
 
 /// Most challenges in one game (one bit each in a [`Mask`]).
@@ -22,7 +23,7 @@ pub fn bit(i: usize) -> Mask {
 }
 
 /// How a challenge's value falls as teams solve it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decay {
     /// Always worth its points.
     Fixed,
@@ -96,7 +97,7 @@ pub fn log2_q16(x: u64) -> u64 {
 }
 
 /// When a challenge opens for a team: all conditions must hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Gate {
     /// Released to everybody at this game time.
     pub at_ms: Option<i64>,
@@ -141,7 +142,7 @@ impl Gate {
 }
 
 /// One challenge of the board.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Challenge {
     /// Challenge id (also its quest id).
     pub id: Span,
@@ -156,7 +157,7 @@ pub struct Challenge {
     pub first_bonus: i64,
     /// When it opens.
     pub gate: Gate,
-    /// Index of its first hint in [`Board::hints`].
+    /// Index of its first hint in the board's hints.
     pub first_hint: u16,
     /// Number of hints.
     pub hint_count: u16,
@@ -171,13 +172,96 @@ impl Challenge {
     }
 }
 
+impl Record for Challenge {
+    const SIZE: usize = 2 * Span::SIZE + 8 + 13 + 8 + 29 + 2 + 2 + 4;
+
+    // The id comes first: `Board::find` peeks at it alone.
+    fn read(r: &mut Reader<'_>) -> Self {
+        let id = Span::read(r);
+        let answers = Span::read(r);
+        let points = r.i64();
+        let (kind, floor, solves_to_floor) = (r.u8(), r.i64(), r.u32());
+        let decay = match kind {
+            1 => Decay::Linear {
+                floor,
+                solves_to_floor,
+            },
+            2 => Decay::Logarithmic {
+                floor,
+                solves_to_floor,
+            },
+            _ => Decay::Fixed,
+        };
+        let first_bonus = r.i64();
+        let (has_at, at) = (r.u8(), r.i64());
+        let gate = Gate {
+            at_ms: (has_at != 0).then_some(at),
+            after: r.u128(),
+            min_solves: r.u32(),
+        };
+        Challenge {
+            id,
+            answers,
+            points,
+            decay,
+            first_bonus,
+            gate,
+            first_hint: r.u16(),
+            hint_count: r.u16(),
+            solves: r.u32(),
+        }
+    }
+
+    fn write(&self, w: &mut Writer<'_>) {
+        self.id.write(w);
+        self.answers.write(w);
+        w.i64(self.points);
+        let (kind, floor, k) = match self.decay {
+            Decay::Fixed => (0, 0, 0),
+            Decay::Linear {
+                floor,
+                solves_to_floor,
+            } => (1, floor, solves_to_floor),
+            Decay::Logarithmic {
+                floor,
+                solves_to_floor,
+            } => (2, floor, solves_to_floor),
+        };
+        w.u8(kind);
+        w.i64(floor);
+        w.u32(k);
+        w.i64(self.first_bonus);
+        w.u8(u8::from(self.gate.at_ms.is_some()));
+        w.i64(self.gate.at_ms.unwrap_or(0));
+        w.u128(self.gate.after);
+        w.u32(self.gate.min_solves);
+        w.u16(self.first_hint);
+        w.u16(self.hint_count);
+        w.u32(self.solves);
+    }
+}
+
 /// A hint: its text and what it costs.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hint {
     /// Text revealed to the buying team.
     pub text: Span,
     /// Points it costs (positive).
     pub cost: i64,
+}
+
+impl Record for Hint {
+    const SIZE: usize = Span::SIZE + 8;
+    fn read(r: &mut Reader<'_>) -> Self {
+        Hint {
+            text: Span::read(r),
+            cost: r.i64(),
+        }
+    }
+    fn write(&self, w: &mut Writer<'_>) {
+        self.text.write(w);
+        w.i64(self.cost);
+    }
 }
 
 /// Wrong-answer rate limit, per team.
@@ -197,43 +281,55 @@ pub struct Board {
     /// Ids, answers and hint texts.
     pub text: Arena,
     /// Challenges in config order.
-    pub challenges: Vec<Challenge>,
+    pub challenges: Table<Challenge>,
     /// Hints of all challenges, grouped by challenge.
-    pub hints: Vec<Hint>,
+    pub hints: Table<Hint>,
     /// Wrong-answer rate limit.
     pub rate: RateLimit,
 }
 
 impl Board {
+    /// Number of challenges.
+    pub fn len(&self) -> usize {
+        self.challenges.len()
+    }
+
+    /// Whether the board has no challenge (never, once validated).
+    pub fn is_empty(&self) -> bool {
+        self.challenges.is_empty()
+    }
+
+    /// Challenge `c`.
+    pub fn get(&self, c: usize) -> Challenge {
+        self.challenges.get(c)
+    }
+
     /// Index of the challenge called `id`.
     pub fn find(&self, id: &str) -> Option<usize> {
-        self.challenges
-            .iter()
-            .position(|c| self.text.get(c.id) == id)
+        (0..self.len()).find(|&c| self.id(c) == id)
     }
 
     /// Id of challenge `c`.
     pub fn id(&self, c: usize) -> &str {
-        self.text.get(self.challenges[c].id)
+        self.text.get(self.challenges.peek(c, Span::read))
     }
 
-    /// Whether a normalised answer is accepted for challenge `c`.
-    pub fn accepts(&self, c: usize, normalized: &str) -> bool {
+    /// Whether a normalised answer is accepted by challenge `ch`.
+    pub fn accepts(&self, ch: &Challenge, normalized: &str) -> bool {
         self.text
-            .get(self.challenges[c].answers)
+            .get(ch.answers)
             .split('\n')
             .any(|x| x == normalized)
     }
 
-    /// Global index of hint `h` of challenge `c`, if it exists.
-    pub fn hint_index(&self, c: usize, h: u32) -> Option<usize> {
-        let ch = &self.challenges[c];
+    /// Global index of hint `h` of challenge `ch`, if it exists.
+    pub fn hint_index(&self, ch: &Challenge, h: u32) -> Option<usize> {
         (h < u32::from(ch.hint_count)).then(|| usize::from(ch.first_hint) + h as usize)
     }
 
     /// Comma-separated ids of the challenges in `mask`.
     pub fn ids(&self, mask: Mask) -> String {
-        (0..self.challenges.len())
+        (0..self.len())
             .filter(|&i| mask & bit(i) != 0)
             .map(|i| self.id(i))
             .collect::<Vec<_>>()

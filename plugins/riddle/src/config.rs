@@ -10,6 +10,7 @@ use veltrix_sdk::util::normalize_answer;
 use crate::challenge::{
     Board, Challenge, Decay, Gate, Hint, MAX_CHALLENGES, MAX_HINTS, RateLimit, bit,
 };
+use crate::pack::Table;
 use crate::roster::Arena;
 
 /// JSON Schema (draft 2020-12) of [`Config`].
@@ -24,6 +25,8 @@ pub const MAX_POINTS: i64 = 1_000_000;
 pub const MAX_ID: usize = 32;
 /// Longest accepted answer or submitted answer, in bytes.
 pub const MAX_ANSWER: usize = 256;
+/// Most accepted answers of one challenge.
+pub const MAX_ANSWERS: usize = 32;
 /// Longest hint text, in bytes.
 pub const MAX_HINT_TEXT: usize = 1_000;
 
@@ -187,8 +190,8 @@ impl Config {
         }
         let mut board = Board {
             text: Arena::default(),
-            challenges: Vec::with_capacity(self.challenges.len()),
-            hints: Vec::new(),
+            challenges: Table::default(),
+            hints: Table::default(),
             rate: RateLimit {
                 max_wrong: r.max_wrong,
                 window_ms: r.window_ms,
@@ -197,7 +200,7 @@ impl Config {
         };
         for (i, c) in self.challenges.iter().enumerate() {
             let ch = build_challenge(&mut board, i, c, self.first_solve_bonus, &self)?;
-            board.challenges.push(ch);
+            board.challenges.push(&ch);
         }
         Ok(board)
     }
@@ -221,8 +224,11 @@ fn build_challenge(
         return Err(err(at("id"), &format!("duplicate id `{}`", c.id)));
     }
     points_in_range(at("points"), c.points, 1)?;
-    if c.answers.is_empty() {
-        return Err(err(at("answers"), "must hold at least one answer"));
+    if c.answers.is_empty() || c.answers.len() > MAX_ANSWERS {
+        return Err(err(
+            at("answers"),
+            &format!("must hold 1 to {MAX_ANSWERS} answers"),
+        ));
     }
     let mut answers = Vec::with_capacity(c.answers.len());
     for (j, a) in c.answers.iter().enumerate() {
@@ -283,7 +289,7 @@ fn build_challenge(
         }
         points_in_range(format!("/challenges/{i}/hints/{j}/cost"), h.cost, 1)?;
         let text = board.text.push(text);
-        board.hints.push(Hint { text, cost: h.cost });
+        board.hints.push(&Hint { text, cost: h.cost });
     }
     Ok(Challenge {
         id: board.text.push(&c.id),

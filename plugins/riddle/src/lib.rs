@@ -34,6 +34,7 @@
 //! - [`config`]: the config, its validation and the JSON Schema;
 //! - [`challenge`]: the board (challenges, hints, decay curves, gates);
 //! - [`roster`]: interned team and player names;
+//! - [`pack`]: fixed-width record tables (fast state encoding);
 //! - [`state`]: the state, releases and the per-team rate limit;
 //! - [`play`]: the `attempt` and `hint` actions;
 //! - [`view`]: the per-player view;
@@ -41,6 +42,7 @@
 
 pub mod challenge;
 pub mod config;
+pub mod pack;
 pub mod play;
 pub mod roster;
 pub mod sample;

@@ -4,12 +4,11 @@
 //! change the state, because it counts toward the team's rate limit, and a
 //! rejection never changes the state.
 
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use veltrix_sdk::util::normalize_answer;
 use veltrix_sdk::{Action, Effects, Rejection, RejectionCode};
 
-use crate::challenge::bit;
+use crate::challenge::{Challenge, bit};
 use crate::config::MAX_ANSWER;
 use crate::state::State;
 
@@ -33,13 +32,50 @@ pub struct HintRequest {
     pub hint: u32,
 }
 
+// Quest update details: plain structs serialise without building a
+// `serde_json::Value` (fewer allocations on the hot path).
+
+/// Detail of `incorrect`.
+#[derive(Serialize)]
+struct Incorrect {
+    wrong_left: u32,
+    cooldown_until_ms: Option<i64>,
+}
+
+/// Detail of `solved`.
+#[derive(Serialize)]
+struct Solved {
+    points: i64,
+    bonus: i64,
+    solves: u32,
+    next_value: i64,
+}
+
+/// Detail of `unlocked`.
+#[derive(Serialize)]
+struct Unlocked {
+    value: i64,
+}
+
+/// Detail of `hint`.
+#[derive(Serialize)]
+struct Revealed<'a> {
+    hint: u32,
+    cost: i64,
+    text: &'a str,
+}
+
 fn reject(code: RejectionCode, msg: impl Into<String>) -> Rejection {
     Rejection::new(code, msg)
 }
 
 /// Finds the challenge, registers the player and refuses solved or locked
-/// challenges. Returns (challenge, team).
-fn open_challenge(s: &mut State, a: &Action, id: &str) -> Result<(usize, usize), Rejection> {
+/// challenges. Returns (challenge index, challenge, team).
+fn open_challenge(
+    s: &mut State,
+    a: &Action,
+    id: &str,
+) -> Result<(usize, Challenge, usize), Rejection> {
     let c = s
         .board
         .find(id)
@@ -58,7 +94,7 @@ fn open_challenge(s: &mut State, a: &Action, id: &str) -> Result<(usize, usize),
             s.lock_message(c, lock),
         ));
     }
-    Ok((c, t))
+    Ok((c, s.board.get(c), t))
 }
 
 /// `attempt {challenge, answer}`.
@@ -72,7 +108,7 @@ pub fn attempt(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Reject
     if answer.is_empty() {
         return Err(reject(RejectionCode::InvalidPayload, "answer is empty"));
     }
-    let (c, t) = open_challenge(s, a, &p.challenge)?;
+    let (c, ch, t) = open_challenge(s, a, &p.challenge)?;
     let now = a.timestamp_ms;
     if let Some(until) = s.teams.data(t).cooling(now) {
         let secs = (until - now + 999) / 1_000;
@@ -81,18 +117,22 @@ pub fn attempt(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Reject
             format!("too many wrong answers: try again in {secs} s"),
         ));
     }
-    if s.board.accepts(c, &answer) {
-        solve(s, a, fx, c, t);
+    if s.board.accepts(&ch, &answer) {
+        solve(s, a, fx, c, ch, t);
     } else {
         let rate = s.board.rate;
-        let team = s.teams.data_mut(t);
-        let cooldown = team.record_wrong(now, &rate);
-        let left = team.wrong_left(now, &rate);
+        let (cooldown, left) = s.teams.update(t, |team| {
+            let cooldown = team.record_wrong(now, &rate);
+            (cooldown, team.wrong_left(now, &rate))
+        });
         fx.quest(
             &p.challenge,
             "incorrect",
             a,
-            json!({ "wrong_left": left, "cooldown_until_ms": cooldown }),
+            Incorrect {
+                wrong_left: left,
+                cooldown_until_ms: cooldown,
+            },
         );
     }
     Ok(())
@@ -101,13 +141,13 @@ pub fn attempt(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Reject
 /// Scores a correct answer: the value is what the challenge is worth after
 /// the solves so far (frozen now: rewards are immutable), plus the
 /// first-solve bonus; then announces challenges this solve unlocked.
-fn solve(s: &mut State, a: &Action, fx: &mut Effects, c: usize, t: usize) {
+fn solve(s: &mut State, a: &Action, fx: &mut Effects, c: usize, mut ch: Challenge, t: usize) {
     let scorer = a.scorer();
-    let ch = &mut s.board.challenges[c];
     let prior = ch.solves;
     let value = ch.value_now();
     let bonus = if prior == 0 { ch.first_bonus } else { 0 };
     ch.solves += 1;
+    s.board.challenges.set(c, &ch);
     let next_value = ch.value_now();
     let id = s.board.text.get(ch.id);
     fx.award(
@@ -131,13 +171,19 @@ fn solve(s: &mut State, a: &Action, fx: &mut Effects, c: usize, t: usize) {
         id,
         "solved",
         a,
-        json!({ "points": value, "bonus": bonus, "solves": prior + 1, "next_value": next_value }),
+        Solved {
+            points: value,
+            bonus,
+            solves: prior + 1,
+            next_value,
+        },
     );
     let before = s.teams.data(t).solved;
     let after = before | bit(c);
-    let team = s.teams.data_mut(t);
-    team.solved = after;
-    team.score += value + bonus;
+    s.teams.update(t, |team| {
+        team.solved = after;
+        team.score = team.score.saturating_add(value + bonus);
+    });
     for (j, other) in s.board.challenges.iter().enumerate() {
         if after & bit(j) != 0 || !other.gate.depends_on_solves() {
             continue;
@@ -147,7 +193,9 @@ fn solve(s: &mut State, a: &Action, fx: &mut Effects, c: usize, t: usize) {
                 s.board.text.get(other.id),
                 "unlocked",
                 a,
-                json!({ "value": other.value_now() }),
+                Unlocked {
+                    value: other.value_now(),
+                },
             );
         }
     }
@@ -157,13 +205,13 @@ fn solve(s: &mut State, a: &Action, fx: &mut Effects, c: usize, t: usize) {
 /// reward keyed by challenge, hint and team) and reveals its text.
 pub fn hint(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {
     let p: HintRequest = a.payload()?;
-    let (c, t) = open_challenge(s, a, &p.challenge)?;
-    let Some(h) = s.board.hint_index(c, p.hint) else {
+    let (_, ch, t) = open_challenge(s, a, &p.challenge)?;
+    let Some(h) = s.board.hint_index(&ch, p.hint) else {
         return Err(reject(
             RejectionCode::NotFound,
             format!(
                 "challenge `{}` has {} hints (0-based)",
-                p.challenge, s.board.challenges[c].hint_count
+                p.challenge, ch.hint_count
             ),
         ));
     };
@@ -173,7 +221,7 @@ pub fn hint(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection
             format!("your team already has hint {} of `{}`", p.hint, p.challenge),
         ));
     }
-    let hint = s.board.hints[h];
+    let hint = s.board.hints.get(h);
     fx.award(
         a,
         format!("hint:{}:{}:{}", p.challenge, p.hint, a.scorer()),
@@ -185,10 +233,15 @@ pub fn hint(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection
         &p.challenge,
         "hint",
         a,
-        json!({ "hint": p.hint, "cost": hint.cost, "text": s.board.text.get(hint.text) }),
+        Revealed {
+            hint: p.hint,
+            cost: hint.cost,
+            text: s.board.text.get(hint.text),
+        },
     );
-    let team = s.teams.data_mut(t);
-    team.hints |= bit(h);
-    team.score -= hint.cost;
+    s.teams.update(t, |team| {
+        team.hints |= bit(h);
+        team.score = team.score.saturating_sub(hint.cost);
+    });
     Ok(())
 }

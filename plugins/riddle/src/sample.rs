@@ -125,17 +125,18 @@ struct TeamView {
 
 fn team_view(s: &State, team: &str, now: i64) -> TeamView {
     let t = s.teams.team_index(team);
-    let p = t.map(|t| s.teams.data(t).clone()).unwrap_or_default();
+    let p = t.map(|t| s.teams.data(t)).unwrap_or_default();
     let (mut open, mut locked) = (0, 0);
     let mut free_hints = Vec::new();
-    for c in 0..s.board.challenges.len() {
+    for c in 0..s.board.len() {
         if p.solved & bit(c) != 0 {
             continue;
         }
         if s.gate(c, p.solved).is_ok() {
             open |= bit(c);
-            for h in 0..u32::from(s.board.challenges[c].hint_count) {
-                if let Some(g) = s.board.hint_index(c, h)
+            let ch = s.board.get(c);
+            for h in 0..u32::from(ch.hint_count) {
+                if let Some(g) = s.board.hint_index(&ch, h)
                     && p.hints & bit(g) == 0
                 {
                     free_hints.push((c, h));
@@ -173,8 +174,8 @@ pub fn actions(n: usize, seed: u64) -> Vec<Action> {
     let mut t = START_MS;
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        t += 200 + g.rng.below(1_600) as i64;
         let a = g.next_action(&state, i, t);
+        t += 200 + g.rng.below(1_600) as i64;
         // Advance the model; a rejected action leaves it as it was.
         let mut next = state.clone();
         if Riddle::apply(&mut next, &a, &mut Effects::default()).is_ok() {
@@ -217,7 +218,7 @@ impl Gen {
             // A small id set keeps the lifecycle's record of grants bounded;
             // repeats are rejected as already applied.
             a.payload = json!({
-                "id": format!("{kind}-{}", rng.below(8)),
+                "id": format!("{kind}-{}", rng.below(3)),
                 "player": format!("p{team}-0"),
                 "team": format!("team-{team}"),
                 "points": 10 + rng.below(5) as i64 * 10,

@@ -6,6 +6,7 @@ use veltrix_sdk::lifecycle::Lifecycle;
 use veltrix_sdk::{Effects, GameStatus, QuestUpdate, Rejection, Reward};
 
 use crate::challenge::{Board, Lock, Mask, RateLimit, bit};
+use crate::pack::{Reader, Record, Writer};
 use crate::roster::Roster;
 
 /// Everything the host stores between two actions.
@@ -25,7 +26,7 @@ pub struct State {
 }
 
 /// What one team has done.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Progress {
     /// Solved challenges.
     pub solved: Mask,
@@ -39,6 +40,28 @@ pub struct Progress {
     pub wrong: u32,
     /// Attempts are refused until this time.
     pub cooldown_until_ms: i64,
+}
+
+impl Record for Progress {
+    const SIZE: usize = 16 + 16 + 8 + 8 + 4 + 8;
+    fn read(r: &mut Reader<'_>) -> Self {
+        Progress {
+            solved: r.u128(),
+            hints: r.u128(),
+            score: r.i64(),
+            window_start_ms: r.i64(),
+            wrong: r.u32(),
+            cooldown_until_ms: r.i64(),
+        }
+    }
+    fn write(&self, w: &mut Writer<'_>) {
+        w.u128(self.solved);
+        w.u128(self.hints);
+        w.i64(self.score);
+        w.i64(self.window_start_ms);
+        w.u32(self.wrong);
+        w.i64(self.cooldown_until_ms);
+    }
 }
 
 impl Progress {
@@ -131,7 +154,8 @@ impl State {
 
     /// Whether challenge `c` is open for a team that solved `solved`.
     pub fn gate(&self, c: usize, solved: Mask) -> Result<(), Lock> {
-        self.board.challenges[c]
+        self.board
+            .get(c)
             .gate
             .check(self.released & bit(c) != 0, solved)
     }
@@ -160,8 +184,8 @@ impl State {
                 },
                 None => self.teams.ensure_team(&r.player, true)?,
             };
-            let p = self.teams.data_mut(t);
-            p.score = p.score.saturating_add(r.points);
+            self.teams
+                .update(t, |p| p.score = p.score.saturating_add(r.points));
         }
         Ok(())
     }

@@ -13,7 +13,7 @@ pub fn player_view(s: &State, player: &str) -> PlayerView {
     let status = s.life.status();
     let Some(t) = s.teams.team_of(player) else {
         // Not playing yet: what is open for a new team.
-        let open: Vec<_> = (0..s.board.challenges.len())
+        let open: Vec<_> = (0..s.board.len())
             .filter(|&c| s.gate(c, 0).is_ok())
             .map(|c| s.board.id(c))
             .collect();

@@ -10,7 +10,7 @@ use veltrix_sdk::util::normalize_answer;
 
 use veltrix_sdk::lifecycle::Lifecycle;
 
-use crate::compact::Names;
+use crate::compact::{Names, Table};
 use crate::state::{Check, Mission, State};
 
 /// Most missions one game may have (mission indexes are `u16` in the state,
@@ -152,7 +152,7 @@ impl Config {
         }
         let mut ids = Names::default();
         let mut answers = Names::default();
-        let mut out: Vec<Mission> = Vec::with_capacity(self.missions.len());
+        let mut out = Table::<Mission>::default();
         for (i, m) in self.missions.into_iter().enumerate() {
             let at = |field: &str| format!("/missions/{i}/{field}");
             if !valid_id(&m.id) {
@@ -180,7 +180,7 @@ impl Config {
             }
             let check = compile_check(m.check, self.max_accuracy_m, &mut answers, &at)?;
             ids.push(&m.id);
-            out.push(Mission {
+            out.push(&Mission {
                 points: m.points,
                 from_ms: m.available_from_ms,
                 until_ms: m.available_until_ms,

@@ -24,14 +24,35 @@ pub fn after_lifecycle(s: &mut State, a: &Action, fx: &mut Effects) {
                 } else {
                     -adj.points
                 };
-                let key = adj.team.as_deref().unwrap_or(&adj.player);
-                let team = s.ensure_team(key, adj.team.is_none());
-                s.ensure_player(&adj.player, team);
-                s.teams[team as usize].score += points;
+                mirror_adjustment(s, &adj, points);
             }
         }
         _ => {}
     }
+}
+
+/// Mirrors a grant or revocation into the score `view` reports, which
+/// follows the team board (or the individual board of a solo player).
+fn mirror_adjustment(s: &mut State, adj: &Adjustment, points: i64) {
+    let team = match adj.team.as_deref() {
+        Some(id) => {
+            let t = s.ensure_team(id, false);
+            s.ensure_player(&adj.player, t);
+            t
+        }
+        None => match s.team_of(&adj.player) {
+            // A teamless grant to a team player moves only their individual
+            // board, not the team score the view shows.
+            Some(t) if !s.team(t).solo => return,
+            Some(t) => t,
+            None => {
+                let t = s.ensure_team(&adj.player, true);
+                s.ensure_player(&adj.player, t);
+                t
+            }
+        },
+    };
+    s.add_score(team, points);
 }
 
 /// Publishes schedule changes in `(announced_ms, now_ms]`.

@@ -71,10 +71,8 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
             format!("no mission `{}`", j.mission),
         )
     })?;
-    let (value, window) = {
-        let m = &s.missions[idx as usize];
-        (m.points, m.window(a.timestamp_ms))
-    };
+    let m = s.mission(idx);
+    let (value, window) = (m.points, m.window(a.timestamp_ms));
     let team = s
         .team_index(&j.team)
         .ok_or_else(|| reject(RejectionCode::NotFound, format!("no team `{}`", j.team)))?;
@@ -83,7 +81,10 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
         mark if mark.is_done() => {
             return Err(reject(
                 RejectionCode::AlreadyDone,
-                format!("mission `{}` is already accepted for `{}`", j.mission, j.team),
+                format!(
+                    "mission `{}` is already accepted for `{}`",
+                    j.mission, j.team
+                ),
             ));
         }
         _ => {
@@ -96,7 +97,7 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
             ));
         }
     }
-    let solo = s.teams[team as usize].solo;
+    let solo = s.team(team).solo;
     let team_field = (!solo).then(|| j.team.clone());
     let verdict = match j.verdict {
         Verdict::Approve => Mark::Approved,
@@ -116,7 +117,10 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
         ));
     }
     let by = s.settle_pending(team, idx, verdict).ok_or_else(|| {
-        Rejection::new(RejectionCode::InvalidState, "pending mark without submitter")
+        Rejection::new(
+            RejectionCode::InvalidState,
+            "pending mark without submitter",
+        )
     })?;
     let player = s.player_ids.get(by).to_string();
     let update = |status: &str, detail: serde_json::Value| QuestUpdate {
@@ -128,7 +132,7 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
     };
     match j.verdict {
         Verdict::Approve => {
-            s.teams[team as usize].score += points;
+            s.add_score(team, points);
             if points > 0 {
                 // Same key as an auto-accepted mission: one payout per team
                 // per mission, whatever path it took.

@@ -4,19 +4,22 @@
 //! missions (10 answers, 8 check-ins, 12 photo/video). [`actions`] plays it:
 //! about one action per second, players submitting open missions (right
 //! answers with sloppy case and spacing, check-ins a few metres off the
-//! point), about 15% bad actions (wrong answers, check-ins too far or too
-//! imprecise, unknown, hidden, expired or finished missions), a judge working
-//! through the evidence queue, a few grants and a system tick every 250
-//! actions. It never pauses or ends the game.
+//! point), a quarter of player actions bad (wrong answers, check-ins too far
+//! or too imprecise, unknown, hidden, expired or already settled missions:
+//! about 15% of the stream is rejected), a judge working through the
+//! evidence queue, ten grants and a system tick every 250 actions. It never
+//! pauses or ends the game.
 //!
-//! A mission board is finite (20 x 30 first-time acceptances), so a long
-//! stream settles into its renewable part: mission `ph11` is a video the
-//! judge never approves, so teams keep resubmitting it. The state stays
-//! bounded (one slot per team and mission, five members per team, at most
-//! ten grants) however long the stream.
+//! A mission board is finite (20 x 30 first-time acceptances, nearly all in
+//! after about 2,000 actions), so a long stream settles into its renewable part:
+//! mission `ph11` is a video the judge never approves, so teams keep
+//! resubmitting it and the judge keeps rejecting it (in that phase about 42%
+//! of actions are judge verdicts and no new points are minted). The state
+//! stays bounded (one mark byte per team and mission, the pending queue, 100
+//! players, ten grants) however long the stream: about 4.7 KB.
 //!
-//! The generator tracks what the game will do with each action (it mirrors
-//! the rules), so the valid/invalid mix is known in advance.
+//! The generator mirrors the rules, so it knows in advance which actions
+//! the game accepts.
 
 use std::collections::VecDeque;
 
@@ -255,7 +258,7 @@ pub fn actions(n: usize, seed: u64) -> Vec<Action> {
         let mut team = rng.below(TEAMS as u64) as usize;
         let p = rng.below(PLAYERS as u64) as usize;
         let mut pick = None;
-        if !rng.chance(15) {
+        if !rng.chance(25) {
             // A valid submission: an open mission of this team, or of the
             // next team that still has one.
             for _ in 0..TEAMS {

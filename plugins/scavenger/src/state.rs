@@ -2,17 +2,16 @@
 //! rule needs.
 //!
 //! The host decodes and re-encodes the whole state on every apply, so it is
-//! laid out for that (see [`crate::compact`]): every id lives in a [`Names`]
-//! table and the rest refers to ids by index. Missions are compiled once (no
-//! titles; answers normalised). Each team's standing on each mission is one
-//! [`Mark`] byte in a team-major block; a mission marked [`Mark::Open`] is
-//! available, hidden or expired as the clock says. Pending evidence also
-//! records its submitter in a short list (only while it waits).
+//! laid out for that (see [`crate::compact`]): ids live in [`Names`] tables
+//! and the rest refers to them by index; missions, teams and pending
+//! submissions are fixed-size records in [`Table`]s; each team's standing on
+//! each mission is one [`Mark`] byte in a team-major block. A mission marked
+//! [`Mark::Open`] is available, hidden or expired as the clock says.
 
 use serde::{Deserialize, Serialize};
 use veltrix_sdk::lifecycle::Lifecycle;
 
-use crate::compact::{Bytes, Names};
+use crate::compact::{Bytes, Fixed, Names, Reader, Table};
 
 /// The whole game.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -24,25 +23,25 @@ pub struct State {
     /// Accepted answers of every answer mission, normalised.
     pub answers: Names,
     /// The compiled missions, in config order.
-    pub missions: Vec<Mission>,
+    pub missions: Table<Mission>,
     /// Ids of the teams (or solo players) that have played; index = team.
     pub team_ids: Names,
     /// Per team, parallel to `team_ids`.
-    pub teams: Vec<Team>,
+    pub teams: Table<Team>,
     /// Ids of the players that have acted; index = player.
     pub player_ids: Names,
     /// Per player, the team they last acted for (parallel to `player_ids`).
-    pub player_team: Vec<u32>,
+    pub player_team: Table<u32>,
     /// One [`Mark`] per team and mission, team-major.
     pub marks: Bytes,
     /// Evidence waiting for the judge: who sent it.
-    pub pending: Vec<Pending>,
+    pub pending: Table<Pending>,
     /// Game time up to which schedule changes were announced by `tick`.
     pub announced_ms: Option<i64>,
 }
 
 /// One compiled mission.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Mission {
     /// Value of an accepted submission.
     pub points: i64,
@@ -55,7 +54,7 @@ pub struct Mission {
 }
 
 /// How a mission's submissions are checked.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Check {
     /// Accepted answers: entries `first..first + count` of [`State::answers`].
     Answer {
@@ -77,6 +76,61 @@ pub enum Check {
     },
     /// Photo or video evidence, judged by the game master.
     Evidence,
+}
+
+impl Fixed for Mission {
+    // flags, kind, points, from, until, lat, lon, radius, accuracy, first, count
+    const SIZE: usize = 1 + 1 + 8 * 6 + 4 * 3;
+
+    fn write(&self, out: &mut Vec<u8>) {
+        let flags = u8::from(self.from_ms.is_some()) | (u8::from(self.until_ms.is_some()) << 1);
+        let (kind, lat, lon, radius, acc, first, count) = match self.check {
+            Check::Answer { first, count } => (0u8, 0.0, 0.0, 0.0, 0.0f32, first, count),
+            Check::Gps {
+                lat,
+                lon,
+                radius_m,
+                max_accuracy_m,
+            } => (1, lat, lon, radius_m, max_accuracy_m, 0, 0),
+            Check::Evidence => (2, 0.0, 0.0, 0.0, 0.0, 0, 0),
+        };
+        out.extend_from_slice(&[flags, kind]);
+        for v in [
+            self.points,
+            self.from_ms.unwrap_or(0),
+            self.until_ms.unwrap_or(0),
+        ] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [lat, lon, radius] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&acc.to_le_bytes());
+        out.extend_from_slice(&first.to_le_bytes());
+        out.extend_from_slice(&count.to_le_bytes());
+    }
+
+    fn read(r: &mut Reader<'_>) -> Self {
+        let (flags, kind) = (r.u8(), r.u8());
+        let (points, from, until) = (r.i64(), r.i64(), r.i64());
+        let (lat, lon, radius_m) = (r.f64(), r.f64(), r.f64());
+        let (max_accuracy_m, first, count) = (r.f32(), r.u32(), r.u32());
+        Mission {
+            points,
+            from_ms: (flags & 1 != 0).then_some(from),
+            until_ms: (flags & 2 != 0).then_some(until),
+            check: match kind {
+                0 => Check::Answer { first, count },
+                1 => Check::Gps {
+                    lat,
+                    lon,
+                    radius_m,
+                    max_accuracy_m,
+                },
+                _ => Check::Evidence,
+            },
+        }
+    }
 }
 
 /// Where a mission stands relative to the clock.
@@ -104,7 +158,7 @@ impl Mission {
 }
 
 /// One team (or one player, in a game without teams).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Team {
     /// True when the id is a player playing without a team: rewards and
     /// quest updates then carry no team.
@@ -113,11 +167,25 @@ pub struct Team {
     pub score: i64,
 }
 
+impl Fixed for Team {
+    const SIZE: usize = 1 + 8;
+    fn write(&self, out: &mut Vec<u8>) {
+        out.push(u8::from(self.solo));
+        out.extend_from_slice(&self.score.to_le_bytes());
+    }
+    fn read(r: &mut Reader<'_>) -> Self {
+        Team {
+            solo: r.u8() != 0,
+            score: r.i64(),
+        }
+    }
+}
+
 /// A team's standing on one mission, one byte in [`State::marks`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Mark {
-    /// Untouched (or rejected earlier): open if the window is.
+    /// Untouched: open if the window is.
     Open = 0,
     /// Auto-accepted answer or check-in.
     Accepted = 1,
@@ -147,7 +215,7 @@ impl Mark {
 }
 
 /// A submission waiting for the judge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pending {
     /// Team index.
     pub team: u32,
@@ -157,27 +225,68 @@ pub struct Pending {
     pub by: u32,
 }
 
+impl Fixed for Pending {
+    const SIZE: usize = 12;
+    fn write(&self, out: &mut Vec<u8>) {
+        for v in [self.team, self.mission, self.by] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    fn read(r: &mut Reader<'_>) -> Self {
+        Pending {
+            team: r.u32(),
+            mission: r.u32(),
+            by: r.u32(),
+        }
+    }
+}
+
 impl State {
     /// A fresh game over compiled missions.
-    pub fn new(life: Lifecycle, mission_ids: Names, answers: Names, missions: Vec<Mission>) -> Self {
+    pub fn new(
+        life: Lifecycle,
+        mission_ids: Names,
+        answers: Names,
+        missions: Table<Mission>,
+    ) -> Self {
         Self {
             life,
             mission_ids,
             answers,
             missions,
             team_ids: Names::default(),
-            teams: Vec::new(),
+            teams: Table::default(),
             player_ids: Names::default(),
-            player_team: Vec::new(),
+            player_team: Table::default(),
             marks: Bytes::default(),
-            pending: Vec::new(),
+            pending: Table::default(),
             announced_ms: None,
         }
     }
 
-    /// Id of mission `i`.
-    pub fn mission_id(&self, i: u32) -> &str {
-        self.mission_ids.get(i)
+    /// Mission `i` (the index comes from `mission_ids`, so it exists).
+    pub fn mission(&self, i: u32) -> Mission {
+        self.missions.get(i as usize).unwrap_or(Mission {
+            points: 0,
+            from_ms: None,
+            until_ms: None,
+            check: Check::Evidence,
+        })
+    }
+
+    /// Team `i` (the index comes from `team_ids`, so it exists).
+    pub fn team(&self, i: u32) -> Team {
+        self.teams.get(i as usize).unwrap_or(Team {
+            solo: false,
+            score: 0,
+        })
+    }
+
+    /// Adds `points` to team `i`'s score.
+    pub fn add_score(&mut self, i: u32, points: i64) {
+        let mut t = self.team(i);
+        t.score += points;
+        self.teams.set(i as usize, &t);
     }
 
     /// Index of team `id`, if it has played.
@@ -189,9 +298,9 @@ impl State {
     /// use.
     pub fn ensure_team(&mut self, id: &str, solo: bool) -> u32 {
         self.team_ids.find(id).unwrap_or_else(|| {
-            self.teams.push(Team { solo, score: 0 });
-            let rows = self.teams.len() * self.missions.len();
-            self.marks.0.resize(rows, Mark::Open as u8);
+            self.teams.push(&Team { solo, score: 0 });
+            let cells = self.teams.len() * self.missions.len();
+            self.marks.0.resize(cells, Mark::Open as u8);
             self.team_ids.push(id)
         })
     }
@@ -200,11 +309,11 @@ impl State {
     pub fn ensure_player(&mut self, player: &str, team: u32) -> u32 {
         match self.player_ids.find(player) {
             Some(i) => {
-                self.player_team[i as usize] = team;
+                self.player_team.set(i as usize, &team);
                 i
             }
             None => {
-                self.player_team.push(team);
+                self.player_team.push(&team);
                 self.player_ids.push(player)
             }
         }
@@ -213,7 +322,7 @@ impl State {
     /// The team `player` last acted for.
     pub fn team_of(&self, player: &str) -> Option<u32> {
         let p = self.player_ids.find(player)?;
-        self.player_team.get(p as usize).copied()
+        self.player_team.get(p as usize)
     }
 
     fn mark_pos(&self, team: u32, mission: u32) -> usize {
@@ -250,16 +359,18 @@ impl State {
     /// Marks evidence of `team` for `mission` as pending, sent by `by`.
     pub fn add_pending(&mut self, team: u32, mission: u32, by: u32) {
         self.set_mark(team, mission, Mark::Pending);
-        self.pending.push(Pending { team, mission, by });
+        self.pending.push(&Pending { team, mission, by });
     }
 
     /// Settles pending evidence with `mark`; returns its submitter.
     pub fn settle_pending(&mut self, team: u32, mission: u32, mark: Mark) -> Option<u32> {
-        let i = self
+        let (i, p) = self
             .pending
             .iter()
-            .position(|p| p.team == team && p.mission == mission)?;
+            .enumerate()
+            .find(|(_, p)| p.team == team && p.mission == mission)?;
+        self.pending.remove(i);
         self.set_mark(team, mission, mark);
-        Some(self.pending.remove(i).by)
+        Some(p.by)
     }
 }

@@ -44,7 +44,7 @@ pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejecti
             format!("no mission `{}`", p.mission),
         )
     })?;
-    let m = &s.missions[idx as usize];
+    let m = s.mission(idx);
     match m.window(a.timestamp_ms) {
         Window::Hidden => {
             return Err(reject(
@@ -76,7 +76,7 @@ pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejecti
         }
         _ => {}
     }
-    let check = match &m.check {
+    let check = match m.check {
         Check::Answer { first, count } => {
             let answer = p.answer.as_deref().ok_or_else(|| {
                 reject(
@@ -93,7 +93,7 @@ pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejecti
             // The accepted answers were normalised by the same function at
             // init, so this is `answer_matches` without re-normalising them.
             let typed = normalize_answer(answer);
-            if !s.answers.range(*first, *count).any(|x| x == typed) {
+            if !s.answers.range(first, count).any(|x| x == typed) {
                 return Err(reject(RejectionCode::Incorrect, "that is not the answer"));
             }
             "answer"
@@ -113,12 +113,12 @@ pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejecti
                     ),
                 )
             })?;
-            if !within(fix, *lat, *lon, *radius_m, *max_accuracy_m) {
+            if !within(fix, lat, lon, radius_m, max_accuracy_m) {
                 // Say which part failed, so the player knows whether to wait
                 // for a better fix or to walk.
                 let accurate = fix.accuracy_m.is_finite()
                     && fix.accuracy_m >= 0.0
-                    && fix.accuracy_m <= *max_accuracy_m;
+                    && fix.accuracy_m <= max_accuracy_m;
                 let msg = if accurate {
                     "you are not inside the check-in zone".to_string()
                 } else {
@@ -160,7 +160,7 @@ pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejecti
     );
     let team = s.ensure_team(key, a.team.is_none());
     s.ensure_player(&a.player, team);
-    s.teams[team as usize].score += points;
+    s.add_score(team, points);
     s.set_mark(team, idx, Mark::Accepted);
     fx.quest(
         p.mission,

@@ -22,7 +22,7 @@ pub fn view(s: &State, player: &str) -> PlayerView {
     };
     let (mut done, mut pending, mut rejected) = (Vec::new(), Vec::new(), Vec::new());
     for (mission, mark) in s.team_marks(team) {
-        let id = s.mission_id(mission);
+        let id = s.mission_ids.get(mission);
         match mark {
             Mark::Open => {}
             Mark::Pending => pending.push(id),
@@ -30,7 +30,7 @@ pub fn view(s: &State, player: &str) -> PlayerView {
             Mark::Accepted | Mark::Approved => done.push(id),
         }
     }
-    let t = s.teams[team as usize];
+    let t = s.team(team);
     let summary = json!({
         "team": if t.solo { None } else { Some(s.team_ids.get(team)) },
         "missions": s.missions.len(),

@@ -11,6 +11,7 @@ use veltrix_sdk::lifecycle::Lifecycle;
 use veltrix_sdk::util::normalize_answer;
 
 use crate::names::{Names, Span, Texts};
+use crate::packed::Table;
 use crate::state::{Geofence, Rules, State, Step};
 
 /// JSON Schema (draft 2020-12) of [`Config`].
@@ -173,10 +174,10 @@ impl Config {
         }
         let mut step_ids = Names::default();
         let mut text = Texts::default();
-        let mut steps = Vec::with_capacity(self.steps.len());
+        let mut steps = Table::default();
         for (i, c) in self.steps.iter().enumerate() {
             let at = format!("/steps/{i}");
-            steps.push(compile_step(c, &at, accuracy, &mut step_ids, &mut text)?);
+            steps.push(&compile_step(c, &at, accuracy, &mut step_ids, &mut text)?);
         }
         Ok(State {
             life: Lifecycle::new(self.starts_at_ms, self.ends_at_ms),
@@ -186,9 +187,9 @@ impl Config {
             steps,
             epoch_ms: None,
             team_ids: Names::default(),
-            teams: Vec::new(),
+            teams: Table::default(),
             player_ids: Names::default(),
-            player_team: Vec::new(),
+            player_team: Table::default(),
         })
     }
 }

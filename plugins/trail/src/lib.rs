@@ -42,12 +42,14 @@
 //! - [`config`]: the config, its validation and compilation into the state;
 //! - [`state`]: the compact state (steps, team progress, roster);
 //! - [`names`]: string tables that keep the state to a few allocations;
+//! - [`packed`]: fixed-size records serialised as one byte string;
 //! - [`rules`]: the player actions;
 //! - [`view`]: the phone's view;
 //! - [`sample`]: a benchmark config and action stream.
 
 pub mod config;
 pub mod names;
+pub mod packed;
 pub mod rules;
 pub mod sample;
 pub mod state;
@@ -60,6 +62,7 @@ pub use config::Config;
 pub use state::State;
 
 /// The trail game type.
+#[derive(Debug)]
 pub struct Trail;
 
 impl GameType for Trail {

@@ -4,16 +4,18 @@
 //! in the state costs an allocation (and a copy) per action. Ids, answers and
 //! hints therefore live in one buffer per table, addressed by a stable `u16`
 //! index, which keeps decoding at a handful of allocations whatever the size
-//! of the trail or the roster.
+//! of the game or the roster.
 
 use serde::{Deserialize, Serialize};
+
+use crate::packed::Table;
 
 /// An append-only list of strings kept in one buffer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Texts {
     blob: String,
     /// End offset in `blob` of each item.
-    ends: Vec<u32>,
+    ends: Table<u32>,
 }
 
 impl Texts {
@@ -29,17 +31,19 @@ impl Texts {
 
     /// Item `i`; `""` if out of range, so corrupt state bytes cannot panic.
     pub fn get(&self, i: usize) -> &str {
-        let Some(&end) = self.ends.get(i) else {
+        if i >= self.ends.len() {
             return "";
-        };
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        self.blob.get(start as usize..end as usize).unwrap_or("")
+        }
+        let start = if i == 0 { 0 } else { self.ends.get(i - 1) };
+        self.blob
+            .get(start as usize..self.ends.get(i) as usize)
+            .unwrap_or("")
     }
 
     /// Appends `s` and returns its index.
     pub fn push(&mut self, s: &str) -> u16 {
         self.blob.push_str(s);
-        self.ends.push(self.blob.len() as u32);
+        self.ends.push(&(self.blob.len() as u32));
         (self.ends.len() - 1) as u16
     }
 
@@ -84,7 +88,7 @@ impl Span {
 pub struct Names {
     texts: Texts,
     /// Indexes ordered by name.
-    sorted: Vec<u16>,
+    sorted: Table<u16>,
 }
 
 impl Names {
@@ -107,24 +111,33 @@ impl Names {
     pub fn find(&self, name: &str) -> Option<usize> {
         self.position(name)
             .ok()
-            .map(|p| usize::from(self.sorted[p]))
+            .map(|p| usize::from(self.sorted.get(p)))
     }
 
     /// Adds `name` if absent; returns its index and whether it is new.
     pub fn insert(&mut self, name: &str) -> (usize, bool) {
         match self.position(name) {
-            Ok(p) => (usize::from(self.sorted[p]), false),
+            Ok(p) => (usize::from(self.sorted.get(p)), false),
             Err(p) => {
                 let i = self.texts.push(name);
-                self.sorted.insert(p, i);
+                self.sorted.insert(p, &i);
                 (usize::from(i), true)
             }
         }
     }
 
+    /// Binary search of `name` in the sorted indexes.
     fn position(&self, name: &str) -> Result<usize, usize> {
-        self.sorted
-            .binary_search_by(|&i| self.texts.get(usize::from(i)).cmp(name))
+        let (mut lo, mut hi) = (0, self.sorted.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.texts.get(usize::from(self.sorted.get(mid))).cmp(name) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
+            }
+        }
+        Err(lo)
     }
 }
 

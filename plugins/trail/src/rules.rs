@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use veltrix_sdk::util::{haversine_m, normalize_answer, within};
 use veltrix_sdk::{Action, Effects, Location, Rejection, RejectionCode};
 
-use crate::state::{Geofence, State, Team, check_id};
+use crate::state::{Geofence, State, Step, Team, check_id};
 
 /// The player action kinds of a trail.
 pub const KINDS: [&str; 5] = ["begin", "arrive", "answer", "hint", "skip"];
@@ -113,32 +113,48 @@ enum Need {
     Current,
 }
 
+/// The acting team and its current step, loaded from the state; the team
+/// record is written back once the action succeeds.
+struct Turn {
+    team: usize,
+    t: Team,
+    step: usize,
+    st: Step,
+}
+
 /// Applies a player action of one of [`KINDS`].
 pub fn apply(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {
-    match a.kind.as_str() {
-        "begin" => begin(s, a, fx),
+    let mut turn = match a.kind.as_str() {
+        "begin" => return begin(s, a, fx),
         "arrive" => {
             let p: Arrive<'_> = payload(a)?;
-            let (team, step) = locate(s, a, &p.step, Need::Navigating)?;
-            arrive(s, a, fx, team, step, p.qr.as_deref())
+            let mut turn = locate(s, a, &p.step, Need::Navigating)?;
+            arrive(s, a, fx, &mut turn, p.qr.as_deref())?;
+            turn
         }
         "answer" => {
             let p: Answer<'_> = payload(a)?;
-            let (team, step) = locate(s, a, &p.step, Need::TaskOpen)?;
-            answer(s, a, fx, team, step, &p.answer)
+            let mut turn = locate(s, a, &p.step, Need::TaskOpen)?;
+            answer(s, a, fx, &mut turn, &p.answer)?;
+            turn
         }
         "hint" => {
             let p: Hint<'_> = payload(a)?;
-            let (team, step) = locate(s, a, &p.step, Need::Current)?;
-            hint(s, a, fx, team, step, p.hint)
+            let mut turn = locate(s, a, &p.step, Need::Current)?;
+            hint(s, a, fx, &mut turn, p.hint)?;
+            turn
         }
         "skip" => {
             let p: Skip<'_> = payload(a)?;
-            let (team, step) = locate(s, a, &p.step, Need::Current)?;
-            skip(s, a, fx, team, step)
+            let mut turn = locate(s, a, &p.step, Need::Current)?;
+            skip(s, a, fx, &mut turn)?;
+            turn
         }
-        _ => Err(veltrix_sdk::raw::unknown_kind(a)),
-    }
+        _ => return Err(veltrix_sdk::raw::unknown_kind(a)),
+    };
+    s.enrol(a, turn.team);
+    s.teams.set(turn.team, &std::mem::take(&mut turn.t));
+    Ok(())
 }
 
 /// `begin {}`: the team starts its clock and navigates to the first step.
@@ -151,7 +167,10 @@ fn begin(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {
     if let Some(t) = existing {
         return Err(reject(
             RejectionCode::AlreadyDone,
-            format!("team `{name}` began the trail at {}", s.teams[t].started_ms),
+            format!(
+                "team `{name}` began the trail at {}",
+                s.teams.get(t).started_ms
+            ),
         ));
     }
     if s.teams.len() >= usize::from(s.rules.max_teams) {
@@ -161,22 +180,18 @@ fn begin(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {
         ));
     }
     let (team, _) = s.team_ids.insert(name);
-    s.teams.push(Team::new(a.timestamp_ms));
+    let t = Team::new(a.timestamp_ms);
+    s.teams.push(&t);
     s.enrol(a, team);
     s.epoch_ms.get_or_insert(a.timestamp_ms);
-    fx.quest("trail", "started", a, trail_detail(&s.teams[team]));
-    navigating(s, a, fx, team);
+    fx.quest("trail", "started", a, trail_detail(&t));
+    navigating(s, a, fx, &t);
     Ok(())
 }
 
 /// Finds the step and the acting team, and checks the step is the team's
 /// current one in the state `need` asks for.
-fn locate(
-    s: &mut State,
-    a: &Action,
-    step_id: &str,
-    need: Need,
-) -> Result<(usize, usize), Rejection> {
+fn locate(s: &State, a: &Action, step_id: &str, need: Need) -> Result<Turn, Rejection> {
     let step = s.step_ids.find(step_id).ok_or_else(|| {
         reject(
             RejectionCode::NotFound,
@@ -191,8 +206,7 @@ fn locate(
         )
     })?;
     s.check_player(a, Some(team))?;
-    s.enrol(a, team);
-    let t = &s.teams[team];
+    let t = s.teams.get(team);
     if t.lap >= s.rules.laps {
         return Err(reject(
             RejectionCode::AlreadyDone,
@@ -208,7 +222,6 @@ fn locate(
         ));
     }
     let current = usize::from(t.step);
-    let current_id = s.step_ids.get(current);
     if step < current {
         return Err(reject(
             RejectionCode::AlreadyDone,
@@ -218,7 +231,10 @@ fn locate(
     if step > current {
         return Err(reject(
             RejectionCode::NotAllowedNow,
-            format!("step `{step_id}` is not open yet: your team is on `{current_id}`"),
+            format!(
+                "step `{step_id}` is not open yet: your team is on `{}`",
+                s.step_ids.get(current)
+            ),
         ));
     }
     match (need, t.arrived) {
@@ -230,21 +246,25 @@ fn locate(
             RejectionCode::NotAllowedNow,
             format!("arrive at `{step_id}` before answering"),
         )),
-        _ => Ok((team, step)),
+        _ => Ok(Turn {
+            team,
+            t,
+            step,
+            st: s.steps.get(step),
+        }),
     }
 }
 
 /// `arrive {step, qr?}`: check in by QR code, or by the action's location.
 fn arrive(
-    s: &mut State,
+    s: &State,
     a: &Action,
     fx: &mut Effects,
-    team: usize,
-    step: usize,
+    turn: &mut Turn,
     qr: Option<&str>,
 ) -> Result<(), Rejection> {
-    let st = &s.steps[step];
-    let id = s.step_ids.get(step);
+    let st = &turn.st;
+    let id = s.step_ids.get(turn.step);
     let via = match (qr, st.qr) {
         (Some(code), Some(q)) if code.trim() == s.text.get(usize::from(q)) => "qr",
         (Some(_), Some(_)) => {
@@ -284,17 +304,15 @@ fn arrive(
             "gps"
         }
     };
-    let has_task = st.has_task();
-    let lap = s.teams[team].lap;
     let detail = StepDetail {
-        lap,
+        lap: turn.t.lap,
         via: Some(via),
         points: None,
         penalty_ms: None,
     };
     fx.quest(id, "arrived", a, &detail);
-    if has_task {
-        s.teams[team].arrived = true;
+    if st.has_task() {
+        turn.t.arrived = true;
         fx.quest(
             id,
             "task-open",
@@ -304,11 +322,10 @@ fn arrive(
                 ..detail
             },
         );
-        Ok(())
     } else {
-        complete(s, a, fx, team, step);
-        Ok(())
+        complete(s, a, fx, turn);
     }
+    Ok(())
 }
 
 /// Why a fix is not inside a geofence, for the player.
@@ -329,18 +346,17 @@ fn miss(fix: &Location, geo: &Geofence) -> String {
 
 /// `answer {step, answer}`: case- and whitespace-insensitive.
 fn answer(
-    s: &mut State,
+    s: &State,
     a: &Action,
     fx: &mut Effects,
-    team: usize,
-    step: usize,
+    turn: &mut Turn,
     given: &str,
 ) -> Result<(), Rejection> {
     let given = normalize_answer(given);
-    if !s.text.span(s.steps[step].answers).any(|x| x == given) {
+    if !s.text.span(turn.st.answers).any(|x| x == given) {
         return Err(reject(RejectionCode::Incorrect, "wrong answer"));
     }
-    complete(s, a, fx, team, step);
+    complete(s, a, fx, turn);
     Ok(())
 }
 
@@ -348,22 +364,21 @@ fn answer(
 /// when sent, must be the index of that next hint, so a double tap cannot
 /// take (and pay for) two hints.
 fn hint(
-    s: &mut State,
+    s: &State,
     a: &Action,
     fx: &mut Effects,
-    team: usize,
-    step: usize,
+    turn: &mut Turn,
     asked: Option<u32>,
 ) -> Result<(), Rejection> {
-    let hints = s.steps[step].hints;
-    let id = s.step_ids.get(step);
+    let hints = turn.st.hints;
+    let id = s.step_ids.get(turn.step);
     if hints.len == 0 {
         return Err(reject(
             RejectionCode::NotFound,
             format!("`{id}` has no hints"),
         ));
     }
-    let next = s.teams[team].hints;
+    let next = turn.t.hints;
     if let Some(h) = asked {
         if h >= u32::from(hints.len) {
             return Err(reject(
@@ -391,9 +406,8 @@ fn hint(
         ));
     };
     let penalty_ms = s.rules.hint_penalty_ms;
-    let t = &mut s.teams[team];
-    t.hints += 1;
-    t.penalty_ms += penalty_ms;
+    turn.t.hints += 1;
+    turn.t.penalty_ms += penalty_ms;
     let detail = HintDetail {
         hint: next,
         text: s.text.get(usize::from(text)),
@@ -404,14 +418,8 @@ fn hint(
 }
 
 /// `skip {step}`: moves on without points, for a time penalty.
-fn skip(
-    s: &mut State,
-    a: &Action,
-    fx: &mut Effects,
-    team: usize,
-    step: usize,
-) -> Result<(), Rejection> {
-    let t = &mut s.teams[team];
+fn skip(s: &State, a: &Action, fx: &mut Effects, turn: &mut Turn) -> Result<(), Rejection> {
+    let t = &mut turn.t;
     if let Some(max) = s.rules.max_skips
         && t.skips >= max
     {
@@ -428,24 +436,31 @@ fn skip(
         points: None,
         penalty_ms: Some(s.rules.skip_penalty_ms),
     };
-    fx.quest(s.step_ids.get(step), "skipped", a, detail);
-    advance(s, a, fx, team, false);
+    fx.quest(s.step_ids.get(turn.step), "skipped", a, detail);
+    advance(s, a, fx, t, false);
     Ok(())
 }
 
 /// The step is done: pay its points and move on.
-fn complete(s: &mut State, a: &Action, fx: &mut Effects, team: usize, step: usize) {
-    let points = s.steps[step].points;
-    let id = s.step_ids.get(step);
-    let t = &mut s.teams[team];
+fn complete(s: &State, a: &Action, fx: &mut Effects, turn: &mut Turn) {
+    let points = turn.st.points;
+    let id = s.step_ids.get(turn.step);
+    let t = &mut turn.t;
     t.last_ms = a.timestamp_ms;
     let lap = t.lap;
     if points > 0 {
         t.points += i64::from(points);
-        let at = s.rank_at_ms(team);
         // One reward per (team, run, step): a fact, not an attempt.
         let key = format!("step/{}/{lap}/{id}", a.scorer());
-        award(fx, a, key, POINTS, points, format!("step {id}"), at);
+        award(
+            fx,
+            a,
+            key,
+            POINTS,
+            points,
+            format!("step {id}"),
+            s.rank_at_ms(t),
+        );
     }
     let detail = StepDetail {
         lap,
@@ -454,49 +469,48 @@ fn complete(s: &mut State, a: &Action, fx: &mut Effects, team: usize, step: usiz
         penalty_ms: None,
     };
     fx.quest(id, "done", a, detail);
-    advance(s, a, fx, team, true);
+    advance(s, a, fx, t, true);
 }
 
 /// Moves the team past its current step; `solved` says whether the step was
 /// done (rather than skipped), which the finish bonus requires.
-fn advance(s: &mut State, a: &Action, fx: &mut Effects, team: usize, solved: bool) {
-    let steps = s.steps.len();
-    let t = &mut s.teams[team];
+fn advance(s: &State, a: &Action, fx: &mut Effects, t: &mut Team, solved: bool) {
     t.last_ms = a.timestamp_ms;
     t.arrived = false;
     t.hints = 0;
     t.step += 1;
-    if usize::from(t.step) < steps {
-        navigating(s, a, fx, team);
+    if usize::from(t.step) < s.steps.len() {
+        navigating(s, a, fx, t);
         return;
     }
     // End of a run of the trail.
-    let lap = t.lap;
     let bonus = s.rules.finish_bonus;
     if solved && bonus > 0 {
         t.points += i64::from(bonus);
-        let at = s.rank_at_ms(team);
-        let key = format!("finish/{}/{lap}", a.scorer());
-        award(fx, a, key, BONUS, bonus, "finished the trail".into(), at);
+        let key = format!("finish/{}/{}", a.scorer(), t.lap);
+        award(
+            fx,
+            a,
+            key,
+            BONUS,
+            bonus,
+            "finished the trail".into(),
+            s.rank_at_ms(t),
+        );
     }
-    let t = &mut s.teams[team];
     t.lap += 1;
     t.step = 0;
     t.skips = 0;
-    let status = if t.lap >= s.rules.laps {
-        "finished"
+    if t.lap >= s.rules.laps {
+        fx.quest("trail", "finished", a, trail_detail(t));
     } else {
-        "lap-done"
-    };
-    fx.quest("trail", status, a, trail_detail(t));
-    if status == "lap-done" {
-        navigating(s, a, fx, team);
+        fx.quest("trail", "lap-done", a, trail_detail(t));
+        navigating(s, a, fx, t);
     }
 }
 
 /// Announces the team's current step as `navigating`.
-fn navigating(s: &State, a: &Action, fx: &mut Effects, team: usize) {
-    let t = &s.teams[team];
+fn navigating(s: &State, a: &Action, fx: &mut Effects, t: &Team) {
     let detail = StepDetail {
         lap: t.lap,
         via: None,

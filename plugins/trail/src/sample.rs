@@ -41,7 +41,7 @@ fn spec(i: usize) -> StepSpec {
             LON0 + 0.0009 * ((i * 5) % 7) as f64,
         )
     });
-    let qr = (geo.is_none() || i % 5 == 0).then(|| format!("VX-BENCH-QR-{i:02}"));
+    let qr = (geo.is_none() || i.is_multiple_of(5)).then(|| format!("VX-BENCH-QR-{i:02}"));
     let answer = (i % 3 != 2).then(|| format!("answer {i}"));
     let hints = if answer.is_some() { 2 } else { i % 2 };
     StepSpec {
@@ -164,7 +164,7 @@ impl Sim {
                 14..17 => self.hint(sp, &id),
                 _ => {
                     let answer = sp.answer.clone().unwrap_or_default();
-                    let answer = if r % 2 == 0 {
+                    let answer = if r.is_multiple_of(2) {
                         format!("  {}  ", answer.to_uppercase())
                     } else {
                         answer
@@ -201,7 +201,7 @@ impl Sim {
             }
             _ => {
                 let m = match (&sp.geo, &sp.qr) {
-                    (Some((lat, lon)), qr) if qr.is_none() || r % 2 == 0 => {
+                    (Some((lat, lon)), qr) if qr.is_none() || r.is_multiple_of(2) => {
                         let (dlat, dlon) = (rng.signed() * 15.0, rng.signed() * 15.0);
                         let at = fix(
                             lat + dlat / METRES_PER_DEG_LAT,
@@ -263,7 +263,9 @@ pub fn actions(n: usize, seed: u64) -> Vec<Action> {
     let mut ts = T0_MS;
     let mut gm = 0;
     for i in 0..n {
-        ts += 10 + rng.below(80) as i64;
+        if i > 0 {
+            ts += 10 + rng.below(80) as i64;
+        }
         let mut a = Action {
             tenant: "bench".into(),
             game: "g1".into(),

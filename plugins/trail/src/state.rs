@@ -10,6 +10,7 @@ use veltrix_sdk::lifecycle::Lifecycle;
 use veltrix_sdk::{Action, Rejection, RejectionCode};
 
 use crate::names::{Names, Span, Texts};
+use crate::packed::{Reader, Record, Table, Writer};
 
 /// Longest team or player id accepted, in bytes (keeps the state bounded).
 pub const MAX_ID_LEN: usize = 64;
@@ -36,7 +37,7 @@ pub struct Rules {
 }
 
 /// A circular geofence.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Geofence {
     /// Centre latitude (WGS84 degrees).
     pub lat: f64,
@@ -49,7 +50,7 @@ pub struct Geofence {
 }
 
 /// One step of the trail, compiled from its config.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Step {
     /// Where the team checks in by location, if it may.
     pub geo: Option<Geofence>,
@@ -71,7 +72,7 @@ impl Step {
 }
 
 /// One team's progress.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Team {
     /// When the team began (its clock's zero).
     pub started_ms: i64,
@@ -115,6 +116,86 @@ impl Team {
     }
 }
 
+/// No QR code (in [`Step`]'s record).
+const NO_QR: u16 = u16::MAX;
+
+impl Record for Step {
+    const SIZE: usize = 1 + 8 + 8 + 4 + 4 + 2 + 3 + 3 + 4;
+
+    fn write(&self, w: &mut Writer<'_>) {
+        let g = self.geo.unwrap_or(Geofence {
+            lat: 0.0,
+            lon: 0.0,
+            radius_m: 0.0,
+            max_accuracy_m: 0.0,
+        });
+        w.u8(u8::from(self.geo.is_some()));
+        w.f64(g.lat);
+        w.f64(g.lon);
+        w.f32(g.radius_m);
+        w.f32(g.max_accuracy_m);
+        w.u16(self.qr.unwrap_or(NO_QR));
+        for span in [self.answers, self.hints] {
+            w.u16(span.first);
+            w.u8(span.len);
+        }
+        w.u32(self.points);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Self {
+        let has_geo = r.u8() != 0;
+        let g = Geofence {
+            lat: r.f64(),
+            lon: r.f64(),
+            radius_m: r.f32(),
+            max_accuracy_m: r.f32(),
+        };
+        let qr = r.u16();
+        let mut span = || Span {
+            first: r.u16(),
+            len: r.u8(),
+        };
+        let (answers, hints) = (span(), span());
+        Step {
+            geo: has_geo.then_some(g),
+            qr: (qr != NO_QR).then_some(qr),
+            answers,
+            hints,
+            points: r.u32(),
+        }
+    }
+}
+
+impl Record for Team {
+    const SIZE: usize = 4 * 8 + 4 + 2 + 1 + 1 + 2;
+
+    fn write(&self, w: &mut Writer<'_>) {
+        w.i64(self.started_ms);
+        w.i64(self.last_ms);
+        w.i64(self.penalty_ms);
+        w.i64(self.points);
+        w.u32(self.lap);
+        w.u16(self.step);
+        w.u8(u8::from(self.arrived));
+        w.u8(self.hints);
+        w.u16(self.skips);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Self {
+        Team {
+            started_ms: r.i64(),
+            last_ms: r.i64(),
+            penalty_ms: r.i64(),
+            points: r.i64(),
+            lap: r.u32(),
+            step: r.u16(),
+            arrived: r.u8() != 0,
+            hints: r.u8(),
+            skips: r.u16(),
+        }
+    }
+}
+
 /// The whole game.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct State {
@@ -127,17 +208,17 @@ pub struct State {
     /// QR codes, answers and hints.
     pub text: Texts,
     /// The steps, in order.
-    pub steps: Vec<Step>,
+    pub steps: Table<Step>,
     /// When the first team began: the zero of the ranking clock.
     pub epoch_ms: Option<i64>,
     /// Team ids, index = index in `teams`.
     pub team_ids: Names,
     /// Team progress.
-    pub teams: Vec<Team>,
+    pub teams: Table<Team>,
     /// Player ids, index = index in `player_team`.
     pub player_ids: Names,
     /// Each player's team index.
-    pub player_team: Vec<u16>,
+    pub player_team: Table<u16>,
 }
 
 impl State {
@@ -145,8 +226,7 @@ impl State {
     /// Score deltas carry it as `at_ms`, so the host's "first to reach the
     /// score" tie rule ranks equal points by elapsed time (penalties
     /// included), even when teams begin at different times.
-    pub fn rank_at_ms(&self, team: usize) -> i64 {
-        let t = &self.teams[team];
+    pub fn rank_at_ms(&self, t: &Team) -> i64 {
         self.epoch_ms.unwrap_or(t.started_ms) + t.elapsed_ms()
     }
 
@@ -155,12 +235,12 @@ impl State {
     pub fn check_player(&self, a: &Action, team: Option<usize>) -> Result<(), Rejection> {
         check_id("player", &a.player)?;
         match self.player_ids.find(&a.player) {
-            Some(p) if Some(usize::from(self.player_team[p])) != team => Err(Rejection::new(
+            Some(p) if Some(usize::from(self.player_team.get(p))) != team => Err(Rejection::new(
                 RejectionCode::Forbidden,
                 format!(
                     "player `{}` plays for team `{}`",
                     a.player,
-                    self.team_ids.get(usize::from(self.player_team[p]))
+                    self.team_ids.get(usize::from(self.player_team.get(p)))
                 ),
             )),
             Some(_) => Ok(()),
@@ -177,15 +257,17 @@ impl State {
     /// Records `a.player` as a member of `team` (after [`State::check_player`]).
     pub fn enrol(&mut self, a: &Action, team: usize) {
         if self.player_ids.insert(&a.player).1 {
-            self.player_team.push(team as u16);
+            self.player_team.push(&(team as u16));
         }
     }
 
     /// Adds points from a game-master adjustment to the team's tally (the
     /// ledger already has them; this keeps the phone view in step).
     pub fn tally(&mut self, team: Option<&str>, points: i64) {
-        if let Some(t) = team.and_then(|t| self.team_ids.find(t)) {
-            self.teams[t].points += points;
+        if let Some(i) = team.and_then(|t| self.team_ids.find(t)) {
+            let mut t = self.teams.get(i);
+            t.points += points;
+            self.teams.set(i, &t);
         }
     }
 }

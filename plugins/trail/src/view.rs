@@ -39,13 +39,14 @@ pub fn view(s: &State, player: &str) -> PlayerView {
             summary: r#"{"team":null}"#.into(),
         };
     };
-    let team = usize::from(s.player_team[p]);
-    let t = &s.teams[team];
+    let team = usize::from(s.player_team.get(p));
+    let t = s.teams.get(team);
     let finished = t.lap >= s.rules.laps;
     let idx = usize::from(t.step);
-    let (step, hints) = match s.steps.get(idx).filter(|_| !finished) {
-        Some(st) => (Some(s.step_ids.get(idx)), st.hints),
-        None => (None, Default::default()),
+    let (step, hints) = if finished || idx >= s.steps.len() {
+        (None, Default::default())
+    } else {
+        (Some(s.step_ids.get(idx)), s.steps.get(idx).hints)
     };
     let taken = t.hints.min(hints.len);
     let summary = Summary {

@@ -68,8 +68,14 @@ fn run(h: &mut Harness<Trail>, p: &str, team: &str, t: i64, hints: u8) -> i64 {
     };
     h.apply(arrive_s1(p, team, next())).unwrap();
     for i in 0..hints {
-        h.apply(act(p, team, "hint", next(), json!({"step": "s1", "hint": i})))
-            .unwrap();
+        h.apply(act(
+            p,
+            team,
+            "hint",
+            next(),
+            json!({"step": "s1", "hint": i}),
+        ))
+        .unwrap();
     }
     let steps = [
         ("answer", json!({"step": "s1", "answer": "golden gate"})),
@@ -90,7 +96,10 @@ fn example_config_inits_and_info_is_complete() {
     let info = Trail::info();
     Harness::<Trail>::new(&info.example_config, 1).unwrap();
     let schema: Value = serde_json::from_str(&info.config_schema).unwrap();
-    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
     for kind in ["begin", "arrive", "answer", "hint", "skip"]
         .iter()
         .chain(Lifecycle::KINDS.iter())
@@ -109,7 +118,10 @@ fn config_errors_name_the_field() {
         ("/steps/0/radius_m", "must be positive"),
         ("/steps/1/id", "duplicate step id `s1`"),
         ("/steps/2", "needs a geofence"),
-        ("/steps/0/answers", "a task needs at least one accepted answer"),
+        (
+            "/steps/0/answers",
+            "a task needs at least one accepted answer",
+        ),
         ("/max_skips", "must be between"),
     ];
     let mut bad = vec![config(); 5];
@@ -124,7 +136,9 @@ fn config_errors_name_the_field() {
     }
     let mut unknown = config();
     unknown["steps"][0]["colour"] = json!("red");
-    let e = Harness::<Trail>::with_config(unknown, 1).unwrap_err().message;
+    let e = Harness::<Trail>::with_config(unknown, 1)
+        .unwrap_err()
+        .message;
     assert!(e.contains("unknown field `colour`"), "{e}");
 }
 
@@ -138,7 +152,12 @@ fn full_trail_scores_steps_and_the_finish_bonus() {
     let keys: Vec<&String> = h.rewards().keys().collect();
     assert_eq!(
         keys,
-        ["finish/red/0", "step/red/0/s1", "step/red/0/s2", "step/red/0/s3"]
+        [
+            "finish/red/0",
+            "step/red/0/s1",
+            "step/red/0/s2",
+            "step/red/0/s3"
+        ]
     );
     assert_eq!(h.status(), GameStatus::Running);
     let v = h.view("ann");
@@ -166,19 +185,42 @@ fn every_step_transition_is_published() {
     assert_eq!(st(&t), [pair("s1", "arrived"), pair("s1", "task-open")]);
     assert!(t.quest_updates[0].detail.contains(r#""via":"gps""#));
     let t = h
-        .apply(act("bob", "red", "answer", 2, json!({"step": "s1", "answer": "Golden Gate"})))
+        .apply(act(
+            "bob",
+            "red",
+            "answer",
+            2,
+            json!({"step": "s1", "answer": "Golden Gate"}),
+        ))
         .unwrap();
     assert_eq!(st(&t), [pair("s1", "done"), pair("s2", "navigating")]);
     assert_eq!(t.quest_updates[0].team.as_deref(), Some("red"));
-    h.apply(act("bob", "red", "arrive", 3, json!({"step": "s2", "qr": " QR-S2 "})))
-        .unwrap();
-    h.apply(act("bob", "red", "answer", 4, json!({"step": "s2", "answer": "42"})))
-        .unwrap();
-    let a = act("bob", "red", "arrive", 5, json!({"step": "s3"})).with_location(48.8606, 2.3376, 8.0);
+    h.apply(act(
+        "bob",
+        "red",
+        "arrive",
+        3,
+        json!({"step": "s2", "qr": " QR-S2 "}),
+    ))
+    .unwrap();
+    h.apply(act(
+        "bob",
+        "red",
+        "answer",
+        4,
+        json!({"step": "s2", "answer": "42"}),
+    ))
+    .unwrap();
+    let a =
+        act("bob", "red", "arrive", 5, json!({"step": "s3"})).with_location(48.8606, 2.3376, 8.0);
     let t = h.apply(a).unwrap();
     assert_eq!(
         st(&t),
-        [pair("s3", "arrived"), pair("s3", "done"), pair("trail", "finished")]
+        [
+            pair("s3", "arrived"),
+            pair("s3", "done"),
+            pair("trail", "finished")
+        ]
     );
 }
 
@@ -188,24 +230,51 @@ fn check_in_rejections() {
     begin(&mut h, "ann", "red", 0);
     let s1 = || act("ann", "red", "arrive", 1, json!({"step": "s1"}));
     // 111 m north of the checkpoint.
-    let e = h.apply(s1().with_location(48.8540, 2.3499, 5.0)).unwrap_err();
+    let e = h
+        .apply(s1().with_location(48.8540, 2.3499, 5.0))
+        .unwrap_err();
     assert_eq!(e.code, RejectionCode::Incorrect);
-    assert!(e.message.contains("111 m from the checkpoint"), "{}", e.message);
-    let e = h.apply(s1().with_location(48.8530, 2.3499, 25.0)).unwrap_err();
+    assert!(
+        e.message.contains("111 m from the checkpoint"),
+        "{}",
+        e.message
+    );
+    let e = h
+        .apply(s1().with_location(48.8530, 2.3499, 25.0))
+        .unwrap_err();
     assert_eq!(e.code, RejectionCode::Incorrect);
     assert!(e.message.contains("accuracy"), "{}", e.message);
     assert_eq!(code(&mut h, s1()), RejectionCode::InvalidPayload);
-    let qr_at_s1 = act("ann", "red", "arrive", 1, json!({"step": "s1", "qr": "QR-S2"}));
+    let qr_at_s1 = act(
+        "ann",
+        "red",
+        "arrive",
+        1,
+        json!({"step": "s1", "qr": "QR-S2"}),
+    );
     assert_eq!(code(&mut h, qr_at_s1), RejectionCode::Incorrect);
     let nowhere = act("ann", "red", "arrive", 1, json!({"step": "s9"}));
     assert_eq!(code(&mut h, nowhere), RejectionCode::NotFound);
     // Move on to the QR-only step.
     h.apply(s1().with_location(48.8530, 2.3499, 5.0)).unwrap();
-    h.apply(act("ann", "red", "answer", 2, json!({"step": "s1", "answer": "golden gate"})))
-        .unwrap();
-    let bad_qr = act("ann", "red", "arrive", 3, json!({"step": "s2", "qr": "QR-S3"}));
+    h.apply(act(
+        "ann",
+        "red",
+        "answer",
+        2,
+        json!({"step": "s1", "answer": "golden gate"}),
+    ))
+    .unwrap();
+    let bad_qr = act(
+        "ann",
+        "red",
+        "arrive",
+        3,
+        json!({"step": "s2", "qr": "QR-S3"}),
+    );
     assert_eq!(code(&mut h, bad_qr), RejectionCode::Incorrect);
-    let gps_at_qr_step = act("ann", "red", "arrive", 3, json!({"step": "s2"})).with_location(0.0, 0.0, 1.0);
+    let gps_at_qr_step =
+        act("ann", "red", "arrive", 3, json!({"step": "s2"})).with_location(0.0, 0.0, 1.0);
     assert_eq!(code(&mut h, gps_at_qr_step), RejectionCode::InvalidPayload);
 }
 
@@ -215,19 +284,47 @@ fn out_of_order_actions_are_refused() {
     let early = act("ann", "red", "arrive", 0, json!({"step": "s1"}));
     assert_eq!(code(&mut h, early), RejectionCode::NotAllowedNow);
     begin(&mut h, "ann", "red", 0);
-    let jump = act("ann", "red", "arrive", 1, json!({"step": "s3"})).with_location(48.8606, 2.3376, 8.0);
+    let jump =
+        act("ann", "red", "arrive", 1, json!({"step": "s3"})).with_location(48.8606, 2.3376, 8.0);
     assert_eq!(code(&mut h, jump), RejectionCode::NotAllowedNow);
-    let eager = act("ann", "red", "answer", 1, json!({"step": "s1", "answer": "golden gate"}));
+    let eager = act(
+        "ann",
+        "red",
+        "answer",
+        1,
+        json!({"step": "s1", "answer": "golden gate"}),
+    );
     assert_eq!(code(&mut h, eager), RejectionCode::NotAllowedNow);
     h.apply(arrive_s1("ann", "red", 2)).unwrap();
-    assert_eq!(code(&mut h, arrive_s1("bob", "red", 3)), RejectionCode::AlreadyDone);
-    h.apply(act("ann", "red", "answer", 4, json!({"step": "s1", "answer": "golden gate"})))
-        .unwrap();
-    let late = act("bob", "red", "answer", 5, json!({"step": "s1", "answer": "golden gate"}));
+    assert_eq!(
+        code(&mut h, arrive_s1("bob", "red", 3)),
+        RejectionCode::AlreadyDone
+    );
+    h.apply(act(
+        "ann",
+        "red",
+        "answer",
+        4,
+        json!({"step": "s1", "answer": "golden gate"}),
+    ))
+    .unwrap();
+    let late = act(
+        "bob",
+        "red",
+        "answer",
+        5,
+        json!({"step": "s1", "answer": "golden gate"}),
+    );
     assert_eq!(code(&mut h, late), RejectionCode::AlreadyDone);
     // Another team's progress is its own.
     begin(&mut h, "cat", "blue", 6);
-    let blue = act("cat", "blue", "arrive", 7, json!({"step": "s2", "qr": "QR-S2"}));
+    let blue = act(
+        "cat",
+        "blue",
+        "arrive",
+        7,
+        json!({"step": "s2", "qr": "QR-S2"}),
+    );
     assert_eq!(code(&mut h, blue), RejectionCode::NotAllowedNow);
 }
 
@@ -249,7 +346,10 @@ fn begin_rules_and_roster() {
         RejectionCode::Forbidden
     );
     begin(&mut h, "cat", "blue", 3);
-    assert_eq!(code(&mut h, arrive_s1("ann", "blue", 4)), RejectionCode::Forbidden);
+    assert_eq!(
+        code(&mut h, arrive_s1("ann", "blue", 4)),
+        RejectionCode::Forbidden
+    );
     assert_eq!(
         code(&mut h, act("dan", "green", "begin", 5, json!({}))),
         RejectionCode::NotAllowedNow
@@ -266,11 +366,26 @@ fn answers_ignore_case_and_spacing_and_wrong_ones_are_incorrect() {
     let mut h = game();
     begin(&mut h, "ann", "red", 0);
     h.apply(arrive_s1("ann", "red", 1)).unwrap();
-    let wrong = act("ann", "red", "answer", 2, json!({"step": "s1", "answer": "goldengate"}));
+    let wrong = act(
+        "ann",
+        "red",
+        "answer",
+        2,
+        json!({"step": "s1", "answer": "goldengate"}),
+    );
     let e = h.apply(wrong).unwrap_err();
-    assert_eq!((e.code, e.message.as_str()), (RejectionCode::Incorrect, "wrong answer"));
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (RejectionCode::Incorrect, "wrong answer")
+    );
     assert!(h.rewards().is_empty());
-    let right = act("ann", "red", "answer", 3, json!({"step": "s1", "answer": "  GOLDEN\tgate "}));
+    let right = act(
+        "ann",
+        "red",
+        "answer",
+        3,
+        json!({"step": "s1", "answer": "  GOLDEN\tgate "}),
+    );
     let t = h.apply(right).unwrap();
     assert_eq!(t.rewards.len(), 1);
     assert_eq!(t.rewards[0].points, 10);
@@ -295,7 +410,10 @@ fn hints_cost_time_come_in_order_and_run_out() {
         RejectionCode::AlreadyDone
     );
     h.apply(hint(2, json!({"step": "s1"}))).unwrap();
-    assert_eq!(code(&mut h, hint(3, json!({"step": "s1"}))), RejectionCode::AlreadyDone);
+    assert_eq!(
+        code(&mut h, hint(3, json!({"step": "s1"}))),
+        RejectionCode::AlreadyDone
+    );
     assert_eq!(
         code(&mut h, hint(3, json!({"step": "s1", "hint": 5}))),
         RejectionCode::NotFound
@@ -305,15 +423,14 @@ fn hints_cost_time_come_in_order_and_run_out() {
     assert_eq!(summary["penalty_ms"], 2 * MIN);
     assert_eq!(summary["hints_left"], 0);
     // s3 has no hints.
-    let mut h = game();
-    begin(&mut h, "ann", "red", 0);
-    h.apply(act("ann", "red", "skip", 1, json!({"step": "s1"}))).unwrap();
     let mut c = config();
     c["max_skips"] = json!(5);
     let mut h2 = game_with(c);
     begin(&mut h2, "ann", "red", 0);
-    h2.apply(act("ann", "red", "skip", 1, json!({"step": "s1"}))).unwrap();
-    h2.apply(act("ann", "red", "skip", 2, json!({"step": "s2"}))).unwrap();
+    h2.apply(act("ann", "red", "skip", 1, json!({"step": "s1"})))
+        .unwrap();
+    h2.apply(act("ann", "red", "skip", 2, json!({"step": "s2"})))
+        .unwrap();
     assert_eq!(
         code(&mut h2, act("ann", "red", "hint", 3, json!({"step": "s3"}))),
         RejectionCode::NotFound
@@ -324,7 +441,9 @@ fn hints_cost_time_come_in_order_and_run_out() {
 fn skips_move_on_without_points_and_are_limited() {
     let mut h = game();
     begin(&mut h, "ann", "red", 0);
-    let t = h.apply(act("ann", "red", "skip", MIN, json!({"step": "s1"}))).unwrap();
+    let t = h
+        .apply(act("ann", "red", "skip", MIN, json!({"step": "s1"})))
+        .unwrap();
     assert!(t.rewards.is_empty());
     assert_eq!(t.quest_updates[0].status, "skipped");
     assert_eq!(t.quest_updates[1].quest_id, "s2");
@@ -341,7 +460,8 @@ fn skips_move_on_without_points_and_are_limited() {
     let mut h = game_with(c);
     begin(&mut h, "ann", "red", 0);
     for (i, s) in ["s1", "s2", "s3"].iter().enumerate() {
-        h.apply(act("ann", "red", "skip", i as i64 + 1, json!({"step": s}))).unwrap();
+        h.apply(act("ann", "red", "skip", i as i64 + 1, json!({"step": s})))
+            .unwrap();
     }
     assert!(h.rewards().is_empty());
     let summary: Value = serde_json::from_str(&h.view("ann").summary).unwrap();
@@ -351,18 +471,22 @@ fn skips_move_on_without_points_and_are_limited() {
 #[test]
 fn equal_points_rank_by_elapsed_time_not_by_clock() {
     let mut h = game();
-    // red begins first and finishes first, but takes longer than blue.
+    // red begins first and finishes first, but takes 8 minutes; blue begins
+    // 10 minutes in and takes 5.
     begin(&mut h, "ann", "red", 0);
     begin(&mut h, "bob", "blue", 10 * MIN);
-    let red_done = run(&mut h, "ann", "red", 0, 0); // 5 actions: 5 min
-    let blue_done = run(&mut h, "bob", "blue", red_done, 0);
-    assert!(blue_done > red_done);
-    // red: elapsed 5 min; blue: began at 10, finished at 15.. more. Make blue
-    // quicker: it began 10 min in and finished 5 min after red.
+    let red_done = run(&mut h, "ann", "red", 3 * MIN, 0);
+    let blue_done = run(&mut h, "bob", "blue", 10 * MIN, 0);
+    assert_eq!((red_done, blue_done), (8 * MIN, 15 * MIN));
     assert_eq!(h.score(Board::Team, "red"), h.score(Board::Team, "blue"));
     let ranking: Vec<String> = h.ranking(Board::Team).into_iter().map(|r| r.0).collect();
-    // red elapsed = 5 min; blue elapsed = blue_done - 10 min = 0 min.
     assert_eq!(ranking, ["blue", "red"]);
+    let ranking: Vec<String> = h
+        .ranking(Board::Individual)
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    assert_eq!(ranking, ["bob", "ann"]);
 }
 
 #[test]
@@ -373,7 +497,7 @@ fn penalties_break_ties() {
     // red takes a hint (one more action = one more minute, plus a minute of
     // penalty); blue finishes 90 s after red but has no penalty.
     let red_done = run(&mut h, "ann", "red", 0, 1);
-    let blue_done = run(&mut h, "bob", "blue", 90_000 + MIN, 0);
+    let blue_done = run(&mut h, "bob", "blue", 90_000, 0);
     assert!(blue_done > red_done);
     assert_eq!(h.score(Board::Team, "red"), h.score(Board::Team, "blue"));
     let elapsed = |p: &str| -> i64 {
@@ -391,9 +515,15 @@ fn the_team_time_limit_closes_its_window() {
     let mut h = game();
     begin(&mut h, "ann", "red", 0);
     begin(&mut h, "bob", "blue", 30 * MIN);
-    let late = arrive_s1("ann", "red", 60 * MIN);
-    assert_eq!(code(&mut h, late), RejectionCode::OutOfWindow);
     h.apply(arrive_s1("ann", "red", 60 * MIN - 1)).unwrap();
+    let late = act(
+        "ann",
+        "red",
+        "answer",
+        60 * MIN,
+        json!({"step": "s1", "answer": "golden gate"}),
+    );
+    assert_eq!(code(&mut h, late), RejectionCode::OutOfWindow);
     // blue began later: its hour is not over.
     h.apply(arrive_s1("bob", "blue", 60 * MIN)).unwrap();
     let summary: Value = serde_json::from_str(&h.view("bob").summary).unwrap();
@@ -421,27 +551,55 @@ fn the_schedule_bounds_the_game() {
 fn game_master_pause_resume_end_grant_revoke() {
     let mut h = game();
     begin(&mut h, "ann", "red", 0);
-    assert_eq!(code(&mut h, act("ann", "red", "pause", 1, json!({}))), RejectionCode::Forbidden);
+    assert_eq!(
+        code(&mut h, act("ann", "red", "pause", 1, json!({}))),
+        RejectionCode::Forbidden
+    );
     h.apply(gm("pause", 1, json!({}))).unwrap();
     assert_eq!(h.status(), GameStatus::Paused);
-    assert_eq!(code(&mut h, arrive_s1("ann", "red", 2)), RejectionCode::NotAllowedNow);
+    assert_eq!(
+        code(&mut h, arrive_s1("ann", "red", 2)),
+        RejectionCode::NotAllowedNow
+    );
     h.apply(gm("resume", 3, json!({}))).unwrap();
     h.apply(arrive_s1("ann", "red", 4)).unwrap();
     let grant = json!({"id": "photo", "player": "ann", "team": "red", "points": 7});
     h.apply(gm("grant", 5, grant.clone())).unwrap();
-    assert_eq!(code(&mut h, gm("grant", 6, grant)), RejectionCode::AlreadyDone);
-    let grab = act("ann", "red", "grant", 6, json!({"id": "x", "player": "ann", "points": 100}));
+    assert_eq!(
+        code(&mut h, gm("grant", 6, grant)),
+        RejectionCode::AlreadyDone
+    );
+    let grab = act(
+        "ann",
+        "red",
+        "grant",
+        6,
+        json!({"id": "x", "player": "ann", "points": 100}),
+    );
     assert_eq!(code(&mut h, grab), RejectionCode::Forbidden);
-    h.apply(gm("revoke", 7, json!({"id": "photo", "player": "ann", "team": "red", "points": 2})))
-        .unwrap();
+    h.apply(gm(
+        "revoke",
+        7,
+        json!({"id": "photo", "player": "ann", "team": "red", "points": 2}),
+    ))
+    .unwrap();
     assert_eq!(h.score(Board::Team, "red"), 5);
     assert_eq!(h.view("ann").score, 5);
     h.apply(gm("end", 8, json!({}))).unwrap();
     assert_eq!(h.status(), GameStatus::Finished);
-    let after = act("ann", "red", "answer", 9, json!({"step": "s1", "answer": "golden gate"}));
+    let after = act(
+        "ann",
+        "red",
+        "answer",
+        9,
+        json!({"step": "s1", "answer": "golden gate"}),
+    );
     assert_eq!(code(&mut h, after), RejectionCode::GameOver);
     let grant2 = json!({"id": "late", "player": "ann", "team": "red", "points": 7});
-    assert_eq!(code(&mut h, gm("grant", 10, grant2)), RejectionCode::GameOver);
+    assert_eq!(
+        code(&mut h, gm("grant", 10, grant2)),
+        RejectionCode::GameOver
+    );
 }
 
 #[test]
@@ -452,12 +610,18 @@ fn circuit_laps_pay_each_run_once() {
     begin(&mut h, "ann", "red", 0);
     let t = run(&mut h, "ann", "red", 0, 0);
     let summary: Value = serde_json::from_str(&h.view("ann").summary).unwrap();
-    assert_eq!((summary["lap"].as_u64(), summary["step"].as_str()), (Some(1), Some("s1")));
+    assert_eq!(
+        (summary["lap"].as_u64(), summary["step"].as_str()),
+        (Some(1), Some("s1"))
+    );
     let t = run(&mut h, "ann", "red", t, 0);
     assert_eq!(h.score(Board::Team, "red"), 2 * 85);
     assert!(h.rewards().contains_key("step/red/1/s2"));
     assert!(h.rewards().contains_key("finish/red/1"));
-    assert_eq!(code(&mut h, arrive_s1("ann", "red", t + 1)), RejectionCode::AlreadyDone);
+    assert_eq!(
+        code(&mut h, arrive_s1("ann", "red", t + 1)),
+        RejectionCode::AlreadyDone
+    );
 }
 
 #[test]
@@ -466,16 +630,27 @@ fn malformed_input_is_refused() {
     begin(&mut h, "ann", "red", 0);
     let garbage = act("ann", "red", "answer", 1, json!(null)).with_raw_payload("{\"step\":");
     assert_eq!(code(&mut h, garbage), RejectionCode::InvalidPayload);
-    let extra = act("ann", "red", "arrive", 1, json!({"step": "s1", "teleport": true}));
+    let extra = act(
+        "ann",
+        "red",
+        "arrive",
+        1,
+        json!({"step": "s1", "teleport": true}),
+    );
     assert_eq!(code(&mut h, extra), RejectionCode::InvalidPayload);
     let missing = act("ann", "red", "answer", 1, json!({"step": "s1"}));
     assert_eq!(code(&mut h, missing), RejectionCode::InvalidPayload);
     let unknown = act("ann", "red", "teleport", 1, json!({}));
     assert_eq!(code(&mut h, unknown), RejectionCode::UnknownKind);
-    let nan = act("ann", "red", "arrive", 1, json!({"step": "s1"})).with_location(48.8530, 2.3499, f32::NAN);
+    let nan = act("ann", "red", "arrive", 1, json!({"step": "s1"})).with_location(
+        48.8530,
+        2.3499,
+        f32::NAN,
+    );
     assert_eq!(code(&mut h, nan), RejectionCode::Incorrect);
     let bytes = h.state_bytes().to_vec();
-    let e = veltrix_sdk::raw::apply::<Trail>(&bytes[..bytes.len() / 2], &arrive_s1("ann", "red", 2));
+    let e =
+        veltrix_sdk::raw::apply::<Trail>(&bytes[..bytes.len() / 2], &arrive_s1("ann", "red", 2));
     assert_eq!(e.unwrap_err().code, RejectionCode::InvalidState);
 }
 
@@ -491,7 +666,10 @@ fn the_view_shows_progress_but_no_secrets() {
     assert_eq!(summary["step"], "s1");
     assert_eq!(summary["phase"], "task-open");
     let text = v.summary.to_lowercase();
-    assert!(!text.contains("golden") && !text.contains("qr-s2"), "{text}");
+    assert!(
+        !text.contains("golden") && !text.contains("qr-s2"),
+        "{text}"
+    );
     assert_eq!(h.view("stranger").summary, r#"{"team":null}"#);
 }
 
@@ -511,8 +689,12 @@ fn replays_are_byte_identical() {
 fn the_sample_stream_keeps_the_game_running() {
     let actions = sample::actions(5_000, 1);
     assert_eq!(actions.len(), 5_000);
-    assert!(actions.windows(2).all(|w| w[0].timestamp_ms < w[1].timestamp_ms));
-    assert_eq!(actions[0].timestamp_ms, sample::T0_MS + actions[0].timestamp_ms - sample::T0_MS);
+    assert!(
+        actions
+            .windows(2)
+            .all(|w| w[0].timestamp_ms < w[1].timestamp_ms)
+    );
+    assert_eq!(actions[0].timestamp_ms, sample::T0_MS);
     let mut keys: Vec<&str> = actions.iter().map(|a| a.idempotency_key.as_str()).collect();
     keys.sort_unstable();
     keys.dedup();
@@ -532,10 +714,16 @@ fn the_sample_stream_keeps_the_game_running() {
     assert_eq!(h.status(), GameStatus::Running);
     let share = rejected as f64 / 5_000.0;
     assert!((0.08..0.25).contains(&share), "rejected {share}");
-    for k in ["begin", "arrive", "answer", "hint", "skip", "grant", "revoke", "tick"] {
+    for k in [
+        "begin", "arrive", "answer", "hint", "skip", "grant", "revoke", "tick",
+    ] {
         assert!(kinds.contains(k), "no accepted `{k}`");
     }
     let rewards = h.rewards().len();
     assert!((1_000..3_000).contains(&rewards), "{rewards} rewards");
-    assert!(h.state_bytes().len() < 4_096, "{} bytes", h.state_bytes().len());
+    assert!(
+        h.state_bytes().len() < 4_096,
+        "{} bytes",
+        h.state_bytes().len()
+    );
 }

@@ -1,0 +1,202 @@
+//! Player actions: `join` (get one's board) and `submit` (complete a cell).
+//!
+//! A team's board is drawn on the team's first action, whichever player
+//! sends it: that action publishes the board (`board` / `drawn`, with the
+//! task ids row-major). `join` exists so a player can see their board before
+//! playing; it is allowed before the start and during a pause, since looking
+//! at a board is not playing.
+//!
+//! `submit` checks, in order: payload, task exists, task is on the team's
+//! board, the cell's standing (done, waiting for the judge), then the check
+//! itself. Answers and check-ins complete the cell on the spot; evidence
+//! waits for the judge.
+
+use serde::Deserialize;
+use serde_json::json;
+use veltrix_sdk::prelude::*;
+
+use crate::scoring::{self, Credit};
+use crate::state::{Check, Mark, State};
+
+/// Longest typed answer accepted (normalising is linear in its length).
+pub const MAX_ANSWER_LEN: usize = 500;
+/// Longest evidence reference (URL or upload id) accepted.
+pub const MAX_EVIDENCE_LEN: usize = 512;
+
+/// Payload of `submit`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submit {
+    /// Task id (the cell is where the task sits on the team's board).
+    pub task: String,
+    /// The typed answer (answer tasks).
+    #[serde(default)]
+    pub answer: Option<String>,
+    /// URL or upload id of the photo / video (evidence tasks).
+    #[serde(default)]
+    pub evidence: Option<String>,
+}
+
+/// Payload of `join`: nothing.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Join {}
+
+fn reject(code: RejectionCode, msg: impl Into<String>) -> Rejection {
+    Rejection::new(code, msg)
+}
+
+/// Registers the acting player with their team (drawing the team's board
+/// if this is its first action). Returns the team index, the player index
+/// and whether the player was already registered with that team.
+fn enter(s: &mut State, a: &Action, fx: &mut Effects) -> (u32, u32, bool) {
+    let (team, new) = s.ensure_team(a.scorer(), a.team.is_none());
+    let known = s
+        .player_ids
+        .find(&a.player)
+        .filter(|&p| s.player_team.get(p as usize) == Some(team));
+    let player = match known {
+        Some(p) => p,
+        None => s.ensure_player(&a.player, team),
+    };
+    if new {
+        let tasks: Vec<&str> = s.board(team).iter().map(|&t| s.task_ids.get(t)).collect();
+        fx.quest(
+            "board",
+            "drawn",
+            a,
+            json!({ "size": s.rules.size, "tasks": tasks }),
+        );
+    }
+    (team, player, known.is_some())
+}
+
+/// Applies `join`.
+pub fn join(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {
+    let Join {} = a.payload()?;
+    s.life.advance(a.timestamp_ms);
+    if s.life.status() == GameStatus::Finished {
+        return Err(reject(RejectionCode::GameOver, "the game is over"));
+    }
+    let (_, _, known) = enter(s, a, fx);
+    if known {
+        return Err(reject(
+            RejectionCode::AlreadyDone,
+            "you have already joined this board",
+        ));
+    }
+    Ok(())
+}
+
+/// Applies `submit` from a player already admitted by the lifecycle.
+pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {
+    let p: Submit = a.payload()?;
+    let task = s
+        .task_ids
+        .find(&p.task)
+        .ok_or_else(|| reject(RejectionCode::NotFound, format!("no task `{}`", p.task)))?;
+    let (team, by, _) = enter(s, a, fx);
+    let cell = s
+        .board(team)
+        .iter()
+        .position(|&t| t == task)
+        .ok_or_else(|| {
+            reject(
+                RejectionCode::NotFound,
+                format!("task `{}` is not on your board", p.task),
+            )
+        })? as u32;
+    match s.mark(team, cell) {
+        m if m.is_done() => {
+            return Err(reject(
+                RejectionCode::AlreadyDone,
+                format!("cell `{}` is already complete", p.task),
+            ));
+        }
+        Mark::Pending => {
+            return Err(reject(
+                RejectionCode::NotAllowedNow,
+                format!("cell `{}` is waiting for the judge", p.task),
+            ));
+        }
+        _ => {}
+    }
+    let t = s.task(task);
+    let check = match t.check {
+        Check::Answer { first, count } => {
+            let answer = p.answer.as_deref().ok_or_else(|| {
+                reject(
+                    RejectionCode::InvalidPayload,
+                    format!("task `{}` needs an `answer`", p.task),
+                )
+            })?;
+            if answer.len() > MAX_ANSWER_LEN {
+                return Err(reject(
+                    RejectionCode::InvalidPayload,
+                    format!("answer longer than {MAX_ANSWER_LEN} bytes"),
+                ));
+            }
+            // Accepted answers were normalised by the same function at init,
+            // so this is `answer_matches` without re-normalising them.
+            let typed = normalize_answer(answer);
+            if !s.answers.range(first, count).any(|x| x == typed) {
+                return Err(reject(RejectionCode::Incorrect, "that is not the answer"));
+            }
+            "answer"
+        }
+        Check::Gps {
+            lat,
+            lon,
+            radius_m,
+            max_accuracy_m,
+        } => {
+            let fix = a.location.as_ref().ok_or_else(|| {
+                reject(
+                    RejectionCode::InvalidPayload,
+                    format!("task `{}` is a check-in: send the device location", p.task),
+                )
+            })?;
+            if !within(fix, lat, lon, radius_m, max_accuracy_m) {
+                let accurate = fix.accuracy_m.is_finite()
+                    && fix.accuracy_m >= 0.0
+                    && fix.accuracy_m <= max_accuracy_m;
+                let msg = if accurate {
+                    "you are not inside the check-in zone".to_string()
+                } else {
+                    format!("location accuracy must be {max_accuracy_m} m or better")
+                };
+                return Err(reject(RejectionCode::Incorrect, msg));
+            }
+            "gps"
+        }
+        Check::Evidence => {
+            let ev = p.evidence.as_deref().unwrap_or("");
+            if ev.trim().is_empty() || ev.len() > MAX_EVIDENCE_LEN {
+                return Err(reject(
+                    RejectionCode::InvalidPayload,
+                    format!(
+                        "task `{}` needs `evidence` (a photo or video reference of 1 to {MAX_EVIDENCE_LEN} bytes)",
+                        p.task
+                    ),
+                ));
+            }
+            s.add_pending(team, cell, by);
+            fx.quest(
+                p.task,
+                "pending",
+                a,
+                json!({ "cell": cell, "evidence": ev }),
+            );
+            return Ok(());
+        }
+    };
+    let who = Credit {
+        player: &a.player,
+        team: a.team.as_deref(),
+        index: team,
+        key: a.scorer(),
+    };
+    let detail = json!({ "cell": cell, "check": check, "points": t.points });
+    scoring::complete(s, a, who, cell, task, Mark::Accepted, t.points, detail, fx);
+    Ok(())
+}

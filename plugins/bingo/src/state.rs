@@ -1,0 +1,389 @@
+//! The game state the host stores between actions, and the lookups every
+//! rule needs.
+//!
+//! Laid out to be cheap to decode on every apply (see [`crate::compact`]):
+//! ids in [`Names`] tables, tasks, teams and pending submissions as
+//! fixed-size records, and each team's cells as one [`Mark`] byte per cell in
+//! a team-major block. Boards are not stored: [`State::board`] draws them
+//! from the seed (see [`crate::board`]). A team exists from its first action
+//! (a `join` or a `submit`); that is when its board is "drawn".
+
+use serde::{Deserialize, Serialize};
+use veltrix_sdk::lifecycle::Lifecycle;
+
+use crate::board;
+use crate::compact::{Bytes, Fixed, Names, Reader, Table};
+
+/// The whole game.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct State {
+    /// Status, schedule and paid grants (shared game-master rules).
+    pub life: Lifecycle,
+    /// Board size, bonuses, seed.
+    pub rules: Rules,
+    /// Task ids; task `i` is `tasks[i]`.
+    pub task_ids: Names,
+    /// Accepted answers of every answer task, normalised.
+    pub answers: Names,
+    /// The task pool, in config order.
+    pub tasks: Table<Task>,
+    /// Ids of the teams (or solo players) that have played; index = team.
+    pub team_ids: Names,
+    /// Per team, parallel to `team_ids`.
+    pub teams: Table<Team>,
+    /// Ids of the players that have acted; index = player.
+    pub player_ids: Names,
+    /// Per player, the team they last acted for (parallel to `player_ids`).
+    pub player_team: Table<u32>,
+    /// One [`Mark`] per team and cell, team-major.
+    pub marks: Bytes,
+    /// Evidence waiting for the judge: who sent it.
+    pub pending: Table<Pending>,
+}
+
+/// The game-wide rules from the config.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Rules {
+    /// The game seed: boards derive from it.
+    pub seed: u64,
+    /// Board side.
+    pub size: u8,
+    /// Bonus per completed line.
+    pub line_bonus: i64,
+    /// Bonus for a full board.
+    pub blackout_bonus: i64,
+    /// The first completed line ends the game.
+    pub first_bingo_ends_round: bool,
+}
+
+impl Rules {
+    /// Cells per board.
+    pub fn cells(&self) -> usize {
+        usize::from(self.size) * usize::from(self.size)
+    }
+}
+
+/// One task of the pool.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Task {
+    /// Points for completing it (the cap of a judge's award).
+    pub points: i64,
+    /// How submissions are checked.
+    pub check: Check,
+}
+
+/// How a task's submissions are checked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Check {
+    /// Accepted answers: entries `first..first + count` of [`State::answers`].
+    Answer {
+        /// First answer.
+        first: u32,
+        /// Number of answers.
+        count: u32,
+    },
+    /// A geofence and the worst device accuracy accepted.
+    Gps {
+        /// Latitude, degrees.
+        lat: f64,
+        /// Longitude, degrees.
+        lon: f64,
+        /// Radius, metres.
+        radius_m: f64,
+        /// Worst accuracy accepted, metres.
+        max_accuracy_m: f32,
+    },
+    /// Photo or video evidence, judged by the game master.
+    Evidence,
+}
+
+impl Fixed for Task {
+    // kind, points, lat, lon, radius, accuracy, first, count
+    const SIZE: usize = 1 + 8 * 4 + 4 * 3;
+
+    fn write(&self, out: &mut Vec<u8>) {
+        let (kind, lat, lon, radius, acc, first, count) = match self.check {
+            Check::Answer { first, count } => (0u8, 0.0, 0.0, 0.0, 0.0f32, first, count),
+            Check::Gps {
+                lat,
+                lon,
+                radius_m,
+                max_accuracy_m,
+            } => (1, lat, lon, radius_m, max_accuracy_m, 0, 0),
+            Check::Evidence => (2, 0.0, 0.0, 0.0, 0.0, 0, 0),
+        };
+        out.push(kind);
+        out.extend_from_slice(&self.points.to_le_bytes());
+        for v in [lat, lon, radius] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&acc.to_le_bytes());
+        out.extend_from_slice(&first.to_le_bytes());
+        out.extend_from_slice(&count.to_le_bytes());
+    }
+
+    fn read(r: &mut Reader<'_>) -> Self {
+        let (kind, points) = (r.u8(), r.i64());
+        let (lat, lon, radius_m) = (r.f64(), r.f64(), r.f64());
+        let (max_accuracy_m, first, count) = (r.f32(), r.u32(), r.u32());
+        Task {
+            points,
+            check: match kind {
+                0 => Check::Answer { first, count },
+                1 => Check::Gps {
+                    lat,
+                    lon,
+                    radius_m,
+                    max_accuracy_m,
+                },
+                _ => Check::Evidence,
+            },
+        }
+    }
+}
+
+/// One team (or one player, in a game without teams).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Team {
+    /// True when the id is a player playing without a team: rewards and
+    /// quest updates then carry no team.
+    pub solo: bool,
+    /// Current score: cells, bonuses and grants, minus revocations.
+    pub score: i64,
+    /// Lines already paid (bit `l` for line `l`, see [`crate::board`]).
+    pub lines: u32,
+    /// Whether the blackout bonus was paid.
+    pub blackout: bool,
+}
+
+impl Fixed for Team {
+    const SIZE: usize = 1 + 8 + 4 + 1;
+    fn write(&self, out: &mut Vec<u8>) {
+        out.push(u8::from(self.solo));
+        out.extend_from_slice(&self.score.to_le_bytes());
+        out.extend_from_slice(&self.lines.to_le_bytes());
+        out.push(u8::from(self.blackout));
+    }
+    fn read(r: &mut Reader<'_>) -> Self {
+        Team {
+            solo: r.u8() != 0,
+            score: r.i64(),
+            lines: r.u32(),
+            blackout: r.u8() != 0,
+        }
+    }
+}
+
+/// A team's standing on one cell, one byte in [`State::marks`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Mark {
+    /// Not completed yet.
+    Open = 0,
+    /// Auto-accepted answer or check-in.
+    Accepted = 1,
+    /// Evidence approved by the judge.
+    Approved = 2,
+    /// Evidence waiting for the judge.
+    Pending = 3,
+    /// Evidence rejected by the judge: open again.
+    Rejected = 4,
+}
+
+impl Mark {
+    fn from_byte(b: u8) -> Mark {
+        match b {
+            1 => Mark::Accepted,
+            2 => Mark::Approved,
+            3 => Mark::Pending,
+            4 => Mark::Rejected,
+            _ => Mark::Open,
+        }
+    }
+
+    /// Whether the cell is complete.
+    pub fn is_done(self) -> bool {
+        matches!(self, Mark::Accepted | Mark::Approved)
+    }
+
+    /// One-letter code used in views: `.` open, `x` done, `p` pending, `r`
+    /// rejected.
+    pub fn code(self) -> char {
+        match self {
+            Mark::Open => '.',
+            Mark::Accepted | Mark::Approved => 'x',
+            Mark::Pending => 'p',
+            Mark::Rejected => 'r',
+        }
+    }
+}
+
+/// A submission waiting for the judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending {
+    /// Team index.
+    pub team: u32,
+    /// Cell on the team's board.
+    pub cell: u32,
+    /// Submitting player (index): credited when approved.
+    pub by: u32,
+}
+
+impl Fixed for Pending {
+    const SIZE: usize = 12;
+    fn write(&self, out: &mut Vec<u8>) {
+        for v in [self.team, self.cell, self.by] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    fn read(r: &mut Reader<'_>) -> Self {
+        Pending {
+            team: r.u32(),
+            cell: r.u32(),
+            by: r.u32(),
+        }
+    }
+}
+
+impl State {
+    /// A fresh game over a compiled pool.
+    pub fn new(
+        life: Lifecycle,
+        rules: Rules,
+        task_ids: Names,
+        answers: Names,
+        tasks: Table<Task>,
+    ) -> Self {
+        Self {
+            life,
+            rules,
+            task_ids,
+            answers,
+            tasks,
+            team_ids: Names::default(),
+            teams: Table::default(),
+            player_ids: Names::default(),
+            player_team: Table::default(),
+            marks: Bytes::default(),
+            pending: Table::default(),
+        }
+    }
+
+    /// Task `i` (indexes come from `task_ids` or a board, so it exists).
+    pub fn task(&self, i: u32) -> Task {
+        self.tasks.get(i as usize).unwrap_or(Task {
+            points: 0,
+            check: Check::Evidence,
+        })
+    }
+
+    /// Team `i` (indexes come from `team_ids`, so it exists).
+    pub fn team(&self, i: u32) -> Team {
+        self.teams.get(i as usize).unwrap_or_default()
+    }
+
+    /// Stores team `i`.
+    pub fn set_team(&mut self, i: u32, t: &Team) {
+        self.teams.set(i as usize, t);
+    }
+
+    /// The board of team `i`: task indexes, row-major.
+    pub fn board(&self, i: u32) -> Vec<u32> {
+        board::draw(
+            self.rules.seed,
+            self.team_ids.get(i),
+            self.tasks.len(),
+            self.rules.cells(),
+        )
+    }
+
+    /// Index of team `id`, if it has played.
+    pub fn team_index(&self, id: &str) -> Option<u32> {
+        self.team_ids.find(id)
+    }
+
+    /// Index of team `id`, created (board drawn, every cell open) on first
+    /// use; the flag says whether it was new.
+    pub fn ensure_team(&mut self, id: &str, solo: bool) -> (u32, bool) {
+        match self.team_ids.find(id) {
+            Some(i) => (i, false),
+            None => {
+                self.teams.push(&Team {
+                    solo,
+                    ..Team::default()
+                });
+                let cells = self.teams.len() * self.rules.cells();
+                self.marks.0.resize(cells, Mark::Open as u8);
+                (self.team_ids.push(id), true)
+            }
+        }
+    }
+
+    /// Records that `player` acts for team `team`; returns the player index.
+    pub fn ensure_player(&mut self, player: &str, team: u32) -> u32 {
+        match self.player_ids.find(player) {
+            Some(i) => {
+                self.player_team.set(i as usize, &team);
+                i
+            }
+            None => {
+                self.player_team.push(&team);
+                self.player_ids.push(player)
+            }
+        }
+    }
+
+    /// The team `player` last acted for.
+    pub fn team_of(&self, player: &str) -> Option<u32> {
+        let p = self.player_ids.find(player)?;
+        self.player_team.get(p as usize)
+    }
+
+    fn mark_pos(&self, team: u32, cell: u32) -> usize {
+        team as usize * self.rules.cells() + cell as usize
+    }
+
+    /// Team `team`'s standing on cell `cell`.
+    pub fn mark(&self, team: u32, cell: u32) -> Mark {
+        let at = self.mark_pos(team, cell);
+        Mark::from_byte(self.marks.0.get(at).copied().unwrap_or(0))
+    }
+
+    /// Sets team `team`'s standing on cell `cell`.
+    pub fn set_mark(&mut self, team: u32, cell: u32, mark: Mark) {
+        let at = self.mark_pos(team, cell);
+        if let Some(b) = self.marks.0.get_mut(at) {
+            *b = mark as u8;
+        }
+    }
+
+    /// Team `team`'s marks, cell by cell.
+    pub fn team_marks(&self, team: u32) -> impl Iterator<Item = Mark> + '_ {
+        let n = self.rules.cells();
+        let start = team as usize * n;
+        self.marks
+            .0
+            .get(start..start + n)
+            .unwrap_or(&[])
+            .iter()
+            .map(|&b| Mark::from_byte(b))
+    }
+
+    /// Marks evidence of `team` for `cell` as pending, sent by `by`.
+    pub fn add_pending(&mut self, team: u32, cell: u32, by: u32) {
+        self.set_mark(team, cell, Mark::Pending);
+        self.pending.push(&Pending { team, cell, by });
+    }
+
+    /// Settles pending evidence with `mark`; returns its submitter.
+    pub fn settle_pending(&mut self, team: u32, cell: u32, mark: Mark) -> Option<u32> {
+        let (i, p) = self
+            .pending
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.team == team && p.cell == cell)?;
+        self.pending.remove(i);
+        self.set_mark(team, cell, mark);
+        Some(p.by)
+    }
+}

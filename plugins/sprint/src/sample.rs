@@ -1,0 +1,3 @@
+pub fn config() -> String {
+    String::new()
+}

@@ -1,0 +1,238 @@
+//! A benchmark game and a deterministic, realistic action stream for it.
+//!
+//! 20 teams of 5 players fight over 30 control points for up to a week (a
+//! campus-wide challenge), so that even 200,000 actions (about 1.2 s apart)
+//! end well before the time limit. A third of the points ask a question;
+//! captures lock a point for 30 s. About 15 % of the actions are refused
+//! (captures outside the zone, wrong answers, points the team already holds
+//! or that are locked); every 250th action is a host tick (which settles
+//! holding pay) or, a few times, a game-master grant or revoke.
+
+use serde_json::json;
+use veltrix_sdk::{Action, ActorRole, Location};
+
+/// Teams in the benchmark game.
+pub const TEAMS: usize = 20;
+/// Players per team.
+pub const PLAYERS_PER_TEAM: usize = 5;
+/// Control points of the benchmark game.
+pub const POINTS: usize = 30;
+/// Timestamp of the first action, and the game's start.
+pub const T0_MS: i64 = 1_700_000_000_000;
+
+const LAT0: f64 = 52.3700;
+const LON0: f64 = 4.8900;
+const METRES_PER_DEG_LAT: f64 = 111_195.0;
+const RADIUS_M: f64 = 40.0;
+const LOCK_MS: i64 = 30_000;
+
+/// What the stream generator knows of a control point.
+struct Cp {
+    lat: f64,
+    lon: f64,
+    answer: Option<String>,
+    holder: Option<usize>,
+    captured_ms: i64,
+}
+
+fn cp(i: usize) -> Cp {
+    Cp {
+        lat: LAT0 + 0.0013 * (i / 6) as f64,
+        lon: LON0 + 0.0021 * (i % 6) as f64,
+        answer: i.is_multiple_of(3).then(|| format!("answer {i}")),
+        holder: None,
+        captured_ms: 0,
+    }
+}
+
+/// The benchmark config (JSON).
+pub fn config() -> String {
+    let points: Vec<_> = (0..POINTS)
+        .map(|i| {
+            let c = cp(i);
+            let mut v = json!({ "id": format!("cp{i:02}"), "name": format!("Control {}", i + 1),
+                "lat": c.lat, "lon": c.lon, "radius_m": RADIUS_M });
+            if let Some(answer) = c.answer {
+                v["question"] = json!(format!("What is written on control {}?", i + 1));
+                v["answers"] = json!([answer]);
+            }
+            if i % 5 == 4 {
+                v["capture_points"] = json!(20);
+                v["points_per_minute"] = json!(2);
+            }
+            v
+        })
+        .collect();
+    json!({
+        "title": "Benchmark campus territory week",
+        "starts_at_ms": T0_MS,
+        "duration_min": 7 * 24 * 60,
+        "capture_points": 10,
+        "points_per_minute": 1,
+        "lock_s": LOCK_MS / 1_000,
+        "max_accuracy_m": 25,
+        "max_teams": TEAMS,
+        "max_players": TEAMS * PLAYERS_PER_TEAM,
+        "control_points": points,
+    })
+    .to_string()
+}
+
+/// A tiny seeded PRNG (splitmix64): the stream depends on the seed only.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// Uniform in [-1, 1).
+    fn signed(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    }
+}
+
+fn team_id(t: usize) -> String {
+    format!("team-{t:02}")
+}
+
+fn player_id(t: usize, p: usize) -> String {
+    format!("p{t:02}-{p}")
+}
+
+/// The `k`-th occasional game-master (or host) action.
+fn gm_move(k: usize) -> (ActorRole, &'static str, serde_json::Value) {
+    let grant = |id: usize| {
+        json!({ "id": format!("bench-{id}"), "player": player_id(id % TEAMS, 0),
+            "team": team_id(id % TEAMS), "points": 5 + id, "reason": "best team photo" })
+    };
+    match k {
+        // A handful of grants and revokes (bounded: each id stays in state).
+        0..6 => (ActorRole::GameMaster, "grant", grant(k)),
+        6..8 => (ActorRole::GameMaster, "revoke", grant(k - 6)),
+        _ => (ActorRole::System, "tick", json!({})),
+    }
+}
+
+/// The generator's model of the map (mirrors the rules).
+struct Sim {
+    cps: Vec<Cp>,
+}
+
+impl Sim {
+    /// A capture attempt by team `t` at `now`: (payload, location). Valid
+    /// attempts update the model.
+    fn next(&mut self, t: usize, now: i64, rng: &mut SplitMix64) -> (serde_json::Value, Location) {
+        let r = rng.below(100);
+        let free = |c: &Cp| c.holder != Some(t) && (c.holder.is_none() || now >= c.captured_ms + LOCK_MS);
+        let mut i = rng.below(POINTS);
+        match r {
+            0..3 => {
+                if let Some(own) = self.cps.iter().position(|c| c.holder == Some(t)) {
+                    return self.attempt(own, true, rng);
+                }
+            }
+            3..8 => {
+                let c = &self.cps[i];
+                let far = Location { lat: c.lat + 0.003, lon: c.lon, accuracy_m: 8.0 };
+                return (json!({ "cp": format!("cp{i:02}"), "answer": c.answer }), far);
+            }
+            8..13 => {
+                let q = (0..POINTS).map(|k| (i + 3 * k) % POINTS).find(|&k| {
+                    self.cps[k].answer.is_some() && free(&self.cps[k])
+                });
+                if let Some(k) = q {
+                    let (_, at) = self.attempt(k, false, rng);
+                    return (json!({ "cp": format!("cp{k:02}"), "answer": "no idea" }), at);
+                }
+            }
+            _ => {}
+        }
+        for _ in 0..6 {
+            if free(&self.cps[i]) {
+                let c = &mut self.cps[i];
+                c.holder = Some(t);
+                c.captured_ms = now;
+                return self.attempt(i, true, rng);
+            }
+            i = rng.below(POINTS);
+        }
+        // Every point tried is held or locked: the attempt will be refused.
+        self.attempt(i, true, rng)
+    }
+
+    /// A check-in inside the zone of point `i`, with the right answer if
+    /// `right`.
+    fn attempt(&self, i: usize, right: bool, rng: &mut SplitMix64) -> (serde_json::Value, Location) {
+        let c = &self.cps[i];
+        let (dn, de) = (rng.signed() * 10.0, rng.signed() * 10.0);
+        let at = Location {
+            lat: c.lat + dn / METRES_PER_DEG_LAT,
+            lon: c.lon + de / (METRES_PER_DEG_LAT * c.lat.to_radians().cos()),
+            accuracy_m: 4.0 + rng.below(10) as f32,
+        };
+        let answer = match (&c.answer, right) {
+            (Some(a), true) if rng.below(2) == 0 => Some(a.to_uppercase()),
+            (Some(a), true) => Some(format!("  {a} ")),
+            _ => None,
+        };
+        let mut payload = json!({ "cp": format!("cp{i:02}") });
+        if let Some(a) = answer {
+            payload["answer"] = json!(a);
+        }
+        (payload, at)
+    }
+}
+
+/// `n` actions with increasing timestamps from [`T0_MS`], deterministic in
+/// `seed`; the game stays running throughout.
+pub fn actions(n: usize, seed: u64) -> Vec<Action> {
+    let mut rng = SplitMix64(seed);
+    let mut sim = Sim {
+        cps: (0..POINTS).map(cp).collect(),
+    };
+    let mut out = Vec::with_capacity(n);
+    let mut ts = T0_MS;
+    let mut gm = 0;
+    for i in 0..n {
+        if i > 0 {
+            ts += 200 + rng.below(2_000) as i64;
+        }
+        let mut a = Action {
+            tenant: "bench".into(),
+            game: "g1".into(),
+            player: "gm".into(),
+            team: None,
+            idempotency_key: format!("bench-{seed}-{i}"),
+            role: ActorRole::Player,
+            kind: "capture".into(),
+            payload: String::new(),
+            timestamp_ms: ts,
+            location: None,
+        };
+        if i % 250 == 249 {
+            let (role, kind, payload) = gm_move(gm);
+            gm += 1;
+            a.role = role;
+            a.kind = kind.into();
+            a.payload = payload.to_string();
+        } else {
+            let t = rng.below(TEAMS);
+            let (payload, location) = sim.next(t, ts, &mut rng);
+            a.player = player_id(t, rng.below(PLAYERS_PER_TEAM));
+            a.team = Some(team_id(t));
+            a.payload = payload.to_string();
+            a.location = Some(location);
+        }
+        out.push(a);
+    }
+    out
+}
