@@ -23,11 +23,12 @@ pub fn init<G: GameType>(config: &str, seed: u64) -> Result<Vec<u8>, ConfigError
 
 /// `apply`: decode the state, apply the action, encode the new state.
 pub fn apply<G: GameType>(state: &[u8], action: &Action) -> Result<Transition, Rejection> {
+    let size_hint = state.len();
     let mut state = decode_state::<G>(state)?;
     let mut fx = Effects::default();
     G::apply(&mut state, action, &mut fx)?;
     Ok(Transition {
-        state: encode_state::<G>(&state)?,
+        state: encode_state_sized::<G>(&state, size_hint)?,
         status: G::status(&state),
         quest_updates: fx.quest_updates,
         rewards: fx.rewards,
@@ -53,7 +54,14 @@ pub fn decode_state<G: GameType>(bytes: &[u8]) -> Result<G::State, Rejection> {
 
 /// Encodes state bytes.
 pub fn encode_state<G: GameType>(state: &G::State) -> Result<Vec<u8>, Rejection> {
-    postcard::to_allocvec(state).map_err(|e| {
+    encode_state_sized::<G>(state, 0)
+}
+
+/// Encodes state bytes into a buffer pre-sized for `size_hint` bytes (the
+/// previous state's size), sparing the reallocations of a growing buffer.
+fn encode_state_sized<G: GameType>(state: &G::State, size_hint: usize) -> Result<Vec<u8>, Rejection> {
+    let buf = Vec::with_capacity(size_hint + size_hint / 8 + 16);
+    postcard::to_extend(state, buf).map_err(|e| {
         Rejection::new(
             RejectionCode::InvalidState,
             format!("state does not encode: {e}"),

@@ -24,7 +24,7 @@
 //!   `hint:<challenge>:<hint>:<team>` of type `penalty`; the text comes back
 //!   in the `hint` quest update. A score may go negative.
 //! - **Game master.** `start`, `pause`, `resume`, `end`, `grant`, `revoke` and
-//!   the host's `tick` are [`Lifecycle`](veltrix_sdk::lifecycle::Lifecycle)'s.
+//!   the host's `tick` are [`Lifecycle`]'s.
 //!   Any accepted action (a `tick` in particular) also releases challenges
 //!   whose time has come.
 //! - **Teams.** The scorer is the action's team, or the player when they

@@ -123,7 +123,13 @@ pub fn attempt(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Reject
         let rate = s.board.rate;
         let (cooldown, left) = s.teams.update(t, |team| {
             let cooldown = team.record_wrong(now, &rate);
-            (cooldown, team.wrong_left(now, &rate))
+            // Nothing left while cooling down; a fresh window after it.
+            let left = if cooldown.is_some() {
+                0
+            } else {
+                team.wrong_left(now, &rate)
+            };
+            (cooldown, left)
         });
         fx.quest(
             &p.challenge,

@@ -67,6 +67,16 @@ impl Arena {
         }
     }
 
+    /// The raw bytes of `span`: comparing them skips UTF-8 validation,
+    /// and byte order is `str` order.
+    pub fn bytes(&self, span: Span) -> &[u8] {
+        let start = span.start as usize;
+        self.0
+            .0
+            .get(start..start + usize::from(span.len))
+            .unwrap_or(&[])
+    }
+
     /// The text of `span` (empty if the span does not belong here).
     pub fn get(&self, span: Span) -> &str {
         let start = span.start as usize;
@@ -234,7 +244,7 @@ impl<T: Record> Roster<T> {
         while lo < hi {
             let mid = (lo + hi) / 2;
             let name = self.players.peek(mid, Span::read);
-            match self.names.get(name).cmp(player) {
+            match self.names.bytes(name).cmp(player.as_bytes()) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
                 std::cmp::Ordering::Equal => return Ok(mid),
@@ -245,7 +255,8 @@ impl<T: Record> Roster<T> {
 
     /// The team index of a team (or solo player) called `name`.
     pub fn team_index(&self, name: &str) -> Option<usize> {
-        (0..self.teams.len()).find(|&t| self.names.get(self.teams.peek(t, Span::read)) == name)
+        (0..self.teams.len())
+            .find(|&t| self.names.bytes(self.teams.peek(t, Span::read)) == name.as_bytes())
     }
 
     /// The team `player` plays for: their team if they have played, else a

@@ -9,14 +9,16 @@
 //!   defaults to now and may lie up to a week ahead (the round is then
 //!   `scheduled`, and goes `open` at its start). Numbers are used once and
 //!   only grow (round 1, 2, ...; gaps allowed), so the state remembers every
-//!   played round with one integer. At most 4 rounds are open at once.
+//!   played round with one integer. At most 4 rounds are open at once, and
+//!   rounds open only while the game runs or is paused.
 //! - **Tasks.** `complete {round, task, answer?}` inside the window scores
 //!   the task once per team; tasks with `answers` need a matching answer
 //!   (case- and whitespace-insensitive; a wrong one is rejected
 //!   `Incorrect`). The value falls linearly over the window from `points` at
 //!   its start towards `floor_percent`% of them at its end. Reward
-//!   `task:<round>:<task>:<team>`. Before the window: `OutOfWindow`; after
-//!   it, or once the round closed: `OutOfWindow`.
+//!   `task:<round>:<task>:<team>`. Rejections: before the window, after it
+//!   or once the round closed `OutOfWindow`; a round never opened or an
+//!   unknown task `NotFound`; a task the team already did `AlreadyDone`.
 //! - **Closing.** A round closes on `close_round {round}` (game master or
 //!   host), or by itself once its window has passed: every accepted action
 //!   first closes due rounds, and the host's periodic `tick` is such an
@@ -28,7 +30,7 @@
 //!   publishes `closed` with the final ranking in the same transition, so a
 //!   finished round is never shown as still in progress.
 //! - **Game master.** `start`, `pause`, `resume`, `end`, `grant`, `revoke`
-//!   and `tick` are [`Lifecycle`](veltrix_sdk::lifecycle::Lifecycle)'s.
+//!   and `tick` are [`Lifecycle`]'s.
 //!   Pausing blocks players but does not stretch round windows.
 //! - **Teams.** The scorer is the action's team, or the player when they
 //!   have none; a player stays on the team they first played for.

@@ -227,7 +227,8 @@ impl Round {
 
     /// Index of the task called `id`.
     pub fn find_task(&self, id: &str) -> Option<usize> {
-        (0..self.tasks.len()).find(|&k| self.task_id(k) == id)
+        (0..self.tasks.len())
+            .find(|&k| self.text.bytes(self.tasks.peek(k, Span::read)) == id.as_bytes())
     }
 
     /// Id of task `k`.

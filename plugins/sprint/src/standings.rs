@@ -11,6 +11,17 @@ use crate::state::State;
 /// Most ranking rows a `closed` update lists (the rest are counted).
 pub const MAX_RANKING_ROWS: usize = 50;
 
+/// A quest update about a whole round (no team, no player).
+fn round_update(quest_id: String, status: &str, detail: String) -> QuestUpdate {
+    QuestUpdate {
+        quest_id,
+        status: status.into(),
+        team: None,
+        player: None,
+        detail,
+    }
+}
+
 /// Quest id of round `n`.
 pub fn round_quest(n: u32) -> String {
     format!("round-{n}")
@@ -57,7 +68,7 @@ pub fn announce(r: &Round, status: &str) -> QuestUpdate {
         floor_percent: r.floor_percent,
         tasks,
     };
-    State::round_update(
+    round_update(
         round_quest(r.number),
         status,
         serde_json::to_string(&detail).unwrap_or_else(|_| "{}".into()),
@@ -129,7 +140,7 @@ pub fn close(s: &mut State, r: Round, at_ms: i64, fx: &mut Effects) {
             })
             .collect(),
     };
-    fx.quest_update(State::round_update(
+    fx.quest_update(round_update(
         round_quest(r.number),
         "closed",
         serde_json::to_string(&detail).unwrap_or_else(|_| "{}".into()),

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use veltrix_sdk::lifecycle::Lifecycle;
-use veltrix_sdk::{Effects, GameStatus, QuestUpdate, Rejection, Reward};
+use veltrix_sdk::{Effects, GameStatus, Rejection, Reward};
 
 use crate::config::Settings;
 use crate::pack::{Reader, Record, Writer};
@@ -67,14 +67,16 @@ impl State {
             .then(|| self.life.ends_at_ms().filter(|&e| e <= now).unwrap_or(now))
     }
 
-    fn cut(r: &Round, game_end: Option<i64>, now: i64) -> i64 {
-        game_end.map_or(r.end_ms, |e| e.min(r.end_ms)).min(now)
+    /// When round `r` stops by itself: at its window's end, or at the
+    /// game's end if that came first.
+    fn stop(r: &Round, game_end: Option<i64>) -> i64 {
+        game_end.map_or(r.end_ms, |e| e.min(r.end_ms))
     }
 
     /// When round `r` stops if closed at `now`: now, or its window's end, or
     /// the game's end, whichever came first.
     pub fn close_time(&self, r: &Round, now: i64) -> i64 {
-        Self::cut(r, self.game_end(now), now)
+        Self::stop(r, self.game_end(now)).min(now)
     }
 
     /// Moves rounds along the clock to `now`: a scheduled round whose start
@@ -87,14 +89,14 @@ impl State {
         let mut i = 0;
         while i < self.rounds.len() {
             let r = &mut self.rounds[i];
-            let cut = Self::cut(r, game_end, now);
-            if !r.live && now >= r.start_ms && r.start_ms < cut {
+            let stop = Self::stop(r, game_end);
+            if !r.live && now >= r.start_ms && r.start_ms < stop {
                 r.live = true;
                 fx.quest_update(standings::opened(r));
             }
             if now >= r.end_ms || game_end.is_some() {
                 let round = self.rounds.remove(i);
-                standings::close(self, round, cut, fx);
+                standings::close(self, round, stop.min(now), fx);
             } else {
                 i += 1;
             }
@@ -118,16 +120,5 @@ impl State {
             self.teams.update(t, |s| s.0 = s.0.saturating_add(r.points));
         }
         Ok(())
-    }
-
-    /// A quest update about a whole round (no team, no player).
-    pub fn round_update(quest_id: String, status: &str, detail: String) -> QuestUpdate {
-        QuestUpdate {
-            quest_id,
-            status: status.into(),
-            team: None,
-            player: None,
-            detail,
-        }
     }
 }

@@ -19,10 +19,13 @@ pub const SCHEMA: &str = include_str!("../config.schema.json");
 /// A realistic config that validates against [`SCHEMA`] and that init accepts.
 pub const EXAMPLE: &str = include_str!("../example-config.json");
 
-/// Most control points in a game (bounds the work of a tick).
-pub const MAX_POINTS: usize = 200;
+/// Most control points in a game (bounds the work of a tick: the final
+/// settlement of 100 held points stays well inside the fuel budget).
+pub const MAX_POINTS: usize = 100;
 const MAX_ANSWERS: usize = 20;
 const MAX_TEXT: usize = 500;
+/// Most bytes of answers in all (the state is decoded on every action).
+const MAX_TEXT_TOTAL: usize = 64 * 1024;
 /// Latest start accepted (year 9999), so that start + duration cannot overflow.
 const MAX_START_MS: i64 = 253_402_300_799_999;
 
@@ -137,7 +140,7 @@ impl Config {
         let rules = Rules {
             lock_ms: int_in("/lock_s", self.lock_s, 0, 86_400)? * 1_000,
             max_teams: int_in("/max_teams", self.max_teams, 1, 1_000)? as u16,
-            max_players: int_in("/max_players", self.max_players, 1, 10_000)? as u16,
+            max_players: int_in("/max_players", self.max_players, 1, 5_000)? as u16,
         };
         let accuracy = accuracy_ok("/max_accuracy_m", self.max_accuracy_m)?;
         if self.control_points.is_empty() || self.control_points.len() > MAX_POINTS {
@@ -151,8 +154,11 @@ impl Config {
         let mut points = Table::default();
         for (i, c) in self.control_points.iter().enumerate() {
             let at = format!("/control_points/{i}");
-            if c.id.is_empty() || c.id.len() > 64 {
-                return Err(err(&format!("{at}/id"), "must be 1 to 64 bytes"));
+            if c.id.is_empty() || c.id.len() > 64 || c.id.contains('/') {
+                return Err(err(
+                    &format!("{at}/id"),
+                    "must be 1 to 64 bytes, without `/`",
+                ));
             }
             if !point_ids.insert(&c.id).1 {
                 return Err(err(
@@ -213,6 +219,12 @@ impl Config {
                 captures: 0,
                 holder: None,
             });
+        }
+        if text.bytes() > MAX_TEXT_TOTAL {
+            return Err(err(
+                "/control_points",
+                &format!("answers total more than {MAX_TEXT_TOTAL} bytes"),
+            ));
         }
         Ok(State {
             life: Lifecycle::new(Some(start), Some(start + minutes * MINUTE_MS)),

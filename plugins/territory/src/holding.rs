@@ -51,14 +51,28 @@ pub fn settle(s: &mut State, i: usize, until_ms: i64, fx: &mut Effects) {
     let at = s.score(team, points, end);
     let (cp, team_id) = (s.point_ids.get(i), s.team_ids.get(team));
     fx.award_to(
-        format!("hold/{cp}/{team_id}/{start}"),
+        text(&["hold/", cp, "/", team_id, "/"], start, ""),
         POINTS,
         s.player_ids.get(usize::from(h.player)),
         Some(team_id),
         points,
-        format!("held {cp} for {minutes} min"),
+        text(&["held ", cp, " for "], minutes, " min"),
         at,
     );
+}
+
+/// `parts` then `n` then `tail`, in one allocation: a tick settles every
+/// point, and `format!` would grow each string several times.
+fn text(parts: &[&str], n: i64, tail: &str) -> String {
+    use std::fmt::Write;
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut s = String::with_capacity(len + 20 + tail.len());
+    for p in parts {
+        s.push_str(p);
+    }
+    let _ = write!(s, "{n}");
+    s.push_str(tail);
+    s
 }
 
 /// Settles every held point up to `until_ms` on the holding clock.

@@ -115,9 +115,9 @@ fn gm_move(k: usize) -> (ActorRole, &'static str, serde_json::Value) {
             "team": team_id(id % TEAMS), "points": 5 + id, "reason": "best team photo" })
     };
     match k {
-        // A handful of grants and revokes (bounded: each id stays in state).
-        0..6 => (ActorRole::GameMaster, "grant", grant(k)),
-        6..8 => (ActorRole::GameMaster, "revoke", grant(k - 6)),
+        // A handful of grants and a revoke (bounded: each id stays in state).
+        0..3 => (ActorRole::GameMaster, "grant", grant(k)),
+        3 => (ActorRole::GameMaster, "revoke", grant(0)),
         _ => (ActorRole::System, "tick", json!({})),
     }
 }
@@ -132,46 +132,65 @@ impl Sim {
     /// attempts update the model.
     fn next(&mut self, t: usize, now: i64, rng: &mut SplitMix64) -> (serde_json::Value, Location) {
         let r = rng.below(100);
-        let free = |c: &Cp| c.holder != Some(t) && (c.holder.is_none() || now >= c.captured_ms + LOCK_MS);
-        let mut i = rng.below(POINTS);
+        let free =
+            |c: &Cp| c.holder != Some(t) && (c.holder.is_none() || now >= c.captured_ms + LOCK_MS);
+        // A point the team could take: scan the map from a random place.
+        let start = rng.below(POINTS);
+        let pick = |want_question: bool| {
+            (0..POINTS)
+                .map(|k| (start + k) % POINTS)
+                .find(|&k| free(&self.cps[k]) && (!want_question || self.cps[k].answer.is_some()))
+        };
         match r {
             0..3 => {
                 if let Some(own) = self.cps.iter().position(|c| c.holder == Some(t)) {
                     return self.attempt(own, true, rng);
                 }
             }
-            3..8 => {
+            3..9 => {
+                let i = pick(false).unwrap_or(start);
                 let c = &self.cps[i];
-                let far = Location { lat: c.lat + 0.003, lon: c.lon, accuracy_m: 8.0 };
-                return (json!({ "cp": format!("cp{i:02}"), "answer": c.answer }), far);
+                let far = Location {
+                    lat: c.lat + 0.003,
+                    lon: c.lon,
+                    accuracy_m: 8.0,
+                };
+                return (
+                    json!({ "cp": format!("cp{i:02}"), "answer": c.answer }),
+                    far,
+                );
             }
-            8..13 => {
-                let q = (0..POINTS).map(|k| (i + 3 * k) % POINTS).find(|&k| {
-                    self.cps[k].answer.is_some() && free(&self.cps[k])
-                });
-                if let Some(k) = q {
+            9..14 => {
+                if let Some(k) = pick(true) {
                     let (_, at) = self.attempt(k, false, rng);
-                    return (json!({ "cp": format!("cp{k:02}"), "answer": "no idea" }), at);
+                    return (
+                        json!({ "cp": format!("cp{k:02}"), "answer": "no idea" }),
+                        at,
+                    );
                 }
             }
             _ => {}
         }
-        for _ in 0..6 {
-            if free(&self.cps[i]) {
+        match pick(false) {
+            Some(i) => {
                 let c = &mut self.cps[i];
                 c.holder = Some(t);
                 c.captured_ms = now;
-                return self.attempt(i, true, rng);
+                self.attempt(i, true, rng)
             }
-            i = rng.below(POINTS);
+            // Every point is held by the team or locked: refused.
+            None => self.attempt(start, true, rng),
         }
-        // Every point tried is held or locked: the attempt will be refused.
-        self.attempt(i, true, rng)
     }
 
     /// A check-in inside the zone of point `i`, with the right answer if
     /// `right`.
-    fn attempt(&self, i: usize, right: bool, rng: &mut SplitMix64) -> (serde_json::Value, Location) {
+    fn attempt(
+        &self,
+        i: usize,
+        right: bool,
+        rng: &mut SplitMix64,
+    ) -> (serde_json::Value, Location) {
         let c = &self.cps[i];
         let (dn, de) = (rng.signed() * 10.0, rng.signed() * 10.0);
         let at = Location {

@@ -147,6 +147,10 @@ impl Record for TeamScore {
 /// The whole game.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct State {
+    // The largest field comes first: postcard's output buffer then grows
+    // once to about its final size instead of doubling from 8 bytes.
+    /// Control points.
+    pub points: Table<Point>,
     /// Shared game-master rules and the schedule (start, time limit).
     pub life: Lifecycle,
     /// Settings.
@@ -155,8 +159,6 @@ pub struct State {
     pub point_ids: Names,
     /// Accepted answers.
     pub text: Texts,
-    /// Control points.
-    pub points: Table<Point>,
     /// Team ids, index = index in `teams`.
     pub team_ids: Names,
     /// Team scores.
@@ -240,12 +242,19 @@ impl State {
     }
 }
 
-/// Rejects ids too long to keep in the state.
+/// Rejects ids too long to keep in the state, and team ids with a `/`
+/// (reward keys join ids with `/`, so they must stay unambiguous).
 pub fn check_id(what: &str, id: &str) -> Result<(), Rejection> {
     if id.is_empty() || id.len() > MAX_ID_LEN {
         return Err(Rejection::new(
             RejectionCode::InvalidPayload,
             format!("{what} id must be 1 to {MAX_ID_LEN} bytes"),
+        ));
+    }
+    if what == "team" && id.contains('/') {
+        return Err(Rejection::new(
+            RejectionCode::InvalidPayload,
+            format!("team id `{id}` must not contain `/`"),
         ));
     }
     Ok(())

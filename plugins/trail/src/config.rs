@@ -25,6 +25,9 @@ pub const MAX_STEPS: usize = 200;
 const MAX_ANSWERS: usize = 20;
 const MAX_HINTS: usize = 10;
 const MAX_TEXT: usize = 500;
+/// Most bytes of QR codes, answers and hints in all (the state is decoded
+/// on every action).
+const MAX_TEXT_TOTAL: usize = 64 * 1024;
 
 /// The tenant's config of a trail.
 #[derive(Debug, Clone, Deserialize)]
@@ -166,7 +169,7 @@ impl Config {
             },
             laps: int_in("/laps", self.laps, 1, 1_000_000)? as u32,
             max_teams: int_in("/max_teams", self.max_teams, 1, 1_000)? as u16,
-            max_players: int_in("/max_players", self.max_players, 1, 10_000)? as u16,
+            max_players: int_in("/max_players", self.max_players, 1, 5_000)? as u16,
         };
         let accuracy = accuracy_ok("/max_accuracy_m", self.max_accuracy_m)?;
         if self.steps.is_empty() || self.steps.len() > MAX_STEPS {
@@ -178,6 +181,12 @@ impl Config {
         for (i, c) in self.steps.iter().enumerate() {
             let at = format!("/steps/{i}");
             steps.push(&compile_step(c, &at, accuracy, &mut step_ids, &mut text)?);
+        }
+        if text.bytes() > MAX_TEXT_TOTAL {
+            return Err(err(
+                "/steps",
+                &format!("QR codes, answers and hints total more than {MAX_TEXT_TOTAL} bytes"),
+            ));
         }
         Ok(State {
             life: Lifecycle::new(self.starts_at_ms, self.ends_at_ms),
@@ -209,8 +218,11 @@ fn compile_step(
     step_ids: &mut Names,
     text: &mut Texts,
 ) -> Result<Step, ConfigError> {
-    if c.id.is_empty() || c.id.len() > 64 {
-        return Err(err(&format!("{at}/id"), "must be 1 to 64 bytes"));
+    if c.id.is_empty() || c.id.len() > 64 || c.id.contains('/') {
+        return Err(err(
+            &format!("{at}/id"),
+            "must be 1 to 64 bytes, without `/`",
+        ));
     }
     if !step_ids.insert(&c.id).1 {
         return Err(err(

@@ -43,16 +43,22 @@
 //! - [`state`]: the compact state (steps, team progress, roster);
 //! - [`names`]: string tables that keep the state to a few allocations;
 //! - [`packed`]: fixed-size records serialised as one byte string;
-//! - [`rules`]: the player actions;
+//! - [`rules`]: the player actions' dispatch and turn-order checks;
+//! - [`checkin`]: arriving at a step (geofence or QR code);
+//! - [`task`]: answers, hints and skips;
+//! - [`progress`]: completing steps and runs, bonuses, quest updates;
 //! - [`view`]: the phone's view;
 //! - [`sample`]: a benchmark config and action stream.
 
+pub mod checkin;
 pub mod config;
 pub mod names;
 pub mod packed;
+pub mod progress;
 pub mod rules;
 pub mod sample;
 pub mod state;
+pub mod task;
 pub mod view;
 
 use veltrix_sdk::lifecycle::Lifecycle;

@@ -29,6 +29,11 @@ impl Texts {
         self.ends.is_empty()
     }
 
+    /// Total bytes of text.
+    pub fn bytes(&self) -> usize {
+        self.blob.len()
+    }
+
     /// Item `i`; `""` if out of range, so corrupt state bytes cannot panic.
     pub fn get(&self, i: usize) -> &str {
         if i >= self.ends.len() {

@@ -246,9 +246,9 @@ fn gm_move(k: usize) -> (ActorRole, &'static str, serde_json::Value) {
             "team": team_id(id % TEAMS), "points": 5 + id, "reason": "photo of the team" })
     };
     match k {
-        // A handful of grants and revokes (bounded: each id stays in state).
-        0..6 => (ActorRole::GameMaster, "grant", grant(k)),
-        6..8 => (ActorRole::GameMaster, "revoke", grant(k - 6)),
+        // A handful of grants and a revoke (bounded: each id stays in state).
+        0..3 => (ActorRole::GameMaster, "grant", grant(k)),
+        3 => (ActorRole::GameMaster, "revoke", grant(0)),
         _ => (ActorRole::System, "tick", json!({})),
     }
 }

@@ -359,6 +359,11 @@ fn begin_rules_and_roster() {
         code(&mut h, act("eve", &long, "begin", 6, json!({}))),
         RejectionCode::InvalidPayload
     );
+    // Reward keys join ids with `/`: team ids cannot contain one.
+    assert_eq!(
+        code(&mut h, act("eve", "r&d/paris", "begin", 6, json!({}))),
+        RejectionCode::InvalidPayload
+    );
 }
 
 #[test]
