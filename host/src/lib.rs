@@ -10,9 +10,9 @@
 //! - [`config`]: the host's TOML config with environment overrides;
 //! - [`cli`]: the `veltrix` command line.
 
-pub mod plugin;
-// pub mod bench;
-// pub mod builtin;
+pub mod bench;
+pub mod builtin;
 pub mod check;
-// pub mod cli;
+pub mod cli;
 pub mod config;
+pub mod plugin;
