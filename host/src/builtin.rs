@@ -51,3 +51,7 @@ pub static BUILTINS: [Builtin; 6] = [
 pub fn find(name: &str) -> Option<&'static Builtin> {
     BUILTINS.iter().find(|b| b.name == name)
 }
+
+/// The probe test guest (see `plugins/testing/probe`): its `noop` kind
+/// measures the host's fixed cost per call.
+pub static PROBE: &[u8] = include_bytes!(env!("VELTRIX_GUEST_PROBE"));

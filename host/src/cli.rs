@@ -96,11 +96,14 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Bench(BenchCmd::Plugins { actions, json }) => {
             let host = PluginHost::new(config.plugins)?;
+            let baseline_us = bench::plugins::baseline_us(&host, actions)?;
             let rows = bench::plugins::run(&host, actions)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                let out = serde_json::json!({ "host_call_overhead_p50_us": baseline_us, "game_types": rows });
+                println!("{}", serde_json::to_string_pretty(&out)?);
             } else {
                 print!("{}", bench::plugins::table(&rows));
+                println!("host cost of one call (probe `noop`, p50): {baseline_us:.2} us");
             }
             Ok(0)
         }

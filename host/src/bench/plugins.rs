@@ -139,6 +139,25 @@ pub fn bench_one(host: &PluginHost, b: &Builtin, n: usize) -> anyhow::Result<Row
     })
 }
 
+/// The host's fixed cost of one `apply` call: the probe's `noop` on a
+/// near-empty state, with an action of realistic size (all strings of the
+/// contract set). Microseconds per call, median.
+pub fn baseline_us(host: &PluginHost, n: usize) -> anyhow::Result<f64> {
+    let plugin = host.load(crate::builtin::PROBE).context("loading the probe")?;
+    let mut w = plugin.worker();
+    let state = w.init("{}", 1)?.map_err(|e| anyhow::anyhow!("probe init: {e}"))?;
+    let action = Action::new("player-0042", "noop", 1_700_000_000_000)
+        .with_team("team-07")
+        .with_payload(serde_json::json!({"mission": "m12", "answer": "golden gate"}));
+    let actions = vec![action; n];
+    let mut apply = |s: &[u8], a: &Action| {
+        let r = w.apply(s, a)?;
+        Ok((r.result.ok().map(|t| t.state), r.fuel))
+    };
+    measure(&actions[..n.min(1_000)], state.clone(), &mut apply)?;
+    Ok(measure(&actions, state, &mut apply)?.side.p50_us)
+}
+
 /// Runs every built-in game type, printing progress to stderr.
 pub fn run(host: &PluginHost, n: usize) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();

@@ -3,6 +3,7 @@
 //! Each action kind either obeys a limit or breaks it, chosen by its payload,
 //! so every limit test runs a pair: the same guest, one call inside the
 //! budget and one outside. Kinds:
+//! - `noop`: change nothing (measures the host's fixed cost per call);
 //! - `ok`: award one point;
 //! - `spin {iterations}`: a loop of that many rounds, or forever when absent;
 //! - `alloc {bytes}`: allocate and touch that many bytes;
@@ -77,7 +78,7 @@ impl GameType for Probe {
             version: "0.1.0".into(),
             config_schema: r#"{"type":"object","additionalProperties":false}"#.into(),
             example_config: "{}".into(),
-            action_kinds: ["ok", "spin", "alloc", "trap", "output", "ambient"]
+            action_kinds: ["noop", "ok", "spin", "alloc", "trap", "output", "ambient"]
                 .map(String::from)
                 .to_vec(),
             latency_budget_us: 1_000,
@@ -92,6 +93,9 @@ impl GameType for Probe {
     }
 
     fn apply(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {
+        if a.kind == "noop" {
+            return Ok(());
+        }
         s.applied += 1;
         match a.kind.as_str() {
             "ok" => fx.award(a, format!("ok:{}", a.idempotency_key), "points", 1, "ok"),
