@@ -134,6 +134,14 @@ pub mod util;
 #[doc(hidden)]
 pub mod guest;
 
+#[cfg(all(target_family = "wasm", feature = "call-arena"))]
+pub mod arena;
+
+/// The guest's allocator (see [`arena`]).
+#[cfg(all(target_family = "wasm", feature = "call-arena"))]
+#[global_allocator]
+static ALLOCATOR: arena::CallArena = arena::CallArena::new();
+
 pub use game::{Effects, GameType};
 pub use harness::Harness;
 pub use types::*;

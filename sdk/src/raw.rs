@@ -15,6 +15,10 @@ pub fn describe<G: GameType>() -> GameTypeInfo {
 
 /// `init`: parse the JSON config, build and encode the initial state.
 pub fn init<G: GameType>(config: &str, seed: u64) -> Result<Vec<u8>, ConfigError> {
+    // serde would also build a struct from a JSON array; configs are objects.
+    if !config.trim_start().starts_with('{') {
+        return Err(ConfigError::new("config must be a JSON object"));
+    }
     let config: G::Config =
         serde_json::from_str(config).map_err(|e| ConfigError::new(format!("config: {e}")))?;
     let state = G::init(config, seed)?;
@@ -59,7 +63,10 @@ pub fn encode_state<G: GameType>(state: &G::State) -> Result<Vec<u8>, Rejection>
 
 /// Encodes state bytes into a buffer pre-sized for `size_hint` bytes (the
 /// previous state's size), sparing the reallocations of a growing buffer.
-fn encode_state_sized<G: GameType>(state: &G::State, size_hint: usize) -> Result<Vec<u8>, Rejection> {
+fn encode_state_sized<G: GameType>(
+    state: &G::State,
+    size_hint: usize,
+) -> Result<Vec<u8>, Rejection> {
     let buf = Vec::with_capacity(size_hint + size_hint / 8 + 16);
     postcard::to_extend(state, buf).map_err(|e| {
         Rejection::new(

@@ -9,31 +9,49 @@ wasmtime::component::bindgen!({
 });
 
 use exports::veltrix::game::game as wit;
-pub use wit::Guest as GameGuest;
 use veltrix_sdk::types as t;
+pub use wit::Action as WitAction;
+pub use wit::Guest as GameGuest;
 
-/// Converts a host action into the WIT record (copies the strings once).
+/// Converts a host action into the WIT record.
 pub fn action(a: &t::Action) -> wit::Action {
-    wit::Action {
-        tenant: a.tenant.clone(),
-        game: a.game.clone(),
-        player: a.player.clone(),
-        team: a.team.clone(),
-        idempotency_key: a.idempotency_key.clone(),
-        role: match a.role {
-            t::ActorRole::Player => wit::ActorRole::Player,
-            t::ActorRole::GameMaster => wit::ActorRole::GameMaster,
-            t::ActorRole::System => wit::ActorRole::System,
-        },
-        kind: a.kind.clone(),
-        payload: a.payload.clone(),
-        timestamp_ms: a.timestamp_ms,
-        location: a.location.map(|l| wit::Location {
-            lat: l.lat,
-            lon: l.lon,
-            accuracy_m: l.accuracy_m,
-        }),
-    }
+    let mut out = wit::Action {
+        tenant: String::new(),
+        game: String::new(),
+        player: String::new(),
+        team: None,
+        idempotency_key: String::new(),
+        role: wit::ActorRole::Player,
+        kind: String::new(),
+        payload: String::new(),
+        timestamp_ms: 0,
+        location: None,
+    };
+    action_into(a, &mut out);
+    out
+}
+
+/// Overwrites `out` with `a`, reusing `out`'s string buffers: the worker
+/// keeps one scratch record so a call allocates no host strings.
+pub fn action_into(a: &t::Action, out: &mut wit::Action) {
+    out.tenant.clone_from(&a.tenant);
+    out.game.clone_from(&a.game);
+    out.player.clone_from(&a.player);
+    out.team.clone_from(&a.team);
+    out.idempotency_key.clone_from(&a.idempotency_key);
+    out.role = match a.role {
+        t::ActorRole::Player => wit::ActorRole::Player,
+        t::ActorRole::GameMaster => wit::ActorRole::GameMaster,
+        t::ActorRole::System => wit::ActorRole::System,
+    };
+    out.kind.clone_from(&a.kind);
+    out.payload.clone_from(&a.payload);
+    out.timestamp_ms = a.timestamp_ms;
+    out.location = a.location.map(|l| wit::Location {
+        lat: l.lat,
+        lon: l.lon,
+        accuracy_m: l.accuracy_m,
+    });
 }
 
 pub fn info(i: wit::GameTypeInfo) -> t::GameTypeInfo {
@@ -138,13 +156,29 @@ pub fn transition_size(t: &t::Transition) -> usize {
     t.state.len()
         + t.quest_updates
             .iter()
-            .map(|q| q.quest_id.len() + q.status.len() + q.detail.len() + opt_len(&q.team) + opt_len(&q.player))
+            .map(|q| {
+                q.quest_id.len()
+                    + q.status.len()
+                    + q.detail.len()
+                    + opt_len(&q.team)
+                    + opt_len(&q.player)
+            })
             .sum::<usize>()
         + t.rewards
             .iter()
-            .map(|r| r.reward_key.len() + r.reward_type.len() + r.player.len() + r.reason.len() + opt_len(&r.team) + 8)
+            .map(|r| {
+                r.reward_key.len()
+                    + r.reward_type.len()
+                    + r.player.len()
+                    + r.reason.len()
+                    + opt_len(&r.team)
+                    + 8
+            })
             .sum::<usize>()
-        + t.score_deltas.iter().map(|d| d.subject.len() + 17).sum::<usize>()
+        + t.score_deltas
+            .iter()
+            .map(|d| d.subject.len() + 17)
+            .sum::<usize>()
 }
 
 /// Bytes an action hands to the plugin (for the input cap).

@@ -41,6 +41,9 @@ pub struct PluginLimits {
     pub cache_capacity: usize,
     /// Concurrent instances in the pooling allocator. Default 256.
     pub pool_instances: u32,
+    /// Write `/tmp/perf-<pid>.map` so that `perf report` names the
+    /// JIT-compiled plugin functions (for profiling). Default false.
+    pub perf_map: bool,
 }
 
 impl Default for PluginLimits {
@@ -58,6 +61,7 @@ impl Default for PluginLimits {
             max_component_bytes: 16 << 20,
             cache_capacity: 64,
             pool_instances: 256,
+            perf_map: false,
         }
     }
 }
