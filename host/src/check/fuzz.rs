@@ -2,6 +2,12 @@
 //! vocabulary of the plugin's own example config (its quest ids, answers,
 //! coordinates, times), mixed with garbage (bad JSON, wrong types, huge
 //! values, unknown kinds, impossible locations).
+//!
+//! The generator learns from outcomes: an action the plugin applied joins a
+//! small corpus, and later actions are often mutations of corpus entries
+//! (another player or team, one payload value swapped, the location
+//! jittered). That walks the game deeper than blind guessing, which mostly
+//! produces rejections.
 
 use serde_json::Value;
 use veltrix_sdk::{Action, ActorRole, GameTypeInfo, Location};
@@ -90,7 +96,11 @@ pub struct ActionGen {
     places: Vec<(f64, f64)>,
     now_ms: i64,
     seq: u64,
+    corpus: Vec<Action>,
 }
+
+/// Most applied actions remembered for mutation.
+const CORPUS: usize = 256;
 
 impl ActionGen {
     /// A generator for `info`'s kinds and example config.
@@ -104,6 +114,7 @@ impl ActionGen {
             places: Vec::new(),
             now_ms: 1_700_000_000_000,
             seq: 0,
+            corpus: Vec::new(),
         };
         if let Ok(v) = serde_json::from_str::<Value>(&info.example_config) {
             g.harvest(&v);
@@ -207,10 +218,50 @@ impl ActionGen {
         }
     }
 
+    /// Tells the generator whether `action` was applied.
+    pub fn feedback(&mut self, action: &Action, applied: bool) {
+        if !applied {
+            return;
+        }
+        if self.corpus.len() < CORPUS {
+            self.corpus.push(action.clone());
+        } else {
+            let i = self.rng.below(CORPUS);
+            self.corpus[i] = action.clone();
+        }
+    }
+
+    /// A corpus entry with one thing changed.
+    fn mutate(&mut self) -> Action {
+        let mut a = self.rng.pick(&self.corpus).clone();
+        match self.rng.below(5) {
+            0 => a.player = format!("p{}", self.rng.below(12)),
+            1 => a.team = Some(format!("t{}", self.rng.below(4))),
+            2 => {
+                if let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(&a.payload) {
+                    if let Some(k) = m.keys().nth(self.rng.below(m.len().max(1))).cloned() {
+                        let v = self.value();
+                        m.insert(k, v);
+                    }
+                    a.payload = Value::Object(m).to_string();
+                }
+            }
+            3 => a.location = self.location(),
+            _ => {}
+        }
+        a
+    }
+
     /// The next action: time moves forward by up to two minutes.
     pub fn next_action(&mut self) -> Action {
         self.seq += 1;
         self.now_ms += self.rng.below(120_000) as i64;
+        if !self.corpus.is_empty() && self.rng.chance(40) {
+            let mut a = self.mutate();
+            a.idempotency_key = format!("k{}", self.seq);
+            a.timestamp_ms = self.now_ms;
+            return a;
+        }
         let player = format!("p{}", self.rng.below(12));
         let team = if self.rng.chance(85) {
             let pool: Vec<String> = (0..4).map(|i| format!("t{i}")).collect();

@@ -228,45 +228,53 @@ fn init_step(w: &mut Worker, info: &GameTypeInfo, seed: u64) -> Result<(Vec<u8>,
 /// Outcome of a call, comparable across runs (fuel aside).
 type Outcome = Result<Result<Transition, veltrix_sdk::Rejection>, Fault>;
 
-fn run_sequence(w: &mut Worker, state: &[u8], actions: &[Action]) -> (Vec<Outcome>, Vec<u8>) {
-    let mut state = state.to_vec();
-    let mut outcomes = Vec::with_capacity(actions.len());
-    for a in actions {
-        let o = w.apply(&state, a).map(|Applied { result, .. }| result);
-        if let Ok(Ok(t)) = &o {
-            state.clone_from(&t.state);
-        }
-        outcomes.push(o);
+fn apply_threaded(w: &mut Worker, state: &mut Vec<u8>, a: &Action) -> Outcome {
+    let o = w.apply(state, a).map(|Applied { result, .. }| result);
+    if let Ok(Ok(t)) = &o {
+        state.clone_from(&t.state);
     }
-    (outcomes, state)
+    o
 }
 
 fn replay_step(
     plugin: &std::sync::Arc<Plugin>,
-    state: &[u8],
+    start: &[u8],
     opts: &CheckOptions,
 ) -> (bool, String) {
+    // First run: generate with feedback, recording what was sent.
     let mut g = ActionGen::new(&plugin.info, opts.seed ^ 0xA5A5);
-    let actions: Vec<Action> = (0..opts.replay_actions).map(|_| g.next_action()).collect();
     let mut warm = plugin.worker();
-    let (first, end1) = run_sequence(&mut warm, state, &actions);
-    let (second, end2) = run_sequence(&mut warm, state, &actions);
-    let (third, end3) = run_sequence(&mut plugin.worker(), state, &actions);
-    let applied = first.iter().filter(|o| matches!(o, Ok(Ok(_)))).count();
-    for (i, ((a, b), c)) in first.iter().zip(&second).zip(&third).enumerate() {
-        if a != b || a != c {
-            return (
-                false,
-                format!(
-                    "action {i} (`{}`) gave different results on replay",
-                    actions[i].kind
-                ),
-            );
+    let mut state = start.to_vec();
+    let mut actions = Vec::with_capacity(opts.replay_actions);
+    let mut first = Vec::with_capacity(opts.replay_actions);
+    for _ in 0..opts.replay_actions {
+        let a = g.next_action();
+        let o = apply_threaded(&mut warm, &mut state, &a);
+        g.feedback(&a, matches!(o, Ok(Ok(_))));
+        first.push(o);
+        actions.push(a);
+    }
+    let end1 = state;
+    // Then the same actions on the now warm instance, and on a fresh one.
+    let mut fresh = plugin.worker();
+    for w in [&mut warm, &mut fresh] {
+        let mut state = start.to_vec();
+        for (i, a) in actions.iter().enumerate() {
+            if apply_threaded(w, &mut state, a) != first[i] {
+                return (
+                    false,
+                    format!(
+                        "action {i} (`{}`) gave a different result on replay",
+                        a.kind
+                    ),
+                );
+            }
+        }
+        if state != end1 {
+            return (false, "final states differ on replay".into());
         }
     }
-    if end1 != end2 || end1 != end3 {
-        return (false, "final states differ on replay".into());
-    }
+    let applied = first.iter().filter(|o| matches!(o, Ok(Ok(_)))).count();
     (
         true,
         format!("{} actions ({applied} applied) x3 identical", actions.len()),
@@ -287,7 +295,9 @@ fn robustness_step(
     for _ in 0..opts.random_actions {
         let a = g.next_action();
         players.insert(a.player.clone());
-        match w.apply(&state, &a) {
+        let r = w.apply(&state, &a);
+        g.feedback(&a, matches!(r, Ok(Applied { result: Ok(_), .. })));
+        match r {
             Ok(Applied {
                 result: Ok(t),
                 fuel: f,
