@@ -63,12 +63,11 @@ impl CallArena {
         }
         let region = old * PAGE;
         if region != self.end.get() || self.end.get() == 0 {
-            // Someone else (C code in the toolchain) grew memory in between,
-            // or this is the first region: start a fresh arena there. Any
-            // live blocks in the old region stay valid; it is abandoned.
-            if self.live.get() == 0 || self.end.get() == 0 {
-                self.base.set(region);
-            }
+            // First region, or someone else (C code in the toolchain) grew
+            // memory in between: start a fresh arena there. Live blocks in
+            // the old region stay valid; the region is never reused, so
+            // the memory between the two regions is never handed out.
+            self.base.set(region);
             self.top.set(region);
         }
         self.end.set(region + pages * PAGE);
@@ -112,13 +111,12 @@ unsafe impl GlobalAlloc for CallArena {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let old_end = ptr as usize + layout.size();
         // The newest block grows or shrinks in place when it fits.
-        if old_end == self.top.get() {
-            if let Some(stop) = (ptr as usize).checked_add(new_size) {
-                if stop <= self.end.get() {
-                    self.top.set(stop);
-                    return ptr;
-                }
-            }
+        if old_end == self.top.get()
+            && let Some(stop) = (ptr as usize).checked_add(new_size)
+            && stop <= self.end.get()
+        {
+            self.top.set(stop);
+            return ptr;
         }
         // SAFETY: the caller guarantees `layout` describes `ptr`; the new
         // layout keeps its alignment.
