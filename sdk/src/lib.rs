@@ -122,6 +122,8 @@
 //! veltrix plugin check target/wasm32-wasip2/release/first_tap.wasm
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod game;
 pub mod harness;
 pub mod lifecycle;
