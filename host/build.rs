@@ -37,12 +37,21 @@ fn main() {
         .filter(|g| only.as_ref().is_none_or(|o| o.iter().any(|x| x == g)))
         .collect();
 
-    // <target>/<profile>/build/<pkg>/out -> <target>/wasm-guests, shared by
-    // every profile of the outer build.
+    // <target>/<profile>/build/<pkg>/out -> <target>/wasm-guests/<checkout>,
+    // shared by every profile of the outer build; one directory per checkout
+    // so that two clones sharing a target directory never embed each
+    // other's components.
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let target_dir = std::env::var("VELTRIX_GUEST_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| out.ancestors().nth(4).unwrap_or(&out).join("wasm-guests"));
+        .unwrap_or_else(|_| {
+            let checkout = format!("{:016x}", fnv1a(root.to_string_lossy().as_bytes()));
+            out.ancestors()
+                .nth(4)
+                .unwrap_or(&out)
+                .join("wasm-guests")
+                .join(checkout)
+        });
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
@@ -88,6 +97,13 @@ fn main() {
         println!("cargo:rustc-env={var}={}", file.display());
     }
     println!("cargo:rustc-env=VELTRIX_GUEST_DIR={}", display(&dir));
+}
+
+/// FNV-1a: a stable hash (std's hashers are randomly seeded).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn display(p: &Path) -> String {
