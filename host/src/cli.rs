@@ -77,6 +77,9 @@ pub enum BenchCmd {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Also write a latency chart (SVG) to this file.
+        #[arg(long)]
+        svg: Option<PathBuf>,
     },
 }
 
@@ -95,7 +98,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
-        Command::Bench(BenchCmd::Plugins { actions, json }) => {
+        Command::Bench(BenchCmd::Plugins { actions, json, svg }) => {
             let host = PluginHost::new(config.plugins)?;
             let baseline_us = bench::plugins::baseline_us(&host, actions)?;
             let rows = bench::plugins::run(&host, actions)?;
@@ -105,6 +108,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             } else {
                 print!("{}", bench::plugins::table(&rows));
                 println!("host cost of one call (probe `noop`, p50): {baseline_us:.2} us");
+            }
+            if let Some(path) = svg {
+                std::fs::write(&path, bench::svg::render(&rows, baseline_us))
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("chart written to {}", path.display());
             }
             Ok(0)
         }
