@@ -15,6 +15,8 @@
 //! - [`raw`]: the byte-level functions the component exports;
 //! - [`harness`]: the native test harness;
 //! - [`native`]: a type-erased native runner (the host's benchmarks use it);
+//! - [`rng`]: [`SplitMix64`](rng::SplitMix64), the deterministic generator
+//!   a game type derives its randomness from (seeded by `init`);
 //! - [`util`]: geofences and answer matching.
 //!
 //! ## A complete game type
@@ -129,6 +131,7 @@ pub mod harness;
 pub mod lifecycle;
 pub mod native;
 pub mod raw;
+pub mod rng;
 pub mod types;
 pub mod util;
 
@@ -154,6 +157,7 @@ pub mod prelude {
     pub use crate::harness::Harness;
     pub use crate::lifecycle::Lifecycle;
     pub use crate::raw::unknown_kind;
+    pub use crate::rng::SplitMix64;
     pub use crate::types::*;
     pub use crate::util::{answer_matches, haversine_m, normalize_answer, within};
 }

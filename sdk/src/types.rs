@@ -72,6 +72,31 @@ impl Action {
         }
     }
 
+    /// Sets the tenant and the game instance (`t` and `g` by default).
+    ///
+    /// ```
+    /// use veltrix_sdk::Action;
+    ///
+    /// // The 42nd action of a generated stream.
+    /// let a = Action::new("p1", "tap", 1_000)
+    ///     .with_game("acme", "g7")
+    ///     .with_key("stream-42");
+    /// assert_eq!((a.tenant.as_str(), a.game.as_str()), ("acme", "g7"));
+    /// assert_eq!(a.idempotency_key, "stream-42");
+    /// ```
+    pub fn with_game(mut self, tenant: &str, game: &str) -> Self {
+        self.tenant = tenant.into();
+        self.game = game.into();
+        self
+    }
+
+    /// Sets the idempotency key (by default `player:kind:timestamp`, which
+    /// repeats if one player sends the same kind twice in a millisecond).
+    pub fn with_key(mut self, key: &str) -> Self {
+        self.idempotency_key = key.into();
+        self
+    }
+
     /// Sets the team.
     pub fn with_team(mut self, team: &str) -> Self {
         self.team = Some(team.into());

@@ -10,36 +10,12 @@
 //! produces rejections.
 
 use serde_json::Value;
+use veltrix_sdk::rng::SplitMix64;
 use veltrix_sdk::{Action, ActorRole, GameTypeInfo, Location};
 
-/// splitmix64: tiny, fast, and reproducible from a seed.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator seeded with `seed`.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-    /// Next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
-    /// True with probability `pct`%.
-    pub fn chance(&mut self, pct: u64) -> bool {
-        self.next_u64() % 100 < pct
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
+/// A uniformly chosen element of `xs`, which is never empty here.
+fn any<'a, T>(rng: &mut SplitMix64, xs: &'a [T]) -> &'a T {
+    rng.pick(xs).expect("picks from a non-empty list")
 }
 
 const COMMON_KEYS: &[&str] = &[
@@ -88,7 +64,7 @@ const GARBAGE: &[&str] = &[
 /// Builds actions for one plugin.
 #[derive(Debug)]
 pub struct ActionGen {
-    rng: Rng,
+    rng: SplitMix64,
     kinds: Vec<String>,
     keys: Vec<String>,
     strings: Vec<String>,
@@ -106,7 +82,7 @@ impl ActionGen {
     /// A generator for `info`'s kinds and example config.
     pub fn new(info: &GameTypeInfo, seed: u64) -> Self {
         let mut g = Self {
-            rng: Rng::new(seed),
+            rng: SplitMix64::new(seed),
             kinds: info.action_kinds.clone(),
             keys: COMMON_KEYS.iter().map(|s| s.to_string()).collect(),
             strings: vec!["approve".into(), "reject".into(), String::new(), "x".into()],
@@ -157,8 +133,8 @@ impl ActionGen {
 
     fn value(&mut self) -> Value {
         match self.rng.below(10) {
-            0..=4 => Value::String(self.rng.pick(&self.strings).clone()),
-            5..=7 => serde_json::json!(*self.rng.pick(&self.numbers)),
+            0..=4 => Value::String(any(&mut self.rng, &self.strings).clone()),
+            5..=7 => serde_json::json!(*any(&mut self.rng, &self.numbers)),
             8 => Value::Bool(self.rng.chance(50)),
             _ => Value::Null,
         }
@@ -169,19 +145,19 @@ impl ActionGen {
             0..=13 => {
                 let mut m = serde_json::Map::new();
                 for _ in 0..1 + self.rng.below(4) {
-                    let k = self.rng.pick(&self.keys).clone();
+                    let k = any(&mut self.rng, &self.keys).clone();
                     let v = self.value();
                     m.insert(k, v);
                 }
                 Value::Object(m).to_string()
             }
             14 => "{}".into(),
-            15..=17 => self.rng.pick(GARBAGE).to_string(),
+            15..=17 => any(&mut self.rng, GARBAGE).to_string(),
             18 => format!(
                 "{{\"answer\":\"{}\"}}",
-                "A".repeat(1 + self.rng.below(20_000))
+                "A".repeat(1 + self.rng.below(20_000) as usize)
             ),
-            _ => "[".repeat(1 + self.rng.below(200)),
+            _ => "[".repeat(1 + self.rng.below(200) as usize),
         }
     }
 
@@ -189,8 +165,8 @@ impl ActionGen {
         match self.rng.below(10) {
             0..=4 => None,
             5..=8 if !self.places.is_empty() => {
-                let (lat, lon) = *self.rng.pick(&self.places);
-                let jitter = |r: &mut Rng| (r.below(2001) as f64 - 1000.0) * 1e-6;
+                let (lat, lon) = *any(&mut self.rng, &self.places);
+                let jitter = |r: &mut SplitMix64| (r.below(2001) as f64 - 1000.0) * 1e-6;
                 Some(Location {
                     lat: lat + jitter(&mut self.rng),
                     lon: lon + jitter(&mut self.rng),
@@ -198,11 +174,12 @@ impl ActionGen {
                 })
             }
             _ => Some(Location {
-                lat: *self
-                    .rng
-                    .pick(&[f64::NAN, 1000.0, -91.0, 0.0, f64::INFINITY]),
-                lon: *self.rng.pick(&[f64::NAN, 500.0, 0.0, -181.0]),
-                accuracy_m: *self.rng.pick(&[f32::NAN, -1.0, 0.0, 1e9]),
+                lat: *any(
+                    &mut self.rng,
+                    &[f64::NAN, 1000.0, -91.0, 0.0, f64::INFINITY],
+                ),
+                lon: *any(&mut self.rng, &[f64::NAN, 500.0, 0.0, -181.0]),
+                accuracy_m: *any(&mut self.rng, &[f32::NAN, -1.0, 0.0, 1e9]),
             }),
         }
     }
@@ -211,7 +188,7 @@ impl ActionGen {
     /// explores a running game.
     fn kind(&mut self) -> String {
         loop {
-            let k = self.rng.pick(&self.kinds).clone();
+            let k = any(&mut self.rng, &self.kinds).clone();
             if !matches!(k.as_str(), "end" | "pause") || self.rng.chance(3) {
                 return k;
             }
@@ -226,20 +203,24 @@ impl ActionGen {
         if self.corpus.len() < CORPUS {
             self.corpus.push(action.clone());
         } else {
-            let i = self.rng.below(CORPUS);
+            let i = self.rng.below(CORPUS as u64) as usize;
             self.corpus[i] = action.clone();
         }
     }
 
     /// A corpus entry with one thing changed.
     fn mutate(&mut self) -> Action {
-        let mut a = self.rng.pick(&self.corpus).clone();
+        let mut a = any(&mut self.rng, &self.corpus).clone();
         match self.rng.below(5) {
             0 => a.player = format!("p{}", self.rng.below(12)),
             1 => a.team = Some(format!("t{}", self.rng.below(4))),
             2 => {
                 if let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(&a.payload) {
-                    if let Some(k) = m.keys().nth(self.rng.below(m.len().max(1))).cloned() {
+                    if let Some(k) = m
+                        .keys()
+                        .nth(self.rng.below(m.len() as u64) as usize)
+                        .cloned()
+                    {
                         let v = self.value();
                         m.insert(k, v);
                     }
@@ -266,9 +247,9 @@ impl ActionGen {
         let team = if self.rng.chance(85) {
             let pool: Vec<String> = (0..4).map(|i| format!("t{i}")).collect();
             if self.rng.chance(50) && !self.strings.is_empty() {
-                Some(self.rng.pick(&self.strings).clone())
+                Some(any(&mut self.rng, &self.strings).clone())
             } else {
-                Some(self.rng.pick(&pool).clone())
+                Some(any(&mut self.rng, &pool).clone())
             }
         } else {
             None

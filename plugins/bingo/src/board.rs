@@ -2,15 +2,17 @@
 //! its lines.
 //!
 //! A board is a pure function of the game seed and the team id: the seed is
-//! mixed with a stable FNV-1a hash of the id, and a splitmix64 stream drives
-//! a partial Fisher-Yates shuffle of the pool. So a board is never stored:
-//! it is drawn again whenever the team acts (a few dozen steps), every
-//! replica draws the same one, and the state stays small. Cells are numbered
-//! row-major, `0..size * size`.
+//! mixed with a stable FNV-1a hash of the id, and the SDK's [`SplitMix64`]
+//! drives a partial Fisher-Yates shuffle of the pool. So a board is never
+//! stored: it is drawn again whenever the team acts (a few dozen steps),
+//! every replica draws the same one, and the state stays small. Cells are
+//! numbered row-major, `0..size * size`.
 //!
 //! Lines are numbered `0..2 * size + 2`: rows, then columns, then the main
 //! diagonal and the anti-diagonal. A team's paid lines are a bit mask over
 //! these numbers.
+
+use veltrix_sdk::rng::SplitMix64;
 
 /// 64-bit FNV-1a of `s`: stable across platforms and versions, unlike std's
 /// hashers.
@@ -23,37 +25,12 @@ pub fn fnv1a64(s: &str) -> u64 {
     h
 }
 
-/// splitmix64: a tiny, well-mixed, seedable generator.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(pub u64);
-
-impl SplitMix64 {
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n > 0`), by multiply-shift (bias below 2^-50
-    /// for the pool sizes allowed).
-    pub fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
-    }
-}
-
 /// The board of `team`: `cells` distinct task indexes out of `0..pool`,
 /// row-major.
 pub fn draw(seed: u64, team: &str, pool: usize, cells: usize) -> Vec<u32> {
-    let mut rng = SplitMix64(seed ^ fnv1a64(team));
     let mut deck: Vec<u32> = (0..pool as u32).collect();
     let cells = cells.min(pool);
-    for i in 0..cells {
-        let j = i + rng.below(pool - i);
-        deck.swap(i, j);
-    }
+    SplitMix64::new(seed ^ fnv1a64(team)).partial_shuffle(&mut deck, cells);
     deck.truncate(cells);
     deck
 }
@@ -124,6 +101,27 @@ mod tests {
         assert!(a.iter().all(|&t| t < 40));
         assert_ne!(a, draw(42, "blue", 40, 25));
         assert_ne!(a, draw(43, "red", 40, 25));
+    }
+
+    #[test]
+    fn boards_never_change_for_a_given_seed_and_team() {
+        // Boards are drawn again at every action, never stored: a different
+        // draw would reshuffle the boards of the games in progress.
+        assert_eq!(
+            draw(42, "red", 40, 25),
+            [
+                1, 24, 29, 38, 33, 4, 15, 35, 6, 13, 36, 30, 21, 19, 28, 3, 2, 11, 12, 7, 22, 26,
+                10, 27, 14
+            ]
+        );
+        assert_eq!(
+            draw(7, "t00", 25, 25),
+            [
+                24, 16, 20, 19, 5, 14, 11, 3, 1, 7, 9, 2, 21, 17, 8, 18, 12, 15, 13, 4, 22, 23, 0,
+                10, 6
+            ]
+        );
+        assert_eq!(draw(0, "", 10, 9), [7, 1, 4, 2, 6, 9, 0, 8, 3]);
     }
 
     #[test]

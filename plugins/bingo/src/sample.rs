@@ -24,7 +24,8 @@
 use std::collections::VecDeque;
 
 use serde_json::json;
-use veltrix_sdk::{Action, ActorRole, Location};
+use veltrix_sdk::Action;
+use veltrix_sdk::rng::SplitMix64;
 
 /// Game start of the stream (ms since the epoch).
 pub const T0: i64 = 1_700_000_000_000;
@@ -113,30 +114,19 @@ pub fn config() -> String {
     .to_string()
 }
 
-/// splitmix64: tiny, seedable, good enough for a workload generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
-
 #[derive(Clone, Copy, PartialEq)]
 enum Standing {
     Open,
     Pending,
     Done,
+}
+
+/// An action of the stream: tenant `bench`, game `g1`, one key per action.
+fn bench(i: usize, t: i64, player: &str, kind: &str, payload: serde_json::Value) -> Action {
+    Action::new(player, kind, t)
+        .with_game("bench", "g1")
+        .with_key(&format!("bench-{i}"))
+        .with_payload(payload)
 }
 
 fn player_action(
@@ -147,41 +137,20 @@ fn player_action(
     kind: &str,
     payload: serde_json::Value,
 ) -> Action {
-    Action {
-        tenant: "bench".into(),
-        game: "g1".into(),
-        player: format!("t{team:02}-p{p}"),
-        team: Some(format!("t{team:02}")),
-        idempotency_key: format!("bench-{i}"),
-        role: ActorRole::Player,
-        kind: kind.into(),
-        payload: payload.to_string(),
-        timestamp_ms: t,
-        location: None,
-    }
+    bench(i, t, &format!("t{team:02}-p{p}"), kind, payload).with_team(&format!("t{team:02}"))
 }
 
 fn gm_action(i: usize, t: i64, kind: &str, payload: serde_json::Value) -> Action {
-    Action {
-        tenant: "bench".into(),
-        game: "g1".into(),
-        player: "gm".into(),
-        team: None,
-        idempotency_key: format!("bench-{i}"),
-        role: if kind == "tick" {
-            ActorRole::System
-        } else {
-            ActorRole::GameMaster
-        },
-        kind: kind.into(),
-        payload: payload.to_string(),
-        timestamp_ms: t,
-        location: None,
+    let a = bench(i, t, "gm", kind, payload);
+    if kind == "tick" {
+        a.as_system()
+    } else {
+        a.as_game_master()
     }
 }
 
 /// Writes `w` the way a hurried player types it.
-fn sloppy(w: &str, rng: &mut Rng) -> String {
+fn sloppy(w: &str, rng: &mut SplitMix64) -> String {
     match rng.below(3) {
         0 => w.to_uppercase(),
         1 => format!("  {}  ", w.replace(' ', "   ")),
@@ -193,7 +162,7 @@ fn sloppy(w: &str, rng: &mut Rng) -> String {
 /// increasing timestamps from [`T0`].
 pub fn actions(n: usize, seed: u64) -> Vec<Action> {
     let specs = specs();
-    let mut rng = Rng(seed ^ 0xB1_4600);
+    let mut rng = SplitMix64::new(seed ^ 0xB1_4600);
     let mut standing = vec![vec![Standing::Open; specs.len()]; TEAMS];
     let mut registered = [[false; PLAYERS]; TEAMS];
     let mut queue: VecDeque<(usize, usize)> = VecDeque::new();
@@ -258,7 +227,7 @@ pub fn actions(n: usize, seed: u64) -> Vec<Action> {
                     .filter(|&k| standing[team][k] == Standing::Open)
                     .collect();
                 if !open.is_empty() {
-                    pick = Some(open[rng.below(open.len() as u64) as usize]);
+                    pick = rng.pick(&open).copied();
                     break;
                 }
                 team = (team + 1) % TEAMS;
@@ -270,52 +239,39 @@ pub fn actions(n: usize, seed: u64) -> Vec<Action> {
         };
         registered[team][p] = true;
         let spec = &specs[k];
-        let a = match spec.kind {
+        let submit = |payload| player_action(i, t, team, p, "submit", payload);
+        out.push(match spec.kind {
             Kind::Answer(w) => {
                 standing[team][k] = Standing::Done;
-                let answer = sloppy(WORDS[w], &mut rng);
-                player_action(
-                    i,
-                    t,
-                    team,
-                    p,
-                    "submit",
-                    json!({ "task": spec.id, "answer": answer }),
-                )
+                submit(json!({ "task": spec.id, "answer": sloppy(WORDS[w], &mut rng) }))
             }
             Kind::Gps(lat, lon) => {
                 standing[team][k] = Standing::Done;
                 // 0 to ~10 m off the point, accuracy 3 to 20 m.
                 let off = rng.below(100) as f64 * 1e-6;
-                let mut a = player_action(i, t, team, p, "submit", json!({ "task": spec.id }));
-                a.location = Some(Location {
-                    lat: lat + off,
-                    lon: lon - off,
-                    accuracy_m: 3.0 + rng.below(18) as f32,
-                });
-                a
+                let accuracy_m = 3.0 + rng.below(18) as f32;
+                submit(json!({ "task": spec.id })).with_location(lat + off, lon - off, accuracy_m)
             }
             Kind::Evidence => {
                 standing[team][k] = Standing::Pending;
                 queue.push_back((team, k));
                 let ev = format!("https://media.example/bench/{i}.jpg");
-                player_action(
-                    i,
-                    t,
-                    team,
-                    p,
-                    "submit",
-                    json!({ "task": spec.id, "evidence": ev }),
-                )
+                submit(json!({ "task": spec.id, "evidence": ev }))
             }
-        };
-        out.push(a);
+        });
     }
     out
 }
 
 /// A player action the game rejects (the player has joined already).
-fn bad_action(i: usize, t: i64, team: usize, p: usize, specs: &[Spec], rng: &mut Rng) -> Action {
+fn bad_action(
+    i: usize,
+    t: i64,
+    team: usize,
+    p: usize,
+    specs: &[Spec],
+    rng: &mut SplitMix64,
+) -> Action {
     let submit = |payload| player_action(i, t, team, p, "submit", payload);
     match rng.below(6) {
         0 | 1 => submit(json!({ "task": specs[rng.below(10) as usize].id, "answer": "no idea" })),
@@ -326,13 +282,11 @@ fn bad_action(i: usize, t: i64, team: usize, p: usize, specs: &[Spec], rng: &mut
             };
             // Either 200 m away, or right there with a 150 m accuracy.
             let far = rng.chance(50);
-            let mut a = submit(json!({ "task": specs[k].id }));
-            a.location = Some(Location {
-                lat: lat + if far { 0.002 } else { 0.0 },
+            submit(json!({ "task": specs[k].id })).with_location(
+                lat + if far { 0.002 } else { 0.0 },
                 lon,
-                accuracy_m: if far { 5.0 } else { 150.0 },
-            });
-            a
+                if far { 5.0 } else { 150.0 },
+            )
         }
         3 => submit(json!({ "task": "free-space", "answer": "x" })),
         4 => submit(json!({ "task": specs[15 + rng.below(10) as usize].id, "evidence": "" })),

@@ -10,7 +10,8 @@
 //! game, and the state stays a few KB: grant ids come from a small set.
 
 use serde_json::json;
-use veltrix_sdk::{Action, ActorRole, Effects, GameType};
+use veltrix_sdk::rng::SplitMix64;
+use veltrix_sdk::{Action, Effects, GameType};
 
 use crate::challenge::bit;
 use crate::state::State;
@@ -21,6 +22,8 @@ pub const START_MS: i64 = 1_700_000_000_000;
 const TEAMS: u64 = 20;
 const PLAYERS_PER_TEAM: u64 = 5;
 const CHALLENGES: usize = 24;
+/// Parts per million: the unit of the paced odds.
+const PPM: u64 = 1_000_000;
 
 /// The benchmark config (JSON): 24 challenges, open from the start, after
 /// prerequisites, after a number of solves, or released over the first hours.
@@ -68,45 +71,15 @@ pub fn config() -> String {
     .to_string()
 }
 
-/// splitmix64: a tiny deterministic generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    /// True with probability `ppm` parts per million.
-    fn chance(&mut self, ppm: u64) -> bool {
-        self.below(1_000_000) < ppm
-    }
-}
-
-fn action(i: usize, t: i64, player: String, team: Option<String>, kind: &str) -> Action {
-    Action {
-        tenant: "bench".into(),
-        game: "g1".into(),
-        player,
-        team,
-        idempotency_key: format!("a{i}"),
-        role: ActorRole::Player,
-        kind: kind.into(),
-        payload: "{}".into(),
-        timestamp_ms: t,
-        location: None,
-    }
+/// An action of the stream: tenant `bench`, game `g1`, one key per action.
+fn action(i: usize, t: i64, player: &str, kind: &str) -> Action {
+    Action::new(player, kind, t)
+        .with_game("bench", "g1")
+        .with_key(&format!("a{i}"))
 }
 
 /// Picks one of the challenges in `mask` (which must not be empty).
-fn pick(rng: &mut Rng, mask: u128) -> usize {
+fn pick(rng: &mut SplitMix64, mask: u128) -> usize {
     let k = rng.below(u64::from(mask.count_ones()));
     (0..128)
         .filter(|&c| mask & bit(c) != 0)
@@ -159,12 +132,12 @@ fn team_view(s: &State, team: &str, now: i64) -> TeamView {
 pub fn actions(n: usize, seed: u64) -> Vec<Action> {
     let cfg: Config = serde_json::from_str(&config()).expect("sample config parses");
     let mut state = Riddle::init(cfg, seed).expect("sample config is valid");
-    let rng = Rng(seed ^ 0x5EED_0F41_DD1E);
+    let rng = SplitMix64::new(seed ^ 0x5EED_0F41_DD1E);
     // Per team: ~85% of the actions, of which a budget of solves and hints
     // spread over the whole stream, so teams never run out of challenges.
     let per_team = (n as u64 * 85 / 100 / TEAMS).max(1);
-    let solve_ppm = (18 * 1_000_000 / per_team).min(350_000);
-    let hint_ppm = (10 * 1_000_000 / per_team).min(100_000);
+    let solve_ppm = (18 * PPM / per_team).min(350_000);
+    let hint_ppm = (10 * PPM / per_team).min(100_000);
     let mut g = Gen {
         rng,
         solve_ppm,
@@ -188,7 +161,7 @@ pub fn actions(n: usize, seed: u64) -> Vec<Action> {
 
 /// The stream generator: its randomness, pacing and an ongoing burst.
 struct Gen {
-    rng: Rng,
+    rng: SplitMix64,
     /// Chance of a right answer, parts per million.
     solve_ppm: u64,
     /// Chance of buying a hint, parts per million.
@@ -202,30 +175,23 @@ impl Gen {
     fn next_action(&mut self, s: &State, i: usize, t: i64) -> Action {
         let rng = &mut self.rng;
         if i % 300 == 299 {
-            let mut a = action(i, t, "host".into(), None, "tick");
-            a.role = ActorRole::System;
-            return a;
+            return action(i, t, "host", "tick").as_system();
         }
-        if rng.chance(3_000) {
-            let kind = if rng.chance(700_000) {
-                "grant"
-            } else {
-                "revoke"
-            };
+        if rng.ratio(3, 1_000) {
+            let kind = if rng.chance(70) { "grant" } else { "revoke" };
             let team = rng.below(TEAMS);
-            let mut a = action(i, t, "gm".into(), None, kind);
-            a.role = ActorRole::GameMaster;
             // A small id set keeps the lifecycle's record of grants bounded;
             // repeats are rejected as already applied.
-            a.payload = json!({
+            let payload = json!({
                 "id": format!("{kind}-{}", rng.below(3)),
                 "player": format!("p{team}-0"),
                 "team": format!("team-{team}"),
                 "points": 10 + rng.below(5) as i64 * 10,
                 "reason": "spirit award",
-            })
-            .to_string();
-            return a;
+            });
+            return action(i, t, "gm", kind)
+                .as_game_master()
+                .with_payload(payload);
         }
         if let Some((team_ix, left)) = self.burst {
             self.burst = (left > 1).then_some((team_ix, left - 1));
@@ -236,12 +202,13 @@ impl Gen {
                 0
             };
             let player = format!("p{team_ix}-{}", rng.below(PLAYERS_PER_TEAM));
-            let mut a = action(i, t, player, Some(format!("team-{team_ix}")), "attempt");
-            a.payload = json!({"challenge": format!("c{c:02}"), "answer": format!("brute {i}")})
-                .to_string();
-            return a;
+            return action(i, t, &player, "attempt")
+                .with_team(&format!("team-{team_ix}"))
+                .with_payload(
+                    json!({"challenge": format!("c{c:02}"), "answer": format!("brute {i}")}),
+                );
         }
-        if rng.chance(2_000) {
+        if rng.ratio(2, 1_000) {
             self.burst = Some((rng.below(TEAMS), 12));
         }
         // Players mostly wait out a cooldown: pick a team that is not cooling.
@@ -255,40 +222,43 @@ impl Gen {
             view = team_view(s, &format!("team-{team_ix}"), t);
         }
         let player = format!("p{team_ix}-{}", rng.below(PLAYERS_PER_TEAM));
-        let team = Some(format!("team-{team_ix}"));
+        let team = format!("team-{team_ix}");
+        let play = |kind: &str, payload: serde_json::Value| {
+            action(i, t, &player, kind)
+                .with_team(&team)
+                .with_payload(payload)
+        };
         let id = |c: usize| format!("c{c:02}");
         // About 12% deliberate mistakes; cooldowns and repeated grants add more.
-        if rng.chance(120_000) {
-            let mut a = action(i, t, player, team, "attempt");
-            a.payload = match rng.below(4) {
+        if rng.chance(12) {
+            let payload = match rng.below(4) {
                 0 if view.solved != 0 => {
-                    json!({"challenge": id(pick(rng, view.solved)), "answer": "again"}).to_string()
+                    json!({"challenge": id(pick(rng, view.solved)), "answer": "again"})
                 }
                 1 if view.locked != 0 => {
-                    json!({"challenge": id(pick(rng, view.locked)), "answer": "early"}).to_string()
+                    json!({"challenge": id(pick(rng, view.locked)), "answer": "early"})
                 }
-                2 => json!({"challenge": "c99", "answer": "lost"}).to_string(),
-                _ => r#"{"challenge":"c00"}"#.into(),
+                2 => json!({"challenge": "c99", "answer": "lost"}),
+                // No answer: malformed.
+                _ => json!({"challenge": "c00"}),
             };
-            return a;
+            return play("attempt", payload);
         }
         if view.open == 0 {
-            let mut a = action(i, t, player, team, "attempt");
-            a.payload =
-                json!({"challenge": id(pick(rng, view.locked.max(1))), "answer": "x"}).to_string();
-            return a;
+            let c = pick(rng, view.locked.max(1));
+            return play("attempt", json!({"challenge": id(c), "answer": "x"}));
         }
-        if !view.free_hints.is_empty() && rng.chance(self.hint_ppm) {
-            let (c, h) = view.free_hints[rng.below(view.free_hints.len() as u64) as usize];
-            let mut a = action(i, t, player, team, "hint");
-            a.payload = json!({"challenge": id(c), "hint": h}).to_string();
-            return a;
+        if !view.free_hints.is_empty()
+            && rng.ratio(self.hint_ppm, PPM)
+            && let Some(&(c, h)) = rng.pick(&view.free_hints)
+        {
+            return play("hint", json!({"challenge": id(c), "hint": h}));
         }
         let c = pick(rng, view.open);
-        let correct = rng.chance(self.solve_ppm);
+        let correct = rng.ratio(self.solve_ppm, PPM);
         let answer = if correct {
             // Players type answers in any case and spacing.
-            if rng.chance(500_000) {
+            if rng.chance(50) {
                 format!("  SOLUTION   {c} ")
             } else {
                 format!("sol {c}")
@@ -296,8 +266,6 @@ impl Gen {
         } else {
             format!("guess {}", rng.below(10_000))
         };
-        let mut a = action(i, t, player, team, "attempt");
-        a.payload = json!({"challenge": id(c), "answer": answer}).to_string();
-        a
+        play("attempt", json!({"challenge": id(c), "answer": answer}))
     }
 }

@@ -24,7 +24,8 @@
 use std::collections::VecDeque;
 
 use serde_json::json;
-use veltrix_sdk::{Action, ActorRole, Location};
+use veltrix_sdk::Action;
+use veltrix_sdk::rng::SplitMix64;
 
 /// Game start of the stream (ms since the epoch).
 pub const T0: i64 = 1_700_000_000_000;
@@ -133,25 +134,6 @@ pub fn config() -> String {
     json!({ "max_accuracy_m": 25.0, "missions": missions }).to_string()
 }
 
-/// splitmix64: tiny, seedable, good enough for a workload generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
-
 #[derive(Clone, Copy, PartialEq)]
 enum Standing {
     Open,
@@ -159,43 +141,29 @@ enum Standing {
     Done,
 }
 
+/// An action of the stream: tenant `bench`, game `g1`, one key per action.
+fn bench(i: usize, t: i64, player: &str, kind: &str, payload: serde_json::Value) -> Action {
+    Action::new(player, kind, t)
+        .with_game("bench", "g1")
+        .with_key(&format!("bench-{i}"))
+        .with_payload(payload)
+}
+
 fn player_action(i: usize, t: i64, team: usize, p: usize, payload: serde_json::Value) -> Action {
-    let player = format!("t{team:02}-p{p}");
-    Action {
-        tenant: "bench".into(),
-        game: "g1".into(),
-        player,
-        team: Some(format!("t{team:02}")),
-        idempotency_key: format!("bench-{i}"),
-        role: ActorRole::Player,
-        kind: "submit".into(),
-        payload: payload.to_string(),
-        timestamp_ms: t,
-        location: None,
-    }
+    bench(i, t, &format!("t{team:02}-p{p}"), "submit", payload).with_team(&format!("t{team:02}"))
 }
 
 fn gm_action(i: usize, t: i64, kind: &str, payload: serde_json::Value) -> Action {
-    Action {
-        tenant: "bench".into(),
-        game: "g1".into(),
-        player: "gm".into(),
-        team: None,
-        idempotency_key: format!("bench-{i}"),
-        role: if kind == "tick" {
-            ActorRole::System
-        } else {
-            ActorRole::GameMaster
-        },
-        kind: kind.into(),
-        payload: payload.to_string(),
-        timestamp_ms: t,
-        location: None,
+    let a = bench(i, t, "gm", kind, payload);
+    if kind == "tick" {
+        a.as_system()
+    } else {
+        a.as_game_master()
     }
 }
 
 /// Writes `w` the way a hurried player types it.
-fn sloppy(w: &str, rng: &mut Rng) -> String {
+fn sloppy(w: &str, rng: &mut SplitMix64) -> String {
     match rng.below(3) {
         0 => w.to_uppercase(),
         1 => format!("  {}  ", w.replace(' ', "   ")),
@@ -207,7 +175,7 @@ fn sloppy(w: &str, rng: &mut Rng) -> String {
 /// increasing timestamps from [`T0`].
 pub fn actions(n: usize, seed: u64) -> Vec<Action> {
     let specs = specs();
-    let mut rng = Rng(seed ^ 0x5CA7_E9E5);
+    let mut rng = SplitMix64::new(seed ^ 0x5CA7_E9E5);
     let mut standing = vec![vec![Standing::Open; specs.len()]; TEAMS];
     let mut queue: VecDeque<(usize, usize)> = VecDeque::new();
     let mut grants = 0;
@@ -266,7 +234,7 @@ pub fn actions(n: usize, seed: u64) -> Vec<Action> {
                     .filter(|&m| standing[team][m] == Standing::Open && specs[m].open(t))
                     .collect();
                 if !open.is_empty() {
-                    pick = Some(open[rng.below(open.len() as u64) as usize]);
+                    pick = rng.pick(&open).copied();
                     break;
                 }
                 team = (team + 1) % TEAMS;
@@ -308,11 +276,7 @@ pub fn actions(n: usize, seed: u64) -> Vec<Action> {
         if let Kind::Gps(lat, lon) = spec.kind {
             // 0 to ~10 m off the point, accuracy 3 to 20 m.
             let off = rng.below(100) as f64 * 1e-6;
-            a.location = Some(Location {
-                lat: lat + off,
-                lon: lon - off,
-                accuracy_m: 3.0 + rng.below(18) as f32,
-            });
+            a = a.with_location(lat + off, lon - off, 3.0 + rng.below(18) as f32);
         }
         out.push(a);
     }
@@ -321,7 +285,14 @@ pub fn actions(n: usize, seed: u64) -> Vec<Action> {
 
 /// A player action the game rejects (wrong, too far, too imprecise, unknown,
 /// hidden or expired mission, or a mission already settled).
-fn bad_action(i: usize, t: i64, team: usize, p: usize, specs: &[Spec], rng: &mut Rng) -> Action {
+fn bad_action(
+    i: usize,
+    t: i64,
+    team: usize,
+    p: usize,
+    specs: &[Spec],
+    rng: &mut SplitMix64,
+) -> Action {
     let answer_m = rng.below(10) as usize;
     let gps_m = 10 + rng.below(8) as usize;
     match rng.below(6) {
@@ -336,15 +307,13 @@ fn bad_action(i: usize, t: i64, team: usize, p: usize, specs: &[Spec], rng: &mut
             let Kind::Gps(lat, lon) = specs[gps_m].kind else {
                 unreachable!("missions 10..18 are check-ins")
             };
-            let mut a = player_action(i, t, team, p, json!({ "mission": specs[gps_m].id }));
             // Either 200 m away, or right there with a 150 m accuracy.
             let far = rng.chance(50);
-            a.location = Some(Location {
-                lat: lat + if far { 0.002 } else { 0.0 },
+            player_action(i, t, team, p, json!({ "mission": specs[gps_m].id })).with_location(
+                lat + if far { 0.002 } else { 0.0 },
                 lon,
-                accuracy_m: if far { 5.0 } else { 150.0 },
-            });
-            a
+                if far { 5.0 } else { 150.0 },
+            )
         }
         3 => player_action(
             i,

@@ -12,7 +12,8 @@
 //! grant ids come from a small set.
 
 use serde_json::json;
-use veltrix_sdk::{Action, ActorRole, Effects, GameType};
+use veltrix_sdk::rng::SplitMix64;
+use veltrix_sdk::{Action, Effects, GameType};
 
 use crate::round::Round;
 use crate::state::State;
@@ -36,54 +37,21 @@ pub fn config() -> String {
     .to_string()
 }
 
-/// splitmix64: a tiny deterministic generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    /// True with probability `ppm` parts per million.
-    fn chance(&mut self, ppm: u64) -> bool {
-        self.below(1_000_000) < ppm
-    }
+/// An action of the stream: tenant `bench`, game `g1`, one key per action.
+fn action(i: usize, t: i64, player: &str, kind: &str) -> Action {
+    Action::new(player, kind, t)
+        .with_game("bench", "g1")
+        .with_key(&format!("a{i}"))
 }
 
-fn action(i: usize, t: i64, player: String, team: Option<String>, kind: &str) -> Action {
-    Action {
-        tenant: "bench".into(),
-        game: "g1".into(),
-        player,
-        team,
-        idempotency_key: format!("a{i}"),
-        role: ActorRole::Player,
-        kind: kind.into(),
-        payload: "{}".into(),
-        timestamp_ms: t,
-        location: None,
-    }
-}
-
-fn game_master(i: usize, t: i64, kind: &str, payload: String) -> Action {
-    let mut a = action(i, t, "gm".into(), None, kind);
-    a.role = ActorRole::GameMaster;
-    a.payload = payload;
-    a
+fn game_master(i: usize, t: i64, kind: &str, payload: serde_json::Value) -> Action {
+    action(i, t, "gm", kind)
+        .as_game_master()
+        .with_payload(payload)
 }
 
 fn tick(i: usize, t: i64) -> Action {
-    let mut a = action(i, t, "host".into(), None, "tick");
-    a.role = ActorRole::System;
-    a
+    action(i, t, "host", "tick").as_system()
 }
 
 /// The answer of task `k` of round `n`, for the tasks that have one.
@@ -95,7 +63,7 @@ fn answer(n: u32, k: usize) -> String {
 pub fn actions(n: usize, seed: u64) -> Vec<Action> {
     let cfg: Config = serde_json::from_str(&config()).expect("sample config parses");
     let mut state = Sprint::init(cfg, seed).expect("sample config is valid");
-    let mut rng = Rng(seed ^ 0x005E_ED5B_41A7);
+    let mut rng = SplitMix64::new(seed ^ 0x005E_ED5B_41A7);
     let mut t = START_MS;
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
@@ -111,7 +79,7 @@ pub fn actions(n: usize, seed: u64) -> Vec<Action> {
     out
 }
 
-fn open_round(rng: &mut Rng, s: &State, i: usize, t: i64) -> Action {
+fn open_round(rng: &mut SplitMix64, s: &State, i: usize, t: i64) -> Action {
     let n = s.next_round;
     let tasks: Vec<_> = (0..TASKS)
         .map(|k| {
@@ -126,10 +94,10 @@ fn open_round(rng: &mut Rng, s: &State, i: usize, t: i64) -> Action {
     if n.is_multiple_of(3) {
         p["duration_ms"] = json!(60_000);
     }
-    if rng.chance(100_000) {
+    if rng.chance(10) {
         p["start_ms"] = json!(t + 3_000);
     }
-    game_master(i, t, "open_round", p.to_string())
+    game_master(i, t, "open_round", p)
 }
 
 /// Tasks team `team` still has to do in `r`.
@@ -142,16 +110,12 @@ fn todo(s: &State, r: &Round, team: u64) -> u32 {
     all & !done
 }
 
-fn next_action(rng: &mut Rng, s: &State, i: usize, t: i64) -> Action {
+fn next_action(rng: &mut SplitMix64, s: &State, i: usize, t: i64) -> Action {
     if i % 120 == 119 {
         return tick(i, t);
     }
-    if rng.chance(3_000) {
-        let kind = if rng.chance(700_000) {
-            "grant"
-        } else {
-            "revoke"
-        };
+    if rng.ratio(3, 1_000) {
+        let kind = if rng.chance(70) { "grant" } else { "revoke" };
         let team = rng.below(TEAMS);
         // A small id set keeps the lifecycle's record of grants bounded;
         // repeats are rejected as already applied.
@@ -162,13 +126,13 @@ fn next_action(rng: &mut Rng, s: &State, i: usize, t: i64) -> Action {
             "points": 10 + rng.below(5) as i64 * 10,
             "reason": "spirit award",
         });
-        return game_master(i, t, kind, p.to_string());
+        return game_master(i, t, kind, p);
     }
     let Some(r) = s.rounds.first() else {
         return open_round(rng, s, i, t);
     };
     let n = r.number;
-    if t >= r.end_ms && rng.chance(600_000) {
+    if t >= r.end_ms && rng.chance(60) {
         // The window has passed: the host's tick closes the round.
         return tick(i, t);
     }
@@ -182,15 +146,15 @@ fn next_action(rng: &mut Rng, s: &State, i: usize, t: i64) -> Action {
     }
     let left = todo(s, r, team);
     if left == 0 && (0..TEAMS).all(|x| todo(s, r, x) == 0) {
-        return game_master(i, t, "close_round", json!({ "round": n }).to_string());
+        return game_master(i, t, "close_round", json!({ "round": n }));
     }
     let player = format!("p{team}-{}", rng.below(PLAYERS_PER_TEAM));
-    let mut a = action(i, t, player, Some(format!("team-{team}")), "complete");
+    let complete = action(i, t, &player, "complete").with_team(&format!("team-{team}"));
     // About 12% mistakes; late and early submissions add a few more.
-    if left == 0 || rng.chance(120_000) {
+    if left == 0 || rng.chance(12) {
         let k = rng.below(TASKS as u64) as usize;
         let done = ((1u32 << TASKS) - 1) & !left;
-        a.payload = match rng.below(6) {
+        let payload = match rng.below(6) {
             0 => json!({"round": n, "task": format!("t{}", k % 3), "answer": "no idea"}),
             1 => json!({"round": n, "task": "t9"}),
             2 if n > 1 => json!({"round": n - 1, "task": "t3"}),
@@ -200,14 +164,13 @@ fn next_action(rng: &mut Rng, s: &State, i: usize, t: i64) -> Action {
                 json!({"round": n, "task": format!("t{k}"), "answer": answer(n, k)})
             }
             _ => json!({"round": n, "answer": 3}),
-        }
-        .to_string();
-        return a;
+        };
+        return complete.with_payload(payload);
     }
     let picks: Vec<usize> = (0..TASKS).filter(|&k| left & (1 << k) != 0).collect();
     let k = picks[rng.below(picks.len() as u64) as usize];
-    a.payload = if k < 3 {
-        let typed = if rng.chance(300_000) {
+    let payload = if k < 3 {
+        let typed = if rng.chance(30) {
             answer(n, k).to_uppercase()
         } else {
             answer(n, k)
@@ -215,7 +178,6 @@ fn next_action(rng: &mut Rng, s: &State, i: usize, t: i64) -> Action {
         json!({"round": n, "task": format!("t{k}"), "answer": typed})
     } else {
         json!({"round": n, "task": format!("t{k}")})
-    }
-    .to_string();
-    a
+    };
+    complete.with_payload(payload)
 }

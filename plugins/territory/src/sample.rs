@@ -9,7 +9,8 @@
 //! holding pay) or, a few times, a game-master grant or revoke.
 
 use serde_json::json;
-use veltrix_sdk::{Action, ActorRole, Location};
+use veltrix_sdk::rng::SplitMix64;
+use veltrix_sdk::{Action, Location};
 
 /// Teams in the benchmark game.
 pub const TEAMS: usize = 20;
@@ -78,28 +79,6 @@ pub fn config() -> String {
     .to_string()
 }
 
-/// A tiny seeded PRNG (splitmix64): the stream depends on the seed only.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// Uniform in [-1, 1).
-    fn signed(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-    }
-}
-
 fn team_id(t: usize) -> String {
     format!("team-{t:02}")
 }
@@ -108,17 +87,21 @@ fn player_id(t: usize, p: usize) -> String {
     format!("p{t:02}-{p}")
 }
 
-/// The `k`-th occasional game-master (or host) action.
-fn gm_move(k: usize) -> (ActorRole, &'static str, serde_json::Value) {
+/// The `k`-th occasional game-master (or host) action, at `ts`.
+fn gm_move(k: usize, ts: i64) -> Action {
     let grant = |id: usize| {
         json!({ "id": format!("bench-{id}"), "player": player_id(id % TEAMS, 0),
             "team": team_id(id % TEAMS), "points": 5 + id, "reason": "best team photo" })
     };
     match k {
         // A handful of grants and a revoke (bounded: each id stays in state).
-        0..3 => (ActorRole::GameMaster, "grant", grant(k)),
-        3 => (ActorRole::GameMaster, "revoke", grant(0)),
-        _ => (ActorRole::System, "tick", json!({})),
+        0..3 => Action::new("gm", "grant", ts)
+            .as_game_master()
+            .with_payload(grant(k)),
+        3 => Action::new("gm", "revoke", ts)
+            .as_game_master()
+            .with_payload(grant(0)),
+        _ => Action::new("gm", "tick", ts).as_system(),
     }
 }
 
@@ -135,7 +118,7 @@ impl Sim {
         let free =
             |c: &Cp| c.holder != Some(t) && (c.holder.is_none() || now >= c.captured_ms + LOCK_MS);
         // A point the team could take: scan the map from a random place.
-        let start = rng.below(POINTS);
+        let start = rng.below(POINTS as u64) as usize;
         let pick = |want_question: bool| {
             (0..POINTS)
                 .map(|k| (start + k) % POINTS)
@@ -192,14 +175,16 @@ impl Sim {
         rng: &mut SplitMix64,
     ) -> (serde_json::Value, Location) {
         let c = &self.cps[i];
-        let (dn, de) = (rng.signed() * 10.0, rng.signed() * 10.0);
+        // Up to 10 m north or south, east or west.
+        let mut off = || (2.0 * rng.next_f64() - 1.0) * 10.0;
+        let (dn, de) = (off(), off());
         let at = Location {
             lat: c.lat + dn / METRES_PER_DEG_LAT,
             lon: c.lon + de / (METRES_PER_DEG_LAT * c.lat.to_radians().cos()),
             accuracy_m: 4.0 + rng.below(10) as f32,
         };
         let answer = match (&c.answer, right) {
-            (Some(a), true) if rng.below(2) == 0 => Some(a.to_uppercase()),
+            (Some(a), true) if rng.chance(50) => Some(a.to_uppercase()),
             (Some(a), true) => Some(format!("  {a} ")),
             _ => None,
         };
@@ -214,44 +199,32 @@ impl Sim {
 /// `n` actions with increasing timestamps from [`T0_MS`], deterministic in
 /// `seed`; the game stays running throughout.
 pub fn actions(n: usize, seed: u64) -> Vec<Action> {
-    let mut rng = SplitMix64(seed);
+    let mut rng = SplitMix64::new(seed);
     let mut sim = Sim {
         cps: (0..POINTS).map(cp).collect(),
     };
     let mut out = Vec::with_capacity(n);
     let mut ts = T0_MS;
-    let mut gm = 0;
     for i in 0..n {
         if i > 0 {
             ts += 200 + rng.below(2_000) as i64;
         }
-        let mut a = Action {
-            tenant: "bench".into(),
-            game: "g1".into(),
-            player: "gm".into(),
-            team: None,
-            idempotency_key: format!("bench-{seed}-{i}"),
-            role: ActorRole::Player,
-            kind: "capture".into(),
-            payload: String::new(),
-            timestamp_ms: ts,
-            location: None,
-        };
-        if i % 250 == 249 {
-            let (role, kind, payload) = gm_move(gm);
-            gm += 1;
-            a.role = role;
-            a.kind = kind.into();
-            a.payload = payload.to_string();
+        let a = if i % 250 == 249 {
+            gm_move(i / 250, ts)
         } else {
-            let t = rng.below(TEAMS);
+            let t = rng.below(TEAMS as u64) as usize;
             let (payload, location) = sim.next(t, ts, &mut rng);
-            a.player = player_id(t, rng.below(PLAYERS_PER_TEAM));
-            a.team = Some(team_id(t));
-            a.payload = payload.to_string();
+            let p = rng.below(PLAYERS_PER_TEAM as u64) as usize;
+            let mut a = Action::new(&player_id(t, p), "capture", ts)
+                .with_team(&team_id(t))
+                .with_payload(payload);
             a.location = Some(location);
-        }
-        out.push(a);
+            a
+        };
+        out.push(
+            a.with_game("bench", "g1")
+                .with_key(&format!("bench-{seed}-{i}")),
+        );
     }
     out
 }

@@ -9,7 +9,8 @@
 //! host tick or, a few times, a game-master grant or revoke.
 
 use serde_json::json;
-use veltrix_sdk::{Action, ActorRole, Location};
+use veltrix_sdk::rng::SplitMix64;
+use veltrix_sdk::{Action, Location};
 
 /// Teams in the benchmark game.
 pub const TEAMS: usize = 20;
@@ -93,28 +94,6 @@ pub fn config() -> String {
         "steps": steps,
     })
     .to_string()
-}
-
-/// A tiny seeded PRNG (splitmix64): the stream depends on the seed only.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// Uniform in [-1, 1).
-    fn signed(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-    }
 }
 
 /// The generator's model of one team's progress (mirrors the rules).
@@ -202,7 +181,9 @@ impl Sim {
             _ => {
                 let m = match (&sp.geo, &sp.qr) {
                     (Some((lat, lon)), qr) if qr.is_none() || r.is_multiple_of(2) => {
-                        let (dlat, dlon) = (rng.signed() * 15.0, rng.signed() * 15.0);
+                        // Up to 15 m north or south, east or west.
+                        let mut off = || (2.0 * rng.next_f64() - 1.0) * 15.0;
+                        let (dlat, dlon) = (off(), off());
                         let at = fix(
                             lat + dlat / METRES_PER_DEG_LAT,
                             lon + dlon / (METRES_PER_DEG_LAT * lat.to_radians().cos()),
@@ -239,62 +220,52 @@ fn player_id(t: usize, p: usize) -> String {
     format!("p{t:02}-{p}")
 }
 
-/// The `k`-th occasional game-master (or host) action.
-fn gm_move(k: usize) -> (ActorRole, &'static str, serde_json::Value) {
+/// The `k`-th occasional game-master (or host) action, at `ts`.
+fn gm_move(k: usize, ts: i64) -> Action {
     let grant = |id: usize| {
         json!({ "id": format!("bench-{id}"), "player": player_id(id % TEAMS, 0),
             "team": team_id(id % TEAMS), "points": 5 + id, "reason": "photo of the team" })
     };
     match k {
         // A handful of grants and a revoke (bounded: each id stays in state).
-        0..3 => (ActorRole::GameMaster, "grant", grant(k)),
-        3 => (ActorRole::GameMaster, "revoke", grant(0)),
-        _ => (ActorRole::System, "tick", json!({})),
+        0..3 => Action::new("gm", "grant", ts)
+            .as_game_master()
+            .with_payload(grant(k)),
+        3 => Action::new("gm", "revoke", ts)
+            .as_game_master()
+            .with_payload(grant(0)),
+        _ => Action::new("gm", "tick", ts).as_system(),
     }
 }
 
 /// `n` actions with increasing timestamps from [`T0_MS`], deterministic in
 /// `seed`; the game stays running throughout.
 pub fn actions(n: usize, seed: u64) -> Vec<Action> {
-    let mut rng = SplitMix64(seed);
+    let mut rng = SplitMix64::new(seed);
     let specs: Vec<StepSpec> = (0..STEPS).map(spec).collect();
     let mut teams = vec![Sim::default(); TEAMS];
     let mut out = Vec::with_capacity(n);
     let mut ts = T0_MS;
-    let mut gm = 0;
     for i in 0..n {
         if i > 0 {
             ts += 10 + rng.below(80) as i64;
         }
-        let mut a = Action {
-            tenant: "bench".into(),
-            game: "g1".into(),
-            player: String::new(),
-            team: None,
-            idempotency_key: format!("bench-{seed}-{i}"),
-            role: ActorRole::Player,
-            kind: String::new(),
-            payload: String::new(),
-            timestamp_ms: ts,
-            location: None,
-        };
-        if i % 250 == 249 {
-            let (role, kind, payload) = gm_move(gm);
-            gm += 1;
-            a.player = "gm".into();
-            a.role = role;
-            a.kind = kind.into();
-            a.payload = payload.to_string();
+        let a = if i % 250 == 249 {
+            gm_move(i / 250, ts)
         } else {
-            let t = rng.below(TEAMS);
+            let t = rng.below(TEAMS as u64) as usize;
             let (kind, payload, location) = teams[t].next(&specs, &mut rng);
-            a.player = player_id(t, rng.below(PLAYERS_PER_TEAM));
-            a.team = Some(team_id(t));
-            a.kind = kind.into();
-            a.payload = payload.to_string();
+            let p = rng.below(PLAYERS_PER_TEAM as u64) as usize;
+            let mut a = Action::new(&player_id(t, p), kind, ts)
+                .with_team(&team_id(t))
+                .with_payload(payload);
             a.location = location;
-        }
-        out.push(a);
+            a
+        };
+        out.push(
+            a.with_game("bench", "g1")
+                .with_key(&format!("bench-{seed}-{i}")),
+        );
     }
     out
 }
