@@ -59,7 +59,10 @@ pub fn encode_state<G: GameType>(state: &G::State) -> Result<Vec<u8>, Rejection>
 
 /// Encodes state bytes into a buffer pre-sized for `size_hint` bytes (the
 /// previous state's size), sparing the reallocations of a growing buffer.
-fn encode_state_sized<G: GameType>(state: &G::State, size_hint: usize) -> Result<Vec<u8>, Rejection> {
+fn encode_state_sized<G: GameType>(
+    state: &G::State,
+    size_hint: usize,
+) -> Result<Vec<u8>, Rejection> {
     let buf = Vec::with_capacity(size_hint + size_hint / 8 + 16);
     postcard::to_extend(state, buf).map_err(|e| {
         Rejection::new(
