@@ -81,10 +81,7 @@ fn main() {
             file = empty.clone();
         }
         assert!(file.exists(), "guest component missing: {}", file.display());
-        let var = format!(
-            "VELTRIX_GUEST_{}",
-            g.trim_start_matches("veltrix-").to_uppercase()
-        );
+        let var = format!("VELTRIX_GUEST_{}", g.trim_start_matches("veltrix-").to_uppercase());
         println!("cargo:rustc-env={var}={}", file.display());
     }
     println!("cargo:rustc-env=VELTRIX_GUEST_DIR={}", display(&dir));

@@ -39,18 +39,10 @@ macro_rules! builtin {
 
 /// Every built-in game type, in GAME_TYPES.md order.
 pub static BUILTINS: [Builtin; 6] = [
-    builtin!(
-        "scavenger",
-        "VELTRIX_GUEST_SCAVENGER",
-        veltrix_scavenger::Scavenger
-    ),
+    builtin!("scavenger", "VELTRIX_GUEST_SCAVENGER", veltrix_scavenger::Scavenger),
     builtin!("riddle", "VELTRIX_GUEST_RIDDLE", veltrix_riddle::Riddle),
     builtin!("trail", "VELTRIX_GUEST_TRAIL", veltrix_trail::Trail),
-    builtin!(
-        "territory",
-        "VELTRIX_GUEST_TERRITORY",
-        veltrix_territory::Territory
-    ),
+    builtin!("territory", "VELTRIX_GUEST_TERRITORY", veltrix_territory::Territory),
     builtin!("bingo", "VELTRIX_GUEST_BINGO", veltrix_bingo::Bingo),
     builtin!("sprint", "VELTRIX_GUEST_SPRINT", veltrix_sprint::Sprint),
 ];

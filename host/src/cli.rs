@@ -89,8 +89,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             for b in &BUILTINS {
                 let path = dir.join(format!("{}.wasm", b.name));
-                std::fs::write(&path, b.wasm)
-                    .with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(&path, b.wasm).with_context(|| format!("writing {}", path.display()))?;
                 println!("{} ({} bytes)", path.display(), b.wasm.len());
             }
             Ok(0)
@@ -124,11 +123,7 @@ fn plugin_check(config: &HostConfig, args: CheckArgs) -> anyhow::Result<i32> {
         inputs.push((f.display().to_string(), bytes));
     }
     if args.builtins {
-        inputs.extend(
-            BUILTINS
-                .iter()
-                .map(|b| (format!("builtin:{}", b.name), b.wasm.to_vec())),
-        );
+        inputs.extend(BUILTINS.iter().map(|b| (format!("builtin:{}", b.name), b.wasm.to_vec())));
     }
     let mut all_passed = true;
     let mut reports = Vec::new();
@@ -142,12 +137,7 @@ fn plugin_check(config: &HostConfig, args: CheckArgs) -> anyhow::Result<i32> {
                 report.game_type.as_deref().unwrap_or("not loaded")
             );
             for s in &report.steps {
-                println!(
-                    "  [{}] {:<10} {}",
-                    if s.passed { "ok" } else { "!!" },
-                    s.name,
-                    s.detail
-                );
+                println!("  [{}] {:<10} {}", if s.passed { "ok" } else { "!!" }, s.name, s.detail);
             }
         }
         reports.push(serde_json::json!({ "file": name, "report": report }));

@@ -25,29 +25,22 @@ impl HostConfig {
     /// process environment.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
         let text = match path {
-            Some(p) => std::fs::read_to_string(p)
-                .with_context(|| format!("reading config {}", p.display()))?,
+            Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading config {}", p.display()))?,
             None => String::new(),
         };
         Self::from_parts(&text, std::env::vars())
     }
 
     /// Parses TOML `text` and applies `VELTRIX_*` overrides from `env`.
-    pub fn from_parts(
-        text: &str,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> anyhow::Result<Self> {
+    pub fn from_parts(text: &str, env: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<Self> {
         let mut doc: toml::Table = toml::from_str(text).context("config is not valid TOML")?;
         for (key, value) in env {
-            let Some(path) = key.strip_prefix("VELTRIX_") else {
-                continue;
-            };
+            let Some(path) = key.strip_prefix("VELTRIX_") else { continue };
             let parts: Vec<String> = path.split("__").map(str::to_lowercase).collect();
             if parts.len() < 2 {
                 continue; // Not a field override (VELTRIX_LOG and friends).
             }
-            set_path(&mut doc, &parts, parse_scalar(&value))
-                .with_context(|| format!("applying {key}"))?;
+            set_path(&mut doc, &parts, parse_scalar(&value)).with_context(|| format!("applying {key}"))?;
         }
         toml::Value::Table(doc)
             .try_into()

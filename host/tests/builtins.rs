@@ -13,12 +13,7 @@ fn wasm_and_native_agree_on_every_sample_stream() {
     for b in &BUILTINS {
         let row = bench_one(&host, b, 3_000).unwrap();
         assert!(row.agree, "{}: wasm and native diverged", b.name);
-        assert!(
-            row.applied > 300,
-            "{}: only {} of 3000 applied",
-            b.name,
-            row.applied
-        );
+        assert!(row.applied > 300, "{}: only {} of 3000 applied", b.name, row.applied);
         assert!(row.fuel_max <= row.fuel_budget, "{}: {row:?}", b.name);
     }
 }
@@ -30,16 +25,8 @@ fn veltrix() -> Command {
 #[test]
 fn cli_check_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
-    let out = veltrix()
-        .args(["plugin", "export-builtins"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = veltrix().args(["plugin", "export-builtins"]).arg(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
     let good = dir.path().join("riddle.wasm");
     let out = veltrix()
@@ -47,29 +34,16 @@ fn cli_check_exit_codes() {
         .arg(&good)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report[0]["report"]["passed"], true);
 
     let bad = dir.path().join("bad.wasm");
     std::fs::write(&bad, b"\0asm\x01\0\0\0").unwrap();
-    let out = veltrix()
-        .args(["plugin", "check"])
-        .arg(&bad)
-        .output()
-        .unwrap();
+    let out = veltrix().args(["plugin", "check"]).arg(&bad).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("FAIL"));
 
-    let out = veltrix()
-        .args(["plugin", "check"])
-        .arg(dir.path().join("missing.wasm"))
-        .output()
-        .unwrap();
+    let out = veltrix().args(["plugin", "check"]).arg(dir.path().join("missing.wasm")).output().unwrap();
     assert!(!out.status.success());
 }

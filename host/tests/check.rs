@@ -12,10 +12,7 @@ fn host() -> PluginHost {
 }
 
 fn step<'a>(r: &'a veltrix_host::check::CheckReport, name: &str) -> &'a veltrix_host::check::Step {
-    r.steps
-        .iter()
-        .find(|s| s.name == name)
-        .unwrap_or_else(|| panic!("no step {name}: {r:?}"))
+    r.steps.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no step {name}: {r:?}"))
 }
 
 #[test]
@@ -25,12 +22,7 @@ fn every_builtin_game_type_passes_conformance() {
         let r = check(&host, b.wasm, &CheckOptions::default());
         assert!(r.passed, "{}: {:#?}", b.name, r.steps);
         assert_eq!(r.steps.len(), 7);
-        assert!(
-            r.fuel.max <= r.fuel.budget && r.fuel.applies > 0,
-            "{}: {:?}",
-            b.name,
-            r.fuel
-        );
+        assert!(r.fuel.max <= r.fuel.budget && r.fuel.applies > 0, "{}: {:?}", b.name, r.fuel);
         assert!(r.game_type.as_deref().unwrap().starts_with(b.name));
     }
 }

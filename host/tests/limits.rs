@@ -25,9 +25,7 @@ fn probe(host: &PluginHost) -> Arc<Plugin> {
 }
 
 fn act(kind: &str, payload: serde_json::Value) -> Action {
-    Action::new("p1", kind, 1_700_000_000_000)
-        .with_team("red")
-        .with_payload(payload)
+    Action::new("p1", kind, 1_700_000_000_000).with_team("red").with_payload(payload)
 }
 
 /// Applies `action`, asserting the caller's state is what a well-behaved
@@ -35,9 +33,7 @@ fn act(kind: &str, payload: serde_json::Value) -> Action {
 fn then_ok_still_works(host: &PluginHost, state: &[u8]) {
     let plugin = probe(host);
     let mut w = plugin.worker();
-    let r = w
-        .apply(state, &act("ok", serde_json::json!({})))
-        .expect("ok after fault");
+    let r = w.apply(state, &act("ok", serde_json::json!({}))).expect("ok after fault");
     assert!(r.result.is_ok());
 }
 
@@ -52,20 +48,12 @@ fn infinite_loop_is_stopped_by_fuel() {
     let state = init(&plugin);
     let mut w = plugin.worker();
 
-    let obeys = w
-        .apply(
-            &state,
-            &act("spin", serde_json::json!({"iterations": 10_000})),
-        )
-        .unwrap();
+    let obeys = w.apply(&state, &act("spin", serde_json::json!({"iterations": 10_000}))).unwrap();
     assert!(obeys.result.is_ok());
     let budget = limits().max_fuel;
     assert!(obeys.fuel > 10_000 && obeys.fuel < budget, "{}", obeys.fuel);
 
-    let violates = w.apply(
-        &state,
-        &act("spin", serde_json::json!({"iterations": null})),
-    );
+    let violates = w.apply(&state, &act("spin", serde_json::json!({"iterations": null})));
     // The probe declares more than the host allows: the host's ceiling wins.
     assert_eq!(violates, Err(Fault::FuelExhausted { budget }));
     then_ok_still_works(&host, &state);
@@ -83,18 +71,10 @@ fn wall_clock_deadline_backs_up_fuel() {
     let plugin = probe(&host);
     let state = init(&plugin);
     let mut w = plugin.worker();
-    let obeys = w
-        .apply(
-            &state,
-            &act("spin", serde_json::json!({"iterations": 1000})),
-        )
-        .unwrap();
+    let obeys = w.apply(&state, &act("spin", serde_json::json!({"iterations": 1000}))).unwrap();
     assert!(obeys.result.is_ok());
     // An uncontained loop would never return; this one is cut by the epoch.
-    let r = w.apply(
-        &state,
-        &act("spin", serde_json::json!({"iterations": null})),
-    );
+    let r = w.apply(&state, &act("spin", serde_json::json!({"iterations": null})));
     assert_eq!(r, Err(Fault::DeadlineExceeded { ms: 50 }));
     then_ok_still_works(&host, &state);
 }
@@ -106,15 +86,10 @@ fn memory_bomb_hits_the_memory_limit() {
     let state = init(&plugin);
     let mut w = plugin.worker();
 
-    let obeys = w
-        .apply(&state, &act("alloc", serde_json::json!({"bytes": 4 << 20})))
-        .unwrap();
+    let obeys = w.apply(&state, &act("alloc", serde_json::json!({"bytes": 4 << 20}))).unwrap();
     assert!(obeys.result.is_ok(), "{obeys:?}");
 
-    let violates = w.apply(
-        &state,
-        &act("alloc", serde_json::json!({"bytes": 1usize << 30})),
-    );
+    let violates = w.apply(&state, &act("alloc", serde_json::json!({"bytes": 1usize << 30})));
     assert_eq!(violates, Err(Fault::MemoryExceeded { limit: 32 << 20 }));
     then_ok_still_works(&host, &state);
 }
@@ -126,12 +101,7 @@ fn trap_fails_one_call_only() {
     let state = init(&plugin);
     let mut w = plugin.worker();
 
-    assert!(
-        w.apply(&state, &act("ok", serde_json::json!({})))
-            .unwrap()
-            .result
-            .is_ok()
-    );
+    assert!(w.apply(&state, &act("ok", serde_json::json!({}))).unwrap().result.is_ok());
     let before = w.instantiations();
     let r = w.apply(&state, &act("trap", serde_json::json!({})));
     match r {
@@ -151,17 +121,9 @@ fn oversize_output_is_refused() {
     let state = init(&plugin);
     let mut w = plugin.worker();
 
-    let obeys = w
-        .apply(
-            &state,
-            &act("output", serde_json::json!({"bytes": 32 << 10})),
-        )
-        .unwrap();
+    let obeys = w.apply(&state, &act("output", serde_json::json!({"bytes": 32 << 10}))).unwrap();
     assert!(obeys.result.is_ok());
-    let violates = w.apply(
-        &state,
-        &act("output", serde_json::json!({"bytes": 96 << 10})),
-    );
+    let violates = w.apply(&state, &act("output", serde_json::json!({"bytes": 96 << 10})));
     assert!(
         matches!(violates, Err(Fault::OutputTooLarge { limit, .. }) if limit == 64 << 10),
         "{violates:?}"
@@ -187,9 +149,7 @@ fn forbidden_import_is_refused_at_load() {
     // The obeying twin (same SDK, same toolchain, no sockets) loads.
     assert!(host.load(PROBE).is_ok());
     match host.load(NETPROBE) {
-        Err(LoadError::ForbiddenImport(name)) => {
-            assert!(name.starts_with("wasi:sockets/"), "{name}")
-        }
+        Err(LoadError::ForbiddenImport(name)) => assert!(name.starts_with("wasi:sockets/"), "{name}"),
         other => panic!("expected a forbidden import, got {other:?}"),
     }
 }
@@ -219,9 +179,7 @@ fn undeclared_kinds_are_rejected_without_a_call() {
     let plugin = probe(&host);
     let state = init(&plugin);
     let mut w = plugin.worker();
-    let r = w
-        .apply(&state, &act("steal", serde_json::json!({})))
-        .unwrap();
+    let r = w.apply(&state, &act("steal", serde_json::json!({}))).unwrap();
     assert_eq!(r.result.unwrap_err().code, RejectionCode::UnknownKind);
     assert_eq!(r.fuel, 0);
 }
@@ -232,11 +190,7 @@ fn no_clock_entropy_env_or_files_reach_a_plugin() {
     let plugin = probe(&host);
     let state = init(&plugin);
     let ambient = |w: &mut veltrix_host::plugin::Worker| -> serde_json::Value {
-        let t = w
-            .apply(&state, &act("ambient", serde_json::json!({})))
-            .unwrap()
-            .result
-            .unwrap();
+        let t = w.apply(&state, &act("ambient", serde_json::json!({}))).unwrap().result.unwrap();
         serde_json::from_str(&t.quest_updates[0].detail).unwrap()
     };
     let a = ambient(&mut plugin.worker());

@@ -104,31 +104,19 @@ pub fn bench_one(host: &PluginHost, b: &Builtin, n: usize) -> anyhow::Result<Row
     let native = (b.native)();
     let config = (b.sample_config)();
     let actions = (b.sample_actions)(n, 1);
-    let plugin = host
-        .load(b.wasm)
-        .with_context(|| format!("loading {}", b.name))?;
+    let plugin = host.load(b.wasm).with_context(|| format!("loading {}", b.name))?;
     let mut w = plugin.worker();
     let seed = 7;
-    let init_native = native
-        .init(&config, seed)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", b.name))?;
-    let init_wasm = w
-        .init(&config, seed)?
-        .map_err(|e| anyhow::anyhow!("{}: {e}", b.name))?;
-    anyhow::ensure!(
-        init_native == init_wasm,
-        "{}: wasm and native init states differ",
-        b.name
-    );
+    let init_native = native.init(&config, seed).map_err(|e| anyhow::anyhow!("{}: {e}", b.name))?;
+    let init_wasm = w.init(&config, seed)?.map_err(|e| anyhow::anyhow!("{}: {e}", b.name))?;
+    anyhow::ensure!(init_native == init_wasm, "{}: wasm and native init states differ", b.name);
 
     // Warm both paths (caches, branch predictors, the warm instance).
     let warm = &actions[..actions.len().min(2_000)];
     let native_apply = |s: &[u8], a: &Action| Ok((native.apply(s, a).ok().map(|t| t.state), 0));
     measure(warm, init_native.clone(), native_apply)?;
     let mut wasm_apply = |s: &[u8], a: &Action| {
-        let r = w
-            .apply(s, a)
-            .with_context(|| format!("{}: `{}` faulted", b.name, a.kind))?;
+        let r = w.apply(s, a).with_context(|| format!("{}: `{}` faulted", b.name, a.kind))?;
         Ok((r.result.ok().map(|t| t.state), r.fuel))
     };
     measure(warm, init_wasm.clone(), &mut wasm_apply)?;
@@ -155,13 +143,9 @@ pub fn bench_one(host: &PluginHost, b: &Builtin, n: usize) -> anyhow::Result<Row
 /// near-empty state, with an action of realistic size (all strings of the
 /// contract set). Microseconds per call, median.
 pub fn baseline_us(host: &PluginHost, n: usize) -> anyhow::Result<f64> {
-    let plugin = host
-        .load(crate::builtin::PROBE)
-        .context("loading the probe")?;
+    let plugin = host.load(crate::builtin::PROBE).context("loading the probe")?;
     let mut w = plugin.worker();
-    let state = w
-        .init("{}", 1)?
-        .map_err(|e| anyhow::anyhow!("probe init: {e}"))?;
+    let state = w.init("{}", 1)?.map_err(|e| anyhow::anyhow!("probe init: {e}"))?;
     let action = Action::new("player-0042", "noop", 1_700_000_000_000)
         .with_team("team-07")
         .with_payload(serde_json::json!({"mission": "m12", "answer": "golden gate"}));
@@ -178,19 +162,10 @@ pub fn baseline_us(host: &PluginHost, n: usize) -> anyhow::Result<f64> {
 pub fn run(host: &PluginHost, n: usize) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
     for (i, b) in BUILTINS.iter().enumerate() {
-        eprint!(
-            "[{}/{}] {:<10} {} actions ... ",
-            i + 1,
-            BUILTINS.len(),
-            b.name,
-            n
-        );
+        eprint!("[{}/{}] {:<10} {} actions ... ", i + 1, BUILTINS.len(), b.name, n);
         std::io::stderr().flush().ok();
         let row = bench_one(host, b, n)?;
-        eprintln!(
-            "{:.0} applies/s wasm, {:.2}x native",
-            row.wasm.applies_per_sec, row.ratio
-        );
+        eprintln!("{:.0} applies/s wasm, {:.2}x native", row.wasm.applies_per_sec, row.ratio);
         rows.push(row);
     }
     Ok(rows)
@@ -221,10 +196,7 @@ pub fn table(rows: &[Row]) -> String {
             if r.agree { "yes" } else { "NO" },
         ));
     }
-    let min_rate = rows
-        .iter()
-        .map(|r| r.wasm.applies_per_sec)
-        .fold(f64::INFINITY, f64::min);
+    let min_rate = rows.iter().map(|r| r.wasm.applies_per_sec).fold(f64::INFINITY, f64::min);
     let max_ratio = rows.iter().map(|r| r.ratio).fold(0.0, f64::max);
     s.push_str(&format!(
         "\ntargets: >= {TARGET_APPLIES_PER_SEC:.0} wasm applies/s per game type (slowest: {min_rate:.0}, {}); wasm/native <= {TARGET_RATIO}x (worst: {max_ratio:.2}x, {})\n",

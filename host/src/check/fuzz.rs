@@ -37,46 +37,13 @@ impl Rng {
 }
 
 const COMMON_KEYS: &[&str] = &[
-    "answer",
-    "mission",
-    "challenge",
-    "step",
-    "point",
-    "cell",
-    "round",
-    "task",
-    "hint",
-    "code",
-    "qr",
-    "verdict",
-    "team",
-    "player",
-    "id",
-    "points",
-    "evidence",
-    "reason",
-    "duration_ms",
-    "start_ms",
-    "tasks",
-    "adjustment",
+    "answer", "mission", "challenge", "step", "point", "cell", "round", "task", "hint", "code", "qr", "verdict",
+    "team", "player", "id", "points", "evidence", "reason", "duration_ms", "start_ms", "tasks", "adjustment",
 ];
 
 const GARBAGE: &[&str] = &[
-    "",
-    "{",
-    "not json",
-    "[1,2",
-    "null",
-    "42",
-    "\"text\"",
-    "[]",
-    "true",
-    "{\"a\":}",
-    "{}}",
-    "\u{0}",
-    "{\"answer\": 1e999}",
-    "{\"points\": -9223372036854775808}",
-    "{\"points\": 18446744073709551615}",
+    "", "{", "not json", "[1,2", "null", "42", "\"text\"", "[]", "true", "{\"a\":}", "{}}", "\u{0}",
+    "{\"answer\": 1e999}", "{\"points\": -9223372036854775808}", "{\"points\": 18446744073709551615}",
 ];
 
 /// Builds actions for one plugin.
@@ -109,13 +76,7 @@ impl ActionGen {
             g.harvest(&v);
         }
         // Start just before the earliest absolute time the config names.
-        if let Some(t) = g
-            .numbers
-            .iter()
-            .copied()
-            .filter(|n| *n > 1e12 && *n < 1e14)
-            .reduce(f64::min)
-        {
+        if let Some(t) = g.numbers.iter().copied().filter(|n| *n > 1e12 && *n < 1e14).reduce(f64::min) {
             g.now_ms = t as i64 - 60_000;
         }
         g.kinds.push("no-such-kind".into());
@@ -166,10 +127,7 @@ impl ActionGen {
             }
             14 => "{}".into(),
             15..=17 => self.rng.pick(GARBAGE).to_string(),
-            18 => format!(
-                "{{\"answer\":\"{}\"}}",
-                "A".repeat(1 + self.rng.below(20_000))
-            ),
+            18 => format!("{{\"answer\":\"{}\"}}", "A".repeat(1 + self.rng.below(20_000))),
             _ => "[".repeat(1 + self.rng.below(200)),
         }
     }
@@ -187,9 +145,7 @@ impl ActionGen {
                 })
             }
             _ => Some(Location {
-                lat: *self
-                    .rng
-                    .pick(&[f64::NAN, 1000.0, -91.0, 0.0, f64::INFINITY]),
+                lat: *self.rng.pick(&[f64::NAN, 1000.0, -91.0, 0.0, f64::INFINITY]),
                 lon: *self.rng.pick(&[f64::NAN, 500.0, 0.0, -181.0]),
                 accuracy_m: *self.rng.pick(&[f32::NAN, -1.0, 0.0, 1e9]),
             }),

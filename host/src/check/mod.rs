@@ -113,15 +113,7 @@ pub fn check(host: &PluginHost, bytes: &[u8], opts: &CheckOptions) -> CheckRepor
     };
     let info = plugin.info.clone();
     report.game_type = Some(format!("{} {}", info.name, info.version));
-    report.step(
-        "load",
-        true,
-        format!(
-            "{} action kinds, {} bytes",
-            info.action_kinds.len(),
-            plugin.size
-        ),
-    );
+    report.step("load", true, format!("{} action kinds, {} bytes", info.action_kinds.len(), plugin.size));
     let (ok, detail) = check_schema(&info);
     if !report.step("describe", ok, detail) {
         return report;
@@ -144,11 +136,7 @@ pub fn check(host: &PluginHost, bytes: &[u8], opts: &CheckOptions) -> CheckRepor
     let (ok, detail, players, last) = robustness_step(&mut w, &state, opts, &mut fuel);
     report.step("robustness", ok, detail);
     fuel.sort_unstable();
-    let pct = |p: f64| {
-        fuel.get(((fuel.len() as f64 - 1.0) * p) as usize)
-            .copied()
-            .unwrap_or(0)
-    };
+    let pct = |p: f64| fuel.get(((fuel.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0);
     report.fuel = FuelStats {
         applies: fuel.len() as u64,
         p50: pct(0.5),
@@ -188,10 +176,7 @@ fn check_schema(info: &GameTypeInfo) -> (bool, String) {
         .map(|e| format!("{}: {e}", e.instance_path))
         .collect();
     if !errors.is_empty() {
-        return (
-            false,
-            format!("example config fails its schema: {}", errors.join("; ")),
-        );
+        return (false, format!("example config fails its schema: {}", errors.join("; ")));
     }
     let mut kinds = info.action_kinds.clone();
     kinds.sort();
@@ -206,18 +191,13 @@ fn init_step(w: &mut Worker, info: &GameTypeInfo, seed: u64) -> Result<(Vec<u8>,
     for bad in ["{not json", "null", "[]", "{\"unexpected\": true}"] {
         match w.init(bad, seed) {
             Err(f) => return Err(format!("init({bad}) faulted: {f}")),
-            Ok(Ok(_)) if bad != "{\"unexpected\": true}" => {
-                return Err(format!("init accepted `{bad}`"));
-            }
+            Ok(Ok(_)) if bad != "{\"unexpected\": true}" => return Err(format!("init accepted `{bad}`")),
             Ok(_) => {}
         }
     }
     match w.init(&info.example_config, seed) {
         Ok(Ok(s)) => {
-            let detail = format!(
-                "example config inits ({} state bytes); malformed configs refused",
-                s.len()
-            );
+            let detail = format!("example config inits ({} state bytes); malformed configs refused", s.len());
             Ok((s, detail))
         }
         Ok(Err(e)) => Err(format!("example config refused: {}", e.message)),
@@ -241,11 +221,7 @@ fn run_sequence(w: &mut Worker, state: &[u8], actions: &[Action]) -> (Vec<Outcom
     (outcomes, state)
 }
 
-fn replay_step(
-    plugin: &std::sync::Arc<Plugin>,
-    state: &[u8],
-    opts: &CheckOptions,
-) -> (bool, String) {
+fn replay_step(plugin: &std::sync::Arc<Plugin>, state: &[u8], opts: &CheckOptions) -> (bool, String) {
     let mut g = ActionGen::new(&plugin.info, opts.seed ^ 0xA5A5);
     let actions: Vec<Action> = (0..opts.replay_actions).map(|_| g.next_action()).collect();
     let mut warm = plugin.worker();
@@ -255,22 +231,13 @@ fn replay_step(
     let applied = first.iter().filter(|o| matches!(o, Ok(Ok(_)))).count();
     for (i, ((a, b), c)) in first.iter().zip(&second).zip(&third).enumerate() {
         if a != b || a != c {
-            return (
-                false,
-                format!(
-                    "action {i} (`{}`) gave different results on replay",
-                    actions[i].kind
-                ),
-            );
+            return (false, format!("action {i} (`{}`) gave different results on replay", actions[i].kind));
         }
     }
     if end1 != end2 || end1 != end3 {
         return (false, "final states differ on replay".into());
     }
-    (
-        true,
-        format!("{} actions ({applied} applied) x3 identical", actions.len()),
-    )
+    (true, format!("{} actions ({applied} applied) x3 identical", actions.len()))
 }
 
 fn robustness_step(
@@ -288,18 +255,12 @@ fn robustness_step(
         let a = g.next_action();
         players.insert(a.player.clone());
         match w.apply(&state, &a) {
-            Ok(Applied {
-                result: Ok(t),
-                fuel: f,
-            }) => {
+            Ok(Applied { result: Ok(t), fuel: f }) => {
                 applied += 1;
                 fuel.push(f);
                 state = t.state;
             }
-            Ok(Applied {
-                result: Err(_),
-                fuel: f,
-            }) => {
+            Ok(Applied { result: Err(_), fuel: f }) => {
                 rejected += 1;
                 if f > 0 {
                     fuel.push(f);
@@ -316,19 +277,11 @@ fn robustness_step(
         }
     }
     let detail = if faults.is_empty() {
-        format!(
-            "{} random actions: {applied} applied, {rejected} rejected, 0 faults",
-            opts.random_actions
-        )
+        format!("{} random actions: {applied} applied, {rejected} rejected, 0 faults", opts.random_actions)
     } else {
         format!("faults: {}", faults.join("; "))
     };
-    (
-        faults.is_empty(),
-        detail,
-        players.into_iter().collect(),
-        state,
-    )
+    (faults.is_empty(), detail, players.into_iter().collect(), state)
 }
 
 fn view_step(w: &mut Worker, state: &[u8], players: &[String]) -> (bool, String) {

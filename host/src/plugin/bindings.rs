@@ -9,8 +9,8 @@ wasmtime::component::bindgen!({
 });
 
 use exports::veltrix::game::game as wit;
-use veltrix_sdk::types as t;
 pub use wit::Guest as GameGuest;
+use veltrix_sdk::types as t;
 
 /// Converts a host action into the WIT record (copies the strings once).
 pub fn action(a: &t::Action) -> wit::Action {
@@ -138,29 +138,13 @@ pub fn transition_size(t: &t::Transition) -> usize {
     t.state.len()
         + t.quest_updates
             .iter()
-            .map(|q| {
-                q.quest_id.len()
-                    + q.status.len()
-                    + q.detail.len()
-                    + opt_len(&q.team)
-                    + opt_len(&q.player)
-            })
+            .map(|q| q.quest_id.len() + q.status.len() + q.detail.len() + opt_len(&q.team) + opt_len(&q.player))
             .sum::<usize>()
         + t.rewards
             .iter()
-            .map(|r| {
-                r.reward_key.len()
-                    + r.reward_type.len()
-                    + r.player.len()
-                    + r.reason.len()
-                    + opt_len(&r.team)
-                    + 8
-            })
+            .map(|r| r.reward_key.len() + r.reward_type.len() + r.player.len() + r.reason.len() + opt_len(&r.team) + 8)
             .sum::<usize>()
-        + t.score_deltas
-            .iter()
-            .map(|d| d.subject.len() + 17)
-            .sum::<usize>()
+        + t.score_deltas.iter().map(|d| d.subject.len() + 17).sum::<usize>()
 }
 
 /// Bytes an action hands to the plugin (for the input cap).

@@ -18,9 +18,7 @@ pub enum LoadError {
     #[error("not a valid WebAssembly component: {0}")]
     Invalid(String),
     /// Imports something outside the allow-list.
-    #[error(
-        "import `{0}` is not allowed: plugins may import only virtualised WASI (clocks, random, cli, io, filesystem types)"
-    )]
+    #[error("import `{0}` is not allowed: plugins may import only virtualised WASI (clocks, random, cli, io, filesystem types)")]
     ForbiddenImport(String),
     /// Does not export the `veltrix:game/game` interface this host speaks.
     #[error("component does not implement the veltrix:game/game-type world: {0}")]

@@ -97,9 +97,7 @@ pub struct PluginHost {
 
 impl std::fmt::Debug for PluginHost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginHost")
-            .field("limits", &self.limits)
-            .finish()
+        f.debug_struct("PluginHost").field("limits", &self.limits).finish()
     }
 }
 
@@ -125,10 +123,7 @@ impl PluginHost {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| anyhow::anyhow!("linking virtual WASI: {e}"))?;
-        let ticker = EpochTicker::start(
-            engine.clone(),
-            Duration::from_millis(limits.epoch_tick_ms.max(1)),
-        );
+        let ticker = EpochTicker::start(engine.clone(), Duration::from_millis(limits.epoch_tick_ms.max(1)));
         Ok(Self {
             engine,
             linker,
@@ -166,8 +161,7 @@ impl PluginHost {
             return Ok(Arc::clone(p));
         }
         let started = std::time::Instant::now();
-        let component = Component::new(&self.engine, bytes)
-            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
         for (name, _) in component.component_type().imports(&self.engine) {
             check_import(name)?;
         }
@@ -184,8 +178,7 @@ impl PluginHost {
             engine: self.engine.clone(),
             limits: Arc::clone(&self.limits),
         };
-        let described = Worker::describe_unloaded(&plugin)
-            .map_err(|f| LoadError::BadDescription(f.to_string()))?;
+        let described = Worker::describe_unloaded(&plugin).map_err(|f| LoadError::BadDescription(f.to_string()))?;
         validate_info(&described)?;
         plugin.info = described;
         let plugin = Arc::new(plugin);
@@ -220,21 +213,12 @@ pub fn validate_info(i: &GameTypeInfo) -> Result<(), LoadError> {
     let bad = |m: String| Err(LoadError::BadDescription(m));
     let name_ok = i.name.len() <= 64
         && i.name.starts_with(|c: char| c.is_ascii_lowercase())
-        && i.name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && i.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !name_ok {
-        return bad(format!(
-            "name `{}` must match [a-z][a-z0-9-]{{0,63}}",
-            i.name
-        ));
+        return bad(format!("name `{}` must match [a-z][a-z0-9-]{{0,63}}", i.name));
     }
     let parts: Vec<_> = i.version.split('.').collect();
-    if parts.len() != 3
-        || parts
-            .iter()
-            .any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()))
-    {
+    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit())) {
         return bad(format!("version `{}` is not MAJOR.MINOR.PATCH", i.version));
     }
     if i.action_kinds.is_empty() {

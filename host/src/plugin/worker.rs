@@ -11,9 +11,7 @@
 
 use std::sync::Arc;
 
-use veltrix_sdk::{
-    Action, ConfigError, GameTypeInfo, PlayerView, Rejection, RejectionCode, Transition,
-};
+use veltrix_sdk::{Action, ConfigError, GameTypeInfo, PlayerView, Rejection, RejectionCode, Transition};
 use wasmtime::{Store, Trap};
 
 use super::bindings::{self, GameType};
@@ -45,9 +43,7 @@ pub struct Worker {
 
 impl std::fmt::Debug for Worker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Worker")
-            .field("plugin", &self.plugin)
-            .finish()
+        f.debug_struct("Worker").field("plugin", &self.plugin).finish()
     }
 }
 
@@ -64,9 +60,7 @@ impl Worker {
     pub(crate) fn describe_unloaded(plugin: &Plugin) -> Result<GameTypeInfo, Fault> {
         let mut live = instantiate(plugin)?;
         let fuel = plugin.limits.setup_fuel;
-        let r = run(plugin, &mut live, fuel, |s, g| {
-            g.veltrix_game_game().call_describe(s)
-        });
+        let r = run(plugin, &mut live, fuel, |s, g| g.veltrix_game_game().call_describe(s));
         r.map(|(i, _)| bindings::info(i))
     }
 
@@ -85,9 +79,7 @@ impl Worker {
     pub fn init(&mut self, config: &str, seed: u64) -> Result<Result<Vec<u8>, ConfigError>, Fault> {
         self.check_input(config.len())?;
         let fuel = self.plugin.limits.setup_fuel;
-        let (r, _) = self.call(fuel, |s, g| {
-            g.veltrix_game_game().call_init(s, config, seed)
-        })?;
+        let (r, _) = self.call(fuel, |s, g| g.veltrix_game_game().call_init(s, config, seed))?;
         let r = r.map_err(bindings::config_error);
         if let Ok(state) = &r {
             self.check_output(state.len())?;
@@ -103,24 +95,15 @@ impl Worker {
             return Ok(Applied {
                 result: Err(Rejection::new(
                     RejectionCode::UnknownKind,
-                    format!(
-                        "`{}` is not an action kind of {}",
-                        action.kind, self.plugin.info.name
-                    ),
+                    format!("`{}` is not an action kind of {}", action.kind, self.plugin.info.name),
                 )),
                 fuel: 0,
             });
         }
         self.check_input(state.len() + bindings::action_size(action))?;
-        let fuel = self
-            .plugin
-            .info
-            .fuel_budget
-            .min(self.plugin.limits.max_fuel);
+        let fuel = self.plugin.info.fuel_budget.min(self.plugin.limits.max_fuel);
         let wit_action = bindings::action(action);
-        let (r, used) = self.call(fuel, |s, g| {
-            g.veltrix_game_game().call_apply(s, state, &wit_action)
-        })?;
+        let (r, used) = self.call(fuel, |s, g| g.veltrix_game_game().call_apply(s, state, &wit_action))?;
         let result = match r {
             Ok(t) => {
                 let t = bindings::transition(t);
@@ -133,16 +116,10 @@ impl Worker {
     }
 
     /// Calls `view(state, player)`.
-    pub fn view(
-        &mut self,
-        state: &[u8],
-        player: &str,
-    ) -> Result<Result<PlayerView, Rejection>, Fault> {
+    pub fn view(&mut self, state: &[u8], player: &str) -> Result<Result<PlayerView, Rejection>, Fault> {
         self.check_input(state.len() + player.len())?;
         let fuel = self.plugin.limits.setup_fuel;
-        let (r, _) = self.call(fuel, |s, g| {
-            g.veltrix_game_game().call_view(s, state, player)
-        })?;
+        let (r, _) = self.call(fuel, |s, g| g.veltrix_game_game().call_view(s, state, player))?;
         let r = r.map(bindings::view).map_err(bindings::rejection);
         if let Ok(v) = &r {
             self.check_output(v.summary.len())?;
@@ -209,11 +186,7 @@ fn instantiate(plugin: &Plugin) -> Result<Live, Fault> {
         .pre
         .instantiate(&mut store)
         .map_err(|e| classify(&e, &store, plugin, plugin.limits.setup_fuel))?;
-    Ok(Live {
-        store,
-        guest,
-        calls: 0,
-    })
+    Ok(Live { store, guest, calls: 0 })
 }
 
 fn run<R>(
@@ -224,9 +197,7 @@ fn run<R>(
 ) -> Result<(R, u64), Fault> {
     live.calls += 1;
     let store = &mut live.store;
-    store
-        .set_fuel(fuel)
-        .map_err(|e| Fault::Instantiate(e.to_string()))?;
+    store.set_fuel(fuel).map_err(|e| Fault::Instantiate(e.to_string()))?;
     store.set_epoch_deadline(plugin.limits.deadline_ticks());
     let r = f(store, &live.guest);
     let used = fuel.saturating_sub(store.get_fuel().unwrap_or(0));
