@@ -12,6 +12,8 @@
 //! - [`game`]: the [`GameType`] trait and the [`Effects`] collector;
 //! - [`lifecycle`]: the shared game-master rules (pause, resume, end, grant,
 //!   revoke, schedule);
+//! - [`pack`]: compact state containers (record tables, interned names, a
+//!   roster) that keep decoding the state on every apply cheap;
 //! - [`raw`]: the byte-level functions the component exports;
 //! - [`harness`]: the native test harness;
 //! - [`native`]: a type-erased native runner (the host's benchmarks use it);
@@ -130,6 +132,7 @@ pub mod game;
 pub mod harness;
 pub mod lifecycle;
 pub mod native;
+pub mod pack;
 pub mod raw;
 pub mod rng;
 pub mod types;

@@ -7,9 +7,9 @@
 use serde::Deserialize;
 use veltrix_sdk::ConfigError;
 use veltrix_sdk::lifecycle::Lifecycle;
+use veltrix_sdk::pack::{Names, Table};
 use veltrix_sdk::util::normalize_answer;
 
-use crate::compact::{Names, Table};
 use crate::state::{Check, Rules, State, Task};
 
 /// Smallest board side.
@@ -195,7 +195,7 @@ impl Config {
             }
             check_points(&at("points"), t.points, 1)?;
             let check = compile_check(t.check, self.max_accuracy_m, &mut answers, &at)?;
-            ids.push(&t.id);
+            ids.intern(&t.id);
             tasks.push(&Task {
                 points: t.points,
                 check,

@@ -62,8 +62,7 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
         ));
     }
     let task = s
-        .task_ids
-        .find(&j.task)
+        .task_index(&j.task)
         .ok_or_else(|| reject(RejectionCode::NotFound, format!("no task `{}`", j.task)))?;
     let team = s
         .team_index(&j.team)
@@ -120,7 +119,7 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
             "pending cell without submitter",
         )
     })?;
-    let player = s.player_ids.get(by).to_string();
+    let player = s.player_ids.get(by as usize).to_string();
     let solo = s.team(team).solo;
     let who = Credit {
         player: &player,

@@ -26,9 +26,8 @@
 //!
 //! Modules:
 //! - [`config`]: the tenant's config, its validation and compilation;
-//! - [`state`]: the compact state and its lookups;
-//! - [`compact`]: the string table, byte block and record table that keep
-//!   the state cheap to decode;
+//! - [`state`]: the compact state (built on [`veltrix_sdk::pack`]) and its
+//!   lookups;
 //! - [`board`]: drawing boards from the seed, and line geometry;
 //! - [`play`]: `join` and `submit` with the three checks;
 //! - [`judge`]: the game master's verdict on evidence;
@@ -40,7 +39,6 @@
 #![warn(missing_docs)]
 
 pub mod board;
-pub mod compact;
 pub mod config;
 pub mod hooks;
 pub mod judge;

@@ -13,6 +13,7 @@
 
 use serde::Deserialize;
 use serde_json::json;
+use veltrix_sdk::pack::Span;
 use veltrix_sdk::prelude::*;
 
 use crate::scoring::{self, Credit};
@@ -54,13 +55,18 @@ fn enter(s: &mut State, a: &Action, fx: &mut Effects) -> (u32, u32, bool) {
     let known = s
         .player_ids
         .find(&a.player)
-        .filter(|&p| s.player_team.get(p as usize) == Some(team));
+        .filter(|&p| s.player_team.get(p) == team)
+        .map(|p| p as u32);
     let player = match known {
         Some(p) => p,
         None => s.ensure_player(&a.player, team),
     };
     if new {
-        let tasks: Vec<&str> = s.board(team).iter().map(|&t| s.task_ids.get(t)).collect();
+        let tasks: Vec<&str> = s
+            .board(team)
+            .iter()
+            .map(|&t| s.task_ids.get(t as usize))
+            .collect();
         fx.quest(
             "board",
             "drawn",
@@ -92,8 +98,7 @@ pub fn join(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection
 pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {
     let p: Submit = a.payload()?;
     let task = s
-        .task_ids
-        .find(&p.task)
+        .task_index(&p.task)
         .ok_or_else(|| reject(RejectionCode::NotFound, format!("no task `{}`", p.task)))?;
     let (team, by, _) = enter(s, a, fx);
     let cell = s
@@ -139,7 +144,11 @@ pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejecti
             // Accepted answers were normalised by the same function at init,
             // so this is `answer_matches` without re-normalising them.
             let typed = normalize_answer(answer);
-            if !s.answers.range(first, count).any(|x| x == typed) {
+            if !s
+                .answers
+                .span(Span { first, len: count })
+                .any(|x| x == typed)
+            {
                 return Err(reject(RejectionCode::Incorrect, "that is not the answer"));
             }
             "answer"

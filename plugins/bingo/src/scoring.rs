@@ -59,7 +59,7 @@ pub fn complete(
     detail: serde_json::Value,
     fx: &mut Effects,
 ) {
-    let task_id = s.task_ids.get(task).to_string();
+    let task_id = s.task_ids.get(task as usize).to_string();
     let mut team = s.team(who.index);
     s.set_mark(who.index, cell, mark);
     let award = |fx: &mut Effects, key: String, kind: &str, pts: i64, reason: String| {

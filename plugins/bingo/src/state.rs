@@ -1,7 +1,7 @@
 //! The game state the host stores between actions, and the lookups every
 //! rule needs.
 //!
-//! Laid out to be cheap to decode on every apply (see [`crate::compact`]):
+//! Laid out to be cheap to decode on every apply (see [`veltrix_sdk::pack`]):
 //! ids in [`Names`] tables, tasks, teams and pending submissions as
 //! fixed-size records, and each team's cells as one [`Mark`] byte per cell in
 //! a team-major block. Boards are not stored: [`State::board`] draws them
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use veltrix_sdk::lifecycle::Lifecycle;
 
 use crate::board;
-use crate::compact::{Bytes, Fixed, Names, Reader, Table};
+use veltrix_sdk::pack::{Bytes, Names, Reader, Record, Table, Writer};
 
 /// The whole game.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,29 +97,31 @@ pub enum Check {
     Evidence,
 }
 
-impl Fixed for Task {
+impl Record for Task {
     // kind, points, lat, lon, radius, accuracy, first, count
     const SIZE: usize = 1 + 8 * 4 + 4 * 3;
 
-    fn write(&self, out: &mut Vec<u8>) {
+    // Kind 0 is evidence: a record read from zeros (corrupt state) is an
+    // evidence task worth nothing.
+    fn write(&self, w: &mut Writer<'_>) {
         let (kind, lat, lon, radius, acc, first, count) = match self.check {
-            Check::Answer { first, count } => (0u8, 0.0, 0.0, 0.0, 0.0f32, first, count),
+            Check::Evidence => (0u8, 0.0, 0.0, 0.0, 0.0f32, 0, 0),
+            Check::Answer { first, count } => (1, 0.0, 0.0, 0.0, 0.0, first, count),
             Check::Gps {
                 lat,
                 lon,
                 radius_m,
                 max_accuracy_m,
-            } => (1, lat, lon, radius_m, max_accuracy_m, 0, 0),
-            Check::Evidence => (2, 0.0, 0.0, 0.0, 0.0, 0, 0),
+            } => (2, lat, lon, radius_m, max_accuracy_m, 0, 0),
         };
-        out.push(kind);
-        out.extend_from_slice(&self.points.to_le_bytes());
-        for v in [lat, lon, radius] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        out.extend_from_slice(&acc.to_le_bytes());
-        out.extend_from_slice(&first.to_le_bytes());
-        out.extend_from_slice(&count.to_le_bytes());
+        w.u8(kind);
+        w.i64(self.points);
+        w.f64(lat);
+        w.f64(lon);
+        w.f64(radius);
+        w.f32(acc);
+        w.u32(first);
+        w.u32(count);
     }
 
     fn read(r: &mut Reader<'_>) -> Self {
@@ -129,8 +131,8 @@ impl Fixed for Task {
         Task {
             points,
             check: match kind {
-                0 => Check::Answer { first, count },
-                1 => Check::Gps {
+                1 => Check::Answer { first, count },
+                2 => Check::Gps {
                     lat,
                     lon,
                     radius_m,
@@ -156,20 +158,20 @@ pub struct Team {
     pub blackout: bool,
 }
 
-impl Fixed for Team {
+impl Record for Team {
     const SIZE: usize = 1 + 8 + 4 + 1;
-    fn write(&self, out: &mut Vec<u8>) {
-        out.push(u8::from(self.solo));
-        out.extend_from_slice(&self.score.to_le_bytes());
-        out.extend_from_slice(&self.lines.to_le_bytes());
-        out.push(u8::from(self.blackout));
+    fn write(&self, w: &mut Writer<'_>) {
+        w.bool(self.solo);
+        w.i64(self.score);
+        w.u32(self.lines);
+        w.bool(self.blackout);
     }
     fn read(r: &mut Reader<'_>) -> Self {
         Team {
-            solo: r.u8() != 0,
+            solo: r.bool(),
             score: r.i64(),
             lines: r.u32(),
-            blackout: r.u8() != 0,
+            blackout: r.bool(),
         }
     }
 }
@@ -229,12 +231,12 @@ pub struct Pending {
     pub by: u32,
 }
 
-impl Fixed for Pending {
+impl Record for Pending {
     const SIZE: usize = 12;
-    fn write(&self, out: &mut Vec<u8>) {
-        for v in [self.team, self.cell, self.by] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
+    fn write(&self, w: &mut Writer<'_>) {
+        w.u32(self.team);
+        w.u32(self.cell);
+        w.u32(self.by);
     }
     fn read(r: &mut Reader<'_>) -> Self {
         Pending {
@@ -269,17 +271,19 @@ impl State {
         }
     }
 
+    /// Index of task `id`.
+    pub fn task_index(&self, id: &str) -> Option<u32> {
+        self.task_ids.find(id).map(|i| i as u32)
+    }
+
     /// Task `i` (indexes come from `task_ids` or a board, so it exists).
     pub fn task(&self, i: u32) -> Task {
-        self.tasks.get(i as usize).unwrap_or(Task {
-            points: 0,
-            check: Check::Evidence,
-        })
+        self.tasks.get(i as usize)
     }
 
     /// Team `i` (indexes come from `team_ids`, so it exists).
     pub fn team(&self, i: u32) -> Team {
-        self.teams.get(i as usize).unwrap_or_default()
+        self.teams.get(i as usize)
     }
 
     /// Stores team `i`.
@@ -291,7 +295,7 @@ impl State {
     pub fn board(&self, i: u32) -> Vec<u32> {
         board::draw(
             self.rules.seed,
-            self.team_ids.get(i),
+            self.team_ids.get(i as usize),
             self.tasks.len(),
             self.rules.cells(),
         )
@@ -299,13 +303,13 @@ impl State {
 
     /// Index of team `id`, if it has played.
     pub fn team_index(&self, id: &str) -> Option<u32> {
-        self.team_ids.find(id)
+        self.team_ids.find(id).map(|i| i as u32)
     }
 
     /// Index of team `id`, created (board drawn, every cell open) on first
     /// use; the flag says whether it was new.
     pub fn ensure_team(&mut self, id: &str, solo: bool) -> (u32, bool) {
-        match self.team_ids.find(id) {
+        match self.team_index(id) {
             Some(i) => (i, false),
             None => {
                 self.teams.push(&Team {
@@ -314,7 +318,7 @@ impl State {
                 });
                 let cells = self.teams.len() * self.rules.cells();
                 self.marks.0.resize(cells, Mark::Open as u8);
-                (self.team_ids.push(id), true)
+                (self.team_ids.intern(id).0 as u32, true)
             }
         }
     }
@@ -323,12 +327,12 @@ impl State {
     pub fn ensure_player(&mut self, player: &str, team: u32) -> u32 {
         match self.player_ids.find(player) {
             Some(i) => {
-                self.player_team.set(i as usize, &team);
-                i
+                self.player_team.set(i, &team);
+                i as u32
             }
             None => {
                 self.player_team.push(&team);
-                self.player_ids.push(player)
+                self.player_ids.intern(player).0 as u32
             }
         }
     }
@@ -336,7 +340,7 @@ impl State {
     /// The team `player` last acted for.
     pub fn team_of(&self, player: &str) -> Option<u32> {
         let p = self.player_ids.find(player)?;
-        self.player_team.get(p as usize)
+        Some(self.player_team.get(p))
     }
 
     fn mark_pos(&self, team: u32, cell: u32) -> usize {

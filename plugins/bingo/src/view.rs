@@ -22,10 +22,14 @@ pub fn view(s: &State, player: &str) -> PlayerView {
         };
     };
     let t = s.team(team);
-    let board: Vec<&str> = s.board(team).iter().map(|&i| s.task_ids.get(i)).collect();
+    let board: Vec<&str> = s
+        .board(team)
+        .iter()
+        .map(|&i| s.task_ids.get(i as usize))
+        .collect();
     let cells: String = s.team_marks(team).map(Mark::code).collect();
     let summary = json!({
-        "team": if t.solo { None } else { Some(s.team_ids.get(team)) },
+        "team": if t.solo { None } else { Some(s.team_ids.get(team as usize)) },
         "size": s.rules.size,
         "board": board,
         "cells": cells,

@@ -6,8 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::pack::{Reader, Record, Table, Writer};
-use crate::roster::{Arena, Span};
+use veltrix_sdk::pack::{Names, Reader, Record, Span, Table, Writer};
 
 /// Most challenges in one game (one bit each in a [`Mask`]).
 pub const MAX_CHALLENGES: usize = 128;
@@ -141,13 +140,11 @@ impl Gate {
     }
 }
 
-/// One challenge of the board.
+/// One challenge of the board (its id, also its quest id, is in
+/// [`Board::ids`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Challenge {
-    /// Challenge id (also its quest id).
-    pub id: Span,
-    /// Accepted answers, normalised, joined by `\n` (normalised answers never
-    /// contain one).
+    /// Accepted answers, normalised: a run of [`Board::text`].
     pub answers: Span,
     /// Value for the first solver.
     pub points: i64,
@@ -173,11 +170,9 @@ impl Challenge {
 }
 
 impl Record for Challenge {
-    const SIZE: usize = 2 * Span::SIZE + 8 + 13 + 8 + 29 + 2 + 2 + 4;
+    const SIZE: usize = Span::SIZE + 8 + 13 + 8 + 29 + 2 + 2 + 4;
 
-    // The id comes first: `Board::find` peeks at it alone.
     fn read(r: &mut Reader<'_>) -> Self {
-        let id = Span::read(r);
         let answers = Span::read(r);
         let points = r.i64();
         let (kind, floor, solves_to_floor) = (r.u8(), r.i64(), r.u32());
@@ -200,7 +195,6 @@ impl Record for Challenge {
             min_solves: r.u32(),
         };
         Challenge {
-            id,
             answers,
             points,
             decay,
@@ -213,7 +207,6 @@ impl Record for Challenge {
     }
 
     fn write(&self, w: &mut Writer<'_>) {
-        self.id.write(w);
         self.answers.write(w);
         w.i64(self.points);
         let (kind, floor, k) = match self.decay {
@@ -244,22 +237,22 @@ impl Record for Challenge {
 /// A hint: its text and what it costs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hint {
-    /// Text revealed to the buying team.
-    pub text: Span,
+    /// Text revealed to the buying team (index in [`Board::text`]).
+    pub text: u32,
     /// Points it costs (positive).
     pub cost: i64,
 }
 
 impl Record for Hint {
-    const SIZE: usize = Span::SIZE + 8;
+    const SIZE: usize = 4 + 8;
     fn read(r: &mut Reader<'_>) -> Self {
         Hint {
-            text: Span::read(r),
+            text: r.u32(),
             cost: r.i64(),
         }
     }
     fn write(&self, w: &mut Writer<'_>) {
-        self.text.write(w);
+        w.u32(self.text);
         w.i64(self.cost);
     }
 }
@@ -278,8 +271,10 @@ pub struct RateLimit {
 /// The challenge board of one game.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Board {
-    /// Ids, answers and hint texts.
-    pub text: Arena,
+    /// Challenge ids: challenge `c`'s is entry `c`.
+    pub ids: Names,
+    /// Answers and hint texts.
+    pub text: Names,
     /// Challenges in config order.
     pub challenges: Table<Challenge>,
     /// Hints of all challenges, grouped by challenge.
@@ -306,21 +301,17 @@ impl Board {
 
     /// Index of the challenge called `id`.
     pub fn find(&self, id: &str) -> Option<usize> {
-        (0..self.len())
-            .find(|&c| self.text.bytes(self.challenges.peek(c, Span::read)) == id.as_bytes())
+        self.ids.find(id)
     }
 
     /// Id of challenge `c`.
     pub fn id(&self, c: usize) -> &str {
-        self.text.get(self.challenges.peek(c, Span::read))
+        self.ids.get(c)
     }
 
     /// Whether a normalised answer is accepted by challenge `ch`.
     pub fn accepts(&self, ch: &Challenge, normalized: &str) -> bool {
-        self.text
-            .get(ch.answers)
-            .split('\n')
-            .any(|x| x == normalized)
+        self.text.span(ch.answers).any(|x| x == normalized)
     }
 
     /// Global index of hint `h` of challenge `ch`, if it exists.

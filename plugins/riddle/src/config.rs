@@ -5,13 +5,12 @@
 
 use serde::Deserialize;
 use veltrix_sdk::ConfigError;
+use veltrix_sdk::pack::{Names, Table};
 use veltrix_sdk::util::normalize_answer;
 
 use crate::challenge::{
     Board, Challenge, Decay, Gate, Hint, MAX_CHALLENGES, MAX_HINTS, RateLimit, bit,
 };
-use crate::pack::Table;
-use crate::roster::Arena;
 
 /// JSON Schema (draft 2020-12) of [`Config`].
 pub const SCHEMA: &str = include_str!("../config.schema.json");
@@ -189,7 +188,8 @@ impl Config {
             ));
         }
         let mut board = Board {
-            text: Arena::default(),
+            ids: Names::default(),
+            text: Names::default(),
             challenges: Table::default(),
             hints: Table::default(),
             rate: RateLimit {
@@ -201,6 +201,7 @@ impl Config {
         for (i, c) in self.challenges.iter().enumerate() {
             let ch = build_challenge(&mut board, i, c, self.first_solve_bonus, &self)?;
             board.challenges.push(&ch);
+            board.ids.intern(&c.id);
         }
         Ok(board)
     }
@@ -288,12 +289,11 @@ fn build_challenge(
             ));
         }
         points_in_range(format!("/challenges/{i}/hints/{j}/cost"), h.cost, 1)?;
-        let text = board.text.push(text);
+        let text = board.text.push(text) as u32;
         board.hints.push(&Hint { text, cost: h.cost });
     }
     Ok(Challenge {
-        id: board.text.push(&c.id),
-        answers: board.text.push(&answers.join("\n")),
+        answers: board.text.push_all(answers.iter().map(String::as_str)),
         points: c.points,
         decay,
         first_bonus,

@@ -28,23 +28,21 @@
 //!   Any accepted action (a `tick` in particular) also releases challenges
 //!   whose time has come.
 //! - **Teams.** The scorer is the action's team, or the player when they
-//!   have none; a player stays on the team they first played for.
+//!   have none; a player stays on the team they first played for (the
+//!   SDK's [`veltrix_sdk::pack::Roster`]).
 //!
 //! Modules:
 //! - [`config`]: the config, its validation and the JSON Schema;
 //! - [`challenge`]: the board (challenges, hints, decay curves, gates);
-//! - [`roster`]: interned team and player names;
-//! - [`pack`]: fixed-width record tables (fast state encoding);
-//! - [`state`]: the state, releases and the per-team rate limit;
+//! - [`state`]: the state, releases and the per-team rate limit (kept in
+//!   [`veltrix_sdk::pack`] containers, cheap to decode);
 //! - [`play`]: the `attempt` and `hint` actions;
 //! - [`view`]: the per-player view;
 //! - [`sample`]: a benchmark config and action stream.
 
 pub mod challenge;
 pub mod config;
-pub mod pack;
 pub mod play;
-pub mod roster;
 pub mod sample;
 pub mod state;
 pub mod view;

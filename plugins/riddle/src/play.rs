@@ -155,7 +155,7 @@ fn solve(s: &mut State, a: &Action, fx: &mut Effects, c: usize, mut ch: Challeng
     ch.solves += 1;
     s.board.challenges.set(c, &ch);
     let next_value = ch.value_now();
-    let id = s.board.text.get(ch.id);
+    let id = s.board.id(c);
     fx.award(
         a,
         format!("solve:{id}:{scorer}"),
@@ -196,7 +196,7 @@ fn solve(s: &mut State, a: &Action, fx: &mut Effects, c: usize, mut ch: Challeng
         }
         if s.gate(j, before).is_err() && s.gate(j, after).is_ok() {
             fx.quest(
-                s.board.text.get(other.id),
+                s.board.id(j),
                 "unlocked",
                 a,
                 Unlocked {
@@ -242,7 +242,7 @@ pub fn hint(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection
         Revealed {
             hint: p.hint,
             cost: hint.cost,
-            text: s.board.text.get(hint.text),
+            text: s.board.text.get(hint.text as usize),
         },
     );
     s.teams.update(t, |team| {

@@ -3,11 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 use veltrix_sdk::lifecycle::Lifecycle;
+use veltrix_sdk::pack::{Reader, Record, Roster, Writer};
 use veltrix_sdk::{Effects, GameStatus, QuestUpdate, Rejection, Reward};
 
 use crate::challenge::{Board, Lock, Mask, RateLimit, bit};
-use crate::pack::{Reader, Record, Writer};
-use crate::roster::Roster;
 
 /// Everything the host stores between two actions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,7 +141,7 @@ impl State {
             }
             self.released |= bit(i);
             fx.quest_update(QuestUpdate {
-                quest_id: self.board.text.get(c.id).to_string(),
+                quest_id: self.board.id(i).to_string(),
                 status: "released".into(),
                 team: None,
                 player: None,

@@ -9,8 +9,8 @@ use veltrix_sdk::ConfigError;
 use veltrix_sdk::util::normalize_answer;
 
 use veltrix_sdk::lifecycle::Lifecycle;
+use veltrix_sdk::pack::{Names, Table};
 
-use crate::compact::{Names, Table};
 use crate::state::{Check, Mission, State};
 
 /// Most missions one game may have (mission indexes are `u16` in the state,
@@ -179,7 +179,7 @@ impl Config {
                 ));
             }
             let check = compile_check(m.check, self.max_accuracy_m, &mut answers, &at)?;
-            ids.push(&m.id);
+            ids.intern(&m.id);
             out.push(&Mission {
                 points: m.points,
                 from_ms: m.available_from_ms,

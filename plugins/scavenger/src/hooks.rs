@@ -67,7 +67,7 @@ fn announce(s: &mut State, now_ms: i64, fx: &mut Effects) {
         for (boundary, status) in [(m.from_ms, "available"), (m.until_ms, "expired")] {
             if crossed(boundary) {
                 fx.quest_update(QuestUpdate {
-                    quest_id: s.mission_ids.get(i as u32).to_string(),
+                    quest_id: s.mission_ids.get(i).to_string(),
                     status: status.into(),
                     team: None,
                     player: None,

@@ -65,7 +65,7 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
             format!("note longer than {MAX_NOTE_LEN} bytes"),
         ));
     }
-    let idx = s.mission_ids.find(&j.mission).ok_or_else(|| {
+    let idx = s.mission_index(&j.mission).ok_or_else(|| {
         reject(
             RejectionCode::NotFound,
             format!("no mission `{}`", j.mission),
@@ -122,7 +122,7 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
             "pending mark without submitter",
         )
     })?;
-    let player = s.player_ids.get(by).to_string();
+    let player = s.player_ids.get(by as usize).to_string();
     let update = |status: &str, detail: serde_json::Value| QuestUpdate {
         quest_id: j.mission.clone(),
         status: status.into(),

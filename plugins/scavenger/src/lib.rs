@@ -27,8 +27,8 @@
 //!
 //! Modules:
 //! - [`config`]: the tenant's config, its validation and compilation;
-//! - [`state`]: the compact state and its lookups;
-//! - [`compact`]: the string table and byte block that keep it cheap to decode;
+//! - [`state`]: the compact state (built on [`veltrix_sdk::pack`]) and its
+//!   lookups;
 //! - [`submit`]: a player's submission and the three checks;
 //! - [`judge`]: the game master's verdict on evidence;
 //! - [`hooks`]: schedule announcements on `tick`, score mirror of grants;
@@ -37,7 +37,6 @@
 
 #![warn(missing_docs)]
 
-pub mod compact;
 pub mod config;
 pub mod hooks;
 pub mod judge;

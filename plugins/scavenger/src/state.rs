@@ -2,7 +2,7 @@
 //! rule needs.
 //!
 //! The host decodes and re-encodes the whole state on every apply, so it is
-//! laid out for that (see [`crate::compact`]): ids live in [`Names`] tables
+//! laid out for that (see [`veltrix_sdk::pack`]): ids live in [`Names`] tables
 //! and the rest refers to them by index; missions, teams and pending
 //! submissions are fixed-size records in [`Table`]s; each team's standing on
 //! each mission is one [`Mark`] byte in a team-major block. A mission marked
@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use veltrix_sdk::lifecycle::Lifecycle;
 
-use crate::compact::{Bytes, Fixed, Names, Reader, Table};
+use veltrix_sdk::pack::{Bytes, Names, Reader, Record, Table, Writer};
 
 /// The whole game.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,36 +78,35 @@ pub enum Check {
     Evidence,
 }
 
-impl Fixed for Mission {
+impl Record for Mission {
     // flags, kind, points, from, until, lat, lon, radius, accuracy, first, count
     const SIZE: usize = 1 + 1 + 8 * 6 + 4 * 3;
 
-    fn write(&self, out: &mut Vec<u8>) {
+    // Kind 0 is evidence: a record read from zeros (corrupt state) is an
+    // evidence mission worth nothing.
+    fn write(&self, w: &mut Writer<'_>) {
         let flags = u8::from(self.from_ms.is_some()) | (u8::from(self.until_ms.is_some()) << 1);
         let (kind, lat, lon, radius, acc, first, count) = match self.check {
-            Check::Answer { first, count } => (0u8, 0.0, 0.0, 0.0, 0.0f32, first, count),
+            Check::Evidence => (0u8, 0.0, 0.0, 0.0, 0.0f32, 0, 0),
+            Check::Answer { first, count } => (1, 0.0, 0.0, 0.0, 0.0, first, count),
             Check::Gps {
                 lat,
                 lon,
                 radius_m,
                 max_accuracy_m,
-            } => (1, lat, lon, radius_m, max_accuracy_m, 0, 0),
-            Check::Evidence => (2, 0.0, 0.0, 0.0, 0.0, 0, 0),
+            } => (2, lat, lon, radius_m, max_accuracy_m, 0, 0),
         };
-        out.extend_from_slice(&[flags, kind]);
-        for v in [
-            self.points,
-            self.from_ms.unwrap_or(0),
-            self.until_ms.unwrap_or(0),
-        ] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        for v in [lat, lon, radius] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        out.extend_from_slice(&acc.to_le_bytes());
-        out.extend_from_slice(&first.to_le_bytes());
-        out.extend_from_slice(&count.to_le_bytes());
+        w.u8(flags);
+        w.u8(kind);
+        w.i64(self.points);
+        w.i64(self.from_ms.unwrap_or(0));
+        w.i64(self.until_ms.unwrap_or(0));
+        w.f64(lat);
+        w.f64(lon);
+        w.f64(radius);
+        w.f32(acc);
+        w.u32(first);
+        w.u32(count);
     }
 
     fn read(r: &mut Reader<'_>) -> Self {
@@ -120,8 +119,8 @@ impl Fixed for Mission {
             from_ms: (flags & 1 != 0).then_some(from),
             until_ms: (flags & 2 != 0).then_some(until),
             check: match kind {
-                0 => Check::Answer { first, count },
-                1 => Check::Gps {
+                1 => Check::Answer { first, count },
+                2 => Check::Gps {
                     lat,
                     lon,
                     radius_m,
@@ -167,15 +166,15 @@ pub struct Team {
     pub score: i64,
 }
 
-impl Fixed for Team {
+impl Record for Team {
     const SIZE: usize = 1 + 8;
-    fn write(&self, out: &mut Vec<u8>) {
-        out.push(u8::from(self.solo));
-        out.extend_from_slice(&self.score.to_le_bytes());
+    fn write(&self, w: &mut Writer<'_>) {
+        w.bool(self.solo);
+        w.i64(self.score);
     }
     fn read(r: &mut Reader<'_>) -> Self {
         Team {
-            solo: r.u8() != 0,
+            solo: r.bool(),
             score: r.i64(),
         }
     }
@@ -225,12 +224,12 @@ pub struct Pending {
     pub by: u32,
 }
 
-impl Fixed for Pending {
+impl Record for Pending {
     const SIZE: usize = 12;
-    fn write(&self, out: &mut Vec<u8>) {
-        for v in [self.team, self.mission, self.by] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
+    fn write(&self, w: &mut Writer<'_>) {
+        w.u32(self.team);
+        w.u32(self.mission);
+        w.u32(self.by);
     }
     fn read(r: &mut Reader<'_>) -> Self {
         Pending {
@@ -264,44 +263,39 @@ impl State {
         }
     }
 
+    /// Index of mission `id`.
+    pub fn mission_index(&self, id: &str) -> Option<u32> {
+        self.mission_ids.find(id).map(|i| i as u32)
+    }
+
     /// Mission `i` (the index comes from `mission_ids`, so it exists).
     pub fn mission(&self, i: u32) -> Mission {
-        self.missions.get(i as usize).unwrap_or(Mission {
-            points: 0,
-            from_ms: None,
-            until_ms: None,
-            check: Check::Evidence,
-        })
+        self.missions.get(i as usize)
     }
 
     /// Team `i` (the index comes from `team_ids`, so it exists).
     pub fn team(&self, i: u32) -> Team {
-        self.teams.get(i as usize).unwrap_or(Team {
-            solo: false,
-            score: 0,
-        })
+        self.teams.get(i as usize)
     }
 
     /// Adds `points` to team `i`'s score.
     pub fn add_score(&mut self, i: u32, points: i64) {
-        let mut t = self.team(i);
-        t.score += points;
-        self.teams.set(i as usize, &t);
+        self.teams.update(i as usize, |t| t.score += points);
     }
 
     /// Index of team `id`, if it has played.
     pub fn team_index(&self, id: &str) -> Option<u32> {
-        self.team_ids.find(id)
+        self.team_ids.find(id).map(|i| i as u32)
     }
 
     /// Index of team `id`, created (score 0, every mission open) on first
     /// use.
     pub fn ensure_team(&mut self, id: &str, solo: bool) -> u32 {
-        self.team_ids.find(id).unwrap_or_else(|| {
+        self.team_index(id).unwrap_or_else(|| {
             self.teams.push(&Team { solo, score: 0 });
             let cells = self.teams.len() * self.missions.len();
             self.marks.0.resize(cells, Mark::Open as u8);
-            self.team_ids.push(id)
+            self.team_ids.intern(id).0 as u32
         })
     }
 
@@ -309,12 +303,12 @@ impl State {
     pub fn ensure_player(&mut self, player: &str, team: u32) -> u32 {
         match self.player_ids.find(player) {
             Some(i) => {
-                self.player_team.set(i as usize, &team);
-                i
+                self.player_team.set(i, &team);
+                i as u32
             }
             None => {
                 self.player_team.push(&team);
-                self.player_ids.push(player)
+                self.player_ids.intern(player).0 as u32
             }
         }
     }
@@ -322,7 +316,7 @@ impl State {
     /// The team `player` last acted for.
     pub fn team_of(&self, player: &str) -> Option<u32> {
         let p = self.player_ids.find(player)?;
-        self.player_team.get(p as usize)
+        Some(self.player_team.get(p))
     }
 
     fn mark_pos(&self, team: u32, mission: u32) -> usize {

@@ -8,6 +8,7 @@
 
 use serde::Deserialize;
 use serde_json::json;
+use veltrix_sdk::pack::Span;
 use veltrix_sdk::prelude::*;
 
 use crate::state::{Check, Mark, State, Window};
@@ -38,7 +39,7 @@ fn reject(code: RejectionCode, msg: impl Into<String>) -> Rejection {
 /// Applies a `submit` from a player already admitted by the lifecycle.
 pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {
     let p: Submit = a.payload()?;
-    let idx = s.mission_ids.find(&p.mission).ok_or_else(|| {
+    let idx = s.mission_index(&p.mission).ok_or_else(|| {
         reject(
             RejectionCode::NotFound,
             format!("no mission `{}`", p.mission),
@@ -93,7 +94,11 @@ pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejecti
             // The accepted answers were normalised by the same function at
             // init, so this is `answer_matches` without re-normalising them.
             let typed = normalize_answer(answer);
-            if !s.answers.range(first, count).any(|x| x == typed) {
+            if !s
+                .answers
+                .span(Span { first, len: count })
+                .any(|x| x == typed)
+            {
                 return Err(reject(RejectionCode::Incorrect, "that is not the answer"));
             }
             "answer"

@@ -22,7 +22,7 @@ pub fn view(s: &State, player: &str) -> PlayerView {
     };
     let (mut done, mut pending, mut rejected) = (Vec::new(), Vec::new(), Vec::new());
     for (mission, mark) in s.team_marks(team) {
-        let id = s.mission_ids.get(mission);
+        let id = s.mission_ids.get(mission as usize);
         match mark {
             Mark::Open => {}
             Mark::Pending => pending.push(id),
@@ -32,7 +32,7 @@ pub fn view(s: &State, player: &str) -> PlayerView {
     }
     let t = s.team(team);
     let summary = json!({
-        "team": if t.solo { None } else { Some(s.team_ids.get(team)) },
+        "team": if t.solo { None } else { Some(s.team_ids.get(team as usize)) },
         "missions": s.missions.len(),
         "done": done,
         "pending": pending,

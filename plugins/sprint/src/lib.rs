@@ -33,23 +33,21 @@
 //!   and `tick` are [`Lifecycle`]'s.
 //!   Pausing blocks players but does not stretch round windows.
 //! - **Teams.** The scorer is the action's team, or the player when they
-//!   have none; a player stays on the team they first played for.
+//!   have none; a player stays on the team they first played for (the
+//!   SDK's [`veltrix_sdk::pack::Roster`]).
 //!
 //! Modules:
 //! - [`config`]: the config, its validation and the JSON Schema;
 //! - [`round`]: a round, its tasks and results, the `open_round` payload;
 //! - [`standings`]: announcements, round ranking and placement bonuses;
-//! - [`state`]: the state and the clock (rounds opening and closing);
+//! - [`state`]: the state (kept in [`veltrix_sdk::pack`] containers, cheap
+//!   to decode) and the clock (rounds opening and closing);
 //! - [`play`]: the `open_round`, `close_round` and `complete` actions;
-//! - [`roster`]: interned team and player names;
-//! - [`pack`]: fixed-width record tables (fast state encoding);
 //! - [`view`]: the per-player view;
 //! - [`sample`]: a benchmark config and action stream.
 
 pub mod config;
-pub mod pack;
 pub mod play;
-pub mod roster;
 pub mod round;
 pub mod sample;
 pub mod standings;

@@ -169,7 +169,7 @@ pub fn complete(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejec
     let task = r.tasks.get(k);
     let needs_answer = r.needs_answer(&task);
     let t = s.teams.join(a)?;
-    let player = s.teams.player_span(&a.player).unwrap_or_default();
+    let player = s.teams.player_handle(&a.player).unwrap_or_default();
     let r = &mut s.rounds[ri];
     let slot = r.entry_of(t);
     let mut entry = slot.map_or(

@@ -7,12 +7,11 @@
 //! `place:<round>:<team>` can never repeat.
 
 use serde::{Deserialize, Serialize};
+use veltrix_sdk::pack::{Names, Reader, Record, Span, Table, Writer};
 use veltrix_sdk::util::normalize_answer;
 use veltrix_sdk::{Rejection, RejectionCode};
 
 use crate::config::{MAX_DURATION_MS, MAX_POINTS, MIN_DURATION_MS, Settings};
-use crate::pack::{Reader, Record, Table, Writer};
-use crate::roster::{Arena, Span};
 
 /// Most tasks in one round (one bit each in [`Entry::done`]).
 pub const MAX_TASKS: usize = 32;
@@ -58,25 +57,26 @@ pub struct TaskSpec {
 /// A task of an open round.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Task {
-    /// Task id.
-    pub id: Span,
-    /// Accepted answers, normalised and joined by `\n`; empty when none.
+    /// Task id: its entry in [`Round::text`].
+    pub id: u32,
+    /// Accepted answers, normalised: a run of [`Round::text`]; empty when
+    /// none.
     pub answers: Span,
     /// Full value.
     pub points: i64,
 }
 
 impl Record for Task {
-    const SIZE: usize = 2 * Span::SIZE + 8;
+    const SIZE: usize = 4 + Span::SIZE + 8;
     fn read(r: &mut Reader<'_>) -> Self {
         Task {
-            id: Span::read(r),
+            id: r.u32(),
             answers: Span::read(r),
             points: r.i64(),
         }
     }
     fn write(&self, w: &mut Writer<'_>) {
-        self.id.write(w);
+        w.u32(self.id);
         self.answers.write(w);
         w.i64(self.points);
     }
@@ -88,8 +88,8 @@ pub struct Entry {
     /// Team index in the roster.
     pub team: u32,
     /// The player who last scored for the team here (credited with the
-    /// placement bonus), as a span of the roster's names.
-    pub player: Span,
+    /// placement bonus), as the roster's player handle.
+    pub player: u32,
     /// Points scored in the round.
     pub score: i64,
     /// When the team reached `score` (ties go to the earlier).
@@ -99,11 +99,11 @@ pub struct Entry {
 }
 
 impl Record for Entry {
-    const SIZE: usize = 4 + Span::SIZE + 8 + 8 + 4;
+    const SIZE: usize = 4 + 4 + 8 + 8 + 4;
     fn read(r: &mut Reader<'_>) -> Self {
         Entry {
             team: r.u32(),
-            player: Span::read(r),
+            player: r.u32(),
             score: r.i64(),
             at_ms: r.i64(),
             done: r.u32(),
@@ -111,7 +111,7 @@ impl Record for Entry {
     }
     fn write(&self, w: &mut Writer<'_>) {
         w.u32(self.team);
-        self.player.write(w);
+        w.u32(self.player);
         w.i64(self.score);
         w.i64(self.at_ms);
         w.u32(self.done);
@@ -131,8 +131,8 @@ pub struct Round {
     pub floor_percent: u8,
     /// Whether the `open` update went out (false while scheduled).
     pub live: bool,
-    /// Task ids and answers.
-    pub text: Arena,
+    /// Task ids and accepted answers.
+    pub text: Names,
     /// Tasks, in payload order.
     pub tasks: Table<Task>,
     /// Results, in order of each team's first completion.
@@ -182,7 +182,7 @@ impl Round {
             end_ms: start + duration,
             floor_percent,
             live: false,
-            text: Arena::default(),
+            text: Names::default(),
             tasks: Table::default(),
             entries: Table::default(),
         };
@@ -216,8 +216,8 @@ impl Round {
                 answers.push(n);
             }
             let task = Task {
-                id: round.text.push(&t.id),
-                answers: round.text.push(&answers.join("\n")),
+                id: round.text.push(&t.id) as u32,
+                answers: round.text.push_all(answers.iter().map(String::as_str)),
                 points: t.points,
             };
             round.tasks.push(&task);
@@ -227,26 +227,25 @@ impl Round {
 
     /// Index of the task called `id`.
     pub fn find_task(&self, id: &str) -> Option<usize> {
-        (0..self.tasks.len())
-            .find(|&k| self.text.bytes(self.tasks.peek(k, Span::read)) == id.as_bytes())
+        // Answers share the text: look among the task ids only.
+        self.tasks
+            .iter()
+            .position(|t| self.text.get(t.id as usize) == id)
     }
 
     /// Id of task `k`.
     pub fn task_id(&self, k: usize) -> &str {
-        self.text.get(self.tasks.peek(k, Span::read))
+        self.text.get(self.tasks.get(k).id as usize)
     }
 
     /// Whether task `task` needs an answer.
     pub fn needs_answer(&self, task: &Task) -> bool {
-        !self.text.get(task.answers).is_empty()
+        !task.answers.is_empty()
     }
 
     /// Whether a normalised answer is accepted for `task`.
     pub fn accepts(&self, task: &Task, normalized: &str) -> bool {
-        self.text
-            .get(task.answers)
-            .split('\n')
-            .any(|x| x == normalized)
+        self.text.span(task.answers).any(|x| x == normalized)
     }
 
     /// What `points` are worth at `now` inside the window: linear from the
@@ -261,7 +260,7 @@ impl Round {
 
     /// Position of team `team`'s entry.
     pub fn entry_of(&self, team: usize) -> Option<usize> {
-        (0..self.entries.len()).find(|&e| self.entries.peek(e, |r| r.u32()) as usize == team)
+        self.entries.iter().position(|e| e.team as usize == team)
     }
 
     /// The tasks team `team` has done here (bit per task).

@@ -114,7 +114,7 @@ pub fn close(s: &mut State, r: Round, at_ms: i64, fx: &mut Effects) {
         fx.award_to(
             format!("place:{}:{team}", r.number),
             "bonus",
-            s.teams.text(e.player),
+            s.teams.player_name(e.player),
             (!s.teams.is_solo(t)).then_some(team),
             bonus,
             format!("place {} in round {}", i + 1, r.number),

@@ -3,11 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 use veltrix_sdk::lifecycle::Lifecycle;
+use veltrix_sdk::pack::{Reader, Record, Roster, Writer};
 use veltrix_sdk::{Effects, GameStatus, Rejection, Reward};
 
 use crate::config::Settings;
-use crate::pack::{Reader, Record, Writer};
-use crate::roster::Roster;
 use crate::round::Round;
 use crate::standings;
 

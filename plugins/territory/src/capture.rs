@@ -71,7 +71,7 @@ pub fn capture(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Reject
     let mut pt = s.points.get(i);
     check_holder(s, &pt, team, cp, a.timestamp_ms)?;
     check_zone(&pt, a)?;
-    if pt.answers.len > 0 {
+    if !pt.answers.is_empty() {
         let Some(answer) = p.answer.as_deref() else {
             return Err(reject(
                 RejectionCode::InvalidPayload,

@@ -7,10 +7,9 @@
 use serde::Deserialize;
 use veltrix_sdk::ConfigError;
 use veltrix_sdk::lifecycle::Lifecycle;
+use veltrix_sdk::pack::{Names, Table};
 use veltrix_sdk::util::normalize_answer;
 
-use crate::names::{Names, Span, Texts};
-use crate::packed::Table;
 use crate::state::{MINUTE_MS, Point, Rules, State};
 
 /// JSON Schema (draft 2020-12) of [`Config`].
@@ -150,7 +149,7 @@ impl Config {
             ));
         }
         let mut point_ids = Names::default();
-        let mut text = Texts::default();
+        let mut text = Names::default();
         let mut points = Table::default();
         for (i, c) in self.control_points.iter().enumerate() {
             let at = format!("/control_points/{i}");
@@ -160,7 +159,7 @@ impl Config {
                     "must be 1 to 64 bytes, without `/`",
                 ));
             }
-            if !point_ids.insert(&c.id).1 {
+            if !point_ids.intern(&c.id).1 {
                 return Err(err(
                     &format!("{at}/id"),
                     &format!("duplicate control point id `{}`", c.id),
@@ -215,12 +214,12 @@ impl Config {
                     Some(p) => int_in(&format!("{at}/points_per_minute"), p, 0, 1_000_000)?,
                     None => per_minute,
                 } as u32,
-                answers: Span::push_all(&mut text, normalised.iter().map(String::as_str)),
+                answers: text.push_all(normalised.iter().map(String::as_str)),
                 captures: 0,
                 holder: None,
             });
         }
-        if text.bytes() > MAX_TEXT_TOTAL {
+        if text.text_len() > MAX_TEXT_TOTAL {
             return Err(err(
                 "/control_points",
                 &format!("answers total more than {MAX_TEXT_TOTAL} bytes"),

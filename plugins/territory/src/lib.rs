@@ -36,9 +36,8 @@
 //! ## Modules
 //!
 //! - [`config`]: the config, its validation and compilation into the state;
-//! - [`state`]: the compact state (control points, holders, scores, roster);
-//! - [`names`]: string tables that keep the state to a few allocations;
-//! - [`packed`]: fixed-size records serialised as one byte string;
+//! - [`state`]: the compact state (control points, holders, scores, roster),
+//!   kept in [`veltrix_sdk::pack`] containers;
 //! - [`capture`]: the capture rule;
 //! - [`holding`]: holding pay, pause and the final settlement;
 //! - [`view`]: the phone's view;
@@ -47,8 +46,6 @@
 pub mod capture;
 pub mod config;
 pub mod holding;
-pub mod names;
-pub mod packed;
 pub mod sample;
 pub mod state;
 pub mod view;

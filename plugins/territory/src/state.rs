@@ -7,10 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 use veltrix_sdk::lifecycle::Lifecycle;
+use veltrix_sdk::pack::{Names, Reader, Record, Span, Table, Writer};
 use veltrix_sdk::{Action, Rejection, RejectionCode};
-
-use crate::names::{Names, Span, Texts};
-use crate::packed::{Reader, Record, Table, Writer};
 
 /// Longest team or player id accepted, in bytes (keeps the state bounded).
 pub const MAX_ID_LEN: usize = 64;
@@ -69,7 +67,7 @@ pub struct Point {
 const NOBODY: u16 = u16::MAX;
 
 impl Record for Point {
-    const SIZE: usize = 8 + 8 + 4 + 4 + 4 + 4 + 3 + 4 + 2 + 2 + 8 + 8;
+    const SIZE: usize = 8 + 8 + 4 + 4 + 4 + 4 + Span::SIZE + 4 + 2 + 2 + 8 + 8;
 
     fn write(&self, w: &mut Writer<'_>) {
         w.f64(self.lat);
@@ -78,8 +76,7 @@ impl Record for Point {
         w.f32(self.max_accuracy_m);
         w.u32(self.capture_points);
         w.u32(self.points_per_minute);
-        w.u16(self.answers.first);
-        w.u8(self.answers.len);
+        self.answers.write(w);
         w.u32(self.captures);
         let h = self.holder.unwrap_or(Holder {
             team: NOBODY,
@@ -101,10 +98,7 @@ impl Record for Point {
             max_accuracy_m: r.f32(),
             capture_points: r.u32(),
             points_per_minute: r.u32(),
-            answers: Span {
-                first: r.u16(),
-                len: r.u8(),
-            },
+            answers: Span::read(r),
             captures: r.u32(),
             holder: None,
         };
@@ -158,7 +152,7 @@ pub struct State {
     /// Control point ids, index = index in `points`.
     pub point_ids: Names,
     /// Accepted answers.
-    pub text: Texts,
+    pub text: Names,
     /// Team ids, index = index in `teams`.
     pub team_ids: Names,
     /// Team scores.
@@ -212,11 +206,11 @@ impl State {
 
     /// Registers the acting team and player if new; returns their indexes.
     pub fn register(&mut self, a: &Action) -> (usize, usize) {
-        let (team, new) = self.team_ids.insert(a.scorer());
+        let (team, new) = self.team_ids.intern(a.scorer());
         if new {
             self.teams.push(&TeamScore::default());
         }
-        let (player, new) = self.player_ids.insert(&a.player);
+        let (player, new) = self.player_ids.intern(&a.player);
         if new {
             self.player_team.push(&(team as u16));
         }
@@ -228,11 +222,11 @@ impl State {
     /// "who reached the score first" stays true when holding pay for an
     /// earlier minute is settled after a later capture.
     pub fn score(&mut self, team: usize, points: i64, at_ms: i64) -> i64 {
-        let mut t = self.teams.get(team);
-        t.points += points;
-        t.last_at_ms = t.last_at_ms.max(at_ms);
-        self.teams.set(team, &t);
-        t.last_at_ms
+        self.teams.update(team, |t| {
+            t.points += points;
+            t.last_at_ms = t.last_at_ms.max(at_ms);
+            t.last_at_ms
+        })
     }
 
     /// The holding clock at game time `now_ms`: it stands still while the

@@ -46,7 +46,7 @@ pub fn view(s: &State, player: &str) -> PlayerView {
                     .holder
                     .filter(|_| lock > 0 && !s.closed)
                     .map(|h| h.captured_ms + lock),
-                question: p.answers.len > 0,
+                question: !p.answers.is_empty(),
             }
         })
         .collect();

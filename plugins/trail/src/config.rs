@@ -8,10 +8,9 @@
 use serde::Deserialize;
 use veltrix_sdk::ConfigError;
 use veltrix_sdk::lifecycle::Lifecycle;
+use veltrix_sdk::pack::{Names, Table};
 use veltrix_sdk::util::normalize_answer;
 
-use crate::names::{Names, Span, Texts};
-use crate::packed::Table;
 use crate::state::{Geofence, Rules, State, Step};
 
 /// JSON Schema (draft 2020-12) of [`Config`].
@@ -176,13 +175,13 @@ impl Config {
             return Err(err("/steps", &format!("must hold 1 to {MAX_STEPS} steps")));
         }
         let mut step_ids = Names::default();
-        let mut text = Texts::default();
+        let mut text = Names::default();
         let mut steps = Table::default();
         for (i, c) in self.steps.iter().enumerate() {
             let at = format!("/steps/{i}");
             steps.push(&compile_step(c, &at, accuracy, &mut step_ids, &mut text)?);
         }
-        if text.bytes() > MAX_TEXT_TOTAL {
+        if text.text_len() > MAX_TEXT_TOTAL {
             return Err(err(
                 "/steps",
                 &format!("QR codes, answers and hints total more than {MAX_TEXT_TOTAL} bytes"),
@@ -216,7 +215,7 @@ fn compile_step(
     at: &str,
     default_accuracy: f32,
     step_ids: &mut Names,
-    text: &mut Texts,
+    text: &mut Names,
 ) -> Result<Step, ConfigError> {
     if c.id.is_empty() || c.id.len() > 64 || c.id.contains('/') {
         return Err(err(
@@ -224,7 +223,7 @@ fn compile_step(
             "must be 1 to 64 bytes, without `/`",
         ));
     }
-    if !step_ids.insert(&c.id).1 {
+    if !step_ids.intern(&c.id).1 {
         return Err(err(
             &format!("{at}/id"),
             &format!("duplicate step id `{}`", c.id),
@@ -264,7 +263,7 @@ fn compile_step(
     let qr = match &c.qr {
         Some(q) => {
             text_ok(&format!("{at}/qr"), q)?;
-            Some(text.push(q.trim()))
+            Some(text.push(q.trim()) as u16)
         }
         None => None,
     };
@@ -299,8 +298,8 @@ fn compile_step(
     Ok(Step {
         geo,
         qr,
-        answers: Span::push_all(text, normalised.iter().map(String::as_str)),
-        hints: Span::push_all(text, c.hints.iter().map(String::as_str)),
+        answers: text.push_all(normalised.iter().map(String::as_str)),
+        hints: text.push_all(c.hints.iter().map(String::as_str)),
         points: int_in(&format!("{at}/points"), c.points, 0, 1_000_000)? as u32,
     })
 }

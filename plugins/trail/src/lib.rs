@@ -40,9 +40,8 @@
 //! ## Modules
 //!
 //! - [`config`]: the config, its validation and compilation into the state;
-//! - [`state`]: the compact state (steps, team progress, roster);
-//! - [`names`]: string tables that keep the state to a few allocations;
-//! - [`packed`]: fixed-size records serialised as one byte string;
+//! - [`state`]: the compact state (steps, team progress, roster), kept in
+//!   [`veltrix_sdk::pack`] containers;
 //! - [`rules`]: the player actions' dispatch and turn-order checks;
 //! - [`checkin`]: arriving at a step (geofence or QR code);
 //! - [`task`]: answers, hints and skips;
@@ -52,8 +51,6 @@
 
 pub mod checkin;
 pub mod config;
-pub mod names;
-pub mod packed;
 pub mod progress;
 pub mod rules;
 pub mod sample;

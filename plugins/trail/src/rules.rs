@@ -160,7 +160,7 @@ fn begin(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {
             format!("the trail is full ({} teams)", s.rules.max_teams),
         ));
     }
-    let (team, _) = s.team_ids.insert(name);
+    let (team, _) = s.team_ids.intern(name);
     let t = Team::new(a.timestamp_ms);
     s.teams.push(&t);
     s.enrol(a, team);

@@ -7,10 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 use veltrix_sdk::lifecycle::Lifecycle;
+use veltrix_sdk::pack::{Names, Reader, Record, Span, Table, Writer};
 use veltrix_sdk::{Action, Rejection, RejectionCode};
-
-use crate::names::{Names, Span, Texts};
-use crate::packed::{Reader, Record, Table, Writer};
 
 /// Longest team or player id accepted, in bytes (keeps the state bounded).
 pub const MAX_ID_LEN: usize = 64;
@@ -67,7 +65,7 @@ pub struct Step {
 impl Step {
     /// Whether the step has a task to answer after arriving.
     pub fn has_task(&self) -> bool {
-        self.answers.len > 0
+        !self.answers.is_empty()
     }
 }
 
@@ -120,7 +118,7 @@ impl Team {
 const NO_QR: u16 = u16::MAX;
 
 impl Record for Step {
-    const SIZE: usize = 1 + 8 + 8 + 4 + 4 + 2 + 3 + 3 + 4;
+    const SIZE: usize = 1 + 8 + 8 + 4 + 4 + 2 + 2 * Span::SIZE + 4;
 
     fn write(&self, w: &mut Writer<'_>) {
         let g = self.geo.unwrap_or(Geofence {
@@ -135,10 +133,8 @@ impl Record for Step {
         w.f32(g.radius_m);
         w.f32(g.max_accuracy_m);
         w.u16(self.qr.unwrap_or(NO_QR));
-        for span in [self.answers, self.hints] {
-            w.u16(span.first);
-            w.u8(span.len);
-        }
+        self.answers.write(w);
+        self.hints.write(w);
         w.u32(self.points);
     }
 
@@ -151,11 +147,7 @@ impl Record for Step {
             max_accuracy_m: r.f32(),
         };
         let qr = r.u16();
-        let mut span = || Span {
-            first: r.u16(),
-            len: r.u8(),
-        };
-        let (answers, hints) = (span(), span());
+        let (answers, hints) = (Span::read(r), Span::read(r));
         Step {
             geo: has_geo.then_some(g),
             qr: (qr != NO_QR).then_some(qr),
@@ -210,7 +202,7 @@ pub struct State {
     /// Step ids, index = step number.
     pub step_ids: Names,
     /// QR codes, answers and hints.
-    pub text: Texts,
+    pub text: Names,
     /// The steps, in order.
     pub steps: Table<Step>,
     /// When the first team began: the zero of the ranking clock.
@@ -258,7 +250,7 @@ impl State {
 
     /// Records `a.player` as a member of `team` (after [`State::check_player`]).
     pub fn enrol(&mut self, a: &Action, team: usize) {
-        if self.player_ids.insert(&a.player).1 {
+        if self.player_ids.intern(&a.player).1 {
             self.player_team.push(&(team as u16));
         }
     }
@@ -267,9 +259,7 @@ impl State {
     /// ledger already has them; this keeps the phone view in step).
     pub fn tally(&mut self, team: Option<&str>, points: i64) {
         if let Some(i) = team.and_then(|t| self.team_ids.find(t)) {
-            let mut t = self.teams.get(i);
-            t.points += points;
-            self.teams.set(i, &t);
+            self.teams.update(i, |t| t.points += points);
         }
     }
 }

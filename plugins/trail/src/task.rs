@@ -36,7 +36,7 @@ pub(crate) fn hint(
 ) -> Result<(), Rejection> {
     let hints = turn.st.hints;
     let id = s.step_ids.get(turn.step);
-    if hints.len == 0 {
+    if hints.is_empty() {
         return Err(reject(
             RejectionCode::NotFound,
             format!("`{id}` has no hints"),
@@ -44,7 +44,7 @@ pub(crate) fn hint(
     }
     let next = turn.t.hints;
     if let Some(h) = asked {
-        if h >= u32::from(hints.len) {
+        if h >= hints.len {
             return Err(reject(
                 RejectionCode::NotFound,
                 format!("`{id}` has {} hints (0 to {})", hints.len, hints.len - 1),
@@ -63,7 +63,7 @@ pub(crate) fn hint(
             ));
         }
     }
-    let Some(text) = hints.nth(next) else {
+    let Some(text) = hints.nth(usize::from(next)) else {
         return Err(reject(
             RejectionCode::AlreadyDone,
             format!("all {} hints of `{id}` taken", hints.len),
@@ -74,7 +74,7 @@ pub(crate) fn hint(
     turn.t.penalty_ms += penalty_ms;
     let detail = HintDetail {
         hint: next,
-        text: s.text.get(usize::from(text)),
+        text: s.text.get(text),
         penalty_ms,
     };
     fx.quest(id, "hint", a, detail);

@@ -48,7 +48,7 @@ pub fn view(s: &State, player: &str) -> PlayerView {
     } else {
         (Some(s.step_ids.get(idx)), s.steps.get(idx).hints)
     };
-    let taken = t.hints.min(hints.len);
+    let taken = u32::from(t.hints).min(hints.len);
     let summary = Summary {
         team: s.team_ids.get(team),
         lap: t.lap,
@@ -62,10 +62,10 @@ pub fn view(s: &State, player: &str) -> PlayerView {
             (false, false) => "navigating",
         },
         hints: (0..taken)
-            .filter_map(|i| hints.nth(i))
-            .map(|i| s.text.get(usize::from(i)))
+            .filter_map(|i| hints.nth(i as usize))
+            .map(|i| s.text.get(i))
             .collect(),
-        hints_left: hints.len - taken,
+        hints_left: (hints.len - taken).min(u32::from(u8::MAX)) as u8,
         skips_left: s.rules.max_skips.map(|m| m.saturating_sub(t.skips)),
         points: t.points,
         elapsed_ms: t.elapsed_ms(),
