@@ -21,8 +21,12 @@ const GUESTS: &[&str] = &[
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest.parent().unwrap().to_path_buf();
-    for dir in ["sdk", "wit", "plugins", "Cargo.toml", "Cargo.lock"] {
-        println!("cargo:rerun-if-changed={}", root.join(dir).display());
+    // Relative paths, which cargo resolves against the package in the
+    // checkout being built: absolute ones would tie the build script's
+    // fingerprint to whichever clone last ran it, and a second clone sharing
+    // the target directory would embed that clone's components.
+    for dir in ["../sdk", "../wit", "../plugins", "../Cargo.toml", "../Cargo.lock"] {
+        println!("cargo:rerun-if-changed={dir}");
     }
     println!("cargo:rerun-if-env-changed=VELTRIX_GUEST_TARGET_DIR");
     println!("cargo:rerun-if-env-changed=VELTRIX_GUEST_ONLY");
