@@ -25,7 +25,13 @@ fn main() {
     // checkout being built: absolute ones would tie the build script's
     // fingerprint to whichever clone last ran it, and a second clone sharing
     // the target directory would embed that clone's components.
-    for dir in ["../sdk", "../wit", "../plugins", "../Cargo.toml", "../Cargo.lock"] {
+    for dir in [
+        "../sdk",
+        "../wit",
+        "../plugins",
+        "../Cargo.toml",
+        "../Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={dir}");
     }
     println!("cargo:rerun-if-env-changed=VELTRIX_GUEST_TARGET_DIR");
