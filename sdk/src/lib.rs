@@ -19,6 +19,10 @@
 //! - [`native`]: a type-erased native runner (the host's benchmarks use it);
 //! - [`rng`]: [`SplitMix64`](rng::SplitMix64), the deterministic generator
 //!   a game type derives its randomness from (seeded by `init`);
+//! - [`submission`]: judged submissions for mission-style game types:
+//!   check kinds (answer, GPS check-in, evidence) with their config
+//!   validation, evaluation of a submission, the per-team status byte and
+//!   the judge's verdict;
 //! - [`util`]: geofences and answer matching.
 //!
 //! ## A complete game type
@@ -135,6 +139,7 @@ pub mod native;
 pub mod pack;
 pub mod raw;
 pub mod rng;
+pub mod submission;
 pub mod types;
 pub mod util;
 

@@ -8,9 +8,11 @@ use serde::Deserialize;
 use veltrix_sdk::ConfigError;
 use veltrix_sdk::lifecycle::Lifecycle;
 use veltrix_sdk::pack::{Names, Table};
-use veltrix_sdk::util::normalize_answer;
+use veltrix_sdk::submission::{DEFAULT_MAX_ACCURACY_M, valid_accuracy};
 
-use crate::state::{Check, Rules, State, Task};
+pub use veltrix_sdk::submission::{CheckConfig, Media};
+
+use crate::state::{Rules, State, Task};
 
 /// Smallest board side.
 pub const MIN_SIZE: u8 = 3;
@@ -22,10 +24,6 @@ pub const MAX_TASKS: usize = 500;
 pub const MAX_ID_LEN: usize = 64;
 /// Most points a task, a line or a blackout may be worth.
 pub const MAX_POINTS: i64 = 1_000_000;
-/// Most accepted answers per answer task.
-pub const MAX_ANSWERS: usize = 32;
-/// GPS accuracy required when neither the game nor the task sets one.
-pub const DEFAULT_MAX_ACCURACY_M: f32 = 50.0;
 
 /// The config a tenant gives `init` (see `config.schema.json`).
 #[derive(Debug, Clone, Deserialize)]
@@ -78,46 +76,6 @@ pub struct TaskConfig {
     pub check: CheckConfig,
 }
 
-/// How a task's submissions are checked.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum CheckConfig {
-    /// A typed answer matching one of `answers` (case and whitespace ignored).
-    Answer {
-        /// Accepted answers.
-        answers: Vec<String>,
-    },
-    /// A check-in within `radius_m` of the point.
-    Gps {
-        /// Latitude, degrees.
-        lat: f64,
-        /// Longitude, degrees.
-        lon: f64,
-        /// Radius of the zone, metres.
-        radius_m: f64,
-        /// Worst accuracy accepted here (defaults to the game's).
-        #[serde(default)]
-        max_accuracy_m: Option<f32>,
-    },
-    /// A photo or video that waits for a judge.
-    Evidence {
-        /// What the players are asked for (informs the app only).
-        #[serde(default)]
-        media: Media,
-    },
-}
-
-/// Kind of evidence a task asks for.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Media {
-    /// A photo.
-    #[default]
-    Photo,
-    /// A video.
-    Video,
-}
-
 fn err(pointer: &str, msg: &str) -> ConfigError {
     ConfigError::new(format!("{pointer}: {msg}"))
 }
@@ -129,10 +87,6 @@ pub fn valid_id(id: &str) -> bool {
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
-fn valid_accuracy(a: f32) -> bool {
-    a.is_finite() && a > 0.0
 }
 
 fn check_points(pointer: &str, p: i64, min: i64) -> Result<(), ConfigError> {
@@ -194,7 +148,9 @@ impl Config {
                 return Err(err(&at("id"), &format!("duplicate task id `{}`", t.id)));
             }
             check_points(&at("points"), t.points, 1)?;
-            let check = compile_check(t.check, self.max_accuracy_m, &mut answers, &at)?;
+            let check = t
+                .check
+                .compile(&at("check"), self.max_accuracy_m, &mut answers)?;
             ids.intern(&t.id);
             tasks.push(&Task {
                 points: t.points,
@@ -210,72 +166,5 @@ impl Config {
         };
         let life = Lifecycle::new(self.starts_at_ms, self.ends_at_ms);
         Ok(State::new(life, rules, ids, answers, tasks))
-    }
-}
-
-fn compile_check(
-    c: CheckConfig,
-    game_accuracy: f32,
-    table: &mut Names,
-    at: &dyn Fn(&str) -> String,
-) -> Result<Check, ConfigError> {
-    match c {
-        CheckConfig::Answer { answers } => {
-            if answers.is_empty() || answers.len() > MAX_ANSWERS {
-                return Err(err(
-                    &at("check/answers"),
-                    &format!("needs 1 to {MAX_ANSWERS} answers"),
-                ));
-            }
-            // Normalised once here, so the state holds the canonical form.
-            let mut norm: Vec<String> = Vec::with_capacity(answers.len());
-            for (j, a) in answers.iter().enumerate() {
-                let n = normalize_answer(a);
-                if n.is_empty() {
-                    return Err(err(&at(&format!("check/answers/{j}")), "must not be blank"));
-                }
-                if !norm.contains(&n) {
-                    norm.push(n);
-                }
-            }
-            let first = table.len() as u32;
-            for n in &norm {
-                table.push(n);
-            }
-            Ok(Check::Answer {
-                first,
-                count: norm.len() as u32,
-            })
-        }
-        CheckConfig::Gps {
-            lat,
-            lon,
-            radius_m,
-            max_accuracy_m,
-        } => {
-            if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
-                return Err(err(&at("check/lat"), "must be between -90 and 90"));
-            }
-            if !(lon.is_finite() && (-180.0..=180.0).contains(&lon)) {
-                return Err(err(&at("check/lon"), "must be between -180 and 180"));
-            }
-            if !(radius_m.is_finite() && radius_m > 0.0) {
-                return Err(err(&at("check/radius_m"), "must be a positive number"));
-            }
-            let acc = max_accuracy_m.unwrap_or(game_accuracy);
-            if !valid_accuracy(acc) {
-                return Err(err(
-                    &at("check/max_accuracy_m"),
-                    "must be a positive number",
-                ));
-            }
-            Ok(Check::Gps {
-                lat,
-                lon,
-                radius_m,
-                max_accuracy_m: acc,
-            })
-        }
-        CheckConfig::Evidence { media: _ } => Ok(Check::Evidence),
     }
 }

@@ -9,12 +9,10 @@
 use serde::Deserialize;
 use serde_json::json;
 use veltrix_sdk::prelude::*;
+use veltrix_sdk::submission::{Verdict, check_note, require_pending};
 
 use crate::scoring::{self, Credit};
 use crate::state::{Mark, State};
-
-/// Longest judge's note.
-pub const MAX_NOTE_LEN: usize = 280;
 
 /// Payload of `judge`.
 #[derive(Debug, Deserialize)]
@@ -34,16 +32,6 @@ pub struct Judge {
     pub note: String,
 }
 
-/// A judge's decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    /// Accept the evidence.
-    Approve,
-    /// Refuse it: the team may submit again.
-    Reject,
-}
-
 fn reject(code: RejectionCode, msg: impl Into<String>) -> Rejection {
     Rejection::new(code, msg)
 }
@@ -55,12 +43,7 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
         return Err(reject(RejectionCode::GameOver, "the game is over"));
     }
     let j: Judge = a.payload()?;
-    if j.note.len() > MAX_NOTE_LEN {
-        return Err(reject(
-            RejectionCode::InvalidPayload,
-            format!("note longer than {MAX_NOTE_LEN} bytes"),
-        ));
-    }
+    check_note(&j.note)?;
     let task = s
         .task_index(&j.task)
         .ok_or_else(|| reject(RejectionCode::NotFound, format!("no task `{}`", j.task)))?;
@@ -77,42 +60,12 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
                 format!("task `{}` is not on the board of `{}`", j.task, j.team),
             )
         })? as u32;
-    match s.mark(team, cell) {
-        Mark::Pending => {}
-        m if m.is_done() => {
-            return Err(reject(
-                RejectionCode::AlreadyDone,
-                format!("cell `{}` of `{}` is already complete", j.task, j.team),
-            ));
-        }
-        _ => {
-            return Err(reject(
-                RejectionCode::NotAllowedNow,
-                format!(
-                    "`{}` has no submission of `{}` waiting for the judge",
-                    j.team, j.task
-                ),
-            ));
-        }
-    }
+    require_pending(s.mark(team, cell), &j.team, &j.task, || {
+        format!("cell `{}` of `{}` is already complete", j.task, j.team)
+    })?;
     let value = s.task(task).points;
-    let verdict = match j.verdict {
-        Verdict::Approve => Mark::Approved,
-        Verdict::Reject => Mark::Rejected,
-    };
-    let points = j.points.unwrap_or(value);
-    if verdict == Mark::Approved && !(0..=value).contains(&points) {
-        return Err(reject(
-            RejectionCode::InvalidPayload,
-            format!("points must be between 0 and the task value {value}"),
-        ));
-    }
-    if verdict == Mark::Rejected && j.points.is_some() {
-        return Err(reject(
-            RejectionCode::InvalidPayload,
-            "`points` only applies to an approval",
-        ));
-    }
+    let verdict = j.verdict.mark();
+    let points = j.verdict.points(j.points, value, "task")?;
     let by = s.settle_pending(team, cell, verdict).ok_or_else(|| {
         Rejection::new(
             RejectionCode::InvalidState,

@@ -13,16 +13,11 @@
 
 use serde::Deserialize;
 use serde_json::json;
-use veltrix_sdk::pack::Span;
 use veltrix_sdk::prelude::*;
+use veltrix_sdk::submission::{Entry, Outcome, evaluate};
 
 use crate::scoring::{self, Credit};
-use crate::state::{Check, Mark, State};
-
-/// Longest typed answer accepted (normalising is linear in its length).
-pub const MAX_ANSWER_LEN: usize = 500;
-/// Longest evidence reference (URL or upload id) accepted.
-pub const MAX_EVIDENCE_LEN: usize = 512;
+use crate::state::{Mark, State};
 
 /// Payload of `submit`.
 #[derive(Debug, Deserialize)]
@@ -127,77 +122,24 @@ pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejecti
         _ => {}
     }
     let t = s.task(task);
-    let check = match t.check {
-        Check::Answer { first, count } => {
-            let answer = p.answer.as_deref().ok_or_else(|| {
-                reject(
-                    RejectionCode::InvalidPayload,
-                    format!("task `{}` needs an `answer`", p.task),
-                )
-            })?;
-            if answer.len() > MAX_ANSWER_LEN {
-                return Err(reject(
-                    RejectionCode::InvalidPayload,
-                    format!("answer longer than {MAX_ANSWER_LEN} bytes"),
-                ));
-            }
-            // Accepted answers were normalised by the same function at init,
-            // so this is `answer_matches` without re-normalising them.
-            let typed = normalize_answer(answer);
-            if !s
-                .answers
-                .span(Span { first, len: count })
-                .any(|x| x == typed)
-            {
-                return Err(reject(RejectionCode::Incorrect, "that is not the answer"));
-            }
-            "answer"
-        }
-        Check::Gps {
-            lat,
-            lon,
-            radius_m,
-            max_accuracy_m,
-        } => {
-            let fix = a.location.as_ref().ok_or_else(|| {
-                reject(
-                    RejectionCode::InvalidPayload,
-                    format!("task `{}` is a check-in: send the device location", p.task),
-                )
-            })?;
-            if !within(fix, lat, lon, radius_m, max_accuracy_m) {
-                let accurate = fix.accuracy_m.is_finite()
-                    && fix.accuracy_m >= 0.0
-                    && fix.accuracy_m <= max_accuracy_m;
-                let msg = if accurate {
-                    "you are not inside the check-in zone".to_string()
-                } else {
-                    format!("location accuracy must be {max_accuracy_m} m or better")
-                };
-                return Err(reject(RejectionCode::Incorrect, msg));
-            }
-            "gps"
-        }
-        Check::Evidence => {
-            let ev = p.evidence.as_deref().unwrap_or("");
-            if ev.trim().is_empty() || ev.len() > MAX_EVIDENCE_LEN {
-                return Err(reject(
-                    RejectionCode::InvalidPayload,
-                    format!(
-                        "task `{}` needs `evidence` (a photo or video reference of 1 to {MAX_EVIDENCE_LEN} bytes)",
-                        p.task
-                    ),
-                ));
-            }
+    let entry = Entry {
+        answer: p.answer.as_deref(),
+        evidence: p.evidence.as_deref(),
+        location: a.location.as_ref(),
+    };
+    let what = format!("task `{}`", p.task);
+    let check = match evaluate(&t.check, &s.answers, &entry, &what)? {
+        Outcome::Evidence(ev) => {
             s.add_pending(team, cell, by);
             fx.quest(
-                p.task,
+                &p.task,
                 "pending",
                 a,
                 json!({ "cell": cell, "evidence": ev }),
             );
             return Ok(());
         }
+        accepted => accepted.check_name(),
     };
     let who = Credit {
         player: &a.player,

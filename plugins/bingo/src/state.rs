@@ -13,6 +13,9 @@ use veltrix_sdk::lifecycle::Lifecycle;
 
 use crate::board;
 use veltrix_sdk::pack::{Bytes, Names, Reader, Record, Table, Writer};
+use veltrix_sdk::submission::take_pending;
+
+pub use veltrix_sdk::submission::{Check, Mark, Pending};
 
 /// The whole game.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,74 +75,19 @@ pub struct Task {
     pub check: Check,
 }
 
-/// How a task's submissions are checked.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Check {
-    /// Accepted answers: entries `first..first + count` of [`State::answers`].
-    Answer {
-        /// First answer.
-        first: u32,
-        /// Number of answers.
-        count: u32,
-    },
-    /// A geofence and the worst device accuracy accepted.
-    Gps {
-        /// Latitude, degrees.
-        lat: f64,
-        /// Longitude, degrees.
-        lon: f64,
-        /// Radius, metres.
-        radius_m: f64,
-        /// Worst accuracy accepted, metres.
-        max_accuracy_m: f32,
-    },
-    /// Photo or video evidence, judged by the game master.
-    Evidence,
-}
-
 impl Record for Task {
-    // kind, points, lat, lon, radius, accuracy, first, count
-    const SIZE: usize = 1 + 8 * 4 + 4 * 3;
+    // points, check
+    const SIZE: usize = 8 + Check::SIZE;
 
-    // Kind 0 is evidence: a record read from zeros (corrupt state) is an
-    // evidence task worth nothing.
     fn write(&self, w: &mut Writer<'_>) {
-        let (kind, lat, lon, radius, acc, first, count) = match self.check {
-            Check::Evidence => (0u8, 0.0, 0.0, 0.0, 0.0f32, 0, 0),
-            Check::Answer { first, count } => (1, 0.0, 0.0, 0.0, 0.0, first, count),
-            Check::Gps {
-                lat,
-                lon,
-                radius_m,
-                max_accuracy_m,
-            } => (2, lat, lon, radius_m, max_accuracy_m, 0, 0),
-        };
-        w.u8(kind);
         w.i64(self.points);
-        w.f64(lat);
-        w.f64(lon);
-        w.f64(radius);
-        w.f32(acc);
-        w.u32(first);
-        w.u32(count);
+        self.check.write(w);
     }
 
     fn read(r: &mut Reader<'_>) -> Self {
-        let (kind, points) = (r.u8(), r.i64());
-        let (lat, lon, radius_m) = (r.f64(), r.f64(), r.f64());
-        let (max_accuracy_m, first, count) = (r.f32(), r.u32(), r.u32());
         Task {
-            points,
-            check: match kind {
-                1 => Check::Answer { first, count },
-                2 => Check::Gps {
-                    lat,
-                    lon,
-                    radius_m,
-                    max_accuracy_m,
-                },
-                _ => Check::Evidence,
-            },
+            points: r.i64(),
+            check: Check::read(r),
         }
     }
 }
@@ -172,77 +120,6 @@ impl Record for Team {
             score: r.i64(),
             lines: r.u32(),
             blackout: r.bool(),
-        }
-    }
-}
-
-/// A team's standing on one cell, one byte in [`State::marks`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Mark {
-    /// Not completed yet.
-    Open = 0,
-    /// Auto-accepted answer or check-in.
-    Accepted = 1,
-    /// Evidence approved by the judge.
-    Approved = 2,
-    /// Evidence waiting for the judge.
-    Pending = 3,
-    /// Evidence rejected by the judge: open again.
-    Rejected = 4,
-}
-
-impl Mark {
-    fn from_byte(b: u8) -> Mark {
-        match b {
-            1 => Mark::Accepted,
-            2 => Mark::Approved,
-            3 => Mark::Pending,
-            4 => Mark::Rejected,
-            _ => Mark::Open,
-        }
-    }
-
-    /// Whether the cell is complete.
-    pub fn is_done(self) -> bool {
-        matches!(self, Mark::Accepted | Mark::Approved)
-    }
-
-    /// One-letter code used in views: `.` open, `x` done, `p` pending, `r`
-    /// rejected.
-    pub fn code(self) -> char {
-        match self {
-            Mark::Open => '.',
-            Mark::Accepted | Mark::Approved => 'x',
-            Mark::Pending => 'p',
-            Mark::Rejected => 'r',
-        }
-    }
-}
-
-/// A submission waiting for the judge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pending {
-    /// Team index.
-    pub team: u32,
-    /// Cell on the team's board.
-    pub cell: u32,
-    /// Submitting player (index): credited when approved.
-    pub by: u32,
-}
-
-impl Record for Pending {
-    const SIZE: usize = 12;
-    fn write(&self, w: &mut Writer<'_>) {
-        w.u32(self.team);
-        w.u32(self.cell);
-        w.u32(self.by);
-    }
-    fn read(r: &mut Reader<'_>) -> Self {
-        Pending {
-            team: r.u32(),
-            cell: r.u32(),
-            by: r.u32(),
         }
     }
 }
@@ -317,7 +194,7 @@ impl State {
                     ..Team::default()
                 });
                 let cells = self.teams.len() * self.rules.cells();
-                self.marks.0.resize(cells, Mark::Open as u8);
+                self.marks.0.resize(cells, Mark::Open.to_byte());
                 (self.team_ids.intern(id).0 as u32, true)
             }
         }
@@ -357,7 +234,7 @@ impl State {
     pub fn set_mark(&mut self, team: u32, cell: u32, mark: Mark) {
         let at = self.mark_pos(team, cell);
         if let Some(b) = self.marks.0.get_mut(at) {
-            *b = mark as u8;
+            *b = mark.to_byte();
         }
     }
 
@@ -376,18 +253,17 @@ impl State {
     /// Marks evidence of `team` for `cell` as pending, sent by `by`.
     pub fn add_pending(&mut self, team: u32, cell: u32, by: u32) {
         self.set_mark(team, cell, Mark::Pending);
-        self.pending.push(&Pending { team, cell, by });
+        self.pending.push(&Pending {
+            team,
+            item: cell,
+            by,
+        });
     }
 
     /// Settles pending evidence with `mark`; returns its submitter.
     pub fn settle_pending(&mut self, team: u32, cell: u32, mark: Mark) -> Option<u32> {
-        let (i, p) = self
-            .pending
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.team == team && p.cell == cell)?;
-        self.pending.remove(i);
+        let by = take_pending(&mut self.pending, team, cell)?;
         self.set_mark(team, cell, mark);
-        Some(p.by)
+        Some(by)
     }
 }

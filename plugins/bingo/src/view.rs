@@ -11,6 +11,17 @@ use veltrix_sdk::prelude::*;
 
 use crate::state::{Mark, State};
 
+/// One-letter code of a cell: `.` open, `x` done, `p` pending, `r`
+/// rejected.
+pub fn code(mark: Mark) -> char {
+    match mark {
+        Mark::Open => '.',
+        Mark::Accepted | Mark::Approved => 'x',
+        Mark::Pending => 'p',
+        Mark::Rejected => 'r',
+    }
+}
+
 /// Builds the view of `player`.
 pub fn view(s: &State, player: &str) -> PlayerView {
     let status = s.life.status();
@@ -27,7 +38,7 @@ pub fn view(s: &State, player: &str) -> PlayerView {
         .iter()
         .map(|&i| s.task_ids.get(i as usize))
         .collect();
-    let cells: String = s.team_marks(team).map(Mark::code).collect();
+    let cells: String = s.team_marks(team).map(code).collect();
     let summary = json!({
         "team": if t.solo { None } else { Some(s.team_ids.get(team as usize)) },
         "size": s.rules.size,

@@ -14,11 +14,9 @@
 use serde::Deserialize;
 use serde_json::json;
 use veltrix_sdk::prelude::*;
+use veltrix_sdk::submission::{Verdict, check_note, require_pending};
 
-use crate::state::{Mark, State, Window};
-
-/// Longest judge's note.
-pub const MAX_NOTE_LEN: usize = 280;
+use crate::state::{State, Window};
 
 /// Payload of `judge`.
 #[derive(Debug, Deserialize)]
@@ -38,16 +36,6 @@ pub struct Judge {
     pub note: String,
 }
 
-/// A judge's decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    /// Accept the evidence.
-    Approve,
-    /// Refuse it: the team may submit again.
-    Reject,
-}
-
 fn reject(code: RejectionCode, msg: impl Into<String>) -> Rejection {
     Rejection::new(code, msg)
 }
@@ -59,12 +47,7 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
         return Err(reject(RejectionCode::GameOver, "the game is over"));
     }
     let j: Judge = a.payload()?;
-    if j.note.len() > MAX_NOTE_LEN {
-        return Err(reject(
-            RejectionCode::InvalidPayload,
-            format!("note longer than {MAX_NOTE_LEN} bytes"),
-        ));
-    }
+    check_note(&j.note)?;
     let idx = s.mission_index(&j.mission).ok_or_else(|| {
         reject(
             RejectionCode::NotFound,
@@ -76,46 +59,16 @@ pub fn judge(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejectio
     let team = s
         .team_index(&j.team)
         .ok_or_else(|| reject(RejectionCode::NotFound, format!("no team `{}`", j.team)))?;
-    match s.mark(team, idx) {
-        Mark::Pending => {}
-        mark if mark.is_done() => {
-            return Err(reject(
-                RejectionCode::AlreadyDone,
-                format!(
-                    "mission `{}` is already accepted for `{}`",
-                    j.mission, j.team
-                ),
-            ));
-        }
-        _ => {
-            return Err(reject(
-                RejectionCode::NotAllowedNow,
-                format!(
-                    "`{}` has no submission of `{}` waiting for the judge",
-                    j.team, j.mission
-                ),
-            ));
-        }
-    }
+    require_pending(s.mark(team, idx), &j.team, &j.mission, || {
+        format!(
+            "mission `{}` is already accepted for `{}`",
+            j.mission, j.team
+        )
+    })?;
     let solo = s.team(team).solo;
     let team_field = (!solo).then(|| j.team.clone());
-    let verdict = match j.verdict {
-        Verdict::Approve => Mark::Approved,
-        Verdict::Reject => Mark::Rejected,
-    };
-    let points = j.points.unwrap_or(value);
-    if verdict == Mark::Approved && !(0..=value).contains(&points) {
-        return Err(reject(
-            RejectionCode::InvalidPayload,
-            format!("points must be between 0 and the mission value {value}"),
-        ));
-    }
-    if verdict == Mark::Rejected && j.points.is_some() {
-        return Err(reject(
-            RejectionCode::InvalidPayload,
-            "`points` only applies to an approval",
-        ));
-    }
+    let verdict = j.verdict.mark();
+    let points = j.verdict.points(j.points, value, "mission")?;
     let by = s.settle_pending(team, idx, verdict).ok_or_else(|| {
         Rejection::new(
             RejectionCode::InvalidState,

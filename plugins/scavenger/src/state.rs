@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use veltrix_sdk::lifecycle::Lifecycle;
 
 use veltrix_sdk::pack::{Bytes, Names, Reader, Record, Table, Writer};
+use veltrix_sdk::submission::take_pending;
+
+pub use veltrix_sdk::submission::{Check, Mark, Pending};
 
 /// The whole game.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,81 +56,27 @@ pub struct Mission {
     pub check: Check,
 }
 
-/// How a mission's submissions are checked.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Check {
-    /// Accepted answers: entries `first..first + count` of [`State::answers`].
-    Answer {
-        /// First answer.
-        first: u32,
-        /// Number of answers.
-        count: u32,
-    },
-    /// A geofence and the worst device accuracy accepted.
-    Gps {
-        /// Latitude, degrees.
-        lat: f64,
-        /// Longitude, degrees.
-        lon: f64,
-        /// Radius, metres.
-        radius_m: f64,
-        /// Worst accuracy accepted, metres.
-        max_accuracy_m: f32,
-    },
-    /// Photo or video evidence, judged by the game master.
-    Evidence,
-}
-
 impl Record for Mission {
-    // flags, kind, points, from, until, lat, lon, radius, accuracy, first, count
-    const SIZE: usize = 1 + 1 + 8 * 6 + 4 * 3;
+    // flags, points, from, until, check
+    const SIZE: usize = 1 + 8 * 3 + Check::SIZE;
 
-    // Kind 0 is evidence: a record read from zeros (corrupt state) is an
-    // evidence mission worth nothing.
     fn write(&self, w: &mut Writer<'_>) {
         let flags = u8::from(self.from_ms.is_some()) | (u8::from(self.until_ms.is_some()) << 1);
-        let (kind, lat, lon, radius, acc, first, count) = match self.check {
-            Check::Evidence => (0u8, 0.0, 0.0, 0.0, 0.0f32, 0, 0),
-            Check::Answer { first, count } => (1, 0.0, 0.0, 0.0, 0.0, first, count),
-            Check::Gps {
-                lat,
-                lon,
-                radius_m,
-                max_accuracy_m,
-            } => (2, lat, lon, radius_m, max_accuracy_m, 0, 0),
-        };
         w.u8(flags);
-        w.u8(kind);
         w.i64(self.points);
         w.i64(self.from_ms.unwrap_or(0));
         w.i64(self.until_ms.unwrap_or(0));
-        w.f64(lat);
-        w.f64(lon);
-        w.f64(radius);
-        w.f32(acc);
-        w.u32(first);
-        w.u32(count);
+        self.check.write(w);
     }
 
     fn read(r: &mut Reader<'_>) -> Self {
-        let (flags, kind) = (r.u8(), r.u8());
+        let flags = r.u8();
         let (points, from, until) = (r.i64(), r.i64(), r.i64());
-        let (lat, lon, radius_m) = (r.f64(), r.f64(), r.f64());
-        let (max_accuracy_m, first, count) = (r.f32(), r.u32(), r.u32());
         Mission {
             points,
             from_ms: (flags & 1 != 0).then_some(from),
             until_ms: (flags & 2 != 0).then_some(until),
-            check: match kind {
-                1 => Check::Answer { first, count },
-                2 => Check::Gps {
-                    lat,
-                    lon,
-                    radius_m,
-                    max_accuracy_m,
-                },
-                _ => Check::Evidence,
-            },
+            check: Check::read(r),
         }
     }
 }
@@ -176,66 +125,6 @@ impl Record for Team {
         Team {
             solo: r.bool(),
             score: r.i64(),
-        }
-    }
-}
-
-/// A team's standing on one mission, one byte in [`State::marks`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Mark {
-    /// Untouched: open if the window is.
-    Open = 0,
-    /// Auto-accepted answer or check-in.
-    Accepted = 1,
-    /// Evidence approved by the judge.
-    Approved = 2,
-    /// Evidence waiting for the judge.
-    Pending = 3,
-    /// Evidence rejected by the judge: open again (until it expires).
-    Rejected = 4,
-}
-
-impl Mark {
-    fn from_byte(b: u8) -> Mark {
-        match b {
-            1 => Mark::Accepted,
-            2 => Mark::Approved,
-            3 => Mark::Pending,
-            4 => Mark::Rejected,
-            _ => Mark::Open,
-        }
-    }
-
-    /// Whether the team's one accepted submission is in.
-    pub fn is_done(self) -> bool {
-        matches!(self, Mark::Accepted | Mark::Approved)
-    }
-}
-
-/// A submission waiting for the judge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pending {
-    /// Team index.
-    pub team: u32,
-    /// Mission index.
-    pub mission: u32,
-    /// Submitting player (index): credited when approved.
-    pub by: u32,
-}
-
-impl Record for Pending {
-    const SIZE: usize = 12;
-    fn write(&self, w: &mut Writer<'_>) {
-        w.u32(self.team);
-        w.u32(self.mission);
-        w.u32(self.by);
-    }
-    fn read(r: &mut Reader<'_>) -> Self {
-        Pending {
-            team: r.u32(),
-            mission: r.u32(),
-            by: r.u32(),
         }
     }
 }
@@ -294,7 +183,7 @@ impl State {
         self.team_index(id).unwrap_or_else(|| {
             self.teams.push(&Team { solo, score: 0 });
             let cells = self.teams.len() * self.missions.len();
-            self.marks.0.resize(cells, Mark::Open as u8);
+            self.marks.0.resize(cells, Mark::Open.to_byte());
             self.team_ids.intern(id).0 as u32
         })
     }
@@ -333,7 +222,7 @@ impl State {
     pub fn set_mark(&mut self, team: u32, mission: u32, mark: Mark) {
         let at = self.mark_pos(team, mission);
         if let Some(b) = self.marks.0.get_mut(at) {
-            *b = mark as u8;
+            *b = mark.to_byte();
         }
     }
 
@@ -353,18 +242,17 @@ impl State {
     /// Marks evidence of `team` for `mission` as pending, sent by `by`.
     pub fn add_pending(&mut self, team: u32, mission: u32, by: u32) {
         self.set_mark(team, mission, Mark::Pending);
-        self.pending.push(&Pending { team, mission, by });
+        self.pending.push(&Pending {
+            team,
+            item: mission,
+            by,
+        });
     }
 
     /// Settles pending evidence with `mark`; returns its submitter.
     pub fn settle_pending(&mut self, team: u32, mission: u32, mark: Mark) -> Option<u32> {
-        let (i, p) = self
-            .pending
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.team == team && p.mission == mission)?;
-        self.pending.remove(i);
+        let by = take_pending(&mut self.pending, team, mission)?;
         self.set_mark(team, mission, mark);
-        Some(p.by)
+        Some(by)
     }
 }

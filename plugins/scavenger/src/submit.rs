@@ -8,15 +8,10 @@
 
 use serde::Deserialize;
 use serde_json::json;
-use veltrix_sdk::pack::Span;
 use veltrix_sdk::prelude::*;
+use veltrix_sdk::submission::{Entry, Outcome, evaluate};
 
-use crate::state::{Check, Mark, State, Window};
-
-/// Longest typed answer accepted (normalising is linear in its length).
-pub const MAX_ANSWER_LEN: usize = 500;
-/// Longest evidence reference (URL or upload id) accepted.
-pub const MAX_EVIDENCE_LEN: usize = 512;
+use crate::state::{Mark, State, Window};
 
 /// Payload of `submit`.
 #[derive(Debug, Deserialize)]
@@ -77,81 +72,23 @@ pub fn submit(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejecti
         }
         _ => {}
     }
-    let check = match m.check {
-        Check::Answer { first, count } => {
-            let answer = p.answer.as_deref().ok_or_else(|| {
-                reject(
-                    RejectionCode::InvalidPayload,
-                    format!("mission `{}` needs an `answer`", p.mission),
-                )
-            })?;
-            if answer.len() > MAX_ANSWER_LEN {
-                return Err(reject(
-                    RejectionCode::InvalidPayload,
-                    format!("answer longer than {MAX_ANSWER_LEN} bytes"),
-                ));
-            }
-            // The accepted answers were normalised by the same function at
-            // init, so this is `answer_matches` without re-normalising them.
-            let typed = normalize_answer(answer);
-            if !s
-                .answers
-                .span(Span { first, len: count })
-                .any(|x| x == typed)
-            {
-                return Err(reject(RejectionCode::Incorrect, "that is not the answer"));
-            }
-            "answer"
-        }
-        Check::Gps {
-            lat,
-            lon,
-            radius_m,
-            max_accuracy_m,
-        } => {
-            let fix = a.location.as_ref().ok_or_else(|| {
-                reject(
-                    RejectionCode::InvalidPayload,
-                    format!(
-                        "mission `{}` is a check-in: send the device location",
-                        p.mission
-                    ),
-                )
-            })?;
-            if !within(fix, lat, lon, radius_m, max_accuracy_m) {
-                // Say which part failed, so the player knows whether to wait
-                // for a better fix or to walk.
-                let accurate = fix.accuracy_m.is_finite()
-                    && fix.accuracy_m >= 0.0
-                    && fix.accuracy_m <= max_accuracy_m;
-                let msg = if accurate {
-                    "you are not inside the check-in zone".to_string()
-                } else {
-                    format!("location accuracy must be {max_accuracy_m} m or better")
-                };
-                return Err(reject(RejectionCode::Incorrect, msg));
-            }
-            "gps"
-        }
-        Check::Evidence => {
-            let ev = p.evidence.as_deref().unwrap_or("");
-            if ev.trim().is_empty() || ev.len() > MAX_EVIDENCE_LEN {
-                return Err(reject(
-                    RejectionCode::InvalidPayload,
-                    format!(
-                        "mission `{}` needs `evidence` (a photo or video reference of 1 to {MAX_EVIDENCE_LEN} bytes)",
-                        p.mission
-                    ),
-                ));
-            }
+    let entry = Entry {
+        answer: p.answer.as_deref(),
+        evidence: p.evidence.as_deref(),
+        location: a.location.as_ref(),
+    };
+    let what = format!("mission `{}`", p.mission);
+    let check = match evaluate(&m.check, &s.answers, &entry, &what)? {
+        Outcome::Evidence(ev) => {
             // The reference travels on the quest stream for the judge; the
             // state keeps only who submitted and when.
             let team = s.ensure_team(key, a.team.is_none());
             let by = s.ensure_player(&a.player, team);
             s.add_pending(team, idx, by);
-            fx.quest(p.mission, "pending", a, json!({ "evidence": ev }));
+            fx.quest(&p.mission, "pending", a, json!({ "evidence": ev }));
             return Ok(());
         }
+        accepted => accepted.check_name(),
     };
     let points = m.points;
     // The reward key names the fact (this mission, this team), never the
