@@ -77,6 +77,9 @@ pub enum BenchCmd {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Actions per call: 1 uses `apply`, more use `apply-batch`.
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
         /// Also write a latency chart (SVG) to this file.
         #[arg(long)]
         svg: Option<PathBuf>,
@@ -98,10 +101,16 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
-        Command::Bench(BenchCmd::Plugins { actions, json, svg }) => {
+        Command::Bench(BenchCmd::Plugins {
+            actions,
+            json,
+            svg,
+            batch,
+        }) => {
+            anyhow::ensure!(batch >= 1, "--batch must be at least 1");
             let host = PluginHost::new(config.plugins)?;
             let baseline_us = bench::plugins::baseline_us(&host, actions)?;
-            let rows = bench::plugins::run(&host, actions)?;
+            let rows = bench::plugins::run(&host, actions, batch)?;
             if json {
                 let out = serde_json::json!({ "host_call_overhead_p50_us": baseline_us, "game_types": rows });
                 println!("{}", serde_json::to_string_pretty(&out)?);

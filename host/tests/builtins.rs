@@ -11,7 +11,7 @@ use veltrix_host::plugin::{PluginHost, PluginLimits};
 fn wasm_and_native_agree_on_every_sample_stream() {
     let host = PluginHost::new(PluginLimits::default()).unwrap();
     for b in &BUILTINS {
-        let row = bench_one(&host, b, 3_000).unwrap();
+        let row = bench_one(&host, b, 3_000, 1).unwrap();
         assert!(row.agree, "{}: wasm and native diverged", b.name);
         assert!(
             row.applied > 300,
@@ -72,4 +72,33 @@ fn cli_check_exit_codes() {
         .output()
         .unwrap();
     assert!(!out.status.success());
+}
+
+#[test]
+fn apply_batch_equals_consecutive_applies() {
+    let host = PluginHost::new(PluginLimits::default()).unwrap();
+    for b in &BUILTINS {
+        let plugin = host.load(b.wasm).unwrap();
+        let (mut one, mut many) = (plugin.worker(), plugin.worker());
+        let start = one.init(&(b.sample_config)(), 3).unwrap().unwrap();
+        let actions = (b.sample_actions)(1_600, 2);
+        let (mut s1, mut s2) = (start.clone(), start);
+        for chunk in actions.chunks(16) {
+            let batch = many.apply_batch(&s2, chunk);
+            assert_eq!(batch.outcomes.len(), chunk.len());
+            for (a, got) in chunk.iter().zip(batch.outcomes) {
+                let want = one.apply(&s1, a).unwrap().result;
+                if let Ok(t) = &want {
+                    s1.clone_from(&t.state);
+                }
+                let want = want.map(|t| (t.quest_updates, t.rewards, t.score_deltas));
+                let got = got
+                    .unwrap()
+                    .map(|e| (e.quest_updates, e.rewards, e.score_deltas));
+                assert_eq!(got, want, "{}: `{}`", b.name, a.kind);
+            }
+            s2 = batch.state;
+            assert_eq!(s1, s2, "{}: states diverged", b.name);
+        }
+    }
 }

@@ -257,3 +257,50 @@ fn compiled_components_are_cached_by_content() {
     assert!(Arc::ptr_eq(&a, &b));
     assert_eq!(a.hash, PluginHost::content_hash(PROBE));
 }
+
+#[test]
+fn a_fault_inside_a_batch_fails_only_its_action() {
+    let host = PluginHost::new(limits()).unwrap();
+    let plugin = probe(&host);
+    let state = init(&plugin);
+    let mut w = plugin.worker();
+    let ok = |i: i64| Action::new("p1", "ok", 1_700_000_000_000 + i).with_team("red");
+    let actions = [
+        ok(1),
+        act("trap", serde_json::json!({})),
+        ok(2),
+        act("steal", serde_json::json!({})),
+    ];
+    let b = w.apply_batch(&state, &actions);
+    assert!(
+        matches!(&b.outcomes[0], Ok(Ok(e)) if e.rewards.len() == 1),
+        "{:?}",
+        b.outcomes[0]
+    );
+    assert!(
+        matches!(&b.outcomes[1], Err(Fault::Trapped(_))),
+        "{:?}",
+        b.outcomes[1]
+    );
+    assert!(matches!(&b.outcomes[2], Ok(Ok(_))), "{:?}", b.outcomes[2]);
+    assert!(matches!(&b.outcomes[3], Ok(Err(r)) if r.code == RejectionCode::UnknownKind));
+    // The state reflects exactly the two applied `ok`s.
+    let mut seq = state.clone();
+    for a in [ok(1), ok(2)] {
+        seq = w.apply(&seq, &a).unwrap().result.unwrap().state;
+    }
+    assert_eq!(b.state, seq);
+}
+
+#[test]
+fn a_batch_shares_one_fuel_budget_per_action() {
+    let host = PluginHost::new(limits()).unwrap();
+    let plugin = probe(&host);
+    let state = init(&plugin);
+    let mut w = plugin.worker();
+    let spin = act("spin", serde_json::json!({"iterations": null}));
+    let b = w.apply_batch(&state, &[spin.clone(), act("ok", serde_json::json!({}))]);
+    let budget = limits().max_fuel;
+    assert_eq!(b.outcomes[0], Err(Fault::FuelExhausted { budget }));
+    assert!(matches!(b.outcomes[1], Ok(Ok(_))));
+}

@@ -23,8 +23,9 @@ use crate::types::{
 pub trait GameType {
     /// The tenant's config, parsed from JSON before [`GameType::init`].
     type Config: DeserializeOwned;
-    /// The game state, stored by the host between actions.
-    type State: Serialize + DeserializeOwned;
+    /// The game state, stored by the host between actions. `Clone` lets a
+    /// batch roll back a rejected action without re-decoding.
+    type State: Serialize + DeserializeOwned + Clone;
 
     /// Name, version, config schema, action kinds and budgets.
     fn info() -> GameTypeInfo;

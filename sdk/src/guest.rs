@@ -42,11 +42,8 @@ pub fn init<G: GameType>(config: String, seed: u64) -> Result<Vec<u8>, wit::Conf
     raw::init::<G>(&config, seed).map_err(|e| wit::ConfigError { message: e.message })
 }
 
-pub fn apply<G: GameType>(
-    state: Vec<u8>,
-    action: wit::Action,
-) -> Result<wit::Transition, wit::Rejection> {
-    let action = t::Action {
+fn action(action: wit::Action) -> t::Action {
+    t::Action {
         tenant: action.tenant,
         game: action.game,
         player: action.player,
@@ -65,50 +62,86 @@ pub fn apply<G: GameType>(
             lon: l.lon,
             accuracy_m: l.accuracy_m,
         }),
-    };
-    match raw::apply::<G>(&state, &action) {
+    }
+}
+
+fn quest_updates(q: Vec<t::QuestUpdate>) -> Vec<wit::QuestUpdate> {
+    q.into_iter()
+        .map(|q| wit::QuestUpdate {
+            quest_id: q.quest_id,
+            status: q.status,
+            team: q.team,
+            player: q.player,
+            detail: q.detail,
+        })
+        .collect()
+}
+
+fn rewards(r: Vec<t::Reward>) -> Vec<wit::Reward> {
+    r.into_iter()
+        .map(|r| wit::Reward {
+            reward_key: r.reward_key,
+            reward_type: r.reward_type,
+            player: r.player,
+            team: r.team,
+            points: r.points,
+            reason: r.reason,
+        })
+        .collect()
+}
+
+fn score_deltas(d: Vec<t::ScoreDelta>) -> Vec<wit::ScoreDelta> {
+    d.into_iter()
+        .map(|d| wit::ScoreDelta {
+            board: match d.board {
+                t::Board::Individual => wit::Board::Individual,
+                t::Board::Team => wit::Board::Team,
+            },
+            subject: d.subject,
+            delta: d.delta,
+            at_ms: d.at_ms,
+        })
+        .collect()
+}
+
+pub fn apply<G: GameType>(
+    state: Vec<u8>,
+    a: wit::Action,
+) -> Result<wit::Transition, wit::Rejection> {
+    match raw::apply::<G>(&state, &action(a)) {
         Ok(tr) => Ok(wit::Transition {
             state: tr.state,
-            quest_updates: tr
-                .quest_updates
-                .into_iter()
-                .map(|q| wit::QuestUpdate {
-                    quest_id: q.quest_id,
-                    status: q.status,
-                    team: q.team,
-                    player: q.player,
-                    detail: q.detail,
-                })
-                .collect(),
-            rewards: tr
-                .rewards
-                .into_iter()
-                .map(|r| wit::Reward {
-                    reward_key: r.reward_key,
-                    reward_type: r.reward_type,
-                    player: r.player,
-                    team: r.team,
-                    points: r.points,
-                    reason: r.reason,
-                })
-                .collect(),
-            score_deltas: tr
-                .score_deltas
-                .into_iter()
-                .map(|d| wit::ScoreDelta {
-                    board: match d.board {
-                        t::Board::Individual => wit::Board::Individual,
-                        t::Board::Team => wit::Board::Team,
-                    },
-                    subject: d.subject,
-                    delta: d.delta,
-                    at_ms: d.at_ms,
-                })
-                .collect(),
+            quest_updates: quest_updates(tr.quest_updates),
+            rewards: rewards(tr.rewards),
+            score_deltas: score_deltas(tr.score_deltas),
             status: status(tr.status),
         }),
         Err(r) => Err(rejection(r)),
     }
+}
+
+pub fn apply_batch<G: GameType>(
+    state: Vec<u8>,
+    actions: Vec<wit::Action>,
+) -> Result<wit::Batch, wit::Rejection> {
+    let actions: Vec<t::Action> = actions.into_iter().map(action).collect();
+    let b = raw::apply_batch::<G>(&state, &actions).map_err(rejection)?;
+    Ok(wit::Batch {
+        state: b.state,
+        status: status(b.status),
+        outcomes: b
+            .outcomes
+            .into_iter()
+            .map(|o| match o {
+                Ok(e) => Ok(wit::Effects {
+                    quest_updates: quest_updates(e.quest_updates),
+                    rewards: rewards(e.rewards),
+                    score_deltas: score_deltas(e.score_deltas),
+                }),
+                Err(r) => Err(rejection(r)),
+            })
+            .collect(),
+    })
 }
 
 pub fn view<G: GameType>(
@@ -174,6 +207,12 @@ macro_rules! __export_game_wasm {
                     action: wit::Action,
                 ) -> Result<wit::Transition, wit::Rejection> {
                     $crate::__private::apply::<$game>(state, action)
+                }
+                fn apply_batch(
+                    state: Vec<u8>,
+                    actions: Vec<wit::Action>,
+                ) -> Result<wit::Batch, wit::Rejection> {
+                    $crate::__private::apply_batch::<$game>(state, actions)
                 }
                 fn view(state: Vec<u8>, player: String) -> Result<wit::PlayerView, wit::Rejection> {
                     $crate::__private::view::<$game>(state, player)

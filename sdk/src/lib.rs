@@ -37,7 +37,7 @@
 //! #[derive(Deserialize)]
 //! pub struct Config { points: i64 }
 //!
-//! #[derive(Serialize, Deserialize)]
+//! #[derive(Clone, Serialize, Deserialize)]
 //! pub struct State { points: i64, tapped: Vec<String>, over: bool }
 //!
 //! impl GameType for FirstTap {

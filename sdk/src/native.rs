@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 
 use crate::game::GameType;
 use crate::raw;
-use crate::types::{Action, ConfigError, GameTypeInfo, PlayerView, Rejection, Transition};
+use crate::types::{Action, Batch, ConfigError, GameTypeInfo, PlayerView, Rejection, Transition};
 
 /// A game type with its type erased: the WIT functions as a trait object.
 pub trait DynGame: Send + Sync {
@@ -17,6 +17,8 @@ pub trait DynGame: Send + Sync {
     fn init(&self, config: &str, seed: u64) -> Result<Vec<u8>, ConfigError>;
     /// `apply`.
     fn apply(&self, state: &[u8], action: &Action) -> Result<Transition, Rejection>;
+    /// `apply-batch`.
+    fn apply_batch(&self, state: &[u8], actions: &[Action]) -> Result<Batch, Rejection>;
     /// `view`.
     fn view(&self, state: &[u8], player: &str) -> Result<PlayerView, Rejection>;
 }
@@ -46,6 +48,9 @@ impl<G: GameType> DynGame for Native<G> {
     }
     fn apply(&self, state: &[u8], action: &Action) -> Result<Transition, Rejection> {
         raw::apply::<G>(state, action)
+    }
+    fn apply_batch(&self, state: &[u8], actions: &[Action]) -> Result<Batch, Rejection> {
+        raw::apply_batch::<G>(state, actions)
     }
     fn view(&self, state: &[u8], player: &str) -> Result<PlayerView, Rejection> {
         raw::view::<G>(state, player)

@@ -5,7 +5,8 @@
 
 use crate::game::{Effects, GameType};
 use crate::types::{
-    Action, ConfigError, GameTypeInfo, PlayerView, Rejection, RejectionCode, Transition,
+    Action, ActionEffects, Batch, ConfigError, GameTypeInfo, PlayerView, Rejection, RejectionCode,
+    Transition,
 };
 
 /// `describe`: the game type's self-description.
@@ -37,6 +38,35 @@ pub fn apply<G: GameType>(state: &[u8], action: &Action) -> Result<Transition, R
         quest_updates: fx.quest_updates,
         rewards: fx.rewards,
         score_deltas: fx.score_deltas,
+    })
+}
+
+/// `apply-batch`: decode once, apply every action in order (a rejected one
+/// is rolled back to the state before it), encode once. Outcomes are those
+/// of consecutive [`apply`] calls.
+pub fn apply_batch<G: GameType>(state: &[u8], actions: &[Action]) -> Result<Batch, Rejection> {
+    let size_hint = state.len();
+    let mut state = decode_state::<G>(state)?;
+    let mut outcomes = Vec::with_capacity(actions.len());
+    for action in actions {
+        let before = state.clone();
+        let mut fx = Effects::default();
+        match G::apply(&mut state, action, &mut fx) {
+            Ok(()) => outcomes.push(Ok(ActionEffects {
+                quest_updates: fx.quest_updates,
+                rewards: fx.rewards,
+                score_deltas: fx.score_deltas,
+            })),
+            Err(r) => {
+                state = before;
+                outcomes.push(Err(r));
+            }
+        }
+    }
+    Ok(Batch {
+        state: encode_state_sized::<G>(&state, size_hint)?,
+        status: G::status(&state),
+        outcomes,
     })
 }
 

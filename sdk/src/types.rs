@@ -269,6 +269,28 @@ pub struct Transition {
     pub status: GameStatus,
 }
 
+/// What one applied action of a batch caused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionEffects {
+    /// Quest updates, in order.
+    pub quest_updates: Vec<QuestUpdate>,
+    /// Rewards, in order.
+    pub rewards: Vec<Reward>,
+    /// Leaderboard deltas, in order.
+    pub score_deltas: Vec<ScoreDelta>,
+}
+
+/// The result of applying a batch of actions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    /// State after the batch.
+    pub state: Vec<u8>,
+    /// Status after the batch.
+    pub status: GameStatus,
+    /// Per action: its effects, or its rejection.
+    pub outcomes: Vec<Result<ActionEffects, Rejection>>,
+}
+
 /// Machine-readable rejection reasons (see the WIT for each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -39,6 +39,8 @@ pub struct Row {
     pub game_type: String,
     /// Actions in the stream.
     pub actions: usize,
+    /// Actions per call (1: `apply`; more: `apply-batch`).
+    pub batch: usize,
     /// How many were applied (the rest were rejections by the rules).
     pub applied: usize,
     /// Final state size in bytes.
@@ -99,8 +101,47 @@ fn measure(
     })
 }
 
-/// Measures one game type on `n` actions.
-pub fn bench_one(host: &PluginHost, b: &Builtin, n: usize) -> anyhow::Result<Row> {
+type ChunkFn<'a> = dyn FnMut(&[u8], &[Action]) -> anyhow::Result<(Vec<u8>, usize, u64)> + 'a;
+
+/// Like [`measure`], for calls of `size` actions; each action of a chunk is
+/// recorded with the chunk's time divided by its length (amortised cost).
+fn measure_batched(
+    actions: &[Action],
+    mut state: Vec<u8>,
+    size: usize,
+    apply: &mut ChunkFn<'_>,
+) -> anyhow::Result<Run> {
+    let mut hist = Histogram::<u64>::new(3).context("histogram")?;
+    let mut fuel = Vec::new();
+    let mut applied = 0;
+    let started = Instant::now();
+    for chunk in actions.chunks(size) {
+        let t0 = Instant::now();
+        let (next, ok, f) = apply(&state, chunk)?;
+        let per = (t0.elapsed().as_nanos() as u64 / chunk.len() as u64).max(1);
+        hist.record_n(per, chunk.len() as u64).ok();
+        state = next;
+        applied += ok;
+        fuel.extend(std::iter::repeat_n(f / chunk.len() as u64, chunk.len()));
+    }
+    let secs = started.elapsed().as_secs_f64();
+    Ok(Run {
+        side: Side {
+            applies_per_sec: actions.len() as f64 / secs,
+            p50_us: hist.value_at_quantile(0.5) as f64 / 1000.0,
+            p99_us: hist.value_at_quantile(0.99) as f64 / 1000.0,
+        },
+        applied,
+        state,
+        fuel,
+    })
+}
+
+/// Measures one game type on `n` actions, `batch` actions per call.
+pub fn bench_one(host: &PluginHost, b: &Builtin, n: usize, batch: usize) -> anyhow::Result<Row> {
+    if batch > 1 {
+        return bench_batched(host, b, n, batch);
+    }
     let native = (b.native)();
     let config = (b.sample_config)();
     let actions = (b.sample_actions)(n, 1);
@@ -135,20 +176,65 @@ pub fn bench_one(host: &PluginHost, b: &Builtin, n: usize) -> anyhow::Result<Row
 
     let nat = measure(&actions, init_native, native_apply)?;
     let was = measure(&actions, init_wasm, &mut wasm_apply)?;
+    Ok(row(b, n, 1, &nat, &was, plugin.info.fuel_budget))
+}
+
+fn row(b: &Builtin, n: usize, batch: usize, nat: &Run, was: &Run, fuel_budget: u64) -> Row {
     let fuel_sum: u64 = was.fuel.iter().sum();
-    Ok(Row {
+    Row {
         game_type: b.name.to_string(),
         actions: n,
+        batch,
         applied: was.applied,
         state_bytes: was.state.len(),
         ratio: nat.side.applies_per_sec / was.side.applies_per_sec,
         agree: nat.state == was.state && nat.applied == was.applied,
         fuel_mean: fuel_sum as f64 / n.max(1) as f64,
         fuel_max: was.fuel.iter().copied().max().unwrap_or(0),
-        fuel_budget: plugin.info.fuel_budget,
-        wasm: was.side,
-        native: nat.side,
-    })
+        fuel_budget,
+        wasm: was.side.clone(),
+        native: nat.side.clone(),
+    }
+}
+
+fn bench_batched(host: &PluginHost, b: &Builtin, n: usize, batch: usize) -> anyhow::Result<Row> {
+    let native = (b.native)();
+    let config = (b.sample_config)();
+    let actions = (b.sample_actions)(n, 1);
+    let plugin = host
+        .load(b.wasm)
+        .with_context(|| format!("loading {}", b.name))?;
+    let mut w = plugin.worker();
+    let init = native
+        .init(&config, 7)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", b.name))?;
+    let mut native_chunk = |s: &[u8], c: &[Action]| {
+        let r = native
+            .apply_batch(s, c)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", b.name))?;
+        Ok((r.state, r.outcomes.iter().filter(|o| o.is_ok()).count(), 0))
+    };
+    let mut wasm_chunk = |s: &[u8], c: &[Action]| {
+        let r = w.apply_batch(s, c);
+        if let Some(f) = r.outcomes.iter().find_map(|o| o.as_ref().err()) {
+            anyhow::bail!("{}: an action faulted: {f}", b.name);
+        }
+        let ok = r.outcomes.iter().filter(|o| matches!(o, Ok(Ok(_)))).count();
+        Ok((r.state, ok, r.fuel))
+    };
+    let warm = &actions[..actions.len().min(2_000)];
+    measure_batched(warm, init.clone(), batch, &mut native_chunk)?;
+    measure_batched(warm, init.clone(), batch, &mut wasm_chunk)?;
+    let nat = measure_batched(&actions, init.clone(), batch, &mut native_chunk)?;
+    let was = measure_batched(&actions, init, batch, &mut wasm_chunk)?;
+    Ok(row(
+        b,
+        n,
+        batch,
+        &nat,
+        &was,
+        plugin.info.fuel_budget.saturating_mul(batch as u64),
+    ))
 }
 
 /// The host's fixed cost of one `apply` call: the probe's `noop` on a
@@ -175,7 +261,7 @@ pub fn baseline_us(host: &PluginHost, n: usize) -> anyhow::Result<f64> {
 }
 
 /// Runs every built-in game type, printing progress to stderr.
-pub fn run(host: &PluginHost, n: usize) -> anyhow::Result<Vec<Row>> {
+pub fn run(host: &PluginHost, n: usize, batch: usize) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
     for (i, b) in BUILTINS.iter().enumerate() {
         eprint!(
@@ -186,7 +272,7 @@ pub fn run(host: &PluginHost, n: usize) -> anyhow::Result<Vec<Row>> {
             n
         );
         std::io::stderr().flush().ok();
-        let row = bench_one(host, b, n)?;
+        let row = bench_one(host, b, n, batch)?;
         eprintln!(
             "{:.0} applies/s wasm, {:.2}x native",
             row.wasm.applies_per_sec, row.ratio
@@ -199,6 +285,17 @@ pub fn run(host: &PluginHost, n: usize) -> anyhow::Result<Vec<Row>> {
 /// The table printed by `veltrix bench plugins`.
 pub fn table(rows: &[Row]) -> String {
     let mut s = String::new();
+    if let Some(r) = rows.first() {
+        s.push_str(&format!(
+            "actions per call: {} ({})\n\n",
+            r.batch,
+            if r.batch > 1 {
+                "apply-batch; latency is per action, amortised"
+            } else {
+                "apply"
+            }
+        ));
+    }
     s.push_str("| game type | applied/actions | wasm applies/s | wasm p50 us | wasm p99 us | native applies/s | native p50 us | native p99 us | wasm/native | fuel mean | fuel max / budget | state B | same state |\n");
     s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in rows {

@@ -7,8 +7,9 @@
 //!    validates against it;
 //! 3. `init`: the example config inits; malformed configs are refused with
 //!    a config error, not a fault;
-//! 4. `replay`: the same action sequence, replayed on a fresh instance and
-//!    again on a warm one, gives identical outcomes and states;
+//! 4. `replay`: the same action sequence, replayed on a fresh instance, again
+//!    on a warm one, and through `apply-batch`, gives identical outcomes and
+//!    states;
 //! 5. `robustness`: thousands of random actions, garbage included, never
 //!    fault (a rejection is fine, a trap or spent budget is not);
 //! 6. `fuel`: no apply spends more than the declared fuel budget;
@@ -225,6 +226,9 @@ fn init_step(w: &mut Worker, info: &GameTypeInfo, seed: u64) -> Result<(Vec<u8>,
     }
 }
 
+/// Actions per `apply-batch` call in the replay step.
+const BATCH: usize = 16;
+
 /// Outcome of a call, comparable across runs (fuel aside).
 type Outcome = Result<Result<Transition, veltrix_sdk::Rejection>, Fault>;
 
@@ -274,10 +278,39 @@ fn replay_step(
             return (false, "final states differ on replay".into());
         }
     }
+    // And through `apply-batch`, 16 at a time: the same outcomes and state.
+    let mut batched = plugin.worker();
+    let mut state = start.to_vec();
+    for (c, chunk) in actions.chunks(BATCH).enumerate() {
+        let b = batched.apply_batch(&state, chunk);
+        for (j, got) in b.outcomes.into_iter().enumerate() {
+            let i = c * BATCH + j;
+            let want = first[i]
+                .clone()
+                .map(|r| r.map(|t| (t.quest_updates, t.rewards, t.score_deltas)));
+            let got = got.map(|r| r.map(|e| (e.quest_updates, e.rewards, e.score_deltas)));
+            if got != want {
+                return (
+                    false,
+                    format!(
+                        "action {i} (`{}`) differs through apply-batch",
+                        actions[i].kind
+                    ),
+                );
+            }
+        }
+        state = b.state;
+    }
+    if state != end1 {
+        return (false, "apply-batch ends in a different state".into());
+    }
     let applied = first.iter().filter(|o| matches!(o, Ok(Ok(_)))).count();
     (
         true,
-        format!("{} actions ({applied} applied) x3 identical", actions.len()),
+        format!(
+            "{} actions ({applied} applied) x3 identical, and through apply-batch",
+            actions.len()
+        ),
     )
 }
 

@@ -69,44 +69,69 @@ pub fn info(i: wit::GameTypeInfo) -> t::GameTypeInfo {
 pub fn transition(tr: wit::Transition) -> t::Transition {
     t::Transition {
         state: tr.state,
-        quest_updates: tr
-            .quest_updates
-            .into_iter()
-            .map(|q| t::QuestUpdate {
-                quest_id: q.quest_id,
-                status: q.status,
-                team: q.team,
-                player: q.player,
-                detail: q.detail,
-            })
-            .collect(),
-        rewards: tr
-            .rewards
-            .into_iter()
-            .map(|r| t::Reward {
-                reward_key: r.reward_key,
-                reward_type: r.reward_type,
-                player: r.player,
-                team: r.team,
-                points: r.points,
-                reason: r.reason,
-            })
-            .collect(),
-        score_deltas: tr
-            .score_deltas
-            .into_iter()
-            .map(|d| t::ScoreDelta {
-                board: match d.board {
-                    wit::Board::Individual => t::Board::Individual,
-                    wit::Board::Team => t::Board::Team,
-                },
-                subject: d.subject,
-                delta: d.delta,
-                at_ms: d.at_ms,
-            })
-            .collect(),
+        quest_updates: quest_updates(tr.quest_updates),
+        rewards: rewards(tr.rewards),
+        score_deltas: score_deltas(tr.score_deltas),
         status: status(tr.status),
     }
+}
+
+pub fn batch(b: wit::Batch) -> t::Batch {
+    t::Batch {
+        state: b.state,
+        status: status(b.status),
+        outcomes: b
+            .outcomes
+            .into_iter()
+            .map(|o| match o {
+                Ok(e) => Ok(t::ActionEffects {
+                    quest_updates: quest_updates(e.quest_updates),
+                    rewards: rewards(e.rewards),
+                    score_deltas: score_deltas(e.score_deltas),
+                }),
+                Err(r) => Err(rejection(r)),
+            })
+            .collect(),
+    }
+}
+
+fn quest_updates(q: Vec<wit::QuestUpdate>) -> Vec<t::QuestUpdate> {
+    q.into_iter()
+        .map(|q| t::QuestUpdate {
+            quest_id: q.quest_id,
+            status: q.status,
+            team: q.team,
+            player: q.player,
+            detail: q.detail,
+        })
+        .collect()
+}
+
+fn rewards(r: Vec<wit::Reward>) -> Vec<t::Reward> {
+    r.into_iter()
+        .map(|r| t::Reward {
+            reward_key: r.reward_key,
+            reward_type: r.reward_type,
+            player: r.player,
+            team: r.team,
+            points: r.points,
+            reason: r.reason,
+        })
+        .collect()
+}
+
+fn score_deltas(d: Vec<wit::ScoreDelta>) -> Vec<t::ScoreDelta> {
+    d.into_iter()
+        .map(|d| t::ScoreDelta {
+            board: match d.board {
+                wit::Board::Individual => t::Board::Individual,
+                wit::Board::Team => t::Board::Team,
+            },
+            subject: d.subject,
+            delta: d.delta,
+            at_ms: d.at_ms,
+        })
+        .collect()
 }
 
 pub fn status(s: wit::GameStatus) -> t::GameStatus {
@@ -153,19 +178,32 @@ pub fn config_error(e: wit::ConfigError) -> t::ConfigError {
 
 /// Bytes a transition brings back across the boundary (for the output cap).
 pub fn transition_size(t: &t::Transition) -> usize {
-    t.state.len()
-        + t.quest_updates
+    t.state.len() + effects_size(&t.quest_updates, &t.rewards, &t.score_deltas)
+}
+
+/// Bytes a batch brings back across the boundary (for the output cap).
+pub fn batch_size(b: &t::Batch) -> usize {
+    b.state.len()
+        + b.outcomes
             .iter()
-            .map(|q| {
-                q.quest_id.len()
-                    + q.status.len()
-                    + q.detail.len()
-                    + opt_len(&q.team)
-                    + opt_len(&q.player)
+            .map(|o| match o {
+                Ok(e) => effects_size(&e.quest_updates, &e.rewards, &e.score_deltas),
+                Err(r) => r.message.len(),
             })
             .sum::<usize>()
-        + t.rewards
-            .iter()
+}
+
+fn effects_size(q: &[t::QuestUpdate], r: &[t::Reward], d: &[t::ScoreDelta]) -> usize {
+    q.iter()
+        .map(|q| {
+            q.quest_id.len()
+                + q.status.len()
+                + q.detail.len()
+                + opt_len(&q.team)
+                + opt_len(&q.player)
+        })
+        .sum::<usize>()
+        + r.iter()
             .map(|r| {
                 r.reward_key.len()
                     + r.reward_type.len()
@@ -175,10 +213,7 @@ pub fn transition_size(t: &t::Transition) -> usize {
                     + 8
             })
             .sum::<usize>()
-        + t.score_deltas
-            .iter()
-            .map(|d| d.subject.len() + 17)
-            .sum::<usize>()
+        + d.iter().map(|d| d.subject.len() + 17).sum::<usize>()
 }
 
 /// Bytes an action hands to the plugin (for the input cap).

@@ -17,4 +17,4 @@ pub mod worker;
 pub use error::{Fault, LoadError};
 pub use host::{Plugin, PluginHost};
 pub use limits::PluginLimits;
-pub use worker::{Applied, Worker};
+pub use worker::{Applied, BatchApplied, Worker};

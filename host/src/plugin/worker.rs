@@ -12,7 +12,8 @@
 use std::sync::Arc;
 
 use veltrix_sdk::{
-    Action, ConfigError, GameTypeInfo, PlayerView, Rejection, RejectionCode, Transition,
+    Action, ActionEffects, ConfigError, GameStatus, GameTypeInfo, PlayerView, Rejection,
+    RejectionCode, Transition,
 };
 use wasmtime::{Store, Trap};
 
@@ -27,6 +28,20 @@ pub struct Applied {
     /// The transition, or the plugin's rejection.
     pub result: Result<Transition, Rejection>,
     /// Fuel the call consumed.
+    pub fuel: u64,
+}
+
+/// The outcome of one `apply_batch`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchApplied {
+    /// State after every applied action (the input state if none applied).
+    pub state: Vec<u8>,
+    /// Status after the last applied action, if any applied.
+    pub status: Option<GameStatus>,
+    /// Per action, in order: its effects, its rejection, or the fault it
+    /// caused (a faulting action is skipped; the others still apply).
+    pub outcomes: Vec<Result<Result<ActionEffects, Rejection>, Fault>>,
+    /// Fuel consumed by all the calls made.
     pub fuel: u64,
 }
 
@@ -142,6 +157,100 @@ impl Worker {
         Ok(Applied { result, fuel: used })
     }
 
+    /// Applies `actions` in order with one `apply-batch` call, giving the
+    /// same outcomes as consecutive [`Worker::apply`] calls. Fuel, input and
+    /// output caps scale with the number of actions sent. If the batch call
+    /// faults, the actions are replayed one by one, so only the action that
+    /// faults fails.
+    pub fn apply_batch(&mut self, state: &[u8], actions: &[Action]) -> BatchApplied {
+        let plugin = Arc::clone(&self.plugin);
+        let declared = |a: &Action| plugin.info.action_kinds.contains(&a.kind);
+        let sent: Vec<&Action> = actions.iter().filter(|a| declared(a)).collect();
+        let input = state.len() + sent.iter().map(|a| bindings::action_size(a)).sum::<usize>();
+        let n = sent.len().max(1);
+        let limits = &plugin.limits;
+        let fuel = plugin
+            .info
+            .fuel_budget
+            .min(limits.max_fuel)
+            .saturating_mul(n as u64);
+        let batched = if input > limits.max_input_bytes.saturating_mul(n) || sent.is_empty() {
+            None
+        } else {
+            let wit: Vec<bindings::WitAction> = sent.iter().map(|a| bindings::action(a)).collect();
+            match self.call(fuel, |s, g| {
+                g.veltrix_game_game().call_apply_batch(s, state, &wit)
+            }) {
+                Ok((Ok(b), used)) => {
+                    let b = bindings::batch(b);
+                    (bindings::batch_size(&b) <= limits.max_output_bytes.saturating_mul(n))
+                        .then_some((b, used))
+                }
+                // The state does not decode: every action gets the rejection.
+                Ok((Err(r), used)) => {
+                    let r = bindings::rejection(r);
+                    let outcomes = actions.iter().map(|_| Ok(Err(r.clone()))).collect();
+                    return BatchApplied {
+                        state: state.to_vec(),
+                        status: None,
+                        outcomes,
+                        fuel: used,
+                    };
+                }
+                Err(_) => None,
+            }
+        };
+        match batched {
+            Some((b, used)) => {
+                let mut sent_outcomes = b.outcomes.into_iter();
+                let outcomes = actions
+                    .iter()
+                    .map(|a| match declared(a) {
+                        true => Ok(sent_outcomes.next().unwrap_or_else(|| Err(lost(a)))),
+                        false => Ok(Err(undeclared(a, &plugin.info.name))),
+                    })
+                    .collect();
+                let any = b.status;
+                BatchApplied {
+                    state: b.state,
+                    status: Some(any),
+                    outcomes,
+                    fuel: used,
+                }
+            }
+            None => self.apply_each(state, actions),
+        }
+    }
+
+    /// The fallback of [`Worker::apply_batch`]: one call per action.
+    fn apply_each(&mut self, state: &[u8], actions: &[Action]) -> BatchApplied {
+        let mut out = BatchApplied {
+            state: state.to_vec(),
+            status: None,
+            outcomes: Vec::new(),
+            fuel: 0,
+        };
+        for a in actions {
+            let o = match self.apply(&out.state, a) {
+                Ok(Applied { result, fuel }) => {
+                    out.fuel += fuel;
+                    Ok(result.map(|t| {
+                        out.state = t.state;
+                        out.status = Some(t.status);
+                        ActionEffects {
+                            quest_updates: t.quest_updates,
+                            rewards: t.rewards,
+                            score_deltas: t.score_deltas,
+                        }
+                    }))
+                }
+                Err(f) => Err(f),
+            };
+            out.outcomes.push(o);
+        }
+        out
+    }
+
     /// Calls `view(state, player)`.
     pub fn view(
         &mut self,
@@ -205,6 +314,21 @@ impl Worker {
         }
         r
     }
+}
+
+fn undeclared(a: &Action, game_type: &str) -> Rejection {
+    Rejection::new(
+        RejectionCode::UnknownKind,
+        format!("`{}` is not an action kind of {game_type}", a.kind),
+    )
+}
+
+/// A plugin returned fewer outcomes than actions: treat the rest as refused.
+fn lost(a: &Action) -> Rejection {
+    Rejection::new(
+        RejectionCode::InvalidState,
+        format!("the plugin returned no outcome for `{}`", a.kind),
+    )
 }
 
 fn instantiate(plugin: &Plugin) -> Result<Live, Fault> {

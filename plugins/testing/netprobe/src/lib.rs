@@ -13,7 +13,7 @@ pub struct NetProbe;
 pub struct Config {}
 
 /// No state.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct State {}
 
 impl GameType for NetProbe {

@@ -27,7 +27,7 @@ pub struct Probe;
 pub struct Config {}
 
 /// Probe state: how many actions were applied.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct State {
     applied: u64,
 }
