@@ -227,14 +227,7 @@ fn bench_batched(host: &PluginHost, b: &Builtin, n: usize, batch: usize) -> anyh
     measure_batched(warm, init.clone(), batch, &mut wasm_chunk)?;
     let nat = measure_batched(&actions, init.clone(), batch, &mut native_chunk)?;
     let was = measure_batched(&actions, init, batch, &mut wasm_chunk)?;
-    Ok(row(
-        b,
-        n,
-        batch,
-        &nat,
-        &was,
-        plugin.info.fuel_budget.saturating_mul(batch as u64),
-    ))
+    Ok(row(b, n, batch, &nat, &was, plugin.info.fuel_budget))
 }
 
 /// The host's fixed cost of one `apply` call: the probe's `noop` on a
