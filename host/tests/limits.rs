@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use veltrix_host::plugin::{Fault, LoadError, Plugin, PluginHost, PluginLimits};
+use veltrix_host::plugin::{Fault, LoadError, Plugin, PluginHost, PluginLimits, Worker};
 use veltrix_sdk::{Action, RejectionCode};
 
 const PROBE: &[u8] = include_bytes!(env!("VELTRIX_GUEST_PROBE"));
@@ -41,16 +41,22 @@ fn then_ok_still_works(host: &PluginHost, state: &[u8]) {
     assert!(r.result.is_ok());
 }
 
+/// A host with `limits`, the probe loaded, its initial state, a worker.
+fn setup(limits: PluginLimits) -> (PluginHost, Arc<Plugin>, Vec<u8>, Worker) {
+    let host = PluginHost::new(limits).unwrap();
+    let plugin = probe(&host);
+    let state = init(&plugin);
+    let w = plugin.worker();
+    (host, plugin, state, w)
+}
+
 fn init(plugin: &Arc<Plugin>) -> Vec<u8> {
     plugin.worker().init("{}", 1).unwrap().unwrap()
 }
 
 #[test]
 fn infinite_loop_is_stopped_by_fuel() {
-    let host = PluginHost::new(limits()).unwrap();
-    let plugin = probe(&host);
-    let state = init(&plugin);
-    let mut w = plugin.worker();
+    let (host, _plugin, state, mut w) = setup(limits());
 
     let obeys = w
         .apply(
@@ -101,10 +107,7 @@ fn wall_clock_deadline_backs_up_fuel() {
 
 #[test]
 fn memory_bomb_hits_the_memory_limit() {
-    let host = PluginHost::new(limits()).unwrap();
-    let plugin = probe(&host);
-    let state = init(&plugin);
-    let mut w = plugin.worker();
+    let (host, _plugin, state, mut w) = setup(limits());
 
     let obeys = w
         .apply(&state, &act("alloc", serde_json::json!({"bytes": 4 << 20})))
@@ -121,10 +124,7 @@ fn memory_bomb_hits_the_memory_limit() {
 
 #[test]
 fn trap_fails_one_call_only() {
-    let host = PluginHost::new(limits()).unwrap();
-    let plugin = probe(&host);
-    let state = init(&plugin);
-    let mut w = plugin.worker();
+    let (_host, _plugin, state, mut w) = setup(limits());
 
     assert!(
         w.apply(&state, &act("ok", serde_json::json!({})))
@@ -146,10 +146,7 @@ fn trap_fails_one_call_only() {
 
 #[test]
 fn oversize_output_is_refused() {
-    let host = PluginHost::new(limits()).unwrap();
-    let plugin = probe(&host);
-    let state = init(&plugin);
-    let mut w = plugin.worker();
+    let (host, _plugin, state, mut w) = setup(limits());
 
     let obeys = w
         .apply(
@@ -171,10 +168,7 @@ fn oversize_output_is_refused() {
 
 #[test]
 fn oversize_input_is_refused_before_the_call() {
-    let host = PluginHost::new(limits()).unwrap();
-    let plugin = probe(&host);
-    let state = init(&plugin);
-    let mut w = plugin.worker();
+    let (_host, _plugin, state, mut w) = setup(limits());
     let big = "x".repeat((1 << 20) + 1);
     let r = w.apply(&state, &act("ok", serde_json::json!({ "pad": big })));
     assert!(matches!(r, Err(Fault::InputTooLarge { .. })), "{r:?}");
@@ -215,10 +209,7 @@ fn wat_module() -> Vec<u8> {
 
 #[test]
 fn undeclared_kinds_are_rejected_without_a_call() {
-    let host = PluginHost::new(limits()).unwrap();
-    let plugin = probe(&host);
-    let state = init(&plugin);
-    let mut w = plugin.worker();
+    let (_host, _plugin, state, mut w) = setup(limits());
     let r = w
         .apply(&state, &act("steal", serde_json::json!({})))
         .unwrap();
@@ -260,10 +251,7 @@ fn compiled_components_are_cached_by_content() {
 
 #[test]
 fn a_fault_inside_a_batch_fails_only_its_action() {
-    let host = PluginHost::new(limits()).unwrap();
-    let plugin = probe(&host);
-    let state = init(&plugin);
-    let mut w = plugin.worker();
+    let (_host, _plugin, state, mut w) = setup(limits());
     let ok = |i: i64| Action::new("p1", "ok", 1_700_000_000_000 + i).with_team("red");
     let actions = [
         ok(1),
@@ -294,10 +282,7 @@ fn a_fault_inside_a_batch_fails_only_its_action() {
 
 #[test]
 fn a_batch_shares_one_fuel_budget_per_action() {
-    let host = PluginHost::new(limits()).unwrap();
-    let plugin = probe(&host);
-    let state = init(&plugin);
-    let mut w = plugin.worker();
+    let (_host, _plugin, state, mut w) = setup(limits());
     let spin = act("spin", serde_json::json!({"iterations": null}));
     let b = w.apply_batch(&state, &[spin.clone(), act("ok", serde_json::json!({}))]);
     let budget = limits().max_fuel;
