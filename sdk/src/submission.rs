@@ -39,9 +39,9 @@
 //! assert_eq!(Mark::Open.submitted(outcome), Some(Mark::Accepted));
 //! ```
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::pack::{Names, Reader, Record, Span, Table, Writer};
+use crate::pack::{Bytes, Names, Reader, Record, Span, Table, Writer};
 use crate::types::{ConfigError, Location, Rejection, RejectionCode};
 use crate::util::{normalize_answer, within};
 
@@ -577,6 +577,61 @@ pub fn require_pending(
     }
 }
 
+/// Every team's [`Mark`] on every item (mission, cell), one byte each, rows
+/// per team: the state a mission-style game keeps per team and item.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Marks {
+    width: u32,
+    cells: Bytes,
+}
+
+impl Marks {
+    /// An empty grid whose rows hold `items` marks.
+    pub fn new(items: usize) -> Self {
+        Self {
+            width: items as u32,
+            cells: Bytes::default(),
+        }
+    }
+
+    /// Appends a row of open marks for a new team.
+    pub fn add_team(&mut self) {
+        let len = self.cells.0.len() + self.width as usize;
+        self.cells.0.resize(len, Mark::Open.to_byte());
+    }
+
+    fn at(&self, team: u32, item: u32) -> Option<usize> {
+        (item < self.width).then(|| team as usize * self.width as usize + item as usize)
+    }
+
+    /// Team `team`'s mark on `item` (open when out of range).
+    pub fn get(&self, team: u32, item: u32) -> Mark {
+        let b = self
+            .at(team, item)
+            .and_then(|i| self.cells.0.get(i).copied());
+        Mark::from_byte(b.unwrap_or(0))
+    }
+
+    /// Sets team `team`'s mark on `item` (ignored when out of range).
+    pub fn set(&mut self, team: u32, item: u32, mark: Mark) {
+        if let Some(b) = self.at(team, item).and_then(|i| self.cells.0.get_mut(i)) {
+            *b = mark.to_byte();
+        }
+    }
+
+    /// Team `team`'s marks, in item order (empty for an unknown team).
+    pub fn row(&self, team: u32) -> impl Iterator<Item = Mark> + '_ {
+        let n = self.width as usize;
+        let start = team as usize * n;
+        self.cells
+            .0
+            .get(start..start + n)
+            .unwrap_or(&[])
+            .iter()
+            .map(|&b| Mark::from_byte(b))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -797,5 +852,24 @@ mod tests {
             r.message,
             "`red` has no submission of `m` waiting for the judge"
         );
+    }
+
+    #[test]
+    fn marks_grid_rows_and_bounds() {
+        let mut m = Marks::new(3);
+        m.add_team();
+        m.add_team();
+        m.set(1, 2, Mark::Pending);
+        assert_eq!(m.get(1, 2), Mark::Pending);
+        assert_eq!(m.get(0, 2), Mark::Open);
+        m.set(1, 3, Mark::Accepted); // out of range: ignored
+        m.set(5, 0, Mark::Accepted);
+        assert_eq!(
+            m.row(1).collect::<Vec<_>>(),
+            vec![Mark::Open, Mark::Open, Mark::Pending]
+        );
+        assert_eq!(m.row(7).count(), 0);
+        let bytes = postcard::to_allocvec(&m).unwrap();
+        assert_eq!(postcard::from_bytes::<Marks>(&bytes).unwrap(), m);
     }
 }

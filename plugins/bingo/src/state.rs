@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use veltrix_sdk::lifecycle::Lifecycle;
 
 use crate::board;
-use veltrix_sdk::pack::{Bytes, Names, Reader, Record, Table, Writer};
-use veltrix_sdk::submission::take_pending;
+use veltrix_sdk::pack::{Names, Reader, Record, Table, Writer};
+use veltrix_sdk::submission::{Marks, take_pending};
 
 pub use veltrix_sdk::submission::{Check, Mark, Pending};
 
@@ -39,7 +39,7 @@ pub struct State {
     /// Per player, the team they last acted for (parallel to `player_ids`).
     pub player_team: Table<u32>,
     /// One [`Mark`] per team and cell, team-major.
-    pub marks: Bytes,
+    pub marks: Marks,
     /// Evidence waiting for the judge: who sent it.
     pub pending: Table<Pending>,
 }
@@ -143,7 +143,7 @@ impl State {
             teams: Table::default(),
             player_ids: Names::default(),
             player_team: Table::default(),
-            marks: Bytes::default(),
+            marks: Marks::new(rules.cells()),
             pending: Table::default(),
         }
     }
@@ -193,8 +193,7 @@ impl State {
                     solo,
                     ..Team::default()
                 });
-                let cells = self.teams.len() * self.rules.cells();
-                self.marks.0.resize(cells, Mark::Open.to_byte());
+                self.marks.add_team();
                 (self.team_ids.intern(id).0 as u32, true)
             }
         }
@@ -220,34 +219,19 @@ impl State {
         Some(self.player_team.get(p))
     }
 
-    fn mark_pos(&self, team: u32, cell: u32) -> usize {
-        team as usize * self.rules.cells() + cell as usize
-    }
-
     /// Team `team`'s standing on cell `cell`.
     pub fn mark(&self, team: u32, cell: u32) -> Mark {
-        let at = self.mark_pos(team, cell);
-        Mark::from_byte(self.marks.0.get(at).copied().unwrap_or(0))
+        self.marks.get(team, cell)
     }
 
     /// Sets team `team`'s standing on cell `cell`.
     pub fn set_mark(&mut self, team: u32, cell: u32, mark: Mark) {
-        let at = self.mark_pos(team, cell);
-        if let Some(b) = self.marks.0.get_mut(at) {
-            *b = mark.to_byte();
-        }
+        self.marks.set(team, cell, mark);
     }
 
     /// Team `team`'s marks, cell by cell.
     pub fn team_marks(&self, team: u32) -> impl Iterator<Item = Mark> + '_ {
-        let n = self.rules.cells();
-        let start = team as usize * n;
-        self.marks
-            .0
-            .get(start..start + n)
-            .unwrap_or(&[])
-            .iter()
-            .map(|&b| Mark::from_byte(b))
+        self.marks.row(team)
     }
 
     /// Marks evidence of `team` for `cell` as pending, sent by `by`.

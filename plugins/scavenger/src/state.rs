@@ -11,8 +11,8 @@
 use serde::{Deserialize, Serialize};
 use veltrix_sdk::lifecycle::Lifecycle;
 
-use veltrix_sdk::pack::{Bytes, Names, Reader, Record, Table, Writer};
-use veltrix_sdk::submission::take_pending;
+use veltrix_sdk::pack::{Names, Reader, Record, Table, Writer};
+use veltrix_sdk::submission::{Marks, take_pending};
 
 pub use veltrix_sdk::submission::{Check, Mark, Pending};
 
@@ -36,7 +36,7 @@ pub struct State {
     /// Per player, the team they last acted for (parallel to `player_ids`).
     pub player_team: Table<u32>,
     /// One [`Mark`] per team and mission, team-major.
-    pub marks: Bytes,
+    pub marks: Marks,
     /// Evidence waiting for the judge: who sent it.
     pub pending: Table<Pending>,
     /// Game time up to which schedule changes were announced by `tick`.
@@ -137,6 +137,7 @@ impl State {
         answers: Names,
         missions: Table<Mission>,
     ) -> Self {
+        let marks = Marks::new(missions.len());
         Self {
             life,
             mission_ids,
@@ -146,7 +147,7 @@ impl State {
             teams: Table::default(),
             player_ids: Names::default(),
             player_team: Table::default(),
-            marks: Bytes::default(),
+            marks,
             pending: Table::default(),
             announced_ms: None,
         }
@@ -182,8 +183,7 @@ impl State {
     pub fn ensure_team(&mut self, id: &str, solo: bool) -> u32 {
         self.team_index(id).unwrap_or_else(|| {
             self.teams.push(&Team { solo, score: 0 });
-            let cells = self.teams.len() * self.missions.len();
-            self.marks.0.resize(cells, Mark::Open.to_byte());
+            self.marks.add_team();
             self.team_ids.intern(id).0 as u32
         })
     }
@@ -208,35 +208,19 @@ impl State {
         Some(self.player_team.get(p))
     }
 
-    fn mark_pos(&self, team: u32, mission: u32) -> usize {
-        team as usize * self.missions.len() + mission as usize
-    }
-
     /// Team `team`'s standing on mission `mission`.
     pub fn mark(&self, team: u32, mission: u32) -> Mark {
-        let at = self.mark_pos(team, mission);
-        Mark::from_byte(self.marks.0.get(at).copied().unwrap_or(0))
+        self.marks.get(team, mission)
     }
 
     /// Sets team `team`'s standing on mission `mission`.
     pub fn set_mark(&mut self, team: u32, mission: u32, mark: Mark) {
-        let at = self.mark_pos(team, mission);
-        if let Some(b) = self.marks.0.get_mut(at) {
-            *b = mark.to_byte();
-        }
+        self.marks.set(team, mission, mark);
     }
 
     /// Team `team`'s marks, in mission order.
     pub fn team_marks(&self, team: u32) -> impl Iterator<Item = (u32, Mark)> + '_ {
-        let n = self.missions.len();
-        let start = team as usize * n;
-        self.marks
-            .0
-            .get(start..start + n)
-            .unwrap_or(&[])
-            .iter()
-            .enumerate()
-            .map(|(i, &b)| (i as u32, Mark::from_byte(b)))
+        self.marks.row(team).enumerate().map(|(i, m)| (i as u32, m))
     }
 
     /// Marks evidence of `team` for `mission` as pending, sent by `by`.
