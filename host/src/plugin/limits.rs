@@ -35,6 +35,12 @@ pub struct PluginLimits {
     /// Most bytes a plugin may return from one call (new state + effects).
     /// Default 1 MiB.
     pub max_output_bytes: usize,
+    /// Most elements one plugin table (function references) may grow to.
+    /// Default 100,000: far beyond any real plugin, and it bounds host memory.
+    pub max_table_elements: usize,
+    /// Bytes of a plugin's stderr kept for fault messages (a panic message,
+    /// usually). Default 4,096.
+    pub stderr_capture_bytes: usize,
     /// Most bytes of a component file. Default 16 MiB.
     pub max_component_bytes: usize,
     /// Most compiled components kept in the cache. Default 64.
@@ -58,6 +64,8 @@ impl Default for PluginLimits {
             recycle_after_calls: 100_000,
             max_input_bytes: 1 << 20,
             max_output_bytes: 1 << 20,
+            max_table_elements: 100_000,
+            stderr_capture_bytes: 4096,
             max_component_bytes: 16 << 20,
             cache_capacity: 64,
             pool_instances: 256,

@@ -22,14 +22,12 @@ use wasmtime_wasi::{
 };
 
 use super::error::LoadError;
+use super::limits::PluginLimits;
 
 /// Seed of the sandbox's random generators. Fixed: plugins must take their
 /// randomness from `init`'s seed, and a fixed stream keeps any accidental use
 /// of std's randomness reproducible.
 const SANDBOX_SEED: u64 = 0x5EED_0F7E_1A00_u64;
-
-/// Bytes of a plugin's stderr kept for fault reports.
-const STDERR_CAPTURE: usize = 4096;
 
 /// WASI interfaces (without version) a plugin may import. Everything here
 /// is virtualised as described in the module docs.
@@ -92,6 +90,7 @@ impl HostMonotonicClock for FrozenClock {
 /// failed call can be reported as a memory fault rather than a bare trap.
 pub struct Limiter {
     max_memory: usize,
+    max_table_elements: usize,
     /// Largest linear memory seen, in bytes.
     pub memory_bytes: usize,
     /// Set when a grow past the limit was refused.
@@ -119,9 +118,7 @@ impl ResourceLimiter for Limiter {
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        // Tables hold function references; 100k entries is far beyond any
-        // real plugin and bounds host memory.
-        Ok(desired <= 100_000)
+        Ok(desired <= self.max_table_elements)
     }
 }
 
@@ -135,9 +132,9 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// A fresh sandbox whose memories may grow to `max_memory` bytes.
-    pub fn new(max_memory: usize) -> Self {
-        let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
+    /// A fresh sandbox under `limits` (memory, tables, stderr capture).
+    pub fn new(limits: &PluginLimits) -> Self {
+        let stderr = MemoryOutputPipe::new(limits.stderr_capture_bytes);
         let wasi = WasiCtxBuilder::new()
             .stderr(stderr.clone())
             .wall_clock(FrozenClock)
@@ -154,7 +151,8 @@ impl Sandbox {
             table: ResourceTable::new(),
             stderr,
             limiter: Limiter {
-                max_memory,
+                max_memory: limits.max_memory_bytes,
+                max_table_elements: limits.max_table_elements,
                 memory_bytes: 0,
                 exceeded: false,
             },
@@ -162,7 +160,7 @@ impl Sandbox {
     }
 
     /// What the plugin wrote to stderr (a panic message, usually), lossy
-    /// UTF-8, at most a few KB.
+    /// UTF-8, at most `stderr_capture_bytes`.
     pub fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.stderr.contents())
             .trim()

@@ -332,7 +332,7 @@ fn lost(a: &Action) -> Rejection {
 }
 
 fn instantiate(plugin: &Plugin) -> Result<Live, Fault> {
-    let mut store = Store::new(&plugin.engine, Sandbox::new(plugin.limits.max_memory_bytes));
+    let mut store = Store::new(&plugin.engine, Sandbox::new(&plugin.limits));
     store.limiter(|s| &mut s.limiter);
     // Instantiation runs start functions: give it the setup budget.
     store
