@@ -1,16 +1,33 @@
 //! The host's config: one TOML file (every field optional, with documented
 //! defaults), then environment overrides.
 //!
-//! Any field can be overridden by `VELTRIX_<SECTION>__<FIELD>`, for example
-//! `VELTRIX_PLUGINS__MAX_FUEL=5000000`. Values parse as TOML scalars
-//! (integer, float, boolean), falling back to a string.
+//! Any field can be overridden by `VELTRIX_<SECTION>__<FIELD>` (nested
+//! sections joined by `__`), for example `VELTRIX_PLUGINS__MAX_FUEL=5000000`
+//! or `VELTRIX_STREAMS__GAME__PARTITIONS=24`. Values parse as TOML scalars
+//! (integer, float, boolean), falling back to a string. The three endpoints
+//! also have short names: `VELTRIX_KAFKA_BROKERS`, `VELTRIX_DATABASE_URL`,
+//! `VELTRIX_REDIS_URL`.
+//!
+//! A file only needs the fields it changes: it is merged over the defaults
+//! field by field, so `[streams.game]\npartitions = 24` keeps the family's
+//! other settings.
 
 use std::path::Path;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::outbox::OutboxConfig;
 use crate::plugin::PluginLimits;
+use crate::store::DatabaseConfig;
+use crate::streams::{KafkaConfig, StreamsConfig};
+
+/// Short environment names for the endpoints, beside the generic form.
+const ALIASES: [(&str, &str); 3] = [
+    ("VELTRIX_KAFKA_BROKERS", "kafka.brokers"),
+    ("VELTRIX_DATABASE_URL", "database.url"),
+    ("VELTRIX_REDIS_URL", "redis.url"),
+];
 
 /// The whole host config.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -18,6 +35,32 @@ use crate::plugin::PluginLimits;
 pub struct HostConfig {
     /// Plugin sandbox limits (`[plugins]`).
     pub plugins: PluginLimits,
+    /// Stream backend, families and types (`[streams]`).
+    pub streams: StreamsConfig,
+    /// Kafka connection (`[kafka]`), used when `streams.backend = "kafka"`.
+    pub kafka: KafkaConfig,
+    /// The ledger / outbox database (`[database]`).
+    pub database: DatabaseConfig,
+    /// Outbox writer and relay (`[outbox]`).
+    pub outbox: OutboxConfig,
+    /// Leaderboard cache (`[redis]`).
+    pub redis: RedisConfig,
+}
+
+/// `[redis]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// Redis URL (`VELTRIX_REDIS_URL`). Default `redis://127.0.0.1:6379`.
+    pub url: String,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self {
+            url: "redis://127.0.0.1:6379".into(),
+        }
+    }
 }
 
 impl HostConfig {
@@ -37,21 +80,37 @@ impl HostConfig {
         text: &str,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> anyhow::Result<Self> {
-        let mut doc: toml::Table = toml::from_str(text).context("config is not valid TOML")?;
+        let file: toml::Table = toml::from_str(text).context("config is not valid TOML")?;
+        let mut doc = toml::Table::try_from(Self::default()).context("serialising defaults")?;
+        merge(&mut doc, file);
         for (key, value) in env {
-            let Some(path) = key.strip_prefix("VELTRIX_") else {
-                continue;
+            let parts: Vec<String> = match ALIASES.iter().find(|(k, _)| *k == key) {
+                Some((_, path)) => path.split('.').map(String::from).collect(),
+                None => match key.strip_prefix("VELTRIX_") {
+                    Some(path) => path.split("__").map(str::to_lowercase).collect(),
+                    None => continue,
+                },
             };
-            let parts: Vec<String> = path.split("__").map(str::to_lowercase).collect();
             if parts.len() < 2 {
                 continue; // Not a field override (VELTRIX_LOG and friends).
             }
-            set_path(&mut doc, &parts, parse_scalar(&value))
-                .with_context(|| format!("applying {key}"))?;
+            set_path(&mut doc, &parts, &value).with_context(|| format!("applying {key}"))?;
         }
         toml::Value::Table(doc)
             .try_into()
             .context("config has unknown or mistyped fields")
+    }
+}
+
+/// Overlays `over` onto `base`, table by table.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
     }
 }
 
@@ -67,7 +126,7 @@ fn parse_scalar(s: &str) -> toml::Value {
     }
 }
 
-fn set_path(doc: &mut toml::Table, parts: &[String], value: toml::Value) -> anyhow::Result<()> {
+fn set_path(doc: &mut toml::Table, parts: &[String], raw: &str) -> anyhow::Result<()> {
     let (last, sections) = parts.split_last().expect("at least two parts");
     let mut table = doc;
     for s in sections {
@@ -77,6 +136,11 @@ fn set_path(doc: &mut toml::Table, parts: &[String], value: toml::Value) -> anyh
             .as_table_mut()
             .with_context(|| format!("`{s}` is not a section"))?;
     }
+    // A field whose default is a string stays a string ("123" as a client id).
+    let value = match table.get(last) {
+        Some(toml::Value::String(_)) => toml::Value::String(raw.to_string()),
+        _ => parse_scalar(raw),
+    };
     table.insert(last.clone(), value);
     Ok(())
 }
@@ -95,6 +159,35 @@ mod tests {
         )
         .unwrap();
         assert_eq!((c.plugins.max_fuel, c.plugins.deadline_ms), (7, 9));
+    }
+
+    #[test]
+    fn partial_sections_keep_defaults_and_aliases_apply() {
+        let c = HostConfig::from_parts(
+            "[streams.game]\npartitions = 24\n",
+            [
+                (
+                    "VELTRIX_KAFKA_BROKERS".to_string(),
+                    "10.0.0.1:9092".to_string(),
+                ),
+                (
+                    "VELTRIX_DATABASE_URL".to_string(),
+                    "postgres://db/x".to_string(),
+                ),
+                ("VELTRIX_REDIS_URL".to_string(), "redis://r:1".to_string()),
+                (
+                    "VELTRIX_STREAMS__REWARD__PARTITIONS".to_string(),
+                    "3".to_string(),
+                ),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.streams.game.partitions, 24);
+        assert_eq!(c.streams.game.retention_ms, 7 * 24 * 3600 * 1000);
+        assert_eq!(c.streams.reward.partitions, 3);
+        assert_eq!(c.kafka.brokers, "10.0.0.1:9092");
+        assert_eq!(c.database.url, "postgres://db/x");
+        assert_eq!(c.redis.url, "redis://r:1");
     }
 
     #[test]

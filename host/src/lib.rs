@@ -7,6 +7,9 @@
 //! - [`check`]: `veltrix plugin check`, validation and conformance;
 //! - [`builtin`]: the six built-in game types, as components and natively;
 //! - [`bench`]: `veltrix bench`, wasm-vs-native measurements;
+//! - [`streams`]: event streams: envelope, families, embedded and Kafka backends;
+//! - [`store`]: reward ledger, idempotency keys, outbox tables (Postgres / SQLite);
+//! - [`outbox`]: the batching outbox writer and the leased relay;
 //! - [`config`]: the host's TOML config with environment overrides;
 //! - [`cli`]: the `veltrix` command line.
 
@@ -15,4 +18,7 @@ pub mod builtin;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod outbox;
 pub mod plugin;
+pub mod store;
+pub mod streams;

@@ -1,0 +1,147 @@
+//! `[streams]` and `[kafka]`: which backend, which families and types, and
+//! how to reach the broker.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::topics::{self, Family, FamilySpec, TopicSpec};
+
+/// Which stream backend the host runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// In-process log: the default, needs no server.
+    Embedded,
+    /// Kafka (or a Kafka-compatible broker) through rdkafka.
+    Kafka,
+}
+
+/// `[streams]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StreamsConfig {
+    /// Backend. Default `embedded`.
+    pub backend: BackendKind,
+    /// Game types that get `game.*` and `quest.*` topics. Default: the six
+    /// built-ins.
+    pub game_types: Vec<String>,
+    /// Reward types that get `reward.*` topics. Default `points`, `badge`.
+    pub reward_types: Vec<String>,
+    /// Largest event payload accepted, in bytes. Default 64 KiB.
+    pub max_payload_bytes: usize,
+    /// How often the embedded log applies retention, in ms. Default 1,000.
+    pub embedded_retention_interval_ms: u64,
+    /// `game.v1.<type>`.
+    pub game: FamilySpec,
+    /// `quest.v1.<type>`.
+    pub quest: FamilySpec,
+    /// `reward.v1.<type>`.
+    pub reward: FamilySpec,
+    /// `events.v1.players`.
+    pub players: FamilySpec,
+}
+
+impl Default for StreamsConfig {
+    fn default() -> Self {
+        Self {
+            backend: BackendKind::Embedded,
+            game_types: [
+                "scavenger",
+                "riddle",
+                "trail",
+                "territory",
+                "bingo",
+                "sprint",
+            ]
+            .map(String::from)
+            .to_vec(),
+            reward_types: vec!["points".into(), "badge".into()],
+            max_payload_bytes: 64 * 1024,
+            embedded_retention_interval_ms: 1_000,
+            game: topics::default_game(),
+            quest: topics::default_quest(),
+            reward: topics::default_reward(),
+            players: topics::default_players(),
+        }
+    }
+}
+
+impl StreamsConfig {
+    /// Settings of one family.
+    pub fn family(&self, f: Family) -> &FamilySpec {
+        match f {
+            Family::Game => &self.game,
+            Family::Quest => &self.quest,
+            Family::Reward => &self.reward,
+            Family::Players => &self.players,
+        }
+    }
+
+    /// Topic name of `family` for type `ty`.
+    pub fn topic(&self, f: Family, ty: &str) -> String {
+        self.family(f).topic_for(ty)
+    }
+
+    /// Every topic the config declares.
+    pub fn topics(&self) -> Vec<TopicSpec> {
+        let mut out = Vec::new();
+        for ty in &self.game_types {
+            out.push(TopicSpec::new(Family::Game, &self.game, ty));
+            out.push(TopicSpec::new(Family::Quest, &self.quest, ty));
+        }
+        for ty in &self.reward_types {
+            out.push(TopicSpec::new(Family::Reward, &self.reward, ty));
+        }
+        out.push(TopicSpec::new(Family::Players, &self.players, ""));
+        out
+    }
+
+    /// Checks every family (see [`FamilySpec::validate`]).
+    pub fn validate(&self) -> Result<(), String> {
+        for f in [Family::Game, Family::Quest, Family::Reward, Family::Players] {
+            self.family(f).validate(f)?;
+        }
+        Ok(())
+    }
+}
+
+/// `[kafka]`: the broker and client settings shared by every family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Bootstrap brokers, comma-separated (`VELTRIX_KAFKA_BROKERS`).
+    /// Default `127.0.0.1:9092`.
+    pub brokers: String,
+    /// Client id prefix. Default `veltrix`.
+    pub client_id: String,
+    /// Admin and metadata request timeout, in ms. Default 10,000.
+    pub request_timeout_ms: u64,
+    /// How long a produce may stay undelivered before it fails, in ms; the
+    /// producer retries within it. Default 30,000.
+    pub message_timeout_ms: u64,
+    /// Consumer group session timeout, in ms. Default 10,000.
+    pub session_timeout_ms: u64,
+    /// Records buffered in the producer before `send` reports back-pressure.
+    /// Default 1,000,000.
+    pub queue_max_messages: u32,
+    /// Extra librdkafka producer properties (e.g. security settings).
+    pub producer: BTreeMap<String, String>,
+    /// Extra librdkafka consumer properties.
+    pub consumer: BTreeMap<String, String>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            brokers: "127.0.0.1:9092".into(),
+            client_id: "veltrix".into(),
+            request_timeout_ms: 10_000,
+            message_timeout_ms: 30_000,
+            session_timeout_ms: 10_000,
+            queue_max_messages: 1_000_000,
+            producer: BTreeMap::new(),
+            consumer: BTreeMap::new(),
+        }
+    }
+}
