@@ -209,6 +209,21 @@ mod tests {
     }
 
     #[test]
+    fn leaderboard_fields_default_and_override() {
+        let c = HostConfig::from_parts(
+            "[redis]\nview_size = 50\n",
+            [(
+                "VELTRIX_REDIS__BOARD_TTL_MS".to_string(),
+                "60000".to_string(),
+            )],
+        )
+        .unwrap();
+        assert_eq!((c.redis.board_ttl_ms, c.redis.view_size), (60_000, 50));
+        assert_eq!(c.redis.view_ttl_ms, 30_000);
+        assert_eq!(c.redis.url, "redis://127.0.0.1:6379");
+    }
+
+    #[test]
     fn unknown_fields_are_errors() {
         assert!(HostConfig::from_parts("[plugins]\nmax_fuels = 7\n", []).is_err());
         let env = [("VELTRIX_PLUGINS__NOPE".to_string(), "1".to_string())];

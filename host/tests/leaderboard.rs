@@ -56,6 +56,8 @@ fn redis_config() -> RedisConfig {
         std::env::var("VELTRIX_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     RedisConfig {
         url,
+        // Test keys outlive the run only briefly on the shared instance.
+        board_ttl_ms: 10 * 60 * 1000,
         ..RedisConfig::default()
     }
 }
@@ -551,8 +553,8 @@ async fn redis_sets_a_ttl_on_every_key() {
     expected.sort();
     // No scratch keys left behind by the rebuild.
     assert_eq!(keys, expected);
-    let board_ttl = RedisConfig::default().board_ttl_ms as i64;
-    let view_ttl = RedisConfig::default().view_ttl_ms as i64;
+    let board_ttl = redis_config().board_ttl_ms as i64;
+    let view_ttl = redis_config().view_ttl_ms as i64;
     let mut conn = lb.connection();
     for k in keys {
         let pttl: i64 = redis::cmd("PTTL")

@@ -17,7 +17,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{RedisError, Script};
 
 use super::keys::GameKeys;
-use super::order::{MAX_AT_MS, check_scope, inv_at, member, parse_member, validate_entry};
+use super::order::{check_scope, inv_at, member, parse_member, validate_entry};
 use super::{
     Applied, Board, BoardSettings, Leaderboard, LeaderboardError, MAX_PAGE, MAX_SCORE, ScoreEntry,
     Standing, Tally,
@@ -147,7 +147,7 @@ fn failed(op: &'static str) -> impl Fn(RedisError) -> LeaderboardError {
 
 /// Turns `member, score, ...` into standings ranked from `first_rank`.
 fn parse_page(flat: &[String], first_rank: u64) -> Result<Vec<Standing>, LeaderboardError> {
-    if flat.len() % 2 != 0 {
+    if !flat.len().is_multiple_of(2) {
         return Err(corrupt("odd member/score list"));
     }
     flat.chunks(2)
@@ -159,7 +159,6 @@ fn parse_page(flat: &[String], first_rank: u64) -> Result<Vec<Standing>, Leaderb
             if score.fract() != 0.0 || score.abs() > MAX_SCORE as f64 {
                 return Err(corrupt("score out of range"));
             }
-            debug_assert!(reached_at_ms <= MAX_AT_MS);
             Ok(Standing {
                 id: id.to_string(),
                 score: score as i64,
