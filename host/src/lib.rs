@@ -10,6 +10,7 @@
 //! - [`streams`]: event streams: envelope, families, embedded and Kafka backends;
 //! - [`store`]: reward ledger, idempotency keys, outbox tables (Postgres / SQLite);
 //! - [`outbox`]: the batching outbox writer and the leased relay;
+//! - [`leaderboard`]: leaderboards, a Redis (or in-process) projection of the ledger;
 //! - [`config`]: the host's TOML config with environment overrides;
 //! - [`cli`]: the `veltrix` command line.
 
@@ -18,6 +19,7 @@ pub mod builtin;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod leaderboard;
 pub mod outbox;
 pub mod plugin;
 pub mod store;
