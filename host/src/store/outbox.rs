@@ -137,7 +137,6 @@ impl Store {
     /// retry after a lost COMMIT cannot publish twice.
     #[tracing::instrument(skip_all, fields(n = events.len()))]
     pub async fn enqueue(&self, events: &[OutboxEvent]) -> Result<(), StoreError> {
-        self.check_batch(events.len())?;
         self.retry
             .run("outbox_enqueue", || async {
                 let mut tx = begin(&self.pool).await?;
