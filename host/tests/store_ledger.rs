@@ -72,7 +72,10 @@ async fn batch_is_atomic(store: &Store) {
 }
 
 async fn idempotency(store: &Store) {
-    assert_eq!(store.claim("acme", "req-1", "h1").await.unwrap(), Claim::Fresh);
+    assert_eq!(
+        store.claim("acme", "req-1", "h1").await.unwrap(),
+        Claim::Fresh
+    );
     assert_eq!(
         store.claim("acme", "req-1", "h1").await.unwrap(),
         Claim::InProgress
@@ -86,7 +89,10 @@ async fn idempotency(store: &Store) {
         store.claim("globex", "req-1", "h2").await.unwrap(),
         Claim::Fresh
     );
-    store.complete("acme", "req-1", b"{\"ok\":1}").await.unwrap();
+    store
+        .complete("acme", "req-1", b"{\"ok\":1}")
+        .await
+        .unwrap();
     store.complete("acme", "req-1", b"ignored").await.unwrap();
     assert_eq!(
         store.claim("acme", "req-1", "h1").await.unwrap(),
@@ -102,9 +108,15 @@ async fn abandoned_claim(db: &TestDb) {
     let mut cfg = db.cfg.clone();
     cfg.idempotency_claim_ttl_ms = 50;
     let store = Store::connect(&cfg).await.unwrap();
-    assert_eq!(store.claim("acme", "slow", "h").await.unwrap(), Claim::Fresh);
+    assert_eq!(
+        store.claim("acme", "slow", "h").await.unwrap(),
+        Claim::Fresh
+    );
     tokio::time::sleep(std::time::Duration::from_millis(80)).await;
-    assert_eq!(store.claim("acme", "slow", "h").await.unwrap(), Claim::Fresh);
+    assert_eq!(
+        store.claim("acme", "slow", "h").await.unwrap(),
+        Claim::Fresh
+    );
     assert_eq!(
         store.claim("acme", "slow", "h").await.unwrap(),
         Claim::InProgress

@@ -64,7 +64,8 @@ async fn end_to_end(db: TestDb) {
     wtask.await.unwrap();
     assert_eq!(store.outbox_stats().await.unwrap().pending, n as u64 + 30);
 
-    let (relay, stop, task) = spawn_relay(&store, Arc::new(log.clone()), OutboxConfig::default(), "r1");
+    let (relay, stop, task) =
+        spawn_relay(&store, Arc::new(log.clone()), OutboxConfig::default(), "r1");
     drained(&store, Duration::from_secs(20)).await;
     let stats = relay.stats().await.unwrap();
     stop.send(true).unwrap();
@@ -73,7 +74,11 @@ async fn end_to_end(db: TestDb) {
     let game: usize = {
         let mut c = 0;
         for p in 0..log.partitions("game.v1.scavenger").await.unwrap() {
-            c += log.read("game.v1.scavenger", p, 0, usize::MAX).await.unwrap().len();
+            c += log
+                .read("game.v1.scavenger", p, 0, usize::MAX)
+                .await
+                .unwrap()
+                .len();
         }
         c
     };
@@ -107,7 +112,8 @@ async fn relay_end_to_end_sqlite() {
 async fn repeated_mints(db: TestDb) {
     let store = db.store().await;
     let log = streams().await;
-    let (relay, stop, task) = spawn_relay(&store, Arc::new(log.clone()), OutboxConfig::default(), "rb");
+    let (relay, stop, task) =
+        spawn_relay(&store, Arc::new(log.clone()), OutboxConfig::default(), "rb");
     let n = 150;
     // A small LCG: random repeat counts without a rand dependency.
     let mut seed = (std::time::SystemTime::now()
@@ -118,12 +124,16 @@ async fn repeated_mints(db: TestDb) {
     let mut tasks = Vec::new();
     let mut attempts = 0;
     for i in 0..n {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let repeats = 2 + (seed >> 33) as usize % 4;
         attempts += repeats;
         for _ in 0..repeats {
             let s = store.clone();
-            tasks.push(tokio::spawn(async move { s.mint(&reward("g-dup", i)).await }));
+            tasks.push(tokio::spawn(
+                async move { s.mint(&reward("g-dup", i)).await },
+            ));
         }
     }
     let mut firsts = 0;
@@ -234,7 +244,10 @@ async fn relay_killed_mid_batch(db: TestDb) {
     let (_a, _stop_a, task_a) = spawn_relay(&store, hang.clone(), cfg.clone(), "relay-a");
     let t = Instant::now();
     while reward_records(&log).await.len() < k {
-        assert!(t.elapsed() < Duration::from_secs(10), "relay A never published");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "relay A never published"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // A is stuck awaiting acks, still renewing its lease; now it dies.
@@ -246,7 +259,10 @@ async fn relay_killed_mid_batch(db: TestDb) {
 
     let (b, stop_b, task_b) = spawn_relay(&store, Arc::new(log.clone()), cfg.clone(), "relay-b");
     while b.stats().await.unwrap().acquisitions == 0 {
-        assert!(killed.elapsed() < Duration::from_secs(5), "B never took over");
+        assert!(
+            killed.elapsed() < Duration::from_secs(5),
+            "B never took over"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let takeover = killed.elapsed();

@@ -232,7 +232,8 @@ impl Relay {
         let known = self.store.watermarks().await?;
         let mut missing: Vec<Watermark> = Vec::new();
         for (t, p) in targets {
-            if !known.contains_key(&(t.clone(), *p)) && !missing.iter().any(|m| m.0 == *t && m.1 == *p)
+            if !known.contains_key(&(t.clone(), *p))
+                && !missing.iter().any(|m| m.0 == *t && m.1 == *p)
             {
                 missing.push((t.clone(), *p, self.streams.end_offset(t, *p).await?));
             }

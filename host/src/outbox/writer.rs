@@ -73,7 +73,10 @@ impl OutboxWriter {
             .send(Job { event, done })
             .await
             .map_err(|_| WriteError::Closed)?;
-        answer.await.map_err(|_| WriteError::Closed)?.map_err(Into::into)
+        answer
+            .await
+            .map_err(|_| WriteError::Closed)?
+            .map_err(Into::into)
     }
 }
 

@@ -9,8 +9,8 @@
 
 use sqlx::Row;
 
-use crate::streams::envelope::now_ms;
 use super::{Store, StoreError};
+use crate::streams::envelope::now_ms;
 
 /// What a claim found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +89,11 @@ impl Store {
                 .await?
                 .rows_affected()
                     == 1;
-                Ok(if taken { Claim::Fresh } else { Claim::InProgress })
+                Ok(if taken {
+                    Claim::Fresh
+                } else {
+                    Claim::InProgress
+                })
             })
             .await
     }
@@ -132,6 +136,10 @@ impl Store {
                 Ok(row.is_some())
             })
             .await?;
-        if done { Ok(()) } else { Err(StoreError::NotClaimed) }
+        if done {
+            Ok(())
+        } else {
+            Err(StoreError::NotClaimed)
+        }
     }
 }

@@ -79,7 +79,12 @@ pub fn reward_id(tenant: &str, game_id: &str, player_id: &str, reward_key: &str)
 impl Reward {
     /// This reward's [`reward_id`].
     pub fn id(&self) -> String {
-        reward_id(&self.tenant, &self.game_id, &self.player_id, &self.reward_key)
+        reward_id(
+            &self.tenant,
+            &self.game_id,
+            &self.player_id,
+            &self.reward_key,
+        )
     }
 
     fn validate(&self) -> Result<(), StoreError> {
@@ -123,8 +128,7 @@ fn decode_row(row: &AnyRow) -> Result<RewardRow, sqlx::Error> {
             reward_type: row.try_get("reward_type")?,
             reward_key: row.try_get("reward_key")?,
             amount: row.try_get("amount")?,
-            payload: serde_json::from_str(&payload)
-                .unwrap_or(serde_json::Value::String(payload)),
+            payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::String(payload)),
         },
         created_at_ms: row.try_get("created_at_ms")?,
     })
@@ -193,10 +197,12 @@ impl Store {
         .rows_affected()
             == 1;
         if !inserted {
-            let first = sqlx::query(&format!("SELECT {COLUMNS} FROM rewards WHERE reward_id = $1"))
-                .bind(id.as_str())
-                .fetch_one(&mut **tx)
-                .await?;
+            let first = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM rewards WHERE reward_id = $1"
+            ))
+            .bind(id.as_str())
+            .fetch_one(&mut **tx)
+            .await?;
             return Ok(Minted {
                 row: decode_row(&first)?,
                 first: false,

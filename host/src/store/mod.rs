@@ -93,7 +93,11 @@ impl Store {
         tracing::Span::current().record("backend", tracing::field::debug(backend));
         let mut url = cfg.url.clone();
         if backend == Backend::Sqlite && !url.contains("mode=") {
-            url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+            url.push_str(if url.contains('?') {
+                "&mode=rwc"
+            } else {
+                "?mode=rwc"
+            });
         }
         let pool = AnyPoolOptions::new()
             .max_connections(cfg.max_connections.max(1))

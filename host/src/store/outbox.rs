@@ -169,7 +169,9 @@ impl Store {
                     .map_err(|e| StoreError::Corrupt(format!("outbox row {id}: {e}")))?;
                 Ok(PendingRow {
                     id,
-                    topic: r.try_get("topic").map_err(|e| from_sqlx("outbox_fetch", e))?,
+                    topic: r
+                        .try_get("topic")
+                        .map_err(|e| from_sqlx("outbox_fetch", e))?,
                     envelope,
                 })
             })
@@ -225,7 +227,9 @@ impl Store {
             Ok(Lease {
                 name: name.into(),
                 holder: holder.into(),
-                epoch: r.try_get("epoch").map_err(|e| from_sqlx("lease_acquire", e))?,
+                epoch: r
+                    .try_get("epoch")
+                    .map_err(|e| from_sqlx("lease_acquire", e))?,
             })
         })
         .transpose()

@@ -47,7 +47,11 @@ pub(crate) struct RetryPolicy {
 impl RetryPolicy {
     /// Runs `attempt` until it succeeds, fails for good, or the budget is
     /// spent.
-    pub(crate) async fn run<T, F, Fut>(&self, op: &'static str, mut attempt: F) -> Result<T, StoreError>
+    pub(crate) async fn run<T, F, Fut>(
+        &self,
+        op: &'static str,
+        mut attempt: F,
+    ) -> Result<T, StoreError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Failure>>,

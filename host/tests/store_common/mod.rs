@@ -79,8 +79,13 @@ pub fn reward(game: &str, i: usize) -> Reward {
         tenant: "acme".into(),
         game_id: game.into(),
         player_id: format!("p{}", i % 7),
-        team_id: (i % 2 == 0).then(|| "red".to_string()),
-        reward_type: if i % 3 == 0 { "badge" } else { "points" }.into(),
+        team_id: i.is_multiple_of(2).then(|| "red".to_string()),
+        reward_type: if i.is_multiple_of(3) {
+            "badge"
+        } else {
+            "points"
+        }
+        .into(),
         reward_key: format!("k{i}"),
         amount: 10 + i as i64,
         payload: serde_json::json!({ "i": i }),
@@ -99,7 +104,11 @@ pub async fn streams() -> EmbeddedLog {
 pub async fn reward_records(log: &dyn Streams) -> HashMap<String, usize> {
     let cfg = StreamsConfig::default();
     let mut out = HashMap::new();
-    for t in cfg.topics().iter().filter(|t| t.name.starts_with("reward.")) {
+    for t in cfg
+        .topics()
+        .iter()
+        .filter(|t| t.name.starts_with("reward."))
+    {
         for p in 0..log.partitions(&t.name).await.unwrap() {
             for r in log.read(&t.name, p, 0, usize::MAX).await.unwrap() {
                 *out.entry(r.envelope.event_id).or_insert(0) += 1;
