@@ -305,3 +305,46 @@ async fn fault_d_relay_killed_mid_batch_postgres() {
 async fn fault_d_relay_killed_mid_batch_sqlite() {
     relay_killed_mid_batch(TestDb::sqlite()).await;
 }
+
+/// The embedded log forgets everything on restart; stored watermarks then
+/// point past its end. The relay resets them and keeps publishing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_log_restart_resets_watermarks_sqlite() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let first = streams().await;
+    for i in 0..10 {
+        store.mint(&reward("g-restart", i)).await.unwrap();
+    }
+    let (_r, stop, task) = spawn_relay(
+        &store,
+        Arc::new(first.clone()),
+        OutboxConfig::default(),
+        "r1",
+    );
+    drained(&store, Duration::from_secs(10)).await;
+    stop.send(true).unwrap();
+    task.await.unwrap();
+
+    let second = streams().await;
+    for i in 10..15 {
+        store.mint(&reward("g-restart", i)).await.unwrap();
+    }
+    let (_r, stop, task) = spawn_relay(
+        &store,
+        Arc::new(second.clone()),
+        OutboxConfig::default(),
+        "r2",
+    );
+    drained(&store, Duration::from_secs(10)).await;
+    stop.send(true).unwrap();
+    task.await.unwrap();
+    let (a, b) = (reward_records(&first).await, reward_records(&second).await);
+    println!(
+        "embedded restart: first log {} records, second log {} records",
+        a.len(),
+        b.len()
+    );
+    assert_eq!((a.len(), b.len()), (10, 5));
+    db.finish(store).await;
+}

@@ -42,6 +42,22 @@ impl Relay {
         for (topic, part) in &targets {
             let from = marks.get(&(topic.clone(), *part)).copied().unwrap_or(0);
             let end = self.streams.end_offset(topic, *part).await?;
+            if end < from {
+                // The stream lost records we counted (an embedded log after
+                // a restart, a recreated topic): nothing of ours is past
+                // `end`, so start over from there.
+                tracing::warn!(
+                    topic,
+                    partition = part,
+                    watermark = from,
+                    end,
+                    "stream ends before its watermark; resetting it"
+                );
+                self.store
+                    .reset_watermarks(&h.lease, self.cfg.lease_ms, &[(topic.clone(), *part, end)])
+                    .await?;
+                continue;
+            }
             let mut at = from;
             while at < end {
                 let batch = self

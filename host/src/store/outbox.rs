@@ -277,16 +277,46 @@ impl Store {
         lease_ms: u64,
         marks: &[Watermark],
     ) -> Result<(), StoreError> {
+        self.write_watermarks(lease, lease_ms, marks, "DO NOTHING")
+            .await
+    }
+
+    /// Overwrites watermarks, also backwards: for a stream that is now
+    /// shorter than its watermark (an embedded log after a restart, a
+    /// recreated topic). Fenced.
+    #[tracing::instrument(skip(self, marks), fields(n = marks.len()))]
+    pub async fn reset_watermarks(
+        &self,
+        lease: &Lease,
+        lease_ms: u64,
+        marks: &[Watermark],
+    ) -> Result<(), StoreError> {
+        self.write_watermarks(
+            lease,
+            lease_ms,
+            marks,
+            "DO UPDATE SET next_offset = excluded.next_offset",
+        )
+        .await
+    }
+
+    async fn write_watermarks(
+        &self,
+        lease: &Lease,
+        lease_ms: u64,
+        marks: &[Watermark],
+        on_conflict: &'static str,
+    ) -> Result<(), StoreError> {
         once(
-            "watermarks_init",
+            "watermarks_write",
             async {
                 let mut tx = begin(&self.pool).await?;
                 fence(&mut tx, lease, lease_ms).await?;
                 for (t, p, next) in marks {
-                    sqlx::query(
+                    sqlx::query(&format!(
                         "INSERT INTO outbox_watermarks (topic, partition_no, next_offset) \
-                         VALUES ($1, $2, $3) ON CONFLICT (topic, partition_no) DO NOTHING",
-                    )
+                         VALUES ($1, $2, $3) ON CONFLICT (topic, partition_no) {on_conflict}"
+                    ))
                     .bind(t.as_str())
                     .bind(i64::from(*p))
                     .bind(*next)
