@@ -1,5 +1,7 @@
 //! `[database]`.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 /// `[database]`: where the ledger, idempotency keys and outbox live.
@@ -8,12 +10,26 @@ use serde::{Deserialize, Serialize};
 pub struct DatabaseConfig {
     /// `postgres://...` or `sqlite://PATH` (`VELTRIX_DATABASE_URL`).
     /// Default `sqlite://veltrix.db` (the embedded mode: no server).
+    /// A SQLite file is created when missing and switched to WAL mode.
     pub url: String,
     /// Pool size. Default 8.
     pub max_connections: u32,
+    /// How long one attempt waits for a pooled connection (including
+    /// connecting), in ms. Keep it well under `retry_budget_ms`: each
+    /// attempt can take this long. Default 2,000.
+    pub acquire_timeout_ms: u64,
     /// How long a write keeps retrying while the database is unreachable,
     /// in ms, before it fails with a clear error. Default 12,000.
     pub retry_budget_ms: u64,
+    /// First pause between retries, in ms; doubled after every failed
+    /// attempt. Default 50.
+    pub retry_initial_backoff_ms: u64,
+    /// Longest pause between retries, in ms. Default 1,000.
+    pub retry_max_backoff_ms: u64,
+    /// An idempotency claim still in progress after this long, in ms, is
+    /// treated as abandoned (its request crashed) and may be claimed again.
+    /// Default 30,000.
+    pub idempotency_claim_ttl_ms: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -21,7 +37,18 @@ impl Default for DatabaseConfig {
         Self {
             url: "sqlite://veltrix.db".into(),
             max_connections: 8,
+            acquire_timeout_ms: 2_000,
             retry_budget_ms: 12_000,
+            retry_initial_backoff_ms: 50,
+            retry_max_backoff_ms: 1_000,
+            idempotency_claim_ttl_ms: 30_000,
         }
+    }
+}
+
+impl DatabaseConfig {
+    /// `acquire_timeout_ms` as a duration.
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.acquire_timeout_ms)
     }
 }

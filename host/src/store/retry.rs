@@ -1,0 +1,90 @@
+//! Retrying writes while the database is unreachable.
+//!
+//! A write is one closure that runs a whole transaction. Transient failures
+//! (see [`is_transient`]) rerun it with exponential backoff until
+//! `retry_budget_ms` has passed; then the caller gets
+//! [`StoreError::Unavailable`] at once instead of hanging. Every write we
+//! retry is idempotent (unique `reward_id`, unique outbox `event_id`,
+//! idempotency keys by primary key), so rerunning after a COMMIT whose
+//! outcome was lost cannot apply it twice.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use super::error::{StoreError, WriteOutcome, from_sqlx, is_transient};
+
+/// Where an attempt failed.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Before COMMIT was sent: nothing was written.
+    Before(sqlx::Error),
+    /// While COMMIT was in flight: the outcome is unknown.
+    Commit(sqlx::Error),
+    /// Not a database error: give up with this.
+    Fatal(StoreError),
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Before(e)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Self::Fatal(e)
+    }
+}
+
+/// Backoff and budget, from [`super::DatabaseConfig`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RetryPolicy {
+    pub budget: Duration,
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl RetryPolicy {
+    /// Runs `attempt` until it succeeds, fails for good, or the budget is
+    /// spent.
+    pub(crate) async fn run<T, F, Fut>(
+        &self,
+        op: &'static str,
+        mut attempt: F,
+    ) -> Result<T, StoreError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        let start = Instant::now();
+        let mut backoff = self.initial;
+        let mut outcome = WriteOutcome::NotCommitted;
+        let mut tries = 0u32;
+        loop {
+            tries += 1;
+            let e = match attempt().await {
+                Ok(v) => return Ok(v),
+                Err(Failure::Fatal(e)) => return Err(e),
+                Err(Failure::Before(e)) => e,
+                Err(Failure::Commit(e)) => {
+                    if is_transient(&e) {
+                        outcome = WriteOutcome::Unknown;
+                    }
+                    e
+                }
+            };
+            if !is_transient(&e) {
+                return Err(from_sqlx(op, e));
+            }
+            let waited = start.elapsed();
+            if waited + backoff > self.budget {
+                let waited_ms = waited.as_millis() as u64;
+                tracing::error!(op, error = %e, tries, waited_ms, ?outcome, "database unreachable; giving up");
+                return Err(StoreError::Unavailable { waited_ms, outcome });
+            }
+            tracing::warn!(op, error = %e, tries, backoff_ms = backoff.as_millis() as u64, "transient database error; retrying");
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(self.max);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Ledger and idempotency keys on Postgres and SQLite: replayed mints are
+//! no-ops returning the first row, ledger and outbox commit together, and
+//! reward ids are deterministic and tenant-scoped.
+
+mod store_common;
+
+use store_common::{TestDb, count, reward};
+use veltrix_host::store::{Claim, Store, StoreError, reward_id};
+
+#[test]
+fn reward_id_is_deterministic_and_tenant_scoped() {
+    let a = reward_id("acme", "g1", "p1", "k1");
+    assert_eq!(a, reward_id("acme", "g1", "p1", "k1"));
+    assert_eq!(a.len(), 64);
+    assert_ne!(a, reward_id("other", "g1", "p1", "k1"));
+    // Length prefixes: moving a boundary changes the id.
+    assert_ne!(
+        reward_id("acme", "g1", "p1", "k1"),
+        reward_id("acme", "g1", "p", "1k1")
+    );
+}
+
+async fn mint_twice(store: &Store) {
+    let r = reward("g-twice", 1);
+    let first = store.mint(&r).await.unwrap();
+    assert!(first.first);
+    let mut again = r.clone();
+    again.amount = 999; // a replay never rewrites the first result
+    let second = store.mint(&again).await.unwrap();
+    assert!(!second.first);
+    assert_eq!(second.row, first.row);
+    assert_eq!(count(store, "rewards").await, 1);
+    assert_eq!(count(store, "outbox").await, 1);
+    let rows = store.rewards("acme", "g-twice").await.unwrap();
+    assert_eq!(rows, vec![first.row.clone()]);
+    // Same game, player and key under another tenant: another reward.
+    let mut other = r.clone();
+    other.tenant = "globex".into();
+    let o = store.mint(&other).await.unwrap();
+    assert!(o.first);
+    assert_ne!(o.row.reward_id, first.row.reward_id);
+    assert_eq!(count(store, "rewards").await, 2);
+    println!(
+        "mint twice (+1 other tenant) [{:?}]: ledger rows {}, outbox rows {}",
+        store.backend(),
+        count(store, "rewards").await,
+        count(store, "outbox").await
+    );
+}
+
+async fn batch_is_atomic(store: &Store) {
+    let mut bad = reward("g-batch", 3);
+    bad.player_id.clear();
+    let batch = vec![reward("g-batch", 1), reward("g-batch", 2), bad];
+    let err = store.mint_batch(&batch).await.unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+    assert_eq!(store.rewards("acme", "g-batch").await.unwrap().len(), 0);
+    let before = count(store, "outbox").await;
+    let ok = store.mint_batch(&batch[..2]).await.unwrap();
+    assert!(ok.iter().all(|m| m.first));
+    assert_eq!(store.rewards("acme", "g-batch").await.unwrap().len(), 2);
+    assert_eq!(count(store, "outbox").await, before + 2);
+    // A duplicate inside one batch is minted once.
+    let dup = vec![reward("g-batch", 9), reward("g-batch", 9)];
+    let out = store.mint_batch(&dup).await.unwrap();
+    assert_eq!((out[0].first, out[1].first), (true, false));
+    let too_many: Vec<_> = (0..101).map(|i| reward("g-big", i)).collect();
+    assert!(matches!(
+        store.mint_batch(&too_many).await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+async fn idempotency(store: &Store) {
+    assert_eq!(
+        store.claim("acme", "req-1", "h1").await.unwrap(),
+        Claim::Fresh
+    );
+    assert_eq!(
+        store.claim("acme", "req-1", "h1").await.unwrap(),
+        Claim::InProgress
+    );
+    assert_eq!(
+        store.claim("acme", "req-1", "h2").await.unwrap(),
+        Claim::Mismatch
+    );
+    // Keys are per tenant.
+    assert_eq!(
+        store.claim("globex", "req-1", "h2").await.unwrap(),
+        Claim::Fresh
+    );
+    store
+        .complete("acme", "req-1", b"{\"ok\":1}")
+        .await
+        .unwrap();
+    store.complete("acme", "req-1", b"ignored").await.unwrap();
+    assert_eq!(
+        store.claim("acme", "req-1", "h1").await.unwrap(),
+        Claim::Replay(b"{\"ok\":1}".to_vec())
+    );
+    assert_eq!(
+        store.complete("acme", "nope", b"x").await,
+        Err(StoreError::NotClaimed)
+    );
+}
+
+async fn abandoned_claim(db: &TestDb) {
+    let mut cfg = db.cfg.clone();
+    cfg.idempotency_claim_ttl_ms = 50;
+    let store = Store::connect(&cfg).await.unwrap();
+    assert_eq!(
+        store.claim("acme", "slow", "h").await.unwrap(),
+        Claim::Fresh
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+    assert_eq!(
+        store.claim("acme", "slow", "h").await.unwrap(),
+        Claim::Fresh
+    );
+    assert_eq!(
+        store.claim("acme", "slow", "h").await.unwrap(),
+        Claim::InProgress
+    );
+    store.close().await;
+}
+
+async fn all(db: TestDb) {
+    let store = db.store().await;
+    mint_twice(&store).await;
+    batch_is_atomic(&store).await;
+    idempotency(&store).await;
+    abandoned_claim(&db).await;
+    db.finish(store).await;
+}
+
+#[tokio::test]
+async fn ledger_and_idempotency_postgres() {
+    all(TestDb::postgres().await).await;
+}
+
+#[tokio::test]
+async fn ledger_and_idempotency_sqlite() {
+    all(TestDb::sqlite()).await;
+}
