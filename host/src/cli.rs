@@ -10,6 +10,7 @@ use crate::builtin::BUILTINS;
 use crate::check::{self, CheckOptions};
 use crate::config::HostConfig;
 use crate::plugin::PluginHost;
+use crate::streams::{self, BackendKind, EnsureOutcome};
 
 /// Veltrix: a host for WebAssembly game types.
 #[derive(Debug, Parser)]
@@ -32,6 +33,46 @@ pub enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// Stream topics.
+    #[command(subcommand)]
+    Topics(TopicsCmd),
+}
+
+/// `veltrix topics ...`
+#[derive(Debug, Subcommand)]
+pub enum TopicsCmd {
+    /// Create every configured topic that is missing; report the others.
+    /// Exit 0, or 2 when an existing topic's settings differ.
+    Ensure {
+        /// Print the reports as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Where: ensuring topics only means something on a broker, so this
+        /// defaults to kafka whatever `streams.backend` says.
+        #[arg(long, value_enum, default_value_t = BackendArg::Kafka)]
+        backend: BackendArg,
+    },
+}
+
+/// A stream backend on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendArg {
+    /// The in-process log.
+    Embedded,
+    /// The `[kafka]` broker.
+    Kafka,
+    /// Both (benchmarks only).
+    Both,
+}
+
+impl BackendArg {
+    fn kinds(self) -> Vec<BackendKind> {
+        match self {
+            Self::Embedded => vec![BackendKind::Embedded],
+            Self::Kafka => vec![BackendKind::Kafka],
+            Self::Both => vec![BackendKind::Embedded, BackendKind::Kafka],
+        }
+    }
 }
 
 /// `veltrix plugin ...`
@@ -84,6 +125,19 @@ pub enum BenchCmd {
         #[arg(long)]
         svg: Option<PathBuf>,
     },
+    /// Produce -> consume per family through our stream traits, and raw
+    /// rdkafka on the same broker.
+    Streams {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Records per family and backend.
+        #[arg(long, default_value_t = 20_000)]
+        messages: usize,
+        /// Which backends.
+        #[arg(long, value_enum, default_value_t = BackendArg::Both)]
+        backend: BackendArg,
+    },
 }
 
 /// Runs a parsed command line; returns the process exit code.
@@ -125,7 +179,70 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
+        Command::Bench(BenchCmd::Streams {
+            json,
+            messages,
+            backend,
+        }) => {
+            anyhow::ensure!(messages >= 1, "--messages must be at least 1");
+            let rows = runtime()?.block_on(bench::streams::run(
+                &config.streams,
+                &config.kafka,
+                &backend.kinds(),
+                messages,
+            ))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                print!("{}", bench::streams::table(&rows));
+            }
+            Ok(0)
+        }
+        Command::Topics(TopicsCmd::Ensure { json, backend }) => {
+            topics_ensure(&config, json, backend)
+        }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn topics_ensure(config: &HostConfig, json: bool, backend: BackendArg) -> anyhow::Result<i32> {
+    anyhow::ensure!(
+        backend != BackendArg::Both,
+        "--backend both is for benchmarks; pick kafka or embedded"
+    );
+    let mut streams_cfg = config.streams.clone();
+    streams_cfg.backend = backend.kinds()[0];
+    let reports = runtime()?.block_on(async {
+        let s = streams::open(&streams_cfg, &config.kafka)
+            .await
+            .with_context(|| format!("opening the {:?} stream backend", streams_cfg.backend))?;
+        s.ensure(&streams_cfg.topics())
+            .await
+            .context("ensuring topics")
+    })?;
+    let differs = reports
+        .iter()
+        .any(|r| matches!(r.outcome, EnsureOutcome::Differs { .. }));
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    } else {
+        for r in &reports {
+            match &r.outcome {
+                EnsureOutcome::Created => println!("{}: created", r.topic),
+                EnsureOutcome::Exists => println!("{}: exists", r.topic),
+                EnsureOutcome::Differs { differences } => {
+                    println!("{}: differs: {}", r.topic, differences.join("; "))
+                }
+            }
+        }
+    }
+    Ok(if differs { 2 } else { 0 })
 }
 
 fn plugin_check(config: &HostConfig, args: CheckArgs) -> anyhow::Result<i32> {

@@ -276,9 +276,12 @@ pub async fn group_shares_partitions(s: &dyn Streams, prefix: &str) -> anyhow::R
     let mut a = s.subscribe(&group, std::slice::from_ref(&t.name)).await?;
     let mut b = s.subscribe(&group, std::slice::from_ref(&t.name)).await?;
     // Let both join before anything is produced, so no rebalance moves a
-    // partition mid-way (which would legitimately redeliver).
+    // partition mid-way (which would legitimately redeliver). A Kafka group
+    // rebalance (join, sync, every member re-joining from its poll loop)
+    // takes seconds, longer on a loaded machine: 3 s proved flaky there.
+    let settle_for = Duration::from_secs(if s.backend() == "kafka" { 10 } else { 3 });
     let settle = Instant::now();
-    while settle.elapsed() < Duration::from_secs(3) {
+    while settle.elapsed() < settle_for {
         a.poll(1, Duration::from_millis(100)).await?;
         b.poll(1, Duration::from_millis(100)).await?;
     }
