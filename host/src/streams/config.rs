@@ -125,6 +125,11 @@ pub struct KafkaConfig {
     /// Records buffered in the producer before `send` reports back-pressure.
     /// Default 1,000,000.
     pub queue_max_messages: u32,
+    /// Produce requests in flight per broker connection. Default 5: the
+    /// most that keeps order with the idempotent producer, and measured
+    /// 2-3x faster end to end than librdkafka's unbounded default on Tansu
+    /// (thousands of tiny batches otherwise; see docs/streams.md).
+    pub max_in_flight: u32,
     /// Extra librdkafka producer properties (e.g. security settings).
     pub producer: BTreeMap<String, String>,
     /// Extra librdkafka consumer properties.
@@ -140,6 +145,7 @@ impl Default for KafkaConfig {
             message_timeout_ms: 30_000,
             session_timeout_ms: 10_000,
             queue_max_messages: 1_000_000,
+            max_in_flight: 5,
             producer: BTreeMap::new(),
             consumer: BTreeMap::new(),
         }

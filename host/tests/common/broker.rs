@@ -50,17 +50,31 @@ impl PrivateBroker {
             .open(self.dir.path().join("broker.log"))?;
         let child = Command::new(tansu_bin())
             .current_dir(self.dir.path())
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
             .args(["--storage-engine", "sqlite://tansu.db"])
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))
             .spawn()
-            .with_context(|| format!("starting {} (run .ci/broker start to install it)", tansu_bin().display()))?;
+            .with_context(|| {
+                format!(
+                    "starting {} (run .ci/broker start to install it)",
+                    tansu_bin().display()
+                )
+            })?;
         self.child = Some(child);
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             if start.elapsed() > Duration::from_secs(30) {
-                bail!("private broker did not listen within 30 s: {}", self.log_tail());
+                bail!(
+                    "private broker did not listen within 30 s: {}",
+                    self.log_tail()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -76,11 +90,18 @@ impl PrivateBroker {
         Ok(())
     }
 
-    /// The last lines of the broker's log, for failure messages.
+    /// The last lines of the broker's log, for failure messages; the whole
+    /// log is copied to the system temp dir (the broker's own dir goes away).
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(self.dir.path().join("broker.log")).unwrap_or_default();
+        let copy = std::env::temp_dir().join(format!("veltrix-private-broker-{}.log", self.port));
+        let _ = std::fs::write(&copy, &text);
         let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
+        format!(
+            "(whole log: {})\n{}",
+            copy.display(),
+            lines[lines.len().saturating_sub(20)..].join("\n")
+        )
     }
 }
 

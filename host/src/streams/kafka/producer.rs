@@ -40,6 +40,10 @@ pub fn producer_config(
         .set("enable.idempotence", spec.idempotent.to_string())
         .set("message.timeout.ms", kafka.message_timeout_ms.to_string())
         .set(
+            "max.in.flight.requests.per.connection",
+            kafka.max_in_flight.to_string(),
+        )
+        .set(
             "queue.buffering.max.messages",
             kafka.queue_max_messages.to_string(),
         )
