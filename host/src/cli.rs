@@ -134,6 +134,10 @@ pub enum BenchCmd {
         /// Records per family and backend.
         #[arg(long, default_value_t = 20_000)]
         messages: usize,
+        /// Offered load in records/s (open loop); 0 sends as fast as
+        /// possible (throughput, where latency is mostly queueing).
+        #[arg(long, default_value_t = 0)]
+        rate: u64,
         /// Which backends.
         #[arg(long, value_enum, default_value_t = BackendArg::Both)]
         backend: BackendArg,
@@ -182,14 +186,15 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Bench(BenchCmd::Streams {
             json,
             messages,
+            rate,
             backend,
         }) => {
             anyhow::ensure!(messages >= 1, "--messages must be at least 1");
             let rows = runtime()?.block_on(bench::streams::run(
-                &config.streams,
-                &config.kafka,
+                &config,
                 &backend.kinds(),
                 messages,
+                rate,
             ))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);

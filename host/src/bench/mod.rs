@@ -3,8 +3,10 @@
 //! - [`plugins`]: each game type's apply through wasmtime vs natively;
 //! - [`streams`]: produce -> consume through our stream traits vs raw
 //!   rdkafka;
+//! - [`outbox`]: ledger + outbox write rate and the relay's drain rate;
 //! - [`svg`]: the latency chart `bench plugins --svg` writes.
 
+pub mod outbox;
 pub mod plugins;
 pub mod streams;
 pub mod svg;

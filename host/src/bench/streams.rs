@@ -19,6 +19,7 @@ use rdkafka::message::Message as _;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde::Serialize;
 
+use crate::config::HostConfig;
 use crate::streams::kafka::client::base_config;
 use crate::streams::kafka::consumer::ASSIGNMENT_STRATEGY;
 use crate::streams::kafka::producer::{family_name, producer_config};
@@ -34,7 +35,7 @@ const STALL: Duration = Duration::from_secs(30);
 /// One measured (backend, family, client) combination.
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
-    /// `embedded`, `kafka`, or another source (see [`outbox_drain_row`]).
+    /// `embedded`, `kafka`, or another source (`postgres` / `sqlite` for the outbox rows of [`super::outbox`]).
     pub backend: String,
     /// `game`, `quest`, `reward`, `players`.
     pub family: String,
@@ -80,6 +81,15 @@ fn sent_us(p: &[u8]) -> u64 {
 }
 
 /// Latency histogram in microseconds (1 us .. 10 min).
+/// Open-loop pacing: record `i` is due at `start + i / rate`, whatever the
+/// consumer does, so latency is not hidden by back-pressure (`rate` 0: as
+/// fast as the producer enqueues, a throughput test).
+async fn pace(start: tokio::time::Instant, i: u64, rate: u64) {
+    if rate > 0 {
+        tokio::time::sleep_until(start + Duration::from_secs_f64(i as f64 / rate as f64)).await;
+    }
+}
+
 fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds")
 }
@@ -125,6 +135,7 @@ pub async fn ours(
     streams: &StreamsConfig,
     f: Family,
     n: usize,
+    rate: u64,
     run: &str,
 ) -> anyhow::Result<Row> {
     let t = bench_topic(streams, f, run, "ours");
@@ -167,7 +178,9 @@ pub async fn ours(
     });
     let start = Instant::now();
     let mut acks = Vec::with_capacity(n);
+    let t0 = tokio::time::Instant::now();
     for i in 0..n as u64 {
+        pace(t0, i, rate).await;
         let e = Envelope::new("bench", format!("k{}", i % 1000), "bench.event", payload(i));
         loop {
             match s.send(&t.name, &e) {
@@ -193,6 +206,7 @@ pub async fn raw(
     kafka: &KafkaConfig,
     f: Family,
     n: usize,
+    rate: u64,
     run: &str,
 ) -> anyhow::Result<Row> {
     let t = bench_topic(streams, f, run, "raw");
@@ -241,7 +255,9 @@ pub async fn raw(
     });
     let start = Instant::now();
     let mut acks = Vec::with_capacity(n);
+    let t0 = tokio::time::Instant::now();
     for i in 0..n as u64 {
+        pace(t0, i, rate).await;
         let key = format!("k{}", i % 1000);
         let value = payload(i);
         let record = FutureRecord::to(&t.name).key(&key).payload(&value);
@@ -257,20 +273,14 @@ pub async fn raw(
     Ok(row("kafka", f, "rdkafka", n, end - start, &h))
 }
 
-/// PLACEHOLDER for the outbox owner: an "outbox drain rate against
-/// Postgres" row goes here (relay claims, publishes, marks done). Returns
-/// `None` until it is implemented; `run` already appends it when present.
-pub async fn outbox_drain_row(_n: usize) -> Option<Row> {
-    None
-}
-
 /// Every row for `backends`, progress on stderr.
 pub async fn run(
-    streams: &StreamsConfig,
-    kafka: &KafkaConfig,
+    config: &HostConfig,
     backends: &[BackendKind],
     n: usize,
+    rate: u64,
 ) -> anyhow::Result<Vec<Row>> {
+    let (streams, kafka) = (&config.streams, &config.kafka);
     let run_id = format!("{}-{}", now_us() / 1000, std::process::id());
     let mut rows = Vec::new();
     for &b in backends {
@@ -278,11 +288,11 @@ pub async fn run(
         cfg.backend = b;
         let s = crate::streams::open(&cfg, kafka).await?;
         for f in FAMILIES {
-            let mut ours = ours(s.clone(), &cfg, f, n, &run_id)
+            let mut ours = ours(s.clone(), &cfg, f, n, rate, &run_id)
                 .await
                 .with_context(|| format!("{:?} {}", b, family_name(f)))?;
             let raw = if b == BackendKind::Kafka {
-                let r = raw(&*s, &cfg, kafka, f, n, &run_id)
+                let r = raw(&*s, &cfg, kafka, f, n, rate, &run_id)
                     .await
                     .with_context(|| format!("raw rdkafka {}", family_name(f)))?;
                 ours.vs_raw = Some(ours.msgs_per_sec / r.msgs_per_sec);
@@ -295,19 +305,36 @@ pub async fn run(
                 rows.push(r);
             }
         }
-    }
-    if let Some(r) = outbox_drain_row(n).await {
-        eprintln!("{}", progress(&r));
-        rows.push(r);
+        let outbox = super::outbox::rows(s, &cfg, &config.database, &config.outbox, n, &run_id)
+            .await
+            .with_context(|| format!("{b:?} outbox"))?;
+        for r in outbox {
+            eprintln!("{}", progress(&r));
+            rows.push(r);
+        }
     }
     Ok(rows)
 }
 
 fn progress(r: &Row) -> String {
     format!(
-        "{} {} {}: {:.0} msgs/s, p50 {:.2} ms, p99 {:.2} ms",
-        r.backend, r.family, r.client, r.msgs_per_sec, r.p50_ms, r.p99_ms
+        "{} {} {}: {:.0} msgs/s, p50 {} ms, p99 {} ms",
+        r.backend,
+        r.family,
+        r.client,
+        r.msgs_per_sec,
+        ms(r.p50_ms),
+        ms(r.p99_ms)
     )
+}
+
+/// A latency cell: `-` where the row measures a rate only.
+fn ms(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.2}")
+    } else {
+        "-".into()
+    }
 }
 
 /// The rows as a Markdown table.
@@ -317,14 +344,14 @@ pub fn table(rows: &[Row]) -> String {
     );
     for r in rows {
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {:.0} | {:.2} | {:.2} | {} |\n",
+            "| {} | {} | {} | {} | {:.0} | {} | {} | {} |\n",
             r.backend,
             r.family,
             r.client,
             r.messages,
             r.msgs_per_sec,
-            r.p50_ms,
-            r.p99_ms,
+            ms(r.p50_ms),
+            ms(r.p99_ms),
             r.vs_raw.map_or("-".into(), |v| format!("{v:.2}"))
         ));
     }
