@@ -1,5 +1,8 @@
 //! The `veltrix` command line.
 
+mod outbox;
+mod topics;
+
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -10,7 +13,7 @@ use crate::builtin::BUILTINS;
 use crate::check::{self, CheckOptions};
 use crate::config::HostConfig;
 use crate::plugin::PluginHost;
-use crate::streams::{self, BackendKind, EnsureOutcome};
+use crate::streams::BackendKind;
 
 /// Veltrix: a host for WebAssembly game types.
 #[derive(Debug, Parser)]
@@ -36,6 +39,27 @@ pub enum Command {
     /// Stream topics.
     #[command(subcommand)]
     Topics(TopicsCmd),
+    /// The transactional outbox: backlog, relay.
+    #[command(subcommand)]
+    Outbox(OutboxCmd),
+}
+
+/// `veltrix outbox ...`
+#[derive(Debug, Subcommand)]
+pub enum OutboxCmd {
+    /// Backlog size and oldest pending row's age (exit 0).
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a relay until Ctrl-C: publish outbox rows to the configured
+    /// stream backend. Any number may run; one holds the lease at a time.
+    Relay {
+        /// Holder id in the lease row (default: host name + pid).
+        #[arg(long)]
+        id: Option<String>,
+    },
 }
 
 /// `veltrix topics ...`
@@ -204,50 +228,18 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Topics(TopicsCmd::Ensure { json, backend }) => {
-            topics_ensure(&config, json, backend)
+            topics::ensure(&config, json, backend)
         }
+        Command::Outbox(OutboxCmd::Status { json }) => outbox::status(&config, json),
+        Command::Outbox(OutboxCmd::Relay { id }) => outbox::relay(&config, id),
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")
-}
-
-fn topics_ensure(config: &HostConfig, json: bool, backend: BackendArg) -> anyhow::Result<i32> {
-    anyhow::ensure!(
-        backend != BackendArg::Both,
-        "--backend both is for benchmarks; pick kafka or embedded"
-    );
-    let mut streams_cfg = config.streams.clone();
-    streams_cfg.backend = backend.kinds()[0];
-    let reports = runtime()?.block_on(async {
-        let s = streams::open(&streams_cfg, &config.kafka)
-            .await
-            .with_context(|| format!("opening the {:?} stream backend", streams_cfg.backend))?;
-        s.ensure(&streams_cfg.topics())
-            .await
-            .context("ensuring topics")
-    })?;
-    let differs = reports
-        .iter()
-        .any(|r| matches!(r.outcome, EnsureOutcome::Differs { .. }));
-    if json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
-    } else {
-        for r in &reports {
-            match &r.outcome {
-                EnsureOutcome::Created => println!("{}: created", r.topic),
-                EnsureOutcome::Exists => println!("{}: exists", r.topic),
-                EnsureOutcome::Differs { differences } => {
-                    println!("{}: differs: {}", r.topic, differences.join("; "))
-                }
-            }
-        }
-    }
-    Ok(if differs { 2 } else { 0 })
 }
 
 fn plugin_check(config: &HostConfig, args: CheckArgs) -> anyhow::Result<i32> {
