@@ -17,6 +17,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::api::ApiConfig;
 use crate::outbox::OutboxConfig;
 use crate::plugin::PluginLimits;
 use crate::store::DatabaseConfig;
@@ -45,6 +46,8 @@ pub struct HostConfig {
     pub outbox: OutboxConfig,
     /// Leaderboard cache (`[redis]`).
     pub redis: RedisConfig,
+    /// The HTTP API (`[api]`), served by `veltrix serve`.
+    pub api: ApiConfig,
 }
 
 /// `[redis]`: the leaderboard projection (see `docs/leaderboards.md`). The

@@ -11,9 +11,11 @@
 //! - [`store`]: reward ledger, idempotency keys, outbox tables (Postgres / SQLite);
 //! - [`outbox`]: the batching outbox writer and the leased relay;
 //! - [`leaderboard`]: leaderboards, a Redis (or in-process) projection of the ledger;
+//! - [`api`]: the HTTP API (axum): tenants, partners, keys, probes;
 //! - [`config`]: the host's TOML config with environment overrides;
 //! - [`cli`]: the `veltrix` command line.
 
+pub mod api;
 pub mod bench;
 pub mod builtin;
 pub mod check;

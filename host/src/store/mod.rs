@@ -8,6 +8,7 @@
 //! - [`ledger`]: rewards, minted once per `reward_id` with their outbox row;
 //! - [`idempotency`]: claim / complete / replay of client idempotency keys;
 //! - [`outbox`]: outbox rows, the relay lease and stream watermarks;
+//! - [`tenancy`]: tenants, partners, hashed API keys, enabled game types;
 //! - [`retry`]: the retry budget for writes while the database is down.
 
 mod config;
@@ -16,6 +17,7 @@ pub mod idempotency;
 pub mod ledger;
 pub mod outbox;
 mod retry;
+pub mod tenancy;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +30,7 @@ pub use error::{StoreError, WriteOutcome};
 pub use idempotency::Claim;
 pub use ledger::{Minted, Reward, RewardRow, reward_id};
 pub use outbox::{OutboxEvent, OutboxStats, PendingRow};
+pub use tenancy::{ApiKeyRow, TenantGameType};
 
 use crate::config::HostConfig;
 use crate::streams::{Family, StreamsConfig};

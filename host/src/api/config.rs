@@ -1,0 +1,93 @@
+//! `[api]`: the HTTP API's listen address, limits and bootstrap key.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Which leaderboard backend `veltrix serve` opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaderboardBackend {
+    /// The in-process board: no server (the default, like the embedded
+    /// stream log).
+    #[default]
+    Embedded,
+    /// Redis at `[redis].url`.
+    Redis,
+}
+
+/// `[api]`. Every field may be overridden with `VELTRIX_API__<FIELD>`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Address `veltrix serve` listens on. Default `127.0.0.1:8080`
+    /// (loopback: exposing the API is a deliberate choice).
+    pub listen: String,
+    /// Largest request body, in bytes; larger bodies get 413 and change
+    /// nothing. Default 65,536 (64 KiB): every request body is a small
+    /// JSON object.
+    pub max_body_bytes: usize,
+    /// Longest a request may take, in ms, before it is answered 503.
+    /// Default 15,000: above the store's 12 s retry budget, so a write
+    /// waiting for the database fails with the store's own error first.
+    pub request_timeout_ms: u64,
+    /// Per-dependency timeout of `GET /readyz`, in ms. Default 2,000.
+    pub ready_timeout_ms: u64,
+    /// An operator key accepted without being in the database, to create
+    /// the first tenants and keys on a fresh install. Unset (empty) by
+    /// default; set it with `VELTRIX_API__BOOTSTRAP_OPERATOR_KEY` rather
+    /// than in a file, and unset it once real operator keys exist. Any
+    /// string of at least 16 characters is accepted as the secret.
+    pub bootstrap_operator_key: String,
+    /// Leaderboard backend: `embedded` (default) or `redis` (`[redis]`).
+    pub leaderboard: LeaderboardBackend,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            max_body_bytes: 64 * 1024,
+            request_timeout_ms: 15_000,
+            ready_timeout_ms: 2_000,
+            bootstrap_operator_key: String::new(),
+            leaderboard: LeaderboardBackend::Embedded,
+        }
+    }
+}
+
+// Hand-written so the bootstrap secret never reaches a log line.
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field("listen", &self.listen)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("request_timeout_ms", &self.request_timeout_ms)
+            .field("ready_timeout_ms", &self.ready_timeout_ms)
+            .field(
+                "bootstrap_operator_key",
+                &if self.bootstrap_operator_key.is_empty() {
+                    "<unset>"
+                } else {
+                    "<set>"
+                },
+            )
+            .field("leaderboard", &self.leaderboard)
+            .finish()
+    }
+}
+
+impl ApiConfig {
+    /// `request_timeout_ms` as a duration (at least 1 ms).
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms.max(1))
+    }
+
+    /// `ready_timeout_ms` as a duration (at least 1 ms).
+    pub fn ready_timeout(&self) -> Duration {
+        Duration::from_millis(self.ready_timeout_ms.max(1))
+    }
+
+    /// Shortest accepted bootstrap key: a short one would be guessable.
+    pub const MIN_BOOTSTRAP_KEY: usize = 16;
+}

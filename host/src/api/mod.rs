@@ -1,0 +1,28 @@
+//! The HTTP API (axum): operators, partners and tenants over JSON.
+//!
+//! - [`config`]: `[api]` (listen address, body limit, timeouts, bootstrap
+//!   operator key, leaderboard backend);
+//! - [`auth`]: hashed bearer API keys and the [`Caller`] extractor;
+//! - [`error`]: [`ApiError`], the one JSON error shape, and [`ApiJson`];
+//! - [`operators`]: tenants, partners, keys; `/healthz`, `/readyz`,
+//!   `/metrics`;
+//! - [`tenants`]: the game-type catalogue and per-tenant enablement;
+//! - [`metrics`]: request counters and latency histograms;
+//! - [`openapi`]: `GET /openapi.json`;
+//! - [`server`]: [`AppState`], [`router`], [`serve`].
+//!
+//! See `docs/api.md`.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod operators;
+pub mod server;
+pub mod tenants;
+
+pub use auth::{Caller, Role};
+pub use config::{ApiConfig, LeaderboardBackend};
+pub use error::{ApiError, ApiJson};
+pub use server::{AppState, ServeError, router, serve, serve_on};

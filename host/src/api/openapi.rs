@@ -1,0 +1,346 @@
+//! `GET /openapi.json`: an OpenAPI 3.1 document of every route, built by
+//! hand with `serde_json`. [`DOCS`] must list exactly the routes of
+//! [`super::server::routes`]; a test fails when they drift.
+
+use std::sync::OnceLock;
+
+use axum::Json;
+use serde_json::{Value, json};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// No key.
+    Public,
+    /// Any valid key.
+    AnyKey,
+    /// An operator key.
+    Operator,
+    /// An operator key, or a tenant key of the tenant in the path.
+    OperatorOrTenant,
+}
+
+impl Auth {
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Public => "none",
+            Self::AnyKey => "any key",
+            Self::Operator => "operator",
+            Self::OperatorOrTenant => "operator, or tenant (own tenant only; others answer 404)",
+        }
+    }
+}
+
+/// One documented route.
+#[derive(Debug)]
+pub struct RouteDoc {
+    /// Lower-case method, as OpenAPI spells it.
+    pub method: &'static str,
+    /// Path pattern, as the router spells it.
+    pub path: &'static str,
+    /// Who may call it.
+    pub auth: Auth,
+    /// One line.
+    pub summary: &'static str,
+    /// Request body schema.
+    pub request: Option<fn() -> Value>,
+    /// Success status and its body schema.
+    pub response: (u16, fn() -> Value),
+}
+
+fn id_schema() -> Value {
+    json!({ "type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$" })
+}
+
+fn name_schema() -> Value {
+    json!({ "type": "string", "minLength": 1, "maxLength": super::operators::MAX_NAME })
+}
+
+fn object(props: Value, required: &[&str]) -> Value {
+    json!({ "type": "object", "properties": props, "required": required, "additionalProperties": false })
+}
+
+fn status_schema() -> Value {
+    object(json!({ "status": { "type": "string" } }), &["status"])
+}
+
+fn ready_schema() -> Value {
+    object(
+        json!({ "status": { "type": "string" }, "checks": { "type": "object", "additionalProperties": { "enum": ["ok", "failed"] } } }),
+        &["status", "checks"],
+    )
+}
+
+fn text_schema() -> Value {
+    json!({ "type": "string", "description": "Prometheus text format 0.0.4" })
+}
+
+fn any_object() -> Value {
+    json!({ "type": "object" })
+}
+
+fn new_tenant() -> Value {
+    object(
+        json!({ "tenant_id": id_schema(), "name": name_schema() }),
+        &["tenant_id", "name"],
+    )
+}
+
+fn new_partner() -> Value {
+    object(
+        json!({ "partner_id": id_schema(), "name": name_schema() }),
+        &["partner_id", "name"],
+    )
+}
+
+fn created() -> Value {
+    object(
+        json!({ "id": id_schema(), "name": name_schema(), "created_at_ms": { "type": "integer" } }),
+        &["id", "name", "created_at_ms"],
+    )
+}
+
+fn role() -> Value {
+    json!({ "enum": ["operator", "partner", "tenant"] })
+}
+
+fn new_key() -> Value {
+    object(
+        json!({ "role": role(), "tenant_id": id_schema(), "partner_id": id_schema() }),
+        &["role"],
+    )
+}
+
+fn issued_key() -> Value {
+    object(
+        json!({
+            "key": { "type": "string", "description": "vx_<role>_<64 hex>; shown only once" },
+            "role": role(),
+            "tenant_id": { "type": ["string", "null"] },
+            "partner_id": { "type": ["string", "null"] },
+        }),
+        &["key", "role", "tenant_id", "partner_id"],
+    )
+}
+
+fn catalogue() -> Value {
+    let item = object(
+        json!({
+            "name": { "type": "string" },
+            "version": { "type": "string" },
+            "action_kinds": { "type": "array", "items": { "type": "string" } },
+            "source": { "type": "string" },
+        }),
+        &["name", "version", "action_kinds", "source"],
+    );
+    object(
+        json!({ "game_types": { "type": "array", "items": item } }),
+        &["game_types"],
+    )
+}
+
+fn set_game_type() -> Value {
+    object(json!({ "enabled": { "type": "boolean" } }), &["enabled"])
+}
+
+fn tenant_game_type() -> Value {
+    object(
+        json!({
+            "game_type": { "type": "string" },
+            "enabled": { "type": "boolean" },
+            "updated_at_ms": { "type": ["integer", "null"] },
+        }),
+        &["game_type", "enabled", "updated_at_ms"],
+    )
+}
+
+fn tenant_game_types() -> Value {
+    object(
+        json!({ "tenant_id": id_schema(), "game_types": { "type": "array", "items": tenant_game_type() } }),
+        &["tenant_id", "game_types"],
+    )
+}
+
+/// Every route, in router order.
+pub static DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: "get",
+        path: "/healthz",
+        auth: Auth::Public,
+        summary: "The process is up",
+        request: None,
+        response: (200, status_schema),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/readyz",
+        auth: Auth::Public,
+        summary: "Store, stream and leaderboard backends answer (503 names the failed ones)",
+        request: None,
+        response: (200, ready_schema),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/metrics",
+        auth: Auth::Public,
+        summary: "Prometheus metrics: outbox backlog, requests and latency per route",
+        request: None,
+        response: (200, text_schema),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/openapi.json",
+        auth: Auth::Public,
+        summary: "This document",
+        request: None,
+        response: (200, any_object),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/v1/tenants",
+        auth: Auth::Operator,
+        summary: "Create a tenant (409 if the id is taken)",
+        request: Some(new_tenant),
+        response: (201, created),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/v1/partners",
+        auth: Auth::Operator,
+        summary: "Create a partner (409 if the id is taken)",
+        request: Some(new_partner),
+        response: (201, created),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/v1/keys",
+        auth: Auth::Operator,
+        summary: "Issue an API key; the secret is returned only here",
+        request: Some(new_key),
+        response: (201, issued_key),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/game-types",
+        auth: Auth::AnyKey,
+        summary: "The game-type catalogue",
+        request: None,
+        response: (200, catalogue),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/tenants/{tenant}/game-types",
+        auth: Auth::OperatorOrTenant,
+        summary: "Every catalogue game type with the tenant's setting",
+        request: None,
+        response: (200, tenant_game_types),
+    },
+    RouteDoc {
+        method: "put",
+        path: "/v1/tenants/{tenant}/game-types/{type}",
+        auth: Auth::OperatorOrTenant,
+        summary: "Enable or disable a game type for the tenant",
+        request: Some(set_game_type),
+        response: (200, tenant_game_type),
+    },
+];
+
+fn error_schema() -> Value {
+    object(
+        json!({ "error": object(
+            json!({ "code": { "type": "string" }, "message": { "type": "string" } }),
+            &["code", "message"],
+        ) }),
+        &["error"],
+    )
+}
+
+fn operation(doc: &RouteDoc) -> Value {
+    let mut responses = serde_json::Map::new();
+    let (status, schema) = doc.response;
+    let media = if doc.path == "/metrics" {
+        "text/plain"
+    } else {
+        "application/json"
+    };
+    responses.insert(
+        status.to_string(),
+        json!({ "description": "success", "content": { media: { "schema": schema() } } }),
+    );
+    responses.insert(
+        "default".into(),
+        json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }),
+    );
+    let mut op = json!({
+        "summary": doc.summary,
+        "x-veltrix-auth": doc.auth.describe(),
+        "responses": responses,
+    });
+    if doc.auth != Auth::Public {
+        op["security"] = json!([{ "bearer": [] }]);
+    }
+    let params: Vec<Value> = doc
+        .path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect();
+    if !params.is_empty() {
+        op["parameters"] = params.into();
+    }
+    if let Some(req) = doc.request {
+        op["requestBody"] =
+            json!({ "required": true, "content": { "application/json": { "schema": req() } } });
+    }
+    op
+}
+
+/// The whole document.
+pub fn document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut paths = serde_json::Map::new();
+        for d in DOCS {
+            let entry = paths.entry(d.path).or_insert_with(|| json!({}));
+            entry[d.method] = operation(d);
+        }
+        json!({
+            "openapi": "3.1.0",
+            "info": { "title": "Veltrix host API", "version": env!("CARGO_PKG_VERSION") },
+            "paths": paths,
+            "components": {
+                "schemas": { "Error": error_schema() },
+                "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "vx_<role>_<hex> API key" } },
+            },
+        })
+    })
+}
+
+/// `GET /openapi.json`.
+pub async fn serve_document() -> Json<Value> {
+    Json(document().clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_documented_and_nothing_else() {
+        let mut routed: Vec<(String, String)> = super::super::server::routes()
+            .iter()
+            .map(|r| (r.method.as_str().to_lowercase(), r.path.to_string()))
+            .collect();
+        let mut documented: Vec<(String, String)> = DOCS
+            .iter()
+            .map(|d| (d.method.to_string(), d.path.to_string()))
+            .collect();
+        routed.sort();
+        documented.sort();
+        assert_eq!(routed, documented);
+        let doc = document();
+        for (m, p) in &routed {
+            assert!(doc["paths"][p][m].is_object(), "{m} {p} missing");
+        }
+    }
+}
