@@ -1,6 +1,7 @@
 //! The `veltrix` command line.
 
 mod outbox;
+mod serve;
 mod topics;
 
 use std::path::PathBuf;
@@ -42,6 +43,12 @@ pub enum Command {
     /// The transactional outbox: backlog, relay.
     #[command(subcommand)]
     Outbox(OutboxCmd),
+    /// Serve the HTTP API (`[api]`) until Ctrl-C.
+    Serve {
+        /// Listen address (default `api.listen`, 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+    },
 }
 
 /// `veltrix outbox ...`
@@ -232,6 +239,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Outbox(OutboxCmd::Status { json }) => outbox::status(&config, json),
         Command::Outbox(OutboxCmd::Relay { id }) => outbox::relay(&config, id),
+        Command::Serve { listen } => serve::serve(&config, listen),
     }
 }
 
