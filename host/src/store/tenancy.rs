@@ -203,7 +203,10 @@ impl Store {
     ) -> Result<Vec<TenantGameType>, StoreError> {
         let op = "list_game_types";
         let rows = sqlx::query(
-            "SELECT game_type, enabled, updated_at_ms FROM tenant_game_types \
+            // SQLite hands a BOOLEAN column back as an integer and sqlx's Any
+            // driver will not decode that as bool: read 0/1 on both.
+            "SELECT game_type, CASE WHEN enabled THEN 1 ELSE 0 END AS enabled_n, updated_at_ms \
+             FROM tenant_game_types \
              WHERE tenant_id = $1 ORDER BY game_type",
         )
         .bind(tenant_id)
@@ -214,7 +217,7 @@ impl Store {
             .map(|r| {
                 Ok(TenantGameType {
                     game_type: r.try_get("game_type")?,
-                    enabled: r.try_get("enabled")?,
+                    enabled: r.try_get::<i64, _>("enabled_n")? != 0,
                     updated_at_ms: r.try_get("updated_at_ms")?,
                 })
             })
