@@ -9,7 +9,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use store_common::TestDb;
 use tokio::sync::oneshot;
-use veltrix_host::api::{AppState, serve_on};
+use veltrix_host::api::{ApiConfig, AppState, serve_on};
 use veltrix_host::config::HostConfig;
 
 const BOOT: &str = "bootstrap-secret-for-tests-0123456789";
@@ -25,10 +25,15 @@ struct Server {
 
 impl Server {
     async fn start(db: &TestDb) -> Self {
-        let mut config = HostConfig::default();
-        config.database = db.cfg.clone();
-        config.api.bootstrap_operator_key = BOOT.into();
-        config.api.max_body_bytes = BODY_LIMIT;
+        let config = HostConfig {
+            database: db.cfg.clone(),
+            api: ApiConfig {
+                bootstrap_operator_key: BOOT.into(),
+                max_body_bytes: BODY_LIMIT,
+                ..ApiConfig::default()
+            },
+            ..HostConfig::default()
+        };
         let state = AppState::open(config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
