@@ -227,6 +227,26 @@ mod tests {
     }
 
     #[test]
+    fn api_fields_default_and_override() {
+        let c = HostConfig::from_parts("", []).unwrap();
+        assert_eq!(c.api.listen, "127.0.0.1:8080");
+        assert_eq!(c.api.max_body_bytes, 64 * 1024);
+        assert!(c.api.bootstrap_operator_key.is_empty());
+        // A numeric-looking secret stays a string (the default is one).
+        let c = HostConfig::from_parts(
+            "[api]\nlisten = \"0.0.0.0:9000\"\n",
+            [(
+                "VELTRIX_API__BOOTSTRAP_OPERATOR_KEY".to_string(),
+                "12345678901234567890".to_string(),
+            )],
+        )
+        .unwrap();
+        assert_eq!(c.api.listen, "0.0.0.0:9000");
+        assert_eq!(c.api.bootstrap_operator_key, "12345678901234567890");
+        assert!(!format!("{c:?}").contains("12345678901234567890"));
+    }
+
+    #[test]
     fn unknown_fields_are_errors() {
         assert!(HostConfig::from_parts("[plugins]\nmax_fuels = 7\n", []).is_err());
         let env = [("VELTRIX_PLUGINS__NOPE".to_string(), "1".to_string())];
