@@ -282,6 +282,11 @@ async fn tenancy(db: TestDb) {
         )
         .await;
     assert_eq!((st, code(&v)), (StatusCode::FORBIDDEN, "forbidden"));
+    // The role is checked before the body is read.
+    let (st, _) = s
+        .call(Method::POST, "/v1/keys", a, Some(json!("RAW:{oops")))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, _) = s
         .call(
             Method::GET,

@@ -165,6 +165,21 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A caller that must be an operator: extracted before the body, so a key
+/// of another role gets 403 whatever it sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator(pub Caller);
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require_operator()?;
+        Ok(Self(caller))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
