@@ -12,7 +12,6 @@ use super::{ApiError, ApiJson, AppState};
 use crate::leaderboard::Board;
 use crate::leaderboard::keys::validate_scope_id;
 use crate::store::ApiKeyRow;
-use crate::streams::envelope::now_ms;
 
 /// Longest tenant or partner display name, in characters.
 pub const MAX_NAME: usize = 200;
@@ -73,15 +72,15 @@ pub async fn create_tenant(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     validate_id("tenant", &body.tenant_id)?;
     validate_name(&body.name)?;
-    if !state
+    let Some(at) = state
         .store
         .create_tenant(&body.tenant_id, &body.name)
         .await?
-    {
+    else {
         return Err(ApiError::Conflict("tenant already exists".into()));
-    }
+    };
     tracing::info!("tenant created");
-    Ok(created(body.tenant_id, body.name))
+    Ok(created(body.tenant_id, body.name, at))
 }
 
 /// `POST /v1/partners`: 201, or 409 when the id is taken.
@@ -93,24 +92,24 @@ pub async fn create_partner(
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     validate_id("partner", &body.partner_id)?;
     validate_name(&body.name)?;
-    if !state
+    let Some(at) = state
         .store
         .create_partner(&body.partner_id, &body.name)
         .await?
-    {
+    else {
         return Err(ApiError::Conflict("partner already exists".into()));
-    }
+    };
     tracing::info!("partner created");
-    Ok(created(body.partner_id, body.name))
+    Ok(created(body.partner_id, body.name, at))
 }
 
-fn created(id: String, name: String) -> (StatusCode, Json<Created>) {
+fn created(id: String, name: String, created_at_ms: i64) -> (StatusCode, Json<Created>) {
     (
         StatusCode::CREATED,
         Json(Created {
             id,
             name,
-            created_at_ms: now_ms(),
+            created_at_ms,
         }),
     )
 }

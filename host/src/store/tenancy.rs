@@ -2,7 +2,7 @@
 //! enabled (migration `0003_tenancy.sql`).
 //!
 //! Ids are validated by the caller (the API); these functions only store.
-//! Creating something that exists answers `false` instead of an error, so
+//! Creating something that exists answers `None`/`false`, not an error, so
 //! the API can say 409 without parsing database error codes, which differ
 //! between Postgres and SQLite.
 
@@ -47,16 +47,26 @@ impl Store {
         Ok(())
     }
 
-    /// Creates a tenant; `false` when the id is taken (nothing changed).
+    /// Creates a tenant, returning its `created_at_ms`; `None` when the id is
+    /// taken (nothing changed).
     #[tracing::instrument(skip(self))]
-    pub async fn create_tenant(&self, tenant_id: &str, name: &str) -> Result<bool, StoreError> {
+    pub async fn create_tenant(
+        &self,
+        tenant_id: &str,
+        name: &str,
+    ) -> Result<Option<i64>, StoreError> {
         self.insert_named("create_tenant", "tenants", "tenant_id", tenant_id, name)
             .await
     }
 
-    /// Creates a partner; `false` when the id is taken (nothing changed).
+    /// Creates a partner, returning its `created_at_ms`; `None` when the id
+    /// is taken (nothing changed).
     #[tracing::instrument(skip(self))]
-    pub async fn create_partner(&self, partner_id: &str, name: &str) -> Result<bool, StoreError> {
+    pub async fn create_partner(
+        &self,
+        partner_id: &str,
+        name: &str,
+    ) -> Result<Option<i64>, StoreError> {
         self.insert_named("create_partner", "partners", "partner_id", partner_id, name)
             .await
     }
@@ -69,21 +79,22 @@ impl Store {
         column: &'static str,
         id: &str,
         name: &str,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<i64>, StoreError> {
         let sql = format!(
             "INSERT INTO {table} ({column}, name, created_at_ms) VALUES ($1, $2, $3) \
              ON CONFLICT ({column}) DO NOTHING"
         );
+        let now = now_ms();
         self.retry
             .run(op, || async {
                 let n = sqlx::query(&sql)
                     .bind(id)
                     .bind(name)
-                    .bind(now_ms())
+                    .bind(now)
                     .execute(&self.pool)
                     .await?
                     .rows_affected();
-                Ok(n == 1)
+                Ok((n == 1).then_some(now))
             })
             .await
     }
