@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::outbox::OutboxConfig;
 use crate::plugin::PluginLimits;
+use crate::processor::ProcessorConfig;
 use crate::store::DatabaseConfig;
 use crate::streams::{KafkaConfig, StreamsConfig};
 
@@ -45,6 +46,8 @@ pub struct HostConfig {
     pub outbox: OutboxConfig,
     /// Leaderboard cache (`[redis]`).
     pub redis: RedisConfig,
+    /// The game processor (`[processor]`).
+    pub processor: ProcessorConfig,
 }
 
 /// `[redis]`: the leaderboard projection (see `docs/leaderboards.md`). The

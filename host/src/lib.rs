@@ -11,6 +11,7 @@
 //! - [`store`]: reward ledger, idempotency keys, outbox tables (Postgres / SQLite);
 //! - [`outbox`]: the batching outbox writer and the leased relay;
 //! - [`leaderboard`]: leaderboards, a Redis (or in-process) projection of the ledger;
+//! - [`processor`]: the game processor: actions -> pinned plugin -> effects;
 //! - [`config`]: the host's TOML config with environment overrides;
 //! - [`cli`]: the `veltrix` command line.
 
@@ -22,5 +23,6 @@ pub mod config;
 pub mod leaderboard;
 pub mod outbox;
 pub mod plugin;
+pub mod processor;
 pub mod store;
 pub mod streams;

@@ -1,0 +1,567 @@
+//! The worker loop: poll the game streams, apply each game's actions with
+//! its pinned plugin, commit the effects, then the offsets, then resolve
+//! outcomes and write snapshots.
+//!
+//! A game's records all sit in one partition (keyed by game id), and a
+//! poll returns a partition's records in offset order, so grouping a batch
+//! by game keeps each game's actions in order. The loop keeps games'
+//! states in memory; a cached state is trusted only while this loop has
+//! seen its partition without a gap (a gap means another member handled
+//! records meanwhile: rebalance), otherwise the game is reloaded from its
+//! snapshot plus the stream.
+//!
+//! Plugin calls run on the loop's task: each is bounded by fuel and the
+//! epoch deadline (`plugins.deadline_ms`), and the loop is one task per
+//! processor, so it cannot starve the runtime for long.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::try_join_all;
+use tokio::sync::watch;
+use veltrix_sdk::{Action, GameStatus, Transition};
+
+use super::effects::{self, Origin};
+use super::outcome::{ActionResult, Outcome};
+use super::service::Shared;
+use crate::leaderboard::LeaderboardError;
+use crate::plugin::{Plugin, Worker};
+use crate::store::{Reward, Snapshot};
+use crate::streams::envelope::now_ms;
+use crate::streams::{Consumer, Envelope, Family, Record, StreamError};
+
+/// One cached game.
+struct GameEntry {
+    game_type: String,
+    plugin: Arc<Plugin>,
+    state: Vec<u8>,
+    status: GameStatus,
+    topic: String,
+    partition: u32,
+    /// Every record of the partition below this is in `state`.
+    next_offset: i64,
+    applied: i64,
+    since_snapshot: u64,
+    epoch: u64,
+    last_used: u64,
+}
+
+/// What one action did to its game, before the effects commit.
+enum Step {
+    Applied(Transition),
+    Rejected(veltrix_sdk::Rejection),
+    Faulted { code: String, message: String },
+}
+
+/// Effects of a batch, committed together.
+#[derive(Default)]
+struct Pending {
+    rewards: Vec<(Reward, i64)>,
+    events: Vec<(String, Envelope)>,
+    /// Outcome, and its range in `rewards` (to count first mints).
+    outcomes: Vec<(Outcome, std::ops::Range<usize>)>,
+}
+
+type GameKey = (String, String);
+type PartKey = (Arc<str>, u32);
+
+struct Loop {
+    shared: Arc<Shared>,
+    cache: HashMap<GameKey, GameEntry>,
+    workers: HashMap<String, Worker>,
+    last_seen: HashMap<PartKey, i64>,
+    epochs: HashMap<PartKey, u64>,
+    tick: u64,
+}
+
+/// Runs until `stop` says so, then snapshots every game with unsaved
+/// actions.
+#[tracing::instrument(name = "processor", skip_all)]
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    mut consumer: Box<dyn Consumer>,
+    stop: watch::Receiver<bool>,
+) {
+    let wait = Duration::from_millis(shared.cfg.poll_wait_ms.max(1));
+    let max = shared.cfg.poll_batch.max(1);
+    let mut l = Loop {
+        shared,
+        cache: HashMap::new(),
+        workers: HashMap::new(),
+        last_seen: HashMap::new(),
+        epochs: HashMap::new(),
+        tick: 0,
+    };
+    while !*stop.borrow() {
+        let records = match consumer.poll(max, wait).await {
+            Ok(r) => r,
+            Err(StreamError::Closed) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "poll failed; retrying");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+        };
+        if records.is_empty() {
+            continue;
+        }
+        if !l.process(&records, consumer.as_mut(), &stop).await {
+            break;
+        }
+    }
+    l.save_all().await;
+    tracing::info!("processor stopped");
+}
+
+impl Loop {
+    /// One batch; `false` when stopping left it uncommitted.
+    async fn process(
+        &mut self,
+        records: &[Record],
+        consumer: &mut dyn Consumer,
+        stop: &watch::Receiver<bool>,
+    ) -> bool {
+        self.detect_gaps(records);
+        let mut order: Vec<GameKey> = Vec::new();
+        let mut groups: HashMap<GameKey, Vec<&Record>> = HashMap::new();
+        for r in records {
+            let k = (r.envelope.tenant.clone(), r.envelope.key.clone());
+            groups
+                .entry(k.clone())
+                .or_insert_with(|| {
+                    order.push(k);
+                    Vec::new()
+                })
+                .push(r);
+        }
+        let mut pending = Pending::default();
+        for k in &order {
+            self.apply_game(k, &groups[k], &mut pending).await;
+        }
+        let retry = Duration::from_millis(self.shared.cfg.effect_retry_ms.max(1));
+        let first = loop {
+            match commit_effects(&self.shared, &pending).await {
+                Ok(first) => break first,
+                Err(e) => {
+                    tracing::warn!(error = %e, "committing effects failed; retrying the batch");
+                    if *stop.borrow() {
+                        return false;
+                    }
+                    tokio::time::sleep(retry).await;
+                }
+            }
+        };
+        while let Err(e) = consumer.commit(records).await {
+            tracing::warn!(error = %e, "offset commit failed; retrying");
+            if *stop.borrow() {
+                return false;
+            }
+            tokio::time::sleep(retry).await;
+        }
+        let applied_at = now_ms();
+        for (mut o, range) in pending.outcomes {
+            if let ActionResult::Applied { minted, .. } = &mut o.result {
+                *minted = first[range].iter().filter(|f| **f).count();
+            }
+            o.applied_at_ms = applied_at;
+            self.shared.outcomes.resolve(o);
+        }
+        self.snapshot_due(&order).await;
+        self.evict().await;
+        true
+    }
+
+    fn detect_gaps(&mut self, records: &[Record]) {
+        let mut lo: HashMap<PartKey, (i64, i64)> = HashMap::new();
+        for r in records {
+            let e = lo
+                .entry((r.topic.clone(), r.partition))
+                .or_insert((r.offset, r.offset));
+            e.0 = e.0.min(r.offset);
+            e.1 = e.1.max(r.offset);
+        }
+        for (k, (min, max)) in lo {
+            let contiguous = self.last_seen.get(&k).is_some_and(|l| *l + 1 == min);
+            if !contiguous {
+                // Someone else may have applied records of this partition:
+                // cached states of its games can be stale.
+                *self.epochs.entry(k.clone()).or_default() += 1;
+            }
+            self.last_seen.insert(k, max);
+        }
+    }
+
+    async fn apply_game(&mut self, key: &GameKey, recs: &[&Record], pending: &mut Pending) {
+        let first = recs[0];
+        let part = (first.topic.clone(), first.partition);
+        let epoch = self.epochs.get(&part).copied().unwrap_or(0);
+        let fresh = self
+            .cache
+            .get(key)
+            .is_some_and(|e| e.epoch == epoch && e.next_offset <= first.offset);
+        let valid_redelivery = self
+            .cache
+            .get(key)
+            .is_some_and(|e| e.epoch == epoch && e.next_offset > first.offset);
+        if !fresh && !valid_redelivery {
+            match self
+                .load(key, &first.topic, first.partition, first.offset)
+                .await
+            {
+                Ok(mut e) => {
+                    e.epoch = epoch;
+                    self.cache.insert(key.clone(), e);
+                }
+                Err(message) => {
+                    tracing::warn!(tenant = %key.0, game = %key.1, %message, "cannot load game");
+                    for r in recs {
+                        pending.outcomes.push((
+                            outcome(
+                                r,
+                                ActionResult::UnknownGame {
+                                    message: message.clone(),
+                                },
+                            ),
+                            0..0,
+                        ));
+                    }
+                    return;
+                }
+            }
+        }
+        self.tick += 1;
+        let reward_types = &self.shared.streams_cfg.reward_types;
+        let entry = self.cache.get_mut(key).expect("loaded above");
+        entry.last_used = self.tick;
+        let worker = self
+            .workers
+            .entry(entry.plugin.hash.clone())
+            .or_insert_with(|| entry.plugin.worker());
+        for r in recs {
+            if r.offset < entry.next_offset {
+                continue; // Redelivered: already in the state.
+            }
+            entry.next_offset = r.offset + 1;
+            entry.applied += 1;
+            entry.since_snapshot += 1;
+            let action = match decode(r, key) {
+                Ok(a) => a,
+                Err(message) => {
+                    let res = ActionResult::Faulted {
+                        code: "invalid-action".into(),
+                        message,
+                    };
+                    pending.outcomes.push((outcome(r, res), 0..0));
+                    continue;
+                }
+            };
+            let result = match step(worker, &entry.state, &action, reward_types) {
+                Step::Applied(t) => {
+                    let o = Origin {
+                        tenant: &key.0,
+                        game_id: &key.1,
+                        game_type: &entry.game_type,
+                        action_id: &r.envelope.event_id,
+                        player: &action.player,
+                        at_ms: action.timestamp_ms,
+                    };
+                    let (rewards, unmatched) = effects::rewards(&o, &t.rewards, &t.score_deltas);
+                    if unmatched > 0 {
+                        tracing::debug!(game = %key.1, unmatched_score_deltas = unmatched, "score deltas without a reward are not applied");
+                    }
+                    let start = pending.rewards.len();
+                    pending.rewards.extend(rewards);
+                    let quest_topic = self
+                        .shared
+                        .streams_cfg
+                        .topic(Family::Quest, &entry.game_type);
+                    for (i, q) in t.quest_updates.iter().enumerate() {
+                        pending
+                            .events
+                            .push((quest_topic.clone(), effects::quest_event(&o, i, q)));
+                    }
+                    let players_topic = self.shared.streams_cfg.topic(Family::Players, "");
+                    for e in effects::player_events(&o, &t.rewards, t.status) {
+                        pending.events.push((players_topic.clone(), e));
+                    }
+                    entry.state = t.state;
+                    entry.status = t.status;
+                    let res = ActionResult::Applied {
+                        status: t.status,
+                        rewards: t.rewards.len(),
+                        minted: 0,
+                        quest_updates: t.quest_updates.len(),
+                        score_deltas: t.score_deltas.len(),
+                    };
+                    pending
+                        .outcomes
+                        .push((outcome(r, res), start..pending.rewards.len()));
+                    continue;
+                }
+                Step::Rejected(rej) => ActionResult::Rejected {
+                    code: rej.code,
+                    message: rej.message,
+                },
+                Step::Faulted { code, message } => {
+                    tracing::warn!(game = %key.1, offset = r.offset, %code, %message, "action faulted");
+                    ActionResult::Faulted { code, message }
+                }
+            };
+            pending.outcomes.push((outcome(r, result), 0..0));
+        }
+    }
+
+    /// Loads a game from its snapshot and replays its records in
+    /// `[snapshot.next_offset, upto)`, state only: the effects of records
+    /// below the first one this loop polled for the game have committed
+    /// (offsets, and snapshots, move only after effects commit).
+    #[tracing::instrument(skip(self), fields(tenant = %key.0, game = %key.1))]
+    async fn load(
+        &mut self,
+        key: &GameKey,
+        topic: &str,
+        partition: u32,
+        upto: i64,
+    ) -> Result<GameEntry, String> {
+        let s = Arc::clone(&self.shared);
+        let row = s
+            .store
+            .game(&key.0, &key.1)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("no such game")?;
+        let plugin = s
+            .registry
+            .pinned(&row.plugin_hash)
+            .ok_or_else(|| format!("plugin {} is not registered", row.plugin_hash))?;
+        let snap = s
+            .store
+            .snapshot(&key.0, &key.1)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("game has no snapshot")?;
+        if snap.topic != topic || snap.partition != partition {
+            return Err(format!(
+                "snapshot is for {}/{}, records arrive on {topic}/{partition} (partition count changed?)",
+                snap.topic, snap.partition
+            ));
+        }
+        let mut e = GameEntry {
+            game_type: row.game_type.clone(),
+            plugin: Arc::clone(&plugin),
+            state: snap.state,
+            status: parse_status(&row.status),
+            topic: snap.topic,
+            partition,
+            next_offset: snap.next_offset,
+            applied: snap.actions_applied,
+            since_snapshot: 0,
+            epoch: 0,
+            last_used: 0,
+        };
+        let worker = self
+            .workers
+            .entry(plugin.hash.clone())
+            .or_insert_with(|| plugin.worker());
+        let mut replayed = 0u64;
+        while e.next_offset < upto {
+            let want = ((upto - e.next_offset) as usize).min(s.cfg.replay_chunk.max(1));
+            let recs = s
+                .streams
+                .read(topic, partition, e.next_offset, want)
+                .await
+                .map_err(|e| e.to_string())?;
+            if recs.is_empty() {
+                break;
+            }
+            for r in recs {
+                if r.offset >= upto {
+                    break;
+                }
+                e.next_offset = r.offset + 1;
+                if r.envelope.tenant != key.0 || r.envelope.key != key.1 {
+                    continue;
+                }
+                e.applied += 1;
+                e.since_snapshot += 1;
+                replayed += 1;
+                if let Ok(a) = decode(&r, key)
+                    && let Step::Applied(t) =
+                        step(worker, &e.state, &a, &s.streams_cfg.reward_types)
+                {
+                    e.state = t.state;
+                    e.status = t.status;
+                }
+            }
+        }
+        tracing::info!(replayed, next_offset = e.next_offset, "game loaded");
+        Ok(e)
+    }
+
+    async fn snapshot_due(&mut self, games: &[GameKey]) {
+        let every = self.shared.cfg.snapshot_every.max(1);
+        for k in games {
+            if self.cache.get(k).is_some_and(|e| e.since_snapshot >= every) {
+                self.save(k).await;
+            }
+        }
+    }
+
+    async fn save(&mut self, k: &GameKey) {
+        let Some(e) = self.cache.get_mut(k) else {
+            return;
+        };
+        let snap = Snapshot {
+            tenant: k.0.clone(),
+            game_id: k.1.clone(),
+            state: e.state.clone(),
+            topic: e.topic.clone(),
+            partition: e.partition,
+            next_offset: e.next_offset,
+            actions_applied: e.applied,
+            updated_at_ms: now_ms(),
+        };
+        match self
+            .shared
+            .store
+            .save_snapshot(&snap, status_str(e.status))
+            .await
+        {
+            Ok(_) => e.since_snapshot = 0,
+            Err(err) => {
+                tracing::warn!(tenant = %k.0, game = %k.1, error = %err, "snapshot failed; will retry")
+            }
+        }
+    }
+
+    async fn save_all(&mut self) {
+        let dirty: Vec<GameKey> = self
+            .cache
+            .iter()
+            .filter(|(_, e)| e.since_snapshot > 0)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in dirty {
+            self.save(&k).await;
+        }
+    }
+
+    async fn evict(&mut self) {
+        while self.cache.len() > self.shared.cfg.max_games_cached.max(1) {
+            let Some(k) = self
+                .cache
+                .iter()
+                .min_by_key(|(_, e)| e.last_used)
+                .map(|(k, _)| k.clone())
+            else {
+                return;
+            };
+            self.save(&k).await;
+            self.cache.remove(&k);
+        }
+    }
+}
+
+/// Mints, updates the leaderboard, publishes quest and player events;
+/// per reward, whether this call minted it first.
+#[tracing::instrument(skip_all, fields(rewards = p.rewards.len(), events = p.events.len()))]
+async fn commit_effects(shared: &Shared, p: &Pending) -> Result<Vec<bool>, String> {
+    let mut first = Vec::with_capacity(p.rewards.len());
+    let mut entries = Vec::with_capacity(p.rewards.len());
+    let rewards: Vec<Reward> = p.rewards.iter().map(|(r, _)| r.clone()).collect();
+    for (chunk, ats) in rewards
+        .chunks(shared.cfg.mint_batch.max(1))
+        .zip(p.rewards.chunks(shared.cfg.mint_batch.max(1)))
+    {
+        let minted = shared
+            .store
+            .mint_batch(chunk)
+            .await
+            .map_err(|e| e.to_string())?;
+        for (m, (_, at)) in minted.iter().zip(ats) {
+            first.push(m.first);
+            entries.push(effects::score_entry(&m.row, *at));
+        }
+    }
+    if !entries.is_empty() {
+        match shared.board.apply(&entries).await {
+            Ok(_) => {}
+            // The board is a projection: an entry it refuses would be
+            // refused forever; log it (a rebuild from the ledger fixes
+            // the board) rather than stall the game.
+            Err(e @ (LeaderboardError::Invalid(_) | LeaderboardError::Corrupt)) => {
+                tracing::error!(error = %e, "leaderboard refused entries; rebuild it from the ledger");
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let mut acks = Vec::with_capacity(p.events.len());
+    for (topic, e) in &p.events {
+        acks.push(shared.streams.send(topic, e).map_err(|e| e.to_string())?);
+    }
+    try_join_all(acks).await.map_err(|e| e.to_string())?;
+    Ok(first)
+}
+
+/// Applies one action; a result the host cannot use (rewards the ledger
+/// or relay would refuse) is a fault of that action, so a replay decides
+/// exactly as the live run did.
+fn step(worker: &mut Worker, state: &[u8], action: &Action, reward_types: &[String]) -> Step {
+    match worker.apply(state, action) {
+        Ok(applied) => match applied.result {
+            Ok(t) => match effects::check_rewards(&t.rewards, reward_types) {
+                Ok(()) => Step::Applied(t),
+                Err(message) => Step::Faulted {
+                    code: "invalid-effects".into(),
+                    message,
+                },
+            },
+            Err(r) => Step::Rejected(r),
+        },
+        Err(f) => Step::Faulted {
+            code: f.code().into(),
+            message: f.to_string(),
+        },
+    }
+}
+
+fn decode(r: &Record, key: &GameKey) -> Result<Action, String> {
+    let mut a: Action = serde_json::from_slice(&r.envelope.payload)
+        .map_err(|e| format!("undecodable action: {e}"))?;
+    // The envelope (set by `submit` from the authenticated request) wins.
+    a.tenant.clone_from(&key.0);
+    a.game.clone_from(&key.1);
+    Ok(a)
+}
+
+fn outcome(r: &Record, result: ActionResult) -> Outcome {
+    Outcome {
+        action_id: r.envelope.event_id.clone(),
+        tenant: r.envelope.tenant.clone(),
+        game_id: r.envelope.key.clone(),
+        offset: r.offset,
+        result,
+        received_at_ms: r.envelope.ts_ms,
+        applied_at_ms: 0,
+    }
+}
+
+/// The stored spelling of a status (the WIT's, kebab-case).
+pub(crate) fn status_str(s: GameStatus) -> &'static str {
+    match s {
+        GameStatus::Waiting => "waiting",
+        GameStatus::Running => "running",
+        GameStatus::Paused => "paused",
+        GameStatus::Finished => "finished",
+    }
+}
+
+fn parse_status(s: &str) -> GameStatus {
+    match s {
+        "running" => GameStatus::Running,
+        "paused" => GameStatus::Paused,
+        "finished" => GameStatus::Finished,
+        _ => GameStatus::Waiting,
+    }
+}
