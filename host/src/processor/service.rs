@@ -140,13 +140,15 @@ impl Processor {
             .registry
             .current(game_type)
             .ok_or_else(|| ProcessorError::UnknownGameType(game_type.to_string()))?;
-        let state = {
-            // A short-lived worker: init is rare, and the loop's workers
-            // belong to the loop's task.
-            let mut w = plugin.worker();
-            w.init(config_json, seed)?
-                .map_err(|e| ProcessorError::InvalidConfig(e.message))?
-        };
+        // A short-lived worker: init is rare, and the loop's workers belong
+        // to the loop. On the blocking pool: sync WASI may block on tokio.
+        let config = config_json.to_string();
+        let plugin_hash = plugin.hash.clone();
+        let state = tokio::task::spawn_blocking(move || plugin.worker().init(&config, seed))
+            .await
+            .map_err(|_| ProcessorError::State("init task failed"))??
+            .map_err(|e| ProcessorError::InvalidConfig(e.message))?;
+
         let topic = self.shared.streams_cfg.topic(Family::Game, game_type);
         let partitions = self.shared.streams.partitions(&topic).await?;
         let partition = partition_for(game_id.as_bytes(), partitions);
@@ -156,7 +158,7 @@ impl Processor {
             tenant: tenant.into(),
             game_id: game_id.into(),
             game_type: game_type.into(),
-            plugin_hash: plugin.hash.clone(),
+            plugin_hash,
             config: config_json.into(),
             seed,
             status: "waiting".into(),

@@ -137,7 +137,11 @@ impl Loop {
         }
         let mut pending = Pending::default();
         for k in &order {
-            self.apply_game(k, &groups[k], &mut pending).await;
+            if !self.apply_game(k, &groups[k], &mut pending).await {
+                // A host bug, not a plugin fault: stop without committing,
+                // like a crash; the records are delivered again.
+                return false;
+            }
         }
         let retry = Duration::from_millis(self.shared.cfg.effect_retry_ms.max(1));
         let first = loop {
@@ -192,7 +196,7 @@ impl Loop {
         }
     }
 
-    async fn apply_game(&mut self, key: &GameKey, recs: &[&Record], pending: &mut Pending) {
+    async fn apply_game(&mut self, key: &GameKey, recs: &[&Record], pending: &mut Pending) -> bool {
         let first = recs[0];
         let part = (first.topic.clone(), first.partition);
         let epoch = self.epochs.get(&part).copied().unwrap_or(0);
@@ -226,90 +230,49 @@ impl Loop {
                             0..0,
                         ));
                     }
-                    return;
+                    return true;
                 }
             }
         }
         self.tick += 1;
-        let reward_types = &self.shared.streams_cfg.reward_types;
-        let entry = self.cache.get_mut(key).expect("loaded above");
+        let mut entry = self.cache.remove(key).expect("loaded above");
         entry.last_used = self.tick;
-        let worker = self
+        let mut worker = self
             .workers
-            .entry(entry.plugin.hash.clone())
-            .or_insert_with(|| entry.plugin.worker());
-        for r in recs {
-            if r.offset < entry.next_offset {
-                continue; // Redelivered: already in the state.
+            .remove(&entry.plugin.hash)
+            .unwrap_or_else(|| entry.plugin.worker());
+        let shared = Arc::clone(&self.shared);
+        let owned: Vec<Record> = recs.iter().map(|r| (*r).clone()).collect();
+        let k = key.clone();
+        // wasmtime-wasi's sync WASI blocks on the tokio runtime (a guest
+        // writing to stderr while it panics, for one), which must not
+        // happen on a runtime worker thread: plugin calls run on the
+        // blocking pool.
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut local = Pending::default();
+            apply_records(&shared, &k, &mut entry, &mut worker, &owned, &mut local);
+            (entry, worker, local)
+        })
+        .await;
+        let (entry, worker, local) = match joined {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(tenant = %key.0, game = %key.1, error = %e, "apply task failed");
+                return false;
             }
-            entry.next_offset = r.offset + 1;
-            entry.applied += 1;
-            entry.since_snapshot += 1;
-            let action = match decode(r, key) {
-                Ok(a) => a,
-                Err(message) => {
-                    let res = ActionResult::Faulted {
-                        code: "invalid-action".into(),
-                        message,
-                    };
-                    pending.outcomes.push((outcome(r, res), 0..0));
-                    continue;
-                }
-            };
-            let result = match step(worker, &entry.state, &action, reward_types) {
-                Step::Applied(t) => {
-                    let o = Origin {
-                        tenant: &key.0,
-                        game_id: &key.1,
-                        game_type: &entry.game_type,
-                        action_id: &r.envelope.event_id,
-                        player: &action.player,
-                        at_ms: action.timestamp_ms,
-                    };
-                    let (rewards, unmatched) = effects::rewards(&o, &t.rewards, &t.score_deltas);
-                    if unmatched > 0 {
-                        tracing::debug!(game = %key.1, unmatched_score_deltas = unmatched, "score deltas without a reward are not applied");
-                    }
-                    let start = pending.rewards.len();
-                    pending.rewards.extend(rewards);
-                    let quest_topic = self
-                        .shared
-                        .streams_cfg
-                        .topic(Family::Quest, &entry.game_type);
-                    for (i, q) in t.quest_updates.iter().enumerate() {
-                        pending
-                            .events
-                            .push((quest_topic.clone(), effects::quest_event(&o, i, q)));
-                    }
-                    let players_topic = self.shared.streams_cfg.topic(Family::Players, "");
-                    for e in effects::player_events(&o, &t.rewards, t.status) {
-                        pending.events.push((players_topic.clone(), e));
-                    }
-                    entry.state = t.state;
-                    entry.status = t.status;
-                    let res = ActionResult::Applied {
-                        status: t.status,
-                        rewards: t.rewards.len(),
-                        minted: 0,
-                        quest_updates: t.quest_updates.len(),
-                        score_deltas: t.score_deltas.len(),
-                    };
-                    pending
-                        .outcomes
-                        .push((outcome(r, res), start..pending.rewards.len()));
-                    continue;
-                }
-                Step::Rejected(rej) => ActionResult::Rejected {
-                    code: rej.code,
-                    message: rej.message,
-                },
-                Step::Faulted { code, message } => {
-                    tracing::warn!(game = %key.1, offset = r.offset, %code, %message, "action faulted");
-                    ActionResult::Faulted { code, message }
-                }
-            };
-            pending.outcomes.push((outcome(r, result), 0..0));
-        }
+        };
+        self.workers.insert(entry.plugin.hash.clone(), worker);
+        self.cache.insert(key.clone(), entry);
+        let base = pending.rewards.len();
+        pending.rewards.extend(local.rewards);
+        pending.events.extend(local.events);
+        pending.outcomes.extend(
+            local
+                .outcomes
+                .into_iter()
+                .map(|(o, r)| (o, r.start + base..r.end + base)),
+        );
+        true
     }
 
     /// Loads a game from its snapshot and replays its records in
@@ -360,41 +323,34 @@ impl Loop {
             epoch: 0,
             last_used: 0,
         };
-        let worker = self
+        let mut worker = self
             .workers
-            .entry(plugin.hash.clone())
-            .or_insert_with(|| plugin.worker());
+            .remove(&plugin.hash)
+            .unwrap_or_else(|| plugin.worker());
         let mut replayed = 0u64;
         while e.next_offset < upto {
             let want = ((upto - e.next_offset) as usize).min(s.cfg.replay_chunk.max(1));
-            let recs = s
-                .streams
-                .read(topic, partition, e.next_offset, want)
-                .await
-                .map_err(|e| e.to_string())?;
+            let recs = match s.streams.read(topic, partition, e.next_offset, want).await {
+                Ok(r) => r,
+                Err(err) => {
+                    self.workers.insert(plugin.hash.clone(), worker);
+                    return Err(err.to_string());
+                }
+            };
             if recs.is_empty() {
                 break;
             }
-            for r in recs {
-                if r.offset >= upto {
-                    break;
-                }
-                e.next_offset = r.offset + 1;
-                if r.envelope.tenant != key.0 || r.envelope.key != key.1 {
-                    continue;
-                }
-                e.applied += 1;
-                e.since_snapshot += 1;
-                replayed += 1;
-                if let Ok(a) = decode(&r, key)
-                    && let Step::Applied(t) =
-                        step(worker, &e.state, &a, &s.streams_cfg.reward_types)
-                {
-                    e.state = t.state;
-                    e.status = t.status;
-                }
-            }
+            let (k, types) = (key.clone(), s.streams_cfg.reward_types.clone());
+            let joined = tokio::task::spawn_blocking(move || {
+                let n = replay_records(&k, &mut e, &mut worker, &recs, upto, &types);
+                (e, worker, n)
+            })
+            .await
+            .map_err(|err| format!("replay task failed: {err}"))?;
+            (e, worker) = (joined.0, joined.1);
+            replayed += joined.2;
         }
+        self.workers.insert(plugin.hash.clone(), worker);
         tracing::info!(replayed, next_offset = e.next_offset, "game loaded");
         Ok(e)
     }
@@ -502,6 +458,120 @@ async fn commit_effects(shared: &Shared, p: &Pending) -> Result<Vec<bool>, Strin
     }
     try_join_all(acks).await.map_err(|e| e.to_string())?;
     Ok(first)
+}
+
+/// Applies a game's records of one batch to its cached entry, collecting
+/// effects and outcomes into `pending` (sync: runs on the blocking pool).
+fn apply_records(
+    shared: &Shared,
+    key: &GameKey,
+    entry: &mut GameEntry,
+    worker: &mut Worker,
+    recs: &[Record],
+    pending: &mut Pending,
+) {
+    let reward_types = &shared.streams_cfg.reward_types;
+    for r in recs {
+        if r.offset < entry.next_offset {
+            continue; // Redelivered: already in the state.
+        }
+        entry.next_offset = r.offset + 1;
+        entry.applied += 1;
+        entry.since_snapshot += 1;
+        let action = match decode(r, key) {
+            Ok(a) => a,
+            Err(message) => {
+                let res = ActionResult::Faulted {
+                    code: "invalid-action".into(),
+                    message,
+                };
+                pending.outcomes.push((outcome(r, res), 0..0));
+                continue;
+            }
+        };
+        let result = match step(worker, &entry.state, &action, reward_types) {
+            Step::Applied(t) => {
+                let o = Origin {
+                    tenant: &key.0,
+                    game_id: &key.1,
+                    game_type: &entry.game_type,
+                    action_id: &r.envelope.event_id,
+                    player: &action.player,
+                    at_ms: action.timestamp_ms,
+                };
+                let (rewards, unmatched) = effects::rewards(&o, &t.rewards, &t.score_deltas);
+                if unmatched > 0 {
+                    tracing::debug!(game = %key.1, unmatched_score_deltas = unmatched, "score deltas without a reward are not applied");
+                }
+                let start = pending.rewards.len();
+                pending.rewards.extend(rewards);
+                let quest_topic = shared.streams_cfg.topic(Family::Quest, &entry.game_type);
+                for (i, q) in t.quest_updates.iter().enumerate() {
+                    pending
+                        .events
+                        .push((quest_topic.clone(), effects::quest_event(&o, i, q)));
+                }
+                let players_topic = shared.streams_cfg.topic(Family::Players, "");
+                for e in effects::player_events(&o, &t.rewards, t.status) {
+                    pending.events.push((players_topic.clone(), e));
+                }
+                entry.state = t.state;
+                entry.status = t.status;
+                let res = ActionResult::Applied {
+                    status: t.status,
+                    rewards: t.rewards.len(),
+                    minted: 0,
+                    quest_updates: t.quest_updates.len(),
+                    score_deltas: t.score_deltas.len(),
+                };
+                pending
+                    .outcomes
+                    .push((outcome(r, res), start..pending.rewards.len()));
+                continue;
+            }
+            Step::Rejected(rej) => ActionResult::Rejected {
+                code: rej.code,
+                message: rej.message,
+            },
+            Step::Faulted { code, message } => {
+                tracing::warn!(game = %key.1, offset = r.offset, %code, %message, "action faulted");
+                ActionResult::Faulted { code, message }
+            }
+        };
+        pending.outcomes.push((outcome(r, result), 0..0));
+    }
+}
+
+/// Replays records below `upto` into `e`, state only; returns how many
+/// were the game's.
+fn replay_records(
+    key: &GameKey,
+    e: &mut GameEntry,
+    worker: &mut Worker,
+    recs: &[Record],
+    upto: i64,
+    reward_types: &[String],
+) -> u64 {
+    let mut n = 0;
+    for r in recs {
+        if r.offset >= upto {
+            break;
+        }
+        e.next_offset = r.offset + 1;
+        if r.envelope.tenant != key.0 || r.envelope.key != key.1 {
+            continue;
+        }
+        e.applied += 1;
+        e.since_snapshot += 1;
+        n += 1;
+        if let Ok(a) = decode(r, key)
+            && let Step::Applied(t) = step(worker, &e.state, &a, reward_types)
+        {
+            e.state = t.state;
+            e.status = t.status;
+        }
+    }
+    n
 }
 
 /// Applies one action; a result the host cannot use (rewards the ledger
