@@ -82,7 +82,7 @@ pub(crate) fn check_rewards(
             return Err("a reward has an empty reward key or player".into());
         }
         // The relay could never publish to an undeclared topic.
-        if !reward_types.iter().any(|t| *t == r.reward_type) {
+        if !reward_types.contains(&r.reward_type) {
             return Err(format!(
                 "reward type `{}` is not declared in streams.reward_types",
                 r.reward_type

@@ -10,7 +10,7 @@
 //!                                  then: commit consumer offsets, resolve outcomes, snapshot
 //! ```
 //!
-//! - [`config`]: `[processor]`;
+//! - [`config`]: the `[processor]` section;
 //! - [`registry`]: loaded plugins by content hash, current version per type;
 //! - [`effects`]: how WIT rewards, score deltas and quest updates map onto
 //!   the ledger, the leaderboard and the streams;
