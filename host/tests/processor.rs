@@ -393,3 +393,60 @@ async fn a_plugin_fault_fails_one_action_not_the_game() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn games_are_pinned_and_snapshots_only_move_forward() -> Result<()> {
+    let rig = Rig::new(100).await?;
+    let p = rig.processor().await?;
+    let (config, _) = sample("riddle", 1);
+    let row = p
+        .create_game(TENANT, "pin", "riddle", &config, u64::MAX)
+        .await?;
+    let stored = rig.store.game(TENANT, "pin").await?.context("game row")?;
+    ensure!(stored == row, "stored game differs");
+    ensure!(stored.seed == u64::MAX, "seed round trip");
+    ensure!(stored.plugin_hash == p.registry().current("riddle").unwrap().hash);
+    ensure!(matches!(
+        p.create_game(TENANT, "pin", "riddle", &config, 1).await,
+        Err(veltrix_host::processor::ProcessorError::GameExists(_))
+    ));
+    ensure!(matches!(
+        p.create_game(TENANT, "bad", "riddle", "{\"nope\":1}", 1)
+            .await,
+        Err(veltrix_host::processor::ProcessorError::InvalidConfig(_))
+    ));
+    ensure!(matches!(
+        p.create_game(TENANT, "x", "chess", "{}", 1).await,
+        Err(veltrix_host::processor::ProcessorError::UnknownGameType(_))
+    ));
+    ensure!(matches!(
+        p.submit(TENANT, "missing", Action::new("p", "attempt", 1))
+            .await,
+        Err(veltrix_host::processor::ProcessorError::UnknownGame(_))
+    ));
+
+    let mut snap = rig
+        .store
+        .snapshot(TENANT, "pin")
+        .await?
+        .context("snapshot")?;
+    snap.next_offset += 10;
+    snap.state = b"newer".to_vec();
+    ensure!(rig.store.save_snapshot(&snap, "running").await?);
+    let mut older = snap.clone();
+    older.next_offset -= 5;
+    older.state = b"older".to_vec();
+    ensure!(
+        !rig.store.save_snapshot(&older, "waiting").await?,
+        "went backwards"
+    );
+    let now = rig
+        .store
+        .snapshot(TENANT, "pin")
+        .await?
+        .context("snapshot")?;
+    ensure!(now.state == b"newer" && now.next_offset == snap.next_offset);
+    ensure!(rig.store.game(TENANT, "pin").await?.unwrap().status == "running");
+    p.shutdown().await;
+    Ok(())
+}

@@ -47,6 +47,15 @@ struct GameEntry {
     last_used: u64,
 }
 
+/// Why a game could not be loaded.
+enum LoadFailure {
+    /// It does not exist or cannot run here: its actions get an
+    /// `UnknownGame` outcome.
+    Missing(String),
+    /// The store or stream failed: retry, never skip the actions.
+    Transient(String),
+}
+
 /// What one action did to its game, before the effects commit.
 enum Step {
     Applied(Transition),
@@ -107,7 +116,10 @@ pub(crate) async fn run(
             continue;
         }
         if !l.process(&records, consumer.as_mut(), &stop).await {
-            break;
+            // Effects of the cached states may not have committed: no
+            // snapshots now (they must never cover uncommitted effects).
+            tracing::info!("processor stopped with a batch uncommitted; it will be redelivered");
+            return;
         }
     }
     l.save_all().await;
@@ -137,7 +149,7 @@ impl Loop {
         }
         let mut pending = Pending::default();
         for k in &order {
-            if !self.apply_game(k, &groups[k], &mut pending).await {
+            if !self.apply_game(k, &groups[k], &mut pending, stop).await {
                 // A host bug, not a plugin fault: stop without committing,
                 // like a crash; the records are delivered again.
                 return false;
@@ -196,19 +208,23 @@ impl Loop {
         }
     }
 
-    async fn apply_game(&mut self, key: &GameKey, recs: &[&Record], pending: &mut Pending) -> bool {
+    /// Applies one game's records of the batch; `false` when the batch
+    /// must be abandoned (stopping while the game cannot be loaded, or a
+    /// host bug).
+    async fn apply_game(
+        &mut self,
+        key: &GameKey,
+        recs: &[&Record],
+        pending: &mut Pending,
+        stop: &watch::Receiver<bool>,
+    ) -> bool {
         let first = recs[0];
         let part = (first.topic.clone(), first.partition);
         let epoch = self.epochs.get(&part).copied().unwrap_or(0);
-        let fresh = self
-            .cache
-            .get(key)
-            .is_some_and(|e| e.epoch == epoch && e.next_offset <= first.offset);
-        let valid_redelivery = self
-            .cache
-            .get(key)
-            .is_some_and(|e| e.epoch == epoch && e.next_offset > first.offset);
-        if !fresh && !valid_redelivery {
+        // A cached state is trusted only if this loop has seen the
+        // partition without a gap since it was loaded (same epoch).
+        let mut cached = self.cache.get(key).is_some_and(|e| e.epoch == epoch);
+        while !cached {
             match self
                 .load(key, &first.topic, first.partition, first.offset)
                 .await
@@ -216,21 +232,27 @@ impl Loop {
                 Ok(mut e) => {
                     e.epoch = epoch;
                     self.cache.insert(key.clone(), e);
+                    cached = true;
                 }
-                Err(message) => {
+                Err(LoadFailure::Missing(message)) => {
                     tracing::warn!(tenant = %key.0, game = %key.1, %message, "cannot load game");
                     for r in recs {
-                        pending.outcomes.push((
-                            outcome(
-                                r,
-                                ActionResult::UnknownGame {
-                                    message: message.clone(),
-                                },
-                            ),
-                            0..0,
-                        ));
+                        let result = ActionResult::UnknownGame {
+                            message: message.clone(),
+                        };
+                        pending.outcomes.push((outcome(r, result), 0..0));
                     }
                     return true;
+                }
+                // Never answer "unknown game" because the database blinked:
+                // the actions would be committed without being applied.
+                Err(LoadFailure::Transient(message)) => {
+                    tracing::warn!(tenant = %key.0, game = %key.1, %message, "loading game failed; retrying");
+                    if *stop.borrow() {
+                        return false;
+                    }
+                    let pause = self.shared.cfg.effect_retry_ms.max(1);
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
                 }
             }
         }
@@ -286,29 +308,28 @@ impl Loop {
         topic: &str,
         partition: u32,
         upto: i64,
-    ) -> Result<GameEntry, String> {
+    ) -> Result<GameEntry, LoadFailure> {
         let s = Arc::clone(&self.shared);
         let row = s
             .store
             .game(&key.0, &key.1)
             .await
-            .map_err(|e| e.to_string())?
-            .ok_or("no such game")?;
-        let plugin = s
-            .registry
-            .pinned(&row.plugin_hash)
-            .ok_or_else(|| format!("plugin {} is not registered", row.plugin_hash))?;
+            .map_err(|e| LoadFailure::Transient(e.to_string()))?
+            .ok_or_else(|| LoadFailure::Missing("no such game".into()))?;
+        let plugin = s.registry.pinned(&row.plugin_hash).ok_or_else(|| {
+            LoadFailure::Missing(format!("plugin {} is not registered", row.plugin_hash))
+        })?;
         let snap = s
             .store
             .snapshot(&key.0, &key.1)
             .await
-            .map_err(|e| e.to_string())?
-            .ok_or("game has no snapshot")?;
+            .map_err(|e| LoadFailure::Transient(e.to_string()))?
+            .ok_or_else(|| LoadFailure::Missing("game has no snapshot".into()))?;
         if snap.topic != topic || snap.partition != partition {
-            return Err(format!(
+            return Err(LoadFailure::Missing(format!(
                 "snapshot is for {}/{}, records arrive on {topic}/{partition} (partition count changed?)",
                 snap.topic, snap.partition
-            ));
+            )));
         }
         let mut e = GameEntry {
             game_type: row.game_type.clone(),
@@ -334,7 +355,7 @@ impl Loop {
                 Ok(r) => r,
                 Err(err) => {
                     self.workers.insert(plugin.hash.clone(), worker);
-                    return Err(err.to_string());
+                    return Err(LoadFailure::Transient(err.to_string()));
                 }
             };
             if recs.is_empty() {
@@ -346,7 +367,7 @@ impl Loop {
                 (e, worker, n)
             })
             .await
-            .map_err(|err| format!("replay task failed: {err}"))?;
+            .map_err(|err| LoadFailure::Transient(format!("replay task failed: {err}")))?;
             (e, worker) = (joined.0, joined.1);
             replayed += joined.2;
         }
