@@ -36,6 +36,10 @@ struct Rig {
 
 impl Rig {
     async fn new(snapshot_every: u64) -> Result<Self> {
+        Self::with_db(TestDb::sqlite(), snapshot_every).await
+    }
+
+    async fn with_db(db: TestDb, snapshot_every: u64) -> Result<Self> {
         let mut cfg = HostConfig::default();
         cfg.streams.game_types.push("probe".into());
         cfg.streams.reward_types = ["points", "badge", "bonus", "penalty", "hint"]
@@ -45,7 +49,6 @@ impl Rig {
         cfg.processor.poll_wait_ms = 10;
         let log = EmbeddedLog::new(cfg.streams.clone());
         log.ensure(&cfg.streams.topics()).await?;
-        let db = TestDb::sqlite();
         let store = db.store().await.with_topics(&cfg.streams);
         Ok(Self {
             cfg,
@@ -271,9 +274,29 @@ async fn ledger_facts(store: &Store, game: &str) -> Result<Vec<(String, String, 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_mid_game_changes_nothing_in_the_final_ledger() -> Result<()> {
+    crash_mid_game(Rig::new(7).await?).await?;
+    Ok(())
+}
+
+/// Snapshots only at creation: the restarted processor rebuilds the game
+/// by replaying everything the first one applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_without_snapshots_replays_the_whole_game() -> Result<()> {
+    let replayed = crash_mid_game(Rig::new(1_000_000).await?).await?;
+    ensure!(replayed >= 100, "only {replayed} actions replayed");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_mid_game_changes_nothing_in_the_final_ledger_postgres() -> Result<()> {
+    crash_mid_game(Rig::with_db(TestDb::postgres().await, 5).await?).await?;
+    Ok(())
+}
+
+/// Returns how many actions the restarted processor replayed.
+async fn crash_mid_game(rig: Rig) -> Result<u64> {
     let ty = "scavenger";
     let (config, actions) = sample(ty, 240);
-    let rig = Rig::new(7).await?;
 
     // Uninterrupted.
     let p = rig.processor().await?;
@@ -330,8 +353,13 @@ async fn a_crash_mid_game_changes_nothing_in_the_final_ledger() -> Result<()> {
             seen.get(id)
         );
     }
+    let replayed = p2.stats().replayed;
+    ensure!(
+        p2.stats().games_loaded >= 1,
+        "the restarted processor loaded nothing"
+    );
     p2.shutdown().await;
-    Ok(())
+    Ok(replayed)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -396,7 +424,15 @@ async fn a_plugin_fault_fails_one_action_not_the_game() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn games_are_pinned_and_snapshots_only_move_forward() -> Result<()> {
-    let rig = Rig::new(100).await?;
+    games_pinned(Rig::new(100).await?).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn games_are_pinned_and_snapshots_only_move_forward_postgres() -> Result<()> {
+    games_pinned(Rig::with_db(TestDb::postgres().await, 100).await?).await
+}
+
+async fn games_pinned(rig: Rig) -> Result<()> {
     let p = rig.processor().await?;
     let (config, _) = sample("riddle", 1);
     let row = p

@@ -37,7 +37,7 @@ pub mod service;
 pub mod worker;
 
 pub use config::ProcessorConfig;
-pub use outcome::{ActionResult, LatencySummary, Outcome, Submitted};
+pub use outcome::{ActionResult, LatencySummary, Outcome, ProcessorStats, Submitted};
 pub use registry::Registry;
 pub use service::Processor;
 

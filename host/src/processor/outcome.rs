@@ -12,6 +12,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
@@ -90,6 +91,70 @@ pub struct LatencySummary {
     pub p99_us: u64,
     /// Maximum.
     pub max_us: u64,
+}
+
+/// Counters since the processor started (for tests, metrics and the
+/// pipeline bench).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ProcessorStats {
+    /// Batches committed.
+    pub batches: u64,
+    /// Actions applied (effects committed).
+    pub applied: u64,
+    /// Actions the plugin rejected.
+    pub rejected: u64,
+    /// Actions that faulted.
+    pub faulted: u64,
+    /// Actions for games that could not be loaded.
+    pub unknown_game: u64,
+    /// Games loaded from a snapshot.
+    pub games_loaded: u64,
+    /// Actions replayed (state only) while loading games.
+    pub replayed: u64,
+    /// Snapshots written.
+    pub snapshots: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub batches: AtomicU64,
+    pub applied: AtomicU64,
+    pub rejected: AtomicU64,
+    pub faulted: AtomicU64,
+    pub unknown_game: AtomicU64,
+    pub games_loaded: AtomicU64,
+    pub replayed: AtomicU64,
+    pub snapshots: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn add(c: &AtomicU64, n: u64) {
+        c.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count(&self, r: &ActionResult) {
+        let c = match r {
+            ActionResult::Applied { .. } => &self.applied,
+            ActionResult::Rejected { .. } => &self.rejected,
+            ActionResult::Faulted { .. } => &self.faulted,
+            ActionResult::UnknownGame { .. } => &self.unknown_game,
+        };
+        Self::add(c, 1);
+    }
+
+    pub(crate) fn snapshot(&self) -> ProcessorStats {
+        let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        ProcessorStats {
+            batches: g(&self.batches),
+            applied: g(&self.applied),
+            rejected: g(&self.rejected),
+            faulted: g(&self.faulted),
+            unknown_game: g(&self.unknown_game),
+            games_loaded: g(&self.games_loaded),
+            replayed: g(&self.replayed),
+            snapshots: g(&self.snapshots),
+        }
+    }
 }
 
 type Key = (String, String);

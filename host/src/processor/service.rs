@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 use veltrix_sdk::Action;
 
 use super::effects::GAME_ACTION;
-use super::outcome::{LatencySummary, Outcome, Outcomes, Submitted};
+use super::outcome::{Counters, LatencySummary, Outcome, Outcomes, ProcessorStats, Submitted};
 use super::registry::Registry;
 use super::{ProcessorConfig, ProcessorError, worker};
 use crate::config::HostConfig;
@@ -28,6 +28,7 @@ pub(crate) struct Shared {
     pub board: Arc<dyn Leaderboard>,
     pub registry: Arc<Registry>,
     pub outcomes: Outcomes,
+    pub counters: Counters,
     /// Game type per (tenant, game): immutable once created, so `submit`
     /// reads the database once per game.
     game_types: Mutex<HashMap<(String, String), String>>,
@@ -70,6 +71,7 @@ impl Processor {
                 board,
                 registry,
                 outcomes: Outcomes::new(cfg.processor.outcomes_retained),
+                counters: Counters::default(),
                 game_types: Mutex::default(),
             }),
             stop,
@@ -227,6 +229,11 @@ impl Processor {
     /// Accepted -> applied latency of the actions submitted here.
     pub fn latency(&self) -> LatencySummary {
         self.shared.outcomes.latency()
+    }
+
+    /// Counters since this processor was created.
+    pub fn stats(&self) -> ProcessorStats {
+        self.shared.counters.snapshot()
     }
 
     async fn game_type(&self, tenant: &str, game_id: &str) -> Result<String, ProcessorError> {

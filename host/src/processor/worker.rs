@@ -23,7 +23,7 @@ use tokio::sync::watch;
 use veltrix_sdk::{Action, GameStatus, Transition};
 
 use super::effects::{self, Origin};
-use super::outcome::{ActionResult, Outcome};
+use super::outcome::{ActionResult, Counters, Outcome};
 use super::service::Shared;
 use crate::leaderboard::LeaderboardError;
 use crate::plugin::{Plugin, Worker};
@@ -176,11 +176,13 @@ impl Loop {
             tokio::time::sleep(retry).await;
         }
         let applied_at = now_ms();
+        Counters::add(&self.shared.counters.batches, 1);
         for (mut o, range) in pending.outcomes {
             if let ActionResult::Applied { minted, .. } = &mut o.result {
                 *minted = first[range].iter().filter(|f| **f).count();
             }
             o.applied_at_ms = applied_at;
+            self.shared.counters.count(&o.result);
             self.shared.outcomes.resolve(o);
         }
         self.snapshot_due(&order).await;
@@ -372,6 +374,8 @@ impl Loop {
             replayed += joined.2;
         }
         self.workers.insert(plugin.hash.clone(), worker);
+        Counters::add(&s.counters.games_loaded, 1);
+        Counters::add(&s.counters.replayed, replayed);
         tracing::info!(replayed, next_offset = e.next_offset, "game loaded");
         Ok(e)
     }
@@ -405,7 +409,10 @@ impl Loop {
             .save_snapshot(&snap, status_str(e.status))
             .await
         {
-            Ok(_) => e.since_snapshot = 0,
+            Ok(_) => {
+                e.since_snapshot = 0;
+                Counters::add(&self.shared.counters.snapshots, 1);
+            }
             Err(err) => {
                 tracing::warn!(tenant = %k.0, game = %k.1, error = %err, "snapshot failed; will retry")
             }
