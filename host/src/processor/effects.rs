@@ -218,3 +218,87 @@ pub(crate) fn player_events(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use veltrix_sdk::{Board, Reward};
+
+    fn origin() -> Origin<'static> {
+        Origin {
+            tenant: "acme",
+            game_id: "g1",
+            game_type: "scavenger",
+            action_id: "a1",
+            player: "p1",
+            at_ms: 1_000,
+        }
+    }
+
+    fn reward(player: &str, points: i64, ty: &str) -> Reward {
+        Reward {
+            reward_key: format!("k:{player}:{points}"),
+            reward_type: ty.into(),
+            player: player.into(),
+            team: Some("t1".into()),
+            points,
+            reason: "why".into(),
+        }
+    }
+
+    fn delta(board: Board, subject: &str, delta: i64, at_ms: i64) -> ScoreDelta {
+        ScoreDelta {
+            board,
+            subject: subject.into(),
+            delta,
+            at_ms,
+        }
+    }
+
+    #[test]
+    fn rewards_take_their_deltas_time_and_ids_match_the_ledger() {
+        let rs = [reward("p1", 5, "points"), reward("p2", 3, "bonus")];
+        let ds = [
+            delta(Board::Individual, "p1", 5, 2_000),
+            delta(Board::Team, "t1", 5, 2_000),
+            delta(Board::Individual, "p9", 1, 3_000),
+        ];
+        let (out, unmatched) = rewards(&origin(), &rs, &ds);
+        assert_eq!(unmatched, 1);
+        assert_eq!(out[0].1, 2_000, "time from the matching delta");
+        assert_eq!(out[1].1, 1_000, "no delta: the action's time");
+        let r = &out[0].0;
+        assert_eq!((r.tenant.as_str(), r.game_id.as_str()), ("acme", "g1"));
+        assert_eq!(r.amount, 5);
+        assert_eq!(
+            r.id(),
+            store::reward_id("acme", "g1", "p1", &rs[0].reward_key)
+        );
+    }
+
+    #[test]
+    fn undeclared_reward_types_and_empty_keys_are_refused() {
+        let types = vec!["points".to_string()];
+        assert!(check_rewards(&[reward("p1", 1, "points")], &types).is_ok());
+        assert!(check_rewards(&[reward("p1", 1, "gold")], &types).is_err());
+        let mut r = reward("p1", 1, "points");
+        r.reward_key.clear();
+        assert!(check_rewards(&[r], &types).is_err());
+    }
+
+    #[test]
+    fn effect_ids_are_deterministic_and_player_deltas_cover_the_rewarded() {
+        assert_eq!(derived_id("a1", "quest", 0), derived_id("a1", "quest", 0));
+        assert_ne!(derived_id("a1", "quest", 0), derived_id("a1", "quest", 1));
+        assert_ne!(derived_id("a1", "quest", 0), derived_id("a1", "player", 0));
+        let ev = player_events(
+            &origin(),
+            &[reward("p2", 3, "points"), reward("p2", 2, "points")],
+            GameStatus::Running,
+        );
+        let keys: Vec<&str> = ev.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["p1", "p2"]);
+        let v: serde_json::Value = serde_json::from_slice(&ev[1].payload).unwrap();
+        assert_eq!(v["points"], 5);
+    }
+}

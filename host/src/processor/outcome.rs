@@ -159,6 +159,10 @@ impl Counters {
 
 type Key = (String, String);
 
+/// Registrations older than this are dropped once `outcomes_retained` of
+/// them pile up.
+const STALE_WAITER: Duration = Duration::from_secs(600);
+
 #[derive(Default)]
 struct Book {
     done: HashMap<Key, Outcome>,
@@ -187,6 +191,13 @@ impl Outcomes {
     pub(crate) fn expect(&self, tenant: &str, action_id: &str) -> oneshot::Receiver<Outcome> {
         let (tx, rx) = oneshot::channel();
         let mut b = self.book.lock().expect("outcomes lock");
+        if b.waiting.len() >= self.retained {
+            // Actions applied by another process never resolve here: drop
+            // registrations nobody can still be waiting for.
+            b.waiting.retain(|_, (at, senders)| {
+                at.elapsed() < STALE_WAITER && senders.iter().any(|s| !s.is_closed())
+            });
+        }
         b.waiting
             .entry((tenant.to_string(), action_id.to_string()))
             .or_insert_with(|| (Instant::now(), Vec::new()))
