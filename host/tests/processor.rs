@@ -15,7 +15,10 @@ use store_common::TestDb;
 use tokio::sync::watch;
 use veltrix_host::builtin::{PROBE, find};
 use veltrix_host::config::HostConfig;
-use veltrix_host::leaderboard::{Board, BoardSettings, EmbeddedBoard, Leaderboard};
+use veltrix_host::leaderboard::{
+    Applied, Board, BoardSettings, EmbeddedBoard, Leaderboard, LeaderboardError, ScoreEntry,
+    Standing,
+};
 use veltrix_host::outbox::{OutboxConfig, Relay};
 use veltrix_host::processor::{ActionResult, Outcome, Processor, Registry, Submitted};
 use veltrix_host::store::Store;
@@ -60,13 +63,17 @@ impl Rig {
     }
 
     async fn processor(&self) -> Result<Processor> {
+        self.processor_with(self.board.clone()).await
+    }
+
+    async fn processor_with(&self, board: Arc<dyn Leaderboard>) -> Result<Processor> {
         let registry = Registry::with_builtins(self.cfg.plugins.clone())?;
         registry.register(PROBE)?;
         let p = Processor::new(
             &self.cfg,
             Arc::new(self.log.clone()),
             self.store.clone(),
-            self.board.clone(),
+            board,
             Arc::new(registry),
         );
         p.start().await?;
@@ -484,5 +491,135 @@ async fn games_pinned(rig: Rig) -> Result<()> {
     ensure!(now.state == b"newer" && now.next_offset == snap.next_offset);
     ensure!(rig.store.game(TENANT, "pin").await?.unwrap().status == "running");
     p.shutdown().await;
+    Ok(())
+}
+
+/// The shared board, failing every `apply` once `ok` entries are used up: the
+/// processor has minted a batch's rewards but cannot finish it.
+struct FailingBoard {
+    inner: Arc<EmbeddedBoard>,
+    ok: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Leaderboard for FailingBoard {
+    fn backend(&self) -> &'static str {
+        "failing"
+    }
+    async fn apply(&self, e: &[ScoreEntry]) -> Result<Applied, LeaderboardError> {
+        use std::sync::atomic::Ordering;
+        if self
+            .ok
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                left.checked_sub(e.len())
+            })
+            .is_err()
+        {
+            return Err(LeaderboardError::Unavailable);
+        }
+        self.inner.apply(e).await
+    }
+    async fn top(
+        &self,
+        t: &str,
+        g: &str,
+        b: Board,
+        n: usize,
+    ) -> Result<Vec<Standing>, LeaderboardError> {
+        self.inner.top(t, g, b, n).await
+    }
+    async fn rank(
+        &self,
+        t: &str,
+        g: &str,
+        b: Board,
+        id: &str,
+    ) -> Result<Option<Standing>, LeaderboardError> {
+        self.inner.rank(t, g, b, id).await
+    }
+    async fn around(
+        &self,
+        t: &str,
+        g: &str,
+        b: Board,
+        id: &str,
+        k: usize,
+    ) -> Result<Vec<Standing>, LeaderboardError> {
+        self.inner.around(t, g, b, id, k).await
+    }
+    async fn rebuild(&self, t: &str, g: &str, e: &[ScoreEntry]) -> Result<(), LeaderboardError> {
+        self.inner.rebuild(t, g, e).await
+    }
+    async fn clear(&self, t: &str, g: &str) -> Result<(), LeaderboardError> {
+        self.inner.clear(t, g).await
+    }
+}
+
+/// A crash between the mint and the offset commit: the restarted processor
+/// re-applies minted actions, mints nothing twice, and the board catches up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_after_minting_before_the_offset_commit_mints_nothing_twice() -> Result<()> {
+    let ty = "scavenger";
+    let (config, actions) = sample(ty, 240);
+    let rig = Rig::new(1_000_000).await?;
+    let p = rig.processor().await?;
+    p.create_game(TENANT, "calm", ty, &config, 9).await?;
+    outcomes(submit_all(&p, "calm", actions.clone()).await?).await?;
+    p.shutdown().await;
+
+    let failing = Arc::new(FailingBoard {
+        inner: rig.board.clone(),
+        ok: std::sync::atomic::AtomicUsize::new(10),
+    });
+    let p1 = rig.processor_with(failing).await?;
+    p1.create_game(TENANT, "stuck", ty, &config, 9).await?;
+    let subs = submit_all(&p1, "stuck", actions.clone()).await?;
+    let ids: Vec<String> = subs.iter().map(|s| s.action_id.clone()).collect();
+    // Wait until the stuck batch has minted (ledger rows, no outcome).
+    let t = Instant::now();
+    loop {
+        let minted = rig.store.rewards(TENANT, "stuck").await?.len();
+        let done = ids
+            .iter()
+            .filter(|id| p1.outcome(TENANT, "stuck", id).is_some())
+            .count();
+        if minted > 0 && done < ids.len() && t.elapsed() > Duration::from_millis(500) {
+            break;
+        }
+        ensure!(
+            t.elapsed() < WAIT,
+            "never got stuck ({minted} minted, {done} done)"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = rig.store.rewards(TENANT, "stuck").await?.len();
+    drop(p1);
+
+    let p2 = rig.processor().await?;
+    let last = p2
+        .submit(TENANT, "stuck", Action::new("late", "noop-kind", 1))
+        .await?;
+    last.outcome(WAIT)
+        .await
+        .context("no outcome after restart")?;
+    let replays = ids
+        .iter()
+        .filter_map(|id| p2.outcome(TENANT, "stuck", id))
+        .filter(|o| matches!(o.result, ActionResult::Applied { rewards, minted, .. } if minted < rewards))
+        .count();
+    ensure!(
+        replays > 0,
+        "no action was re-applied over already minted rewards"
+    );
+    ensure!(before > 0);
+    ensure!(
+        ledger_facts(&rig.store, "calm").await? == ledger_facts(&rig.store, "stuck").await?,
+        "ledgers differ"
+    );
+    ensure!(
+        ledger_totals(&rig.store, "stuck").await? == board_totals(&rig.board, "stuck").await?,
+        "board and ledger disagree after the restart"
+    );
+    p2.shutdown().await;
     Ok(())
 }
