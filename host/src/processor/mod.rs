@@ -14,6 +14,7 @@
 //! - [`registry`]: loaded plugins by content hash, current version per type;
 //! - [`effects`]: how WIT rewards, score deltas and quest updates map onto
 //!   the ledger, the leaderboard and the streams;
+//! - [`game`]: one game's cached state and how records advance it;
 //! - [`outcome`]: per-action outcomes and accepted -> applied latency;
 //! - [`service`]: [`Processor`]: `create_game`, `submit`, `outcome`, start
 //!   and shutdown;
@@ -31,6 +32,7 @@
 
 pub mod config;
 pub mod effects;
+pub mod game;
 pub mod outcome;
 pub mod registry;
 pub mod service;

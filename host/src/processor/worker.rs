@@ -20,32 +20,18 @@ use std::time::Duration;
 
 use futures::future::try_join_all;
 use tokio::sync::watch;
-use veltrix_sdk::{Action, GameStatus, Transition};
 
-use super::effects::{self, Origin};
-use super::outcome::{ActionResult, Counters, Outcome};
+use super::effects;
+use super::game::{
+    GameEntry, GameKey, Pending, apply_records, outcome, parse_status, replay_records, status_str,
+};
+use super::outcome::{ActionResult, Counters};
 use super::service::Shared;
 use crate::leaderboard::LeaderboardError;
-use crate::plugin::{Plugin, Worker};
+use crate::plugin::Worker;
 use crate::store::{Reward, Snapshot};
 use crate::streams::envelope::now_ms;
-use crate::streams::{Consumer, Envelope, Family, Record, StreamError};
-
-/// One cached game.
-struct GameEntry {
-    game_type: String,
-    plugin: Arc<Plugin>,
-    state: Vec<u8>,
-    status: GameStatus,
-    topic: String,
-    partition: u32,
-    /// Every record of the partition below this is in `state`.
-    next_offset: i64,
-    applied: i64,
-    since_snapshot: u64,
-    epoch: u64,
-    last_used: u64,
-}
+use crate::streams::{Consumer, Record, StreamError};
 
 /// Why a game could not be loaded.
 enum LoadFailure {
@@ -56,23 +42,6 @@ enum LoadFailure {
     Transient(String),
 }
 
-/// What one action did to its game, before the effects commit.
-enum Step {
-    Applied(Transition),
-    Rejected(veltrix_sdk::Rejection),
-    Faulted { code: String, message: String },
-}
-
-/// Effects of a batch, committed together.
-#[derive(Default)]
-struct Pending {
-    rewards: Vec<(Reward, i64)>,
-    events: Vec<(String, Envelope)>,
-    /// Outcome, and its range in `rewards` (to count first mints).
-    outcomes: Vec<(Outcome, std::ops::Range<usize>)>,
-}
-
-type GameKey = (String, String);
 type PartKey = (Arc<str>, u32);
 
 struct Loop {
@@ -486,180 +455,4 @@ async fn commit_effects(shared: &Shared, p: &Pending) -> Result<Vec<bool>, Strin
     }
     try_join_all(acks).await.map_err(|e| e.to_string())?;
     Ok(first)
-}
-
-/// Applies a game's records of one batch to its cached entry, collecting
-/// effects and outcomes into `pending` (sync: runs on the blocking pool).
-fn apply_records(
-    shared: &Shared,
-    key: &GameKey,
-    entry: &mut GameEntry,
-    worker: &mut Worker,
-    recs: &[Record],
-    pending: &mut Pending,
-) {
-    let reward_types = &shared.streams_cfg.reward_types;
-    for r in recs {
-        if r.offset < entry.next_offset {
-            continue; // Redelivered: already in the state.
-        }
-        entry.next_offset = r.offset + 1;
-        entry.applied += 1;
-        entry.since_snapshot += 1;
-        let action = match decode(r, key) {
-            Ok(a) => a,
-            Err(message) => {
-                let res = ActionResult::Faulted {
-                    code: "invalid-action".into(),
-                    message,
-                };
-                pending.outcomes.push((outcome(r, res), 0..0));
-                continue;
-            }
-        };
-        let result = match step(worker, &entry.state, &action, reward_types) {
-            Step::Applied(t) => {
-                let o = Origin {
-                    tenant: &key.0,
-                    game_id: &key.1,
-                    game_type: &entry.game_type,
-                    action_id: &r.envelope.event_id,
-                    player: &action.player,
-                    at_ms: action.timestamp_ms,
-                };
-                let (rewards, unmatched) = effects::rewards(&o, &t.rewards, &t.score_deltas);
-                if unmatched > 0 {
-                    tracing::debug!(game = %key.1, unmatched_score_deltas = unmatched, "score deltas without a reward are not applied");
-                }
-                let start = pending.rewards.len();
-                pending.rewards.extend(rewards);
-                let quest_topic = shared.streams_cfg.topic(Family::Quest, &entry.game_type);
-                for (i, q) in t.quest_updates.iter().enumerate() {
-                    pending
-                        .events
-                        .push((quest_topic.clone(), effects::quest_event(&o, i, q)));
-                }
-                let players_topic = shared.streams_cfg.topic(Family::Players, "");
-                for e in effects::player_events(&o, &t.rewards, t.status) {
-                    pending.events.push((players_topic.clone(), e));
-                }
-                entry.state = t.state;
-                entry.status = t.status;
-                let res = ActionResult::Applied {
-                    status: t.status,
-                    rewards: t.rewards.len(),
-                    minted: 0,
-                    quest_updates: t.quest_updates.len(),
-                    score_deltas: t.score_deltas.len(),
-                };
-                pending
-                    .outcomes
-                    .push((outcome(r, res), start..pending.rewards.len()));
-                continue;
-            }
-            Step::Rejected(rej) => ActionResult::Rejected {
-                code: rej.code,
-                message: rej.message,
-            },
-            Step::Faulted { code, message } => {
-                tracing::warn!(game = %key.1, offset = r.offset, %code, %message, "action faulted");
-                ActionResult::Faulted { code, message }
-            }
-        };
-        pending.outcomes.push((outcome(r, result), 0..0));
-    }
-}
-
-/// Replays records below `upto` into `e`, state only; returns how many
-/// were the game's.
-fn replay_records(
-    key: &GameKey,
-    e: &mut GameEntry,
-    worker: &mut Worker,
-    recs: &[Record],
-    upto: i64,
-    reward_types: &[String],
-) -> u64 {
-    let mut n = 0;
-    for r in recs {
-        if r.offset >= upto {
-            break;
-        }
-        e.next_offset = r.offset + 1;
-        if r.envelope.tenant != key.0 || r.envelope.key != key.1 {
-            continue;
-        }
-        e.applied += 1;
-        e.since_snapshot += 1;
-        n += 1;
-        if let Ok(a) = decode(r, key)
-            && let Step::Applied(t) = step(worker, &e.state, &a, reward_types)
-        {
-            e.state = t.state;
-            e.status = t.status;
-        }
-    }
-    n
-}
-
-/// Applies one action; a result the host cannot use (rewards the ledger
-/// or relay would refuse) is a fault of that action, so a replay decides
-/// exactly as the live run did.
-fn step(worker: &mut Worker, state: &[u8], action: &Action, reward_types: &[String]) -> Step {
-    match worker.apply(state, action) {
-        Ok(applied) => match applied.result {
-            Ok(t) => match effects::check_rewards(&t.rewards, reward_types) {
-                Ok(()) => Step::Applied(t),
-                Err(message) => Step::Faulted {
-                    code: "invalid-effects".into(),
-                    message,
-                },
-            },
-            Err(r) => Step::Rejected(r),
-        },
-        Err(f) => Step::Faulted {
-            code: f.code().into(),
-            message: f.to_string(),
-        },
-    }
-}
-
-fn decode(r: &Record, key: &GameKey) -> Result<Action, String> {
-    let mut a: Action = serde_json::from_slice(&r.envelope.payload)
-        .map_err(|e| format!("undecodable action: {e}"))?;
-    // The envelope (set by `submit` from the authenticated request) wins.
-    a.tenant.clone_from(&key.0);
-    a.game.clone_from(&key.1);
-    Ok(a)
-}
-
-fn outcome(r: &Record, result: ActionResult) -> Outcome {
-    Outcome {
-        action_id: r.envelope.event_id.clone(),
-        tenant: r.envelope.tenant.clone(),
-        game_id: r.envelope.key.clone(),
-        offset: r.offset,
-        result,
-        received_at_ms: r.envelope.ts_ms,
-        applied_at_ms: 0,
-    }
-}
-
-/// The stored spelling of a status (the WIT's, kebab-case).
-pub(crate) fn status_str(s: GameStatus) -> &'static str {
-    match s {
-        GameStatus::Waiting => "waiting",
-        GameStatus::Running => "running",
-        GameStatus::Paused => "paused",
-        GameStatus::Finished => "finished",
-    }
-}
-
-fn parse_status(s: &str) -> GameStatus {
-    match s {
-        "running" => GameStatus::Running,
-        "paused" => GameStatus::Paused,
-        "finished" => GameStatus::Finished,
-        _ => GameStatus::Waiting,
-    }
 }
