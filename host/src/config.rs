@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::ApiConfig;
 use crate::outbox::OutboxConfig;
 use crate::plugin::PluginLimits;
+use crate::processor::ProcessorConfig;
 use crate::store::DatabaseConfig;
 use crate::streams::{KafkaConfig, StreamsConfig};
 
@@ -48,6 +49,8 @@ pub struct HostConfig {
     pub redis: RedisConfig,
     /// The HTTP API (`[api]`), served by `veltrix serve`.
     pub api: ApiConfig,
+    /// The game processor (`[processor]`).
+    pub processor: ProcessorConfig,
 }
 
 /// `[redis]`: the leaderboard projection (see `docs/leaderboards.md`). The

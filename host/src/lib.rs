@@ -12,6 +12,7 @@
 //! - [`outbox`]: the batching outbox writer and the leased relay;
 //! - [`leaderboard`]: leaderboards, a Redis (or in-process) projection of the ledger;
 //! - [`api`]: the HTTP API (axum): tenants, partners, keys, probes;
+//! - [`processor`]: the game processor: actions -> pinned plugin -> effects;
 //! - [`config`]: the host's TOML config with environment overrides;
 //! - [`cli`]: the `veltrix` command line.
 
@@ -24,5 +25,6 @@ pub mod config;
 pub mod leaderboard;
 pub mod outbox;
 pub mod plugin;
+pub mod processor;
 pub mod store;
 pub mod streams;

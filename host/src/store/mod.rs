@@ -9,10 +9,12 @@
 //! - [`idempotency`]: claim / complete / replay of client idempotency keys;
 //! - [`outbox`]: outbox rows, the relay lease and stream watermarks;
 //! - [`tenancy`]: tenants, partners, hashed API keys, enabled game types;
+//! - [`games`]: games (pinned plugin, config, seed) and state snapshots;
 //! - [`retry`]: the retry budget for writes while the database is down.
 
 mod config;
 mod error;
+pub mod games;
 pub mod idempotency;
 pub mod ledger;
 pub mod outbox;
@@ -27,6 +29,7 @@ use sqlx::{Any, AnyPool, Transaction};
 
 pub use config::DatabaseConfig;
 pub use error::{StoreError, WriteOutcome};
+pub use games::{Created, GameRow, Snapshot};
 pub use idempotency::Claim;
 pub use ledger::{Minted, Reward, RewardRow, reward_id};
 pub use outbox::{OutboxEvent, OutboxStats, PendingRow};

@@ -26,7 +26,9 @@ pub struct StreamsConfig {
     /// Game types that get `game.*` and `quest.*` topics. Default: the six
     /// built-ins.
     pub game_types: Vec<String>,
-    /// Reward types that get `reward.*` topics. Default `points`, `badge`.
+    /// Reward types that get `reward.*` topics. Default `points`, `bonus`,
+    /// `penalty` (what the built-in game types mint) and `badge`. A reward
+    /// of an undeclared type fails its action (it would have no topic).
     pub reward_types: Vec<String>,
     /// Largest event payload accepted, in bytes. Default 64 KiB.
     pub max_payload_bytes: usize,
@@ -56,7 +58,9 @@ impl Default for StreamsConfig {
             ]
             .map(String::from)
             .to_vec(),
-            reward_types: vec!["points".into(), "badge".into()],
+            reward_types: ["points", "bonus", "penalty", "badge"]
+                .map(String::from)
+                .to_vec(),
             max_payload_bytes: 64 * 1024,
             embedded_retention_interval_ms: 1_000,
             game: topics::default_game(),

@@ -1,0 +1,52 @@
+//! `[processor]`: batch sizes, waits, snapshot cadence and cache bounds of
+//! the game processor.
+
+use serde::{Deserialize, Serialize};
+
+/// `[processor]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProcessorConfig {
+    /// Most game-stream records one poll returns (and one effects
+    /// transaction covers). Default 500.
+    pub poll_batch: usize,
+    /// How long a poll waits for the first record, in ms. Also bounds how
+    /// long shutdown waits for the loop to notice. Default 50.
+    pub poll_wait_ms: u64,
+    /// Save a game's snapshot after this many actions (applied or
+    /// rejected) since its last one. Bounds the replay after a crash.
+    /// Default 200.
+    pub snapshot_every: u64,
+    /// Games whose state stays in memory; the least recently used is
+    /// snapshotted and dropped beyond this. Default 10,000.
+    pub max_games_cached: usize,
+    /// Records read per `Streams::read` while rebuilding a game from its
+    /// snapshot. Default 1,000.
+    pub replay_chunk: usize,
+    /// Rewards per mint transaction; must not exceed `outbox.batch_size`
+    /// (the store refuses larger batches). Default 100.
+    pub mint_batch: usize,
+    /// Action outcomes kept for [`super::Processor::outcome`] lookups,
+    /// oldest dropped first. Default 100,000.
+    pub outcomes_retained: usize,
+    /// Pause between retries when committing a batch's effects failed
+    /// (database, stream or leaderboard unavailable), in ms. The batch is
+    /// retried until it commits: offsets never move past uncommitted
+    /// effects. Default 200.
+    pub effect_retry_ms: u64,
+}
+
+impl Default for ProcessorConfig {
+    fn default() -> Self {
+        Self {
+            poll_batch: 500,
+            poll_wait_ms: 50,
+            snapshot_every: 200,
+            max_games_cached: 10_000,
+            replay_chunk: 1_000,
+            mint_batch: 100,
+            outcomes_retained: 100_000,
+            effect_retry_ms: 200,
+        }
+    }
+}

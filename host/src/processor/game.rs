@@ -1,0 +1,230 @@
+//! One game in the processor's hands: its cached state, and how a batch's
+//! records (or a replay's) advance it through the pinned plugin. Sync code:
+//! it runs on tokio's blocking pool (see [`super::worker`]).
+
+use std::sync::Arc;
+
+use veltrix_sdk::{Action, GameStatus, Transition};
+
+use super::effects::{self, Origin};
+use super::outcome::{ActionResult, Outcome};
+use super::service::Shared;
+use crate::plugin::{Plugin, Worker};
+use crate::store::Reward;
+use crate::streams::{Envelope, Family, Record};
+
+/// (tenant, game id).
+pub(crate) type GameKey = (String, String);
+
+/// One cached game.
+pub(crate) struct GameEntry {
+    pub(crate) game_type: String,
+    pub(crate) plugin: Arc<Plugin>,
+    pub(crate) state: Vec<u8>,
+    pub(crate) status: GameStatus,
+    pub(crate) topic: String,
+    pub(crate) partition: u32,
+    /// Every record of the partition below this is in `state`.
+    pub(crate) next_offset: i64,
+    pub(crate) applied: i64,
+    pub(crate) since_snapshot: u64,
+    pub(crate) epoch: u64,
+    pub(crate) last_used: u64,
+}
+
+/// What one action did to its game, before the effects commit.
+pub(crate) enum Step {
+    Applied(Transition),
+    Rejected(veltrix_sdk::Rejection),
+    Faulted { code: String, message: String },
+}
+
+/// Effects of a batch, committed together.
+#[derive(Default)]
+pub(crate) struct Pending {
+    pub(crate) rewards: Vec<(Reward, i64)>,
+    pub(crate) events: Vec<(String, Envelope)>,
+    /// Outcome, and its range in `rewards` (to count first mints).
+    pub(crate) outcomes: Vec<(Outcome, std::ops::Range<usize>)>,
+}
+
+/// Applies a game's records of one batch to its cached entry, collecting
+/// effects and outcomes into `pending` (sync: runs on the blocking pool).
+pub(crate) fn apply_records(
+    shared: &Shared,
+    key: &GameKey,
+    entry: &mut GameEntry,
+    worker: &mut Worker,
+    recs: &[Record],
+    pending: &mut Pending,
+) {
+    let reward_types = &shared.streams_cfg.reward_types;
+    for r in recs {
+        if r.offset < entry.next_offset {
+            continue; // Redelivered: already in the state.
+        }
+        entry.next_offset = r.offset + 1;
+        entry.applied += 1;
+        entry.since_snapshot += 1;
+        let action = match decode(r, key) {
+            Ok(a) => a,
+            Err(message) => {
+                let res = ActionResult::Faulted {
+                    code: "invalid-action".into(),
+                    message,
+                };
+                pending.outcomes.push((outcome(r, res), 0..0));
+                continue;
+            }
+        };
+        let result = match step(worker, &entry.state, &action, reward_types) {
+            Step::Applied(t) => {
+                let o = Origin {
+                    tenant: &key.0,
+                    game_id: &key.1,
+                    game_type: &entry.game_type,
+                    action_id: &r.envelope.event_id,
+                    player: &action.player,
+                    at_ms: action.timestamp_ms,
+                };
+                let (rewards, unmatched) = effects::rewards(&o, &t.rewards, &t.score_deltas);
+                if unmatched > 0 {
+                    tracing::debug!(game = %key.1, unmatched_score_deltas = unmatched, "score deltas without a reward are not applied");
+                }
+                let start = pending.rewards.len();
+                pending.rewards.extend(rewards);
+                let quest_topic = shared.streams_cfg.topic(Family::Quest, &entry.game_type);
+                for (i, q) in t.quest_updates.iter().enumerate() {
+                    pending
+                        .events
+                        .push((quest_topic.clone(), effects::quest_event(&o, i, q)));
+                }
+                let players_topic = shared.streams_cfg.topic(Family::Players, "");
+                for e in effects::player_events(&o, &t.rewards, t.status) {
+                    pending.events.push((players_topic.clone(), e));
+                }
+                entry.state = t.state;
+                entry.status = t.status;
+                let res = ActionResult::Applied {
+                    status: t.status,
+                    rewards: t.rewards.len(),
+                    minted: 0,
+                    quest_updates: t.quest_updates.len(),
+                    score_deltas: t.score_deltas.len(),
+                };
+                pending
+                    .outcomes
+                    .push((outcome(r, res), start..pending.rewards.len()));
+                continue;
+            }
+            Step::Rejected(rej) => ActionResult::Rejected {
+                code: rej.code,
+                message: rej.message,
+            },
+            Step::Faulted { code, message } => {
+                tracing::warn!(game = %key.1, offset = r.offset, %code, %message, "action faulted");
+                ActionResult::Faulted { code, message }
+            }
+        };
+        pending.outcomes.push((outcome(r, result), 0..0));
+    }
+}
+
+/// Replays records below `upto` into `e`, state only; returns how many
+/// were the game's.
+pub(crate) fn replay_records(
+    key: &GameKey,
+    e: &mut GameEntry,
+    worker: &mut Worker,
+    recs: &[Record],
+    upto: i64,
+    reward_types: &[String],
+) -> u64 {
+    let mut n = 0;
+    for r in recs {
+        if r.offset >= upto {
+            break;
+        }
+        e.next_offset = r.offset + 1;
+        if r.envelope.tenant != key.0 || r.envelope.key != key.1 {
+            continue;
+        }
+        e.applied += 1;
+        e.since_snapshot += 1;
+        n += 1;
+        if let Ok(a) = decode(r, key)
+            && let Step::Applied(t) = step(worker, &e.state, &a, reward_types)
+        {
+            e.state = t.state;
+            e.status = t.status;
+        }
+    }
+    n
+}
+
+/// Applies one action; a result the host cannot use (rewards the ledger
+/// or relay would refuse) is a fault of that action, so a replay decides
+/// exactly as the live run did.
+pub(crate) fn step(
+    worker: &mut Worker,
+    state: &[u8],
+    action: &Action,
+    reward_types: &[String],
+) -> Step {
+    match worker.apply(state, action) {
+        Ok(applied) => match applied.result {
+            Ok(t) => match effects::check_rewards(&t.rewards, reward_types) {
+                Ok(()) => Step::Applied(t),
+                Err(message) => Step::Faulted {
+                    code: "invalid-effects".into(),
+                    message,
+                },
+            },
+            Err(r) => Step::Rejected(r),
+        },
+        Err(f) => Step::Faulted {
+            code: f.code().into(),
+            message: f.to_string(),
+        },
+    }
+}
+
+pub(crate) fn decode(r: &Record, key: &GameKey) -> Result<Action, String> {
+    let mut a: Action = serde_json::from_slice(&r.envelope.payload)
+        .map_err(|e| format!("undecodable action: {e}"))?;
+    // The envelope (set by `submit` from the authenticated request) wins.
+    a.tenant.clone_from(&key.0);
+    a.game.clone_from(&key.1);
+    Ok(a)
+}
+
+pub(crate) fn outcome(r: &Record, result: ActionResult) -> Outcome {
+    Outcome {
+        action_id: r.envelope.event_id.clone(),
+        tenant: r.envelope.tenant.clone(),
+        game_id: r.envelope.key.clone(),
+        offset: r.offset,
+        result,
+        received_at_ms: r.envelope.ts_ms,
+        applied_at_ms: 0,
+    }
+}
+
+/// The stored spelling of a status (the WIT's, kebab-case).
+pub(crate) fn status_str(s: GameStatus) -> &'static str {
+    match s {
+        GameStatus::Waiting => "waiting",
+        GameStatus::Running => "running",
+        GameStatus::Paused => "paused",
+        GameStatus::Finished => "finished",
+    }
+}
+
+pub(crate) fn parse_status(s: &str) -> GameStatus {
+    match s {
+        "running" => GameStatus::Running,
+        "paused" => GameStatus::Paused,
+        "finished" => GameStatus::Finished,
+        _ => GameStatus::Waiting,
+    }
+}

@@ -1,0 +1,102 @@
+//! The plugin registry: loaded components by content hash, and the current
+//! version of each game type.
+//!
+//! A game pins the hash it was created with (`games.plugin_hash`), so a
+//! newer upload of its type changes only games created afterwards. Pinned
+//! versions stay registered for as long as the process runs; a pinned hash
+//! that is not registered (an upload lost before a restart) makes the
+//! game's actions fault instead of running them under other rules.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use crate::builtin::BUILTINS;
+use crate::plugin::{LoadError, Plugin, PluginHost, PluginLimits};
+
+/// Loaded plugins by hash and by game type.
+pub struct Registry {
+    host: PluginHost,
+    by_hash: RwLock<HashMap<String, Arc<Plugin>>>,
+    current: RwLock<HashMap<String, Arc<Plugin>>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let types: Vec<String> = self
+            .current
+            .read()
+            .expect("registry lock")
+            .keys()
+            .cloned()
+            .collect();
+        f.debug_struct("Registry").field("types", &types).finish()
+    }
+}
+
+impl Registry {
+    /// An empty registry running plugins under `limits`.
+    pub fn new(limits: PluginLimits) -> anyhow::Result<Self> {
+        Ok(Self {
+            host: PluginHost::new(limits)?,
+            by_hash: RwLock::default(),
+            current: RwLock::default(),
+        })
+    }
+
+    /// A registry holding the six built-in game types.
+    pub fn with_builtins(limits: PluginLimits) -> anyhow::Result<Self> {
+        let r = Self::new(limits)?;
+        for b in &BUILTINS {
+            r.register(b.wasm)
+                .map_err(|e| anyhow::anyhow!("built-in {}: {e}", b.name))?;
+        }
+        Ok(r)
+    }
+
+    /// Loads a component and makes it the current version of its game
+    /// type (the name its `describe` gives).
+    pub fn register(&self, bytes: &[u8]) -> Result<Arc<Plugin>, LoadError> {
+        let p = self.host.load(bytes)?;
+        self.by_hash
+            .write()
+            .expect("registry lock")
+            .insert(p.hash.clone(), Arc::clone(&p));
+        self.current
+            .write()
+            .expect("registry lock")
+            .insert(p.info.name.clone(), Arc::clone(&p));
+        tracing::info!(game_type = %p.info.name, version = %p.info.version, hash = %p.hash, "plugin registered");
+        Ok(p)
+    }
+
+    /// The current version of `game_type`.
+    pub fn current(&self, game_type: &str) -> Option<Arc<Plugin>> {
+        self.current
+            .read()
+            .expect("registry lock")
+            .get(game_type)
+            .cloned()
+    }
+
+    /// The plugin with content hash `hash`.
+    pub fn pinned(&self, hash: &str) -> Option<Arc<Plugin>> {
+        self.by_hash
+            .read()
+            .expect("registry lock")
+            .get(hash)
+            .cloned()
+    }
+
+    /// Registered game types.
+    pub fn game_types(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .current
+            .read()
+            .expect("registry lock")
+            .keys()
+            .cloned()
+            .collect();
+        v.sort();
+        v
+    }
+}

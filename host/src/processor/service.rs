@@ -1,0 +1,280 @@
+//! [`Processor`]: the handle the API layer and the CLI use: create games,
+//! submit actions, read outcomes, run and stop the worker loop.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use veltrix_sdk::Action;
+
+use super::effects::GAME_ACTION;
+use super::outcome::{Counters, LatencySummary, Outcome, Outcomes, ProcessorStats, Submitted};
+use super::registry::Registry;
+use super::{ProcessorConfig, ProcessorError, worker};
+use crate::config::HostConfig;
+use crate::leaderboard::Leaderboard;
+use crate::store::{Created, GameRow, Snapshot, Store};
+use crate::streams::envelope::now_ms;
+use crate::streams::partition::partition_for;
+use crate::streams::{Envelope, Family, Streams, StreamsConfig};
+
+/// What the worker loop shares with the handle.
+pub(crate) struct Shared {
+    pub cfg: ProcessorConfig,
+    pub streams_cfg: StreamsConfig,
+    pub streams: Arc<dyn Streams>,
+    pub store: Store,
+    pub board: Arc<dyn Leaderboard>,
+    pub registry: Arc<Registry>,
+    pub outcomes: Outcomes,
+    pub counters: Counters,
+    /// Game type per (tenant, game): immutable once created, so `submit`
+    /// reads the database once per game.
+    game_types: Mutex<HashMap<(String, String), String>>,
+}
+
+/// The game processor. Dropping it without [`Processor::shutdown`] stops
+/// the worker at its next await point, like a crash: nothing is lost (the
+/// stream and the snapshots rebuild every game), only replayed.
+pub struct Processor {
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Processor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Processor")
+            .field("cfg", &self.shared.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Processor {
+    /// A processor over the given backends, with `[processor]` and
+    /// `[streams]` from `cfg`. Call [`Processor::start`] to consume.
+    pub fn new(
+        cfg: &HostConfig,
+        streams: Arc<dyn Streams>,
+        store: Store,
+        board: Arc<dyn Leaderboard>,
+        registry: Arc<Registry>,
+    ) -> Self {
+        let (stop, _) = watch::channel(false);
+        Self {
+            shared: Arc::new(Shared {
+                cfg: cfg.processor.clone(),
+                streams_cfg: cfg.streams.clone(),
+                streams,
+                store,
+                board,
+                registry,
+                outcomes: Outcomes::new(cfg.processor.outcomes_retained),
+                counters: Counters::default(),
+                game_types: Mutex::default(),
+            }),
+            stop,
+            task: Mutex::new(None),
+        }
+    }
+
+    /// The plugin registry.
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.shared.registry
+    }
+
+    /// Joins the game family's consumer group on every `streams.game_types`
+    /// topic and runs the worker loop on a tokio task.
+    #[tracing::instrument(skip(self))]
+    pub async fn start(&self) -> Result<(), ProcessorError> {
+        if self.task.lock().expect("task lock").is_some() {
+            return Err(ProcessorError::State("already started"));
+        }
+        let s = &self.shared.streams_cfg;
+        let topics: Vec<String> = s
+            .game_types
+            .iter()
+            .map(|t| s.topic(Family::Game, t))
+            .collect();
+        let consumer = self
+            .shared
+            .streams
+            .subscribe(&s.game.consumer_group, &topics)
+            .await?;
+        let task = tokio::spawn(worker::run(
+            Arc::clone(&self.shared),
+            consumer,
+            self.stop.subscribe(),
+        ));
+        *self.task.lock().expect("task lock") = Some(task);
+        Ok(())
+    }
+
+    /// Stops the loop after its current batch, snapshots every game with
+    /// unsaved actions, and waits for it.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let task = self.task.lock().expect("task lock").take();
+        if let Some(t) = task {
+            let _ = t.await;
+        }
+    }
+
+    /// Creates a game on the current version of `game_type`: runs the
+    /// plugin's `init` (which validates the config), then stores the game
+    /// row, pinned to that version, and its initial snapshot, positioned at
+    /// the current end of the game's partition (nothing before it belongs
+    /// to the game: ids are never reused).
+    #[tracing::instrument(skip(self, config_json))]
+    pub async fn create_game(
+        &self,
+        tenant: &str,
+        game_id: &str,
+        game_type: &str,
+        config_json: &str,
+        seed: u64,
+    ) -> Result<GameRow, ProcessorError> {
+        check_id("tenant", tenant)?;
+        check_id("game_id", game_id)?;
+        let plugin = self
+            .shared
+            .registry
+            .current(game_type)
+            .ok_or_else(|| ProcessorError::UnknownGameType(game_type.to_string()))?;
+        // A short-lived worker: init is rare, and the loop's workers belong
+        // to the loop. On the blocking pool: sync WASI may block on tokio.
+        let config = config_json.to_string();
+        let plugin_hash = plugin.hash.clone();
+        let state = tokio::task::spawn_blocking(move || plugin.worker().init(&config, seed))
+            .await
+            .map_err(|_| ProcessorError::State("init task failed"))??
+            .map_err(|e| ProcessorError::InvalidConfig(e.message))?;
+
+        let topic = self.shared.streams_cfg.topic(Family::Game, game_type);
+        let partitions = self.shared.streams.partitions(&topic).await?;
+        let partition = partition_for(game_id.as_bytes(), partitions);
+        let next_offset = self.shared.streams.end_offset(&topic, partition).await?;
+        let now = now_ms();
+        let row = GameRow {
+            tenant: tenant.into(),
+            game_id: game_id.into(),
+            game_type: game_type.into(),
+            plugin_hash,
+            config: config_json.into(),
+            seed,
+            status: "waiting".into(),
+            created_at_ms: now,
+        };
+        let snap = Snapshot {
+            tenant: tenant.into(),
+            game_id: game_id.into(),
+            state,
+            topic,
+            partition,
+            next_offset,
+            actions_applied: 0,
+            updated_at_ms: now,
+        };
+        match self.shared.store.create_game(&row, &snap).await? {
+            Created::New => {
+                tracing::info!(tenant, game_id, game_type, hash = %row.plugin_hash, "game created");
+                Ok(row)
+            }
+            Created::Exists => Err(ProcessorError::GameExists(game_id.to_string())),
+        }
+    }
+
+    /// The ingest boundary: stores `action` in the game's stream and
+    /// returns once it is durable there. The tenant and game come from the
+    /// caller (the authenticated request), never from the action body. The
+    /// action keeps its `timestamp_ms` (the API layer stamps it on
+    /// acceptance; it is the plugin's clock); the envelope records when the
+    /// host received it. The returned [`Submitted`] resolves with the
+    /// action's outcome once its effects have committed.
+    #[tracing::instrument(skip(self, action), fields(kind = %action.kind))]
+    pub async fn submit(
+        &self,
+        tenant: &str,
+        game_id: &str,
+        mut action: Action,
+    ) -> Result<Submitted, ProcessorError> {
+        let game_type = self.game_type(tenant, game_id).await?;
+        action.tenant = tenant.to_string();
+        action.game = game_id.to_string();
+        let payload =
+            serde_json::to_vec(&action).map_err(|e| ProcessorError::Invalid(e.to_string()))?;
+        let envelope = Envelope::new(tenant, game_id, GAME_ACTION, payload);
+        let topic = self.shared.streams_cfg.topic(Family::Game, &game_type);
+        let rx = self.shared.outcomes.expect(tenant, &envelope.event_id);
+        let sent = match self.shared.streams.send(&topic, &envelope) {
+            Ok(ack) => ack.await,
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(d) => Ok(Submitted::new(envelope.event_id, d.partition, d.offset, rx)),
+            Err(e) => {
+                self.shared.outcomes.forget(tenant, &envelope.event_id);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The outcome of an action applied by this process, while retained
+    /// (`processor.outcomes_retained`).
+    pub fn outcome(&self, tenant: &str, game_id: &str, action_id: &str) -> Option<Outcome> {
+        self.shared.outcomes.get(tenant, game_id, action_id)
+    }
+
+    /// Accepted -> applied latency of the actions submitted here.
+    pub fn latency(&self) -> LatencySummary {
+        self.shared.outcomes.latency()
+    }
+
+    /// Counters since this processor was created.
+    pub fn stats(&self) -> ProcessorStats {
+        self.shared.counters.snapshot()
+    }
+
+    async fn game_type(&self, tenant: &str, game_id: &str) -> Result<String, ProcessorError> {
+        let key = (tenant.to_string(), game_id.to_string());
+        if let Some(t) = self.shared.game_types.lock().expect("types lock").get(&key) {
+            return Ok(t.clone());
+        }
+        let row = self
+            .shared
+            .store
+            .game(tenant, game_id)
+            .await?
+            .ok_or_else(|| ProcessorError::UnknownGame(game_id.to_string()))?;
+        self.shared
+            .game_types
+            .lock()
+            .expect("types lock")
+            .insert(key, row.game_type.clone());
+        Ok(row.game_type)
+    }
+}
+
+impl Drop for Processor {
+    fn drop(&mut self) {
+        // Without shutdown(): stop abruptly (what a crash leaves behind).
+        if let Some(t) = self.task.lock().expect("task lock").take() {
+            t.abort();
+        }
+    }
+}
+
+fn check_id(name: &str, v: &str) -> Result<(), ProcessorError> {
+    let ok = !v.is_empty()
+        && v.len() <= 128
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ProcessorError::Invalid(format!(
+            "{name} must be 1-128 characters of [A-Za-z0-9._:-]"
+        )))
+    }
+}
