@@ -231,8 +231,16 @@ async fn wait_delta(resp: &mut reqwest::Response, action_id: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn play_over_http() {
-    let db = TestDb::sqlite();
+async fn play_sqlite() {
+    play(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn play_postgres() {
+    play(TestDb::postgres().await).await;
+}
+
+async fn play(db: TestDb) {
     let s = Server::start(&db).await;
     let a = tenant(&s, "acme").await;
     let b = tenant(&s, "globex").await;
@@ -448,6 +456,9 @@ async fn play_over_http() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
 
+    // An open feed must not hold the graceful shutdown.
+    tokio::time::timeout(Duration::from_secs(30), s.stop(db))
+        .await
+        .expect("shutdown with an open feed");
     drop(feed);
-    s.stop(db).await;
 }
