@@ -455,12 +455,19 @@ fn operation(doc: &RouteDoc) -> Value {
     if doc.auth != Auth::Public {
         op["security"] = json!([{ "bearer": [] }]);
     }
-    let params: Vec<Value> = doc
+    let mut params: Vec<Value> = doc
         .path
         .split('/')
         .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
         .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
         .collect();
+    if doc.path == "/v1/play/actions" {
+        params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": true, "schema": { "type": "string", "minLength": 1, "maxLength": super::players::MAX_IDEMPOTENCY_KEY } }));
+    }
+    if doc.path == "/v1/play/leaderboard" {
+        params.push(json!({ "name": "board", "in": "query", "required": false, "schema": { "enum": ["players", "teams"], "default": "players" } }));
+        params.push(json!({ "name": "n", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": crate::leaderboard::MAX_PAGE, "default": 10 } }));
+    }
     if !params.is_empty() {
         op["parameters"] = params.into();
     }
