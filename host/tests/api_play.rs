@@ -319,6 +319,39 @@ async fn play(db: TestDb) {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
+    // Bad tenant-route bodies: 4xx, nothing created.
+    let r = s
+        .call(
+            Method::POST,
+            games,
+            &a,
+            Some(json!({ "game_id": "g3", "game_type": "riddle", "config": riddle_config(), "extra": 1 })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.raw);
+    let r = s
+        .call(
+            Method::POST,
+            games,
+            &a,
+            Some(json!({ "game_id": "g3", "game_type": "riddle", "config": [] })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.raw);
+    let r = s
+        .call(Method::GET, "/v1/tenants/acme/games/g3", &a, None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = s
+        .call(
+            Method::POST,
+            "/v1/tenants/acme/games/g1/players",
+            &a,
+            Some(json!({ "player_id": "bad id" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.raw);
+
     let p1 = player(&s, &a, "acme", "g1", "p1", "red").await;
     let p2 = player(&s, &a, "acme", "g1", "p2", "blue").await;
     let p3 = player(&s, &a, "acme", "g2", "p3", "red").await;
@@ -403,6 +436,16 @@ async fn play(db: TestDb) {
         (r.status, code(&r.json())),
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
     );
+    let r = s
+        .send(
+            Method::POST,
+            "/v1/play/actions",
+            Some(&p1),
+            &[("idempotency-key", "k3"), ("content-type", "text/plain")],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.raw);
     let big = "x".repeat(BODY_LIMIT + 1);
     let r = s.act(&p1, "k3", attempt("c2", &big)).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.raw);
