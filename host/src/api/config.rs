@@ -33,6 +33,11 @@ pub struct ApiConfig {
     pub request_timeout_ms: u64,
     /// Per-dependency timeout of `GET /readyz`, in ms. Default 2,000.
     pub ready_timeout_ms: u64,
+    /// How long `POST /v1/play/actions` waits for the action's outcome
+    /// (effects committed), in ms, before answering `pending`. Default
+    /// 5,000: below `request_timeout_ms`, so the request itself never
+    /// times out while the action is durable.
+    pub action_timeout_ms: u64,
     /// An operator key accepted without being in the database, to create
     /// the first tenants and keys on a fresh install. Unset (empty) by
     /// default; set it with `VELTRIX_API__BOOTSTRAP_OPERATOR_KEY` rather
@@ -50,6 +55,7 @@ impl Default for ApiConfig {
             max_body_bytes: 64 * 1024,
             request_timeout_ms: 15_000,
             ready_timeout_ms: 2_000,
+            action_timeout_ms: 5_000,
             bootstrap_operator_key: String::new(),
             leaderboard: LeaderboardBackend::Embedded,
         }
@@ -64,6 +70,7 @@ impl std::fmt::Debug for ApiConfig {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("request_timeout_ms", &self.request_timeout_ms)
             .field("ready_timeout_ms", &self.ready_timeout_ms)
+            .field("action_timeout_ms", &self.action_timeout_ms)
             .field(
                 "bootstrap_operator_key",
                 &if self.bootstrap_operator_key.is_empty() {
@@ -86,6 +93,11 @@ impl ApiConfig {
     /// `ready_timeout_ms` as a duration (at least 1 ms).
     pub fn ready_timeout(&self) -> Duration {
         Duration::from_millis(self.ready_timeout_ms.max(1))
+    }
+
+    /// `action_timeout_ms` as a duration (at least 1 ms).
+    pub fn action_timeout(&self) -> Duration {
+        Duration::from_millis(self.action_timeout_ms.max(1))
     }
 
     /// Shortest accepted bootstrap key: a short one would be guessable.

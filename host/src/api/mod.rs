@@ -7,6 +7,10 @@
 //! - [`operators`]: tenants, partners, keys; `/healthz`, `/readyz`,
 //!   `/metrics`;
 //! - [`tenants`]: the game-type catalogue and per-tenant enablement;
+//! - [`games`]: a tenant's games, player tokens and game-master actions;
+//! - [`players`]: the [`players::Player`] extractor, actions (with
+//!   idempotency keys) and the leaderboard;
+//! - [`feed`]: `GET /v1/play/feed`, player deltas over SSE;
 //! - [`metrics`]: request counters and latency histograms;
 //! - [`openapi`]: `GET /openapi.json`;
 //! - [`server`]: [`AppState`], [`router`], [`serve`].
@@ -16,9 +20,12 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod feed;
+pub mod games;
 pub mod metrics;
 pub mod openapi;
 pub mod operators;
+pub mod players;
 pub mod server;
 pub mod tenants;
 

@@ -18,6 +18,8 @@ pub enum Auth {
     Operator,
     /// An operator key, or a tenant key of the tenant in the path.
     OperatorOrTenant,
+    /// A player token (`vx_player_...`): its tenant, game and player.
+    Player,
 }
 
 impl Auth {
@@ -27,6 +29,7 @@ impl Auth {
             Self::AnyKey => "any key",
             Self::Operator => "operator",
             Self::OperatorOrTenant => "operator, or tenant (own tenant only; others answer 404)",
+            Self::Player => "player token (vx_player_...) of the game",
         }
     }
 }
@@ -161,6 +164,121 @@ fn tenant_game_types() -> Value {
     )
 }
 
+fn new_game() -> Value {
+    object(
+        json!({
+            "game_id": id_schema(),
+            "game_type": { "type": "string" },
+            "config": { "type": "object", "description": "the game type's config (its JSON Schema)" },
+            "seed": { "type": "integer", "minimum": 0, "description": "random when absent" },
+        }),
+        &["game_id", "game_type", "config"],
+    )
+}
+
+fn game() -> Value {
+    object(
+        json!({
+            "tenant_id": id_schema(),
+            "game_id": id_schema(),
+            "game_type": { "type": "string" },
+            "plugin_hash": { "type": "string" },
+            "status": { "enum": ["waiting", "running", "paused", "finished"] },
+            "seed": { "type": "integer" },
+            "config": { "type": "object" },
+            "created_at_ms": { "type": "integer" },
+        }),
+        &[
+            "tenant_id",
+            "game_id",
+            "game_type",
+            "plugin_hash",
+            "status",
+            "seed",
+            "config",
+            "created_at_ms",
+        ],
+    )
+}
+
+fn new_player() -> Value {
+    object(
+        json!({ "player_id": id_schema(), "team_id": id_schema() }),
+        &["player_id"],
+    )
+}
+
+fn player_token() -> Value {
+    object(
+        json!({
+            "token": { "type": "string", "description": "vx_player_<64 hex>; shown only once" },
+            "tenant_id": id_schema(),
+            "game_id": id_schema(),
+            "player_id": id_schema(),
+            "team_id": { "type": ["string", "null"] },
+        }),
+        &["token", "tenant_id", "game_id", "player_id", "team_id"],
+    )
+}
+
+fn gm_action() -> Value {
+    object(
+        json!({ "kind": { "type": "string" }, "payload": { "description": "kind-specific JSON; {} when absent" } }),
+        &["kind"],
+    )
+}
+
+fn play_action() -> Value {
+    object(
+        json!({
+            "kind": { "type": "string" },
+            "payload": { "description": "kind-specific JSON; {} when absent" },
+            "location": object(
+                json!({ "lat": { "type": "number" }, "lon": { "type": "number" }, "accuracy_m": { "type": "number" } }),
+                &["lat", "lon", "accuracy_m"],
+            ),
+        }),
+        &["kind"],
+    )
+}
+
+fn action_result() -> Value {
+    json!({
+        "type": "object",
+        "description": "result: applied | rejected | faulted | unknown_game | pending (not applied in api.action_timeout_ms; it will be), with its fields",
+        "properties": {
+            "result": { "enum": ["applied", "rejected", "faulted", "unknown_game", "pending"] },
+            "action_id": { "type": "string" },
+            "game_id": { "type": "string" },
+        },
+        "required": ["result", "action_id", "game_id"],
+    })
+}
+
+fn standing() -> Value {
+    object(
+        json!({ "id": { "type": "string" }, "score": { "type": "integer" }, "rank": { "type": "integer" }, "reached_at_ms": { "type": "integer" } }),
+        &["id", "score", "rank", "reached_at_ms"],
+    )
+}
+
+fn leaderboard() -> Value {
+    object(
+        json!({
+            "game_id": id_schema(),
+            "board": { "enum": ["players", "teams"] },
+            "top": { "type": "array", "items": standing() },
+            "me": { "oneOf": [standing(), { "type": "null" }] },
+            "around": { "type": "array", "items": standing() },
+        }),
+        &["game_id", "board", "top", "me", "around"],
+    )
+}
+
+fn event_stream() -> Value {
+    json!({ "type": "string", "description": "text/event-stream: `delta` events {game_id, player_id, points, status, action_id, at_ms}; `lagged` when some were skipped" })
+}
+
 /// Every route, in router order.
 pub static DOCS: &[RouteDoc] = &[
     RouteDoc {
@@ -243,6 +361,62 @@ pub static DOCS: &[RouteDoc] = &[
         request: Some(set_game_type),
         response: (200, tenant_game_type),
     },
+    RouteDoc {
+        method: "post",
+        path: "/v1/tenants/{tenant}/games",
+        auth: Auth::OperatorOrTenant,
+        summary: "Create a game of an enabled type (422: type not enabled, or config refused by the game type)",
+        request: Some(new_game),
+        response: (201, game),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/tenants/{tenant}/games/{game}",
+        auth: Auth::OperatorOrTenant,
+        summary: "A game",
+        request: None,
+        response: (200, game),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/v1/tenants/{tenant}/games/{game}/players",
+        auth: Auth::OperatorOrTenant,
+        summary: "Issue a player token for the game; the secret is returned only here",
+        request: Some(new_player),
+        response: (201, player_token),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/v1/tenants/{tenant}/games/{game}/gm",
+        auth: Auth::OperatorOrTenant,
+        summary: "A game-master action (start, pause, resume, end, grant, revoke, judge...), answered with its outcome",
+        request: Some(gm_action),
+        response: (200, action_result),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/v1/play/actions",
+        auth: Auth::Player,
+        summary: "Submit an action (Idempotency-Key header required; a retry replays the first answer with Idempotency-Replayed: true; 409 in progress; 422 other body)",
+        request: Some(play_action),
+        response: (200, action_result),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/play/leaderboard",
+        auth: Auth::Player,
+        summary: "Top n (?board=players|teams&n=10), the caller's standing and neighbours",
+        request: None,
+        response: (200, leaderboard),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/play/feed",
+        auth: Auth::Player,
+        summary: "Server-Sent Events: the caller's deltas",
+        request: None,
+        response: (200, event_stream),
+    },
 ];
 
 fn error_schema() -> Value {
@@ -260,6 +434,8 @@ fn operation(doc: &RouteDoc) -> Value {
     let (status, schema) = doc.response;
     let media = if doc.path == "/metrics" {
         "text/plain"
+    } else if doc.path == "/v1/play/feed" {
+        "text/event-stream"
     } else {
         "application/json"
     };
@@ -279,12 +455,19 @@ fn operation(doc: &RouteDoc) -> Value {
     if doc.auth != Auth::Public {
         op["security"] = json!([{ "bearer": [] }]);
     }
-    let params: Vec<Value> = doc
+    let mut params: Vec<Value> = doc
         .path
         .split('/')
         .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
         .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
         .collect();
+    if doc.path == "/v1/play/actions" {
+        params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": true, "schema": { "type": "string", "minLength": 1, "maxLength": super::players::MAX_IDEMPOTENCY_KEY } }));
+    }
+    if doc.path == "/v1/play/leaderboard" {
+        params.push(json!({ "name": "board", "in": "query", "required": false, "schema": { "enum": ["players", "teams"], "default": "players" } }));
+        params.push(json!({ "name": "n", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": crate::leaderboard::MAX_PAGE, "default": 10 } }));
+    }
     if !params.is_empty() {
         op["parameters"] = params.into();
     }
@@ -310,7 +493,7 @@ pub fn document() -> &'static Value {
             "paths": paths,
             "components": {
                 "schemas": { "Error": error_schema() },
-                "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "vx_<role>_<hex> API key" } },
+                "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "vx_<role>_<hex> API key, or vx_player_<hex> player token on /v1/play" } },
             },
         })
     })

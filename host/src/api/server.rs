@@ -16,10 +16,14 @@ use axum::routing::{MethodRouter, get, post, put};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
+use super::feed::FeedHub;
 use super::metrics::Metrics;
-use super::{ApiError, LeaderboardBackend, auth, openapi, operators, tenants};
+use super::{
+    ApiError, LeaderboardBackend, auth, feed, games, openapi, operators, players, tenants,
+};
 use crate::config::HostConfig;
 use crate::leaderboard::{BoardSettings, EmbeddedBoard, Leaderboard, LeaderboardError, RedisBoard};
+use crate::processor::{Processor, ProcessorError, Registry};
 use crate::store::{Store, StoreError};
 use crate::streams::{self, StreamError, Streams};
 
@@ -36,6 +40,10 @@ pub struct AppState {
     pub config: Arc<HostConfig>,
     /// Request metrics.
     pub metrics: Arc<Metrics>,
+    /// The game processor (started by [`AppState::start`]).
+    pub processor: Arc<Processor>,
+    /// The player-delta fan-out behind `GET /v1/play/feed`.
+    pub feed: Arc<FeedHub>,
     /// Hash of `api.bootstrap_operator_key`, when set.
     pub(crate) bootstrap_hash: Option<String>,
 }
@@ -51,21 +59,49 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// State over already-open backends.
+    /// State over already-open backends and a (not yet started)
+    /// processor over the same backends.
     pub fn new(
         store: Store,
         streams: Arc<dyn Streams>,
         leaderboard: Arc<dyn Leaderboard>,
+        processor: Arc<Processor>,
         config: HostConfig,
     ) -> Self {
+        let feed = Arc::new(FeedHub::new(
+            Arc::clone(&streams),
+            config.streams.topic(streams::Family::Players, ""),
+        ));
         Self {
             bootstrap_hash: auth::bootstrap_hash(&config.api.bootstrap_operator_key),
             store,
             streams,
             leaderboard,
+            processor,
+            feed,
             config: Arc::new(config),
             metrics: Arc::default(),
         }
+    }
+
+    /// Starts the processor's worker loop (games are played from here on).
+    pub async fn start(&self) -> Result<(), ServeError> {
+        self.processor.start().await?;
+        Ok(())
+    }
+
+    /// Ends the feeds, stops the processor (snapshotting its games) and
+    /// closes the store. Call it after the server stopped: a handle still
+    /// held elsewhere means the processor is only aborted (a crash, which
+    /// loses nothing: see [`Processor`]).
+    pub async fn shutdown(self) {
+        self.feed.stop();
+        let store = self.store.clone();
+        match Arc::try_unwrap(self.processor) {
+            Ok(p) => p.shutdown().await,
+            Err(_) => tracing::warn!("processor still shared at shutdown; aborting it"),
+        }
+        store.close().await;
     }
 
     /// Opens the store, the stream backend (ensuring its topics) and the
@@ -80,7 +116,16 @@ impl AppState {
             }
             LeaderboardBackend::Redis => Arc::new(RedisBoard::connect(&config.redis).await?),
         };
-        Ok(Self::new(store, s, board, config))
+        let registry = Registry::with_builtins(config.plugins.clone())
+            .map_err(|e| ServeError::Plugins(format!("{e:#}")))?;
+        let processor = Processor::new(
+            &config,
+            Arc::clone(&s),
+            store.clone(),
+            Arc::clone(&board),
+            Arc::new(registry),
+        );
+        Ok(Self::new(store, s, board, Arc::new(processor), config))
     }
 }
 
@@ -96,6 +141,12 @@ pub enum ServeError {
     /// The leaderboard backend would not open.
     #[error("opening the leaderboard backend: {0}")]
     Leaderboard(#[from] LeaderboardError),
+    /// The built-in game types would not load.
+    #[error("loading the built-in game types: {0}")]
+    Plugins(String),
+    /// The processor would not start.
+    #[error("starting the processor: {0}")]
+    Processor(#[from] ProcessorError),
     /// Binding or serving failed.
     #[error("serving on {addr}: {source}")]
     Io {
@@ -147,6 +198,33 @@ pub fn routes() -> Vec<Route> {
             "/v1/tenants/{tenant}/game-types/{type}",
             put(tenants::set_game_type),
         ),
+        r(
+            Method::POST,
+            "/v1/tenants/{tenant}/games",
+            post(games::create_game),
+        ),
+        r(
+            Method::GET,
+            "/v1/tenants/{tenant}/games/{game}",
+            get(games::get_game),
+        ),
+        r(
+            Method::POST,
+            "/v1/tenants/{tenant}/games/{game}/players",
+            post(games::add_player),
+        ),
+        r(
+            Method::POST,
+            "/v1/tenants/{tenant}/games/{game}/gm",
+            post(games::game_master_action),
+        ),
+        r(Method::POST, "/v1/play/actions", post(players::act)),
+        r(
+            Method::GET,
+            "/v1/play/leaderboard",
+            get(players::leaderboard),
+        ),
+        r(Method::GET, "/v1/play/feed", get(feed::feed)),
     ]
 }
 
@@ -201,8 +279,10 @@ pub async fn serve_on(
         .await
 }
 
-/// Opens the backends from `config`, binds `api.listen` and serves until
-/// Ctrl-C.
+/// Opens the backends from `config`, starts the processor, binds
+/// `api.listen` and serves until Ctrl-C; then ends the feeds (open SSE
+/// streams would otherwise hold the graceful shutdown forever), drains
+/// in-flight requests and stops the processor.
 pub async fn serve(config: HostConfig) -> Result<(), ServeError> {
     let addr = config.api.listen.clone();
     let io = |source| ServeError::Io {
@@ -210,20 +290,22 @@ pub async fn serve(config: HostConfig) -> Result<(), ServeError> {
         source,
     };
     let state = AppState::open(config).await?;
-    let store = state.store.clone();
     let listener = TcpListener::bind(&addr).await.map_err(io)?;
     let local: SocketAddr = listener.local_addr().map_err(io)?;
+    state.start().await?;
     tracing::info!(addr = %local, "API listening");
-    serve_on(listener, state, async {
+    let feed = Arc::clone(&state.feed);
+    let served = serve_on(listener, state.clone(), async move {
         // If the signal handler cannot be installed, keep serving: the
         // process can still be stopped by other means.
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
         tracing::info!("shutting down: draining in-flight requests");
+        feed.stop();
     })
-    .await
-    .map_err(io)?;
-    store.close().await;
+    .await;
+    state.shutdown().await;
+    served.map_err(io)?;
     Ok(())
 }

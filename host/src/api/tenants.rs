@@ -74,7 +74,11 @@ pub struct TenantGameTypeView {
 
 /// Checks access to `tenant`, then that it exists (operators only reach
 /// that lookup with a tenant that may not exist).
-async fn tenant_access(state: &AppState, caller: &Caller, tenant: &str) -> Result<(), ApiError> {
+pub(crate) async fn tenant_access(
+    state: &AppState,
+    caller: &Caller,
+    tenant: &str,
+) -> Result<(), ApiError> {
     caller.require_tenant(tenant)?;
     // An invalid id cannot name a tenant: same 404, no database round trip.
     if super::operators::validate_id("tenant", tenant).is_err()

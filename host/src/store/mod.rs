@@ -18,6 +18,7 @@ pub mod games;
 pub mod idempotency;
 pub mod ledger;
 pub mod outbox;
+pub mod players;
 mod retry;
 pub mod tenancy;
 
@@ -33,6 +34,7 @@ pub use games::{Created, GameRow, Snapshot};
 pub use idempotency::Claim;
 pub use ledger::{Minted, Reward, RewardRow, reward_id};
 pub use outbox::{OutboxEvent, OutboxStats, PendingRow};
+pub use players::PlayerTokenRow;
 pub use tenancy::{ApiKeyRow, TenantGameType};
 
 use crate::config::HostConfig;

@@ -1,0 +1,320 @@
+//! Player routes: the [`Player`] extractor (player tokens), actions with
+//! idempotency keys, and the leaderboard.
+//!
+//! A player token is `vx_player_<64 hex>`, issued by
+//! `POST /v1/tenants/{tenant}/games/{game}/players` and stored hashed. It
+//! names one tenant, game and player: the action's tenant, game, player
+//! and team come from it, never from the body.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, RawQuery, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rand::RngExt as _;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use veltrix_sdk::{Action, ActorRole, Location};
+
+use super::auth::hash_key;
+use super::{ApiError, AppState};
+use crate::leaderboard::{Board, MAX_PAGE, Standing};
+use crate::processor::ProcessorError;
+use crate::store::Claim;
+use crate::streams::envelope::now_ms;
+
+/// Prefix of player tokens.
+pub const TOKEN_PREFIX: &str = "vx_player_";
+/// Longest `Idempotency-Key`.
+pub const MAX_IDEMPOTENCY_KEY: usize = 128;
+
+/// A new player token secret.
+pub fn generate_token() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    format!("{TOKEN_PREFIX}{}", hex::encode(bytes))
+}
+
+/// The authenticated player of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Player {
+    /// Tenant.
+    pub tenant: String,
+    /// Game.
+    pub game: String,
+    /// Player id.
+    pub player: String,
+    /// Team, if any.
+    pub team: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Player {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let secret = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            // Only player tokens: an API key here is a client bug, and
+            // skipping the lookup keeps the two credential kinds apart.
+            .filter(|s| s.starts_with(TOKEN_PREFIX))
+            .ok_or(ApiError::Unauthorized)?;
+        let row = state
+            .store
+            .find_player_token(&hash_key(secret))
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        Ok(Self {
+            tenant: row.tenant_id,
+            game: row.game_id,
+            player: row.player_id,
+            team: row.team_id,
+        })
+    }
+}
+
+/// `POST /v1/play/actions` body: the player-chosen fields of a WIT
+/// `action` (the rest comes from the token and the host).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActBody {
+    /// Action kind (one of the game type's `action_kinds`).
+    pub kind: String,
+    /// Kind-specific payload (any JSON; `{}` when absent).
+    #[serde(default)]
+    pub payload: Option<Value>,
+    /// Device location.
+    #[serde(default)]
+    pub location: Option<LocationBody>,
+}
+
+/// A device location.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationBody {
+    /// Latitude, decimal degrees.
+    pub lat: f64,
+    /// Longitude, decimal degrees.
+    pub lon: f64,
+    /// Accuracy radius, metres.
+    pub accuracy_m: f32,
+}
+
+/// Parses a JSON body read as bytes (kept whole for the request hash):
+/// the same errors as [`super::ApiJson`].
+pub fn parse_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    let json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ApiError::Invalid(e.to_string()),
+        _ => ApiError::BadRequest(format!("malformed JSON: {e}")),
+    })
+}
+
+/// Maps a body read failure (oversize, mostly) to our error.
+pub fn body_rejection(rej: &BytesRejection, limit: usize) -> ApiError {
+    if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge(limit)
+    } else {
+        ApiError::BadRequest("the request body could not be read".into())
+    }
+}
+
+/// Processor failures as API errors (never the store's or stream's text).
+impl From<ProcessorError> for ApiError {
+    fn from(e: ProcessorError) -> Self {
+        match e {
+            ProcessorError::UnknownGame(_) => Self::NotFound("game not found".into()),
+            ProcessorError::UnknownGameType(t) => Self::Invalid(format!("unknown game type `{t}`")),
+            ProcessorError::GameExists(g) => Self::Conflict(format!("game `{g}` already exists")),
+            ProcessorError::InvalidConfig(m) => Self::Invalid(format!("invalid game config: {m}")),
+            ProcessorError::Invalid(m) => Self::Invalid(m),
+            ProcessorError::Plugin(f) => {
+                tracing::warn!(error = %f, "plugin fault");
+                Self::Invalid("the game type failed on this config".into())
+            }
+            ProcessorError::Store(e) => e.into(),
+            ProcessorError::Stream(e) => e.into(),
+            ProcessorError::State(s) => {
+                tracing::error!(state = s, "processor not running");
+                Self::Unavailable("the game processor is not running".into())
+            }
+        }
+    }
+}
+
+/// Submits `action` to `tenant`/`game` and waits for its outcome: the
+/// JSON answer of an action route (`result` is `pending` when the outcome
+/// did not come in time; the action is durable and will be applied).
+pub async fn submit_and_wait(
+    state: &AppState,
+    tenant: &str,
+    game: &str,
+    action: Action,
+) -> Result<Value, ApiError> {
+    let submitted = state.processor.submit(tenant, game, action).await?;
+    let action_id = submitted.action_id.clone();
+    let Some(outcome) = submitted.outcome(state.config.api.action_timeout()).await else {
+        tracing::warn!(%action_id, "action outcome not in time");
+        return Ok(json!({ "action_id": action_id, "game_id": game, "result": "pending" }));
+    };
+    let mut out = serde_json::to_value(&outcome.result).map_err(|_| ApiError::Internal)?;
+    out["action_id"] = json!(outcome.action_id);
+    out["game_id"] = json!(outcome.game_id);
+    out["received_at_ms"] = json!(outcome.received_at_ms);
+    out["applied_at_ms"] = json!(outcome.applied_at_ms);
+    Ok(out)
+}
+
+/// `POST /v1/play/actions`: `Idempotency-Key` required. A retry with the
+/// same key and body is answered with the stored first response
+/// (`Idempotency-Replayed: true`) and never applied again.
+#[tracing::instrument(skip_all, fields(tenant = %player.tenant, game = %player.game, player = %player.player))]
+pub async fn act(
+    State(state): State<AppState>,
+    player: Player,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY)
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "an Idempotency-Key header of 1-{MAX_IDEMPOTENCY_KEY} visible characters is required"
+            ))
+        })?
+        .to_string();
+    let body = body.map_err(|r| body_rejection(&r, state.config.api.max_body_bytes))?;
+    // Validated before the claim: a malformed body never burns a key.
+    let parsed: ActBody = parse_body(&headers, &body)?;
+    // Keys are per player: two players choosing the same key must never
+    // see each other's answers.
+    let scoped = format!("play:{}:{}:{key}", player.game, player.player);
+    let hash = hex::encode(Sha256::digest(&body));
+    match state.store.claim(&player.tenant, &scoped, &hash).await? {
+        Claim::Replay(bytes) => {
+            tracing::debug!("idempotent replay");
+            let mut resp = (StatusCode::OK, bytes).into_response();
+            let h = resp.headers_mut();
+            h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            h.insert("idempotency-replayed", HeaderValue::from_static("true"));
+            return Ok(resp);
+        }
+        Claim::InProgress => {
+            return Err(ApiError::Conflict(
+                "a request with this Idempotency-Key is in progress; retry later".into(),
+            ));
+        }
+        Claim::Mismatch => {
+            return Err(ApiError::Invalid(
+                "this Idempotency-Key was used with a different request body".into(),
+            ));
+        }
+        Claim::Fresh => {}
+    }
+    let action = Action {
+        tenant: player.tenant.clone(),
+        game: player.game.clone(),
+        player: player.player.clone(),
+        team: player.team.clone(),
+        idempotency_key: key,
+        role: ActorRole::Player,
+        kind: parsed.kind,
+        payload: parsed.payload.unwrap_or_else(|| json!({})).to_string(),
+        timestamp_ms: now_ms(),
+        location: parsed.location.map(|l| Location {
+            lat: l.lat,
+            lon: l.lon,
+            accuracy_m: l.accuracy_m,
+        }),
+    };
+    // On an error before the outcome the claim stays in progress: a retry
+    // gets 409 until `database.idempotency_claim_ttl_ms`, then runs again
+    // (the submit may or may not have reached the stream).
+    let out = submit_and_wait(&state, &player.tenant, &player.game, action).await?;
+    let bytes = serde_json::to_vec(&out).map_err(|_| ApiError::Internal)?;
+    state
+        .store
+        .complete(&player.tenant, &scoped, &bytes)
+        .await?;
+    let mut resp = (StatusCode::OK, bytes).into_response();
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(resp)
+}
+
+fn standing(s: &Standing) -> Value {
+    json!({ "id": s.id, "score": s.score, "rank": s.rank, "reached_at_ms": s.reached_at_ms })
+}
+
+/// `GET /v1/play/leaderboard?board=players|teams&n=10`: the top `n` (at
+/// most 1,000), the caller's standing (`null` when not on the board, or
+/// without a team on the teams board) and up to 2 neighbours each side.
+#[tracing::instrument(skip_all, fields(tenant = %player.tenant, game = %player.game))]
+pub async fn leaderboard(
+    State(state): State<AppState>,
+    player: Player,
+    RawQuery(query): RawQuery,
+) -> Result<axum::Json<Value>, ApiError> {
+    let mut board = Board::Players;
+    let mut n = 10usize;
+    for pair in query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        match pair.split_once('=').unwrap_or((pair, "")) {
+            ("board", "players") => board = Board::Players,
+            ("board", "teams") => board = Board::Teams,
+            ("n", v) => {
+                n = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_PAGE).contains(n))
+                    .ok_or_else(|| ApiError::BadRequest(format!("n must be 1-{MAX_PAGE}")))?;
+            }
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "query: board=players|teams, n=1..1000".into(),
+                ));
+            }
+        }
+    }
+    let lb = &state.leaderboard;
+    let top = lb.top(&player.tenant, &player.game, board, n).await?;
+    let me_id = match board {
+        Board::Players => Some(player.player.as_str()),
+        Board::Teams => player.team.as_deref(),
+    };
+    let (me, around) = match me_id {
+        Some(id) => (
+            lb.rank(&player.tenant, &player.game, board, id).await?,
+            lb.around(&player.tenant, &player.game, board, id, 2)
+                .await?,
+        ),
+        None => (None, Vec::new()),
+    };
+    Ok(axum::Json(json!({
+        "game_id": player.game,
+        "board": board.as_str(),
+        "top": top.iter().map(standing).collect::<Vec<_>>(),
+        "me": me.as_ref().map(standing),
+        "around": around.iter().map(standing).collect::<Vec<_>>(),
+    })))
+}

@@ -1,0 +1,507 @@
+//! The play API over real HTTP: games, player tokens, actions with
+//! idempotency keys, the leaderboard and the SSE feed, on SQLite, the
+//! embedded stream log, the embedded board and a running processor.
+
+#[path = "store_common/mod.rs"]
+mod store_common;
+
+use std::time::Duration;
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use store_common::TestDb;
+use tokio::sync::oneshot;
+use veltrix_host::api::{ApiConfig, AppState, serve_on};
+use veltrix_host::config::HostConfig;
+
+const BOOT: &str = "bootstrap-secret-for-tests-0123456789";
+const BODY_LIMIT: usize = 1024;
+
+struct Server {
+    base: String,
+    client: Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    state: AppState,
+}
+
+/// A response: status, the `Idempotency-Replayed` header, the raw body.
+struct Resp {
+    status: StatusCode,
+    replayed: bool,
+    raw: String,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.raw).unwrap_or(Value::Null)
+    }
+}
+
+impl Server {
+    async fn start(db: &TestDb) -> Self {
+        let mut config = HostConfig {
+            database: db.cfg.clone(),
+            api: ApiConfig {
+                bootstrap_operator_key: BOOT.into(),
+                max_body_bytes: BODY_LIMIT,
+                action_timeout_ms: 30_000,
+                request_timeout_ms: 60_000,
+                ..ApiConfig::default()
+            },
+            ..HostConfig::default()
+        };
+        config.processor.poll_wait_ms = 10;
+        let state = AppState::open(config).await.unwrap();
+        state.start().await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, rx) = oneshot::channel::<()>();
+        let feed = state.feed.clone();
+        let task = tokio::spawn(serve_on(listener, state.clone(), async move {
+            rx.await.ok();
+            feed.stop();
+        }));
+        Self {
+            base,
+            client: Client::new(),
+            stop: Some(stop),
+            task,
+            state,
+        }
+    }
+
+    /// `body`: a JSON value, or raw text when a string starting with `RAW:`.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Resp {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        for (h, v) in headers {
+            req = req.header(*h, *v);
+        }
+        match body {
+            Some(Value::String(s)) if s.starts_with("RAW:") => {
+                req = req
+                    .header("content-type", "application/json")
+                    .body(s["RAW:".len()..].to_string());
+            }
+            Some(v) => req = req.json(&v),
+            None => {}
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let replayed = resp
+            .headers()
+            .get("idempotency-replayed")
+            .is_some_and(|v| v == "true");
+        Resp {
+            status,
+            replayed,
+            raw: resp.text().await.unwrap(),
+        }
+    }
+
+    async fn call(&self, method: Method, path: &str, key: &str, body: Option<Value>) -> Resp {
+        self.send(method, path, Some(key), &[], body).await
+    }
+
+    /// A player action with an idempotency key.
+    async fn act(&self, token: &str, idem: &str, body: Value) -> Resp {
+        self.send(
+            Method::POST,
+            "/v1/play/actions",
+            Some(token),
+            &[("idempotency-key", idem)],
+            Some(body),
+        )
+        .await
+    }
+
+    async fn board(&self, token: &str, query: &str) -> Value {
+        let r = self
+            .call(
+                Method::GET,
+                &format!("/v1/play/leaderboard{query}"),
+                token,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+        r.json()
+    }
+
+    async fn stop(mut self, db: TestDb) {
+        self.stop.take().unwrap().send(()).ok();
+        self.task.await.unwrap().unwrap();
+        let store = self.state.store.clone();
+        self.state.shutdown().await;
+        db.finish(store).await;
+    }
+}
+
+fn code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("<none>")
+}
+
+fn riddle_config() -> Value {
+    json!({
+        "first_solve_bonus": 10,
+        "challenges": [
+            { "id": "c1", "answers": ["forty two"], "points": 100 },
+            { "id": "c2", "answers": ["blue"], "points": 50 },
+        ],
+    })
+}
+
+fn attempt(challenge: &str, answer: &str) -> Value {
+    json!({ "kind": "attempt", "payload": { "challenge": challenge, "answer": answer } })
+}
+
+/// Operator creates `tenant` and a tenant key; the tenant enables riddle.
+async fn tenant(s: &Server, tenant: &str) -> String {
+    let r = s
+        .call(
+            Method::POST,
+            "/v1/tenants",
+            BOOT,
+            Some(json!({ "tenant_id": tenant, "name": tenant })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    let r = s
+        .call(
+            Method::POST,
+            "/v1/keys",
+            BOOT,
+            Some(json!({ "role": "tenant", "tenant_id": tenant })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    let key = r.json()["key"].as_str().unwrap().to_string();
+    let r = s
+        .call(
+            Method::PUT,
+            &format!("/v1/tenants/{tenant}/game-types/riddle"),
+            &key,
+            Some(json!({ "enabled": true })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    key
+}
+
+async fn player(s: &Server, key: &str, tenant: &str, game: &str, p: &str, team: &str) -> String {
+    let r = s
+        .call(
+            Method::POST,
+            &format!("/v1/tenants/{tenant}/games/{game}/players"),
+            key,
+            Some(json!({ "player_id": p, "team_id": team })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    let token = r.json()["token"].as_str().unwrap().to_string();
+    assert!(token.starts_with("vx_player_"));
+    token
+}
+
+/// Reads the SSE body until a `delta` event mentioning `action_id`.
+async fn wait_delta(resp: &mut reqwest::Response, action_id: &str) -> String {
+    let mut seen = String::new();
+    let read = async {
+        while let Some(chunk) = resp.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("event: delta") && seen.contains(action_id) {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), read)
+        .await
+        .unwrap_or_else(|_| panic!("no delta in the feed; got {seen:?}"));
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn play_sqlite() {
+    play(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn play_postgres() {
+    play(TestDb::postgres().await).await;
+}
+
+async fn play(db: TestDb) {
+    let s = Server::start(&db).await;
+    let a = tenant(&s, "acme").await;
+    let b = tenant(&s, "globex").await;
+
+    // Games: type must be enabled; the plugin's config errors are 422.
+    let games = "/v1/tenants/acme/games";
+    let r = s
+        .call(
+            Method::POST,
+            games,
+            &a,
+            Some(json!({ "game_id": "g0", "game_type": "bingo", "config": {} })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.raw);
+    let r = s
+        .call(
+            Method::POST,
+            games,
+            &a,
+            Some(json!({ "game_id": "g0", "game_type": "riddle", "config": { "challenges": [{ "id": "x" }] } })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.raw);
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("config")
+    );
+    for g in ["g1", "g2"] {
+        let r = s
+            .call(
+                Method::POST,
+                games,
+                &a,
+                Some(json!({ "game_id": g, "game_type": "riddle", "config": riddle_config(), "seed": 7 })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+        assert_eq!(r.json()["game_type"], "riddle");
+    }
+    let r = s
+        .call(
+            Method::POST,
+            games,
+            &a,
+            Some(json!({ "game_id": "g1", "game_type": "riddle", "config": riddle_config() })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.raw);
+
+    // Tenant isolation: B sees nothing of A's, exactly like a missing game.
+    let r = s
+        .call(Method::GET, "/v1/tenants/acme/games/g1", &b, None)
+        .await;
+    assert_eq!(
+        (r.status, code(&r.json())),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let r = s
+        .call(
+            Method::POST,
+            "/v1/tenants/acme/games/g1/players",
+            &b,
+            Some(json!({ "player_id": "spy" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = s
+        .call(Method::GET, "/v1/tenants/acme/games/g1", &a, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    let r = s
+        .call(Method::GET, "/v1/tenants/acme/games/nope", &a, None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // Bad tenant-route bodies: 4xx, nothing created.
+    let r = s
+        .call(
+            Method::POST,
+            games,
+            &a,
+            Some(json!({ "game_id": "g3", "game_type": "riddle", "config": riddle_config(), "extra": 1 })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.raw);
+    let r = s
+        .call(
+            Method::POST,
+            games,
+            &a,
+            Some(json!({ "game_id": "g3", "game_type": "riddle", "config": [] })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.raw);
+    let r = s
+        .call(Method::GET, "/v1/tenants/acme/games/g3", &a, None)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = s
+        .call(
+            Method::POST,
+            "/v1/tenants/acme/games/g1/players",
+            &a,
+            Some(json!({ "player_id": "bad id" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.raw);
+
+    let p1 = player(&s, &a, "acme", "g1", "p1", "red").await;
+    let p2 = player(&s, &a, "acme", "g1", "p2", "blue").await;
+    let p3 = player(&s, &a, "acme", "g2", "p3", "red").await;
+
+    // A player token is not an API key, nor an API key a player token.
+    let r = s
+        .call(Method::GET, "/v1/tenants/acme/games/g2", &p1, None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = s.act(&a, "k", attempt("c1", "x")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // The feed, opened before acting.
+    let mut feed = s
+        .client
+        .get(format!("{}/v1/play/feed", s.base))
+        .bearer_auth(&p1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(feed.status(), StatusCode::OK);
+
+    // A wrong answer, then the right one.
+    let r = s.act(&p1, "k1", attempt("c1", "nope")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    assert_eq!(r.json()["result"], "applied", "{}", r.raw);
+    let first = s.act(&p1, "k2", attempt("c1", "Forty  Two")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.raw);
+    assert!(!first.replayed);
+    let v = first.json();
+    assert_eq!(v["result"], "applied", "{v}");
+    assert!(v["minted"].as_u64().unwrap() >= 1, "{v}");
+    let action_id = v["action_id"].as_str().unwrap().to_string();
+    let seen = wait_delta(&mut feed, &action_id).await;
+    assert!(seen.contains("\"player_id\":\"p1\""), "{seen}");
+    assert!(!seen.contains("\"state\""), "deltas, not states: {seen}");
+
+    let board = s.board(&p2, "?board=players&n=10").await;
+    let score = board["top"][0]["score"].as_i64().unwrap();
+    assert_eq!(board["top"][0]["id"], "p1", "{board}");
+    assert_eq!(score, 110, "100 points + 10 first-solve bonus: {board}");
+    assert!(board["me"].is_null(), "p2 has not scored: {board}");
+    let applied = s.state.processor.stats().applied;
+
+    // The retry: byte-identical, flagged, applied once.
+    let again = s.act(&p1, "k2", attempt("c1", "Forty  Two")).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(again.replayed);
+    assert_eq!(again.raw, first.raw);
+    // Same key, another body: 422, nothing applied.
+    let r = s.act(&p1, "k2", attempt("c2", "blue")).await;
+    assert_eq!(
+        (r.status, code(&r.json())),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+    );
+    // Another player's identical key is their own.
+    let r = s.act(&p2, "k2", attempt("c2", "blue")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    assert!(!r.replayed);
+    assert_eq!(s.state.processor.stats().applied, applied + 1);
+
+    // Bad requests change nothing, and do not burn their key.
+    let r = s
+        .send(
+            Method::POST,
+            "/v1/play/actions",
+            Some(&p1),
+            &[],
+            Some(attempt("c2", "blue")),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.raw);
+    let r = s.act(&p1, "k3", json!("RAW:{\"kind\": ")).await;
+    assert_eq!(
+        (r.status, code(&r.json())),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+    let r = s
+        .act(&p1, "k3", json!({ "kind": "attempt", "player": "p2" }))
+        .await;
+    assert_eq!(
+        (r.status, code(&r.json())),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+    );
+    let r = s
+        .send(
+            Method::POST,
+            "/v1/play/actions",
+            Some(&p1),
+            &[("idempotency-key", "k3"), ("content-type", "text/plain")],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.raw);
+    let big = "x".repeat(BODY_LIMIT + 1);
+    let r = s.act(&p1, "k3", attempt("c2", &big)).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.raw);
+    assert_eq!(s.state.processor.stats().applied, applied + 1);
+    let r = s.act(&p1, "k3", attempt("c2", "blue")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    assert!(!r.replayed, "k3 was never claimed");
+
+    let board = s.board(&p1, "?board=players").await;
+    assert_eq!(board["top"][0]["id"], "p1");
+    assert_eq!(
+        board["top"][0]["score"],
+        110 + 50,
+        "c2 has no decay; the 2nd solver gets no bonus: {board}"
+    );
+    assert_eq!(board["me"]["rank"], 1);
+    let teams = s.board(&p2, "?board=teams&n=5").await;
+    assert_eq!(teams["me"]["id"], "blue", "{teams}");
+
+    // The token of game g1 plays g1 only: g2's board is untouched by p1,
+    // and p3's actions land in g2.
+    let r = s.act(&p3, "k1", attempt("c1", "forty two")).await;
+    assert_eq!(r.json()["game_id"], "g2", "{}", r.raw);
+    let g2 = s.board(&p3, "").await;
+    assert_eq!(g2["top"].as_array().unwrap().len(), 1, "{g2}");
+    assert_eq!(g2["top"][0]["id"], "p3");
+
+    // Game master: pause, then players are refused.
+    let r = s
+        .call(
+            Method::POST,
+            "/v1/tenants/acme/games/g1/gm",
+            &a,
+            Some(json!({ "kind": "pause" })),
+        )
+        .await;
+    assert_eq!(r.json()["result"], "applied", "{}", r.raw);
+    let r = s
+        .call(
+            Method::POST,
+            "/v1/tenants/acme/games/g1/gm",
+            &b,
+            Some(json!({ "kind": "resume" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = s.act(&p2, "k9", attempt("c1", "forty two")).await;
+    assert_eq!(r.json()["result"], "rejected", "{}", r.raw);
+    let r = s
+        .call(Method::GET, "/v1/tenants/acme/games/g1", &a, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    // An open feed must not hold the graceful shutdown.
+    tokio::time::timeout(Duration::from_secs(30), s.stop(db))
+        .await
+        .expect("shutdown with an open feed");
+    drop(feed);
+}
