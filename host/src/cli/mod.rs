@@ -1,5 +1,6 @@
 //! The `veltrix` command line.
 
+mod demo;
 mod outbox;
 mod serve;
 mod topics;
@@ -43,6 +44,9 @@ pub enum Command {
     /// The transactional outbox: backlog, relay.
     #[command(subcommand)]
     Outbox(OutboxCmd),
+    /// A simulated live event through the whole pipeline, in-process:
+    /// six games, players in teams, client retries; checks the invariants.
+    Demo(demo::DemoArgs),
     /// Serve the HTTP API (`[api]`) until Ctrl-C.
     Serve {
         /// Listen address (default `api.listen`, 127.0.0.1:8080).
@@ -240,6 +244,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Outbox(OutboxCmd::Status { json }) => outbox::status(&config, json),
         Command::Outbox(OutboxCmd::Relay { id }) => outbox::relay(&config, id),
         Command::Serve { listen } => serve::serve(&config, listen),
+        Command::Demo(args) => demo::demo(&config, args),
     }
 }
 
