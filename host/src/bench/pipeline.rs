@@ -200,7 +200,10 @@ pub async fn run(
     let _ = obs_stop.send(true);
     let _ = obs_task.await;
     let seen = observer.observed();
-    let h = hists.lock().expect("hist");
+    let (accepted, applied) = {
+        let h = hists.lock().expect("hist");
+        (pct(&h.accepted), pct(&h.applied))
+    };
     let done = stats.applied + stats.rejected + stats.faulted;
     let report = PipelineReport {
         backend: format!("{backend:?}").to_lowercase(),
@@ -210,14 +213,13 @@ pub async fn run(
         sustained_rate: done as f64 / elapsed.as_secs_f64().max(1e-9),
         elapsed_s: elapsed.as_secs_f64(),
         max_send_lag_ms: max_lag.as_secs_f64() * 1000.0,
-        accepted: pct(&h.accepted),
-        applied: pct(&h.applied),
+        accepted,
+        applied,
         quest: seen.quest,
         reward: seen.reward,
         lost: lost.load(Ordering::Relaxed),
         processor: stats,
     };
-    drop(h);
     rig.stop().await?;
     Ok(report)
 }

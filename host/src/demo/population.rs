@@ -68,10 +68,10 @@ impl Population {
             if let Some(t) = a.team.as_ref().and_then(|t| map.get(t)) {
                 a.team = Some(t.clone());
             }
-            if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&a.payload) {
-                if rename(&mut v, &map) {
-                    a.payload = v.to_string();
-                }
+            if let Ok(mut v) = serde_json::from_str::<serde_json::Value>(&a.payload)
+                && rename(&mut v, &map)
+            {
+                a.payload = v.to_string();
             }
         }
     }
