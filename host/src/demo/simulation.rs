@@ -25,6 +25,9 @@ use crate::store::{Claim, Store};
 pub const OUTCOME_TIMEOUT: Duration = Duration::from_secs(60);
 /// Pause between a retry's claims while the first request is in flight.
 const RETRY_POLL: Duration = Duration::from_millis(5);
+/// A retry is sent 0 to this many ms after the first request: early ones
+/// find it in flight, late ones find its stored result.
+const RETRY_SPREAD_MS: u64 = 200;
 /// Submitted actions one game may have waiting for their outcome
 /// (backpressure on its submitter).
 const IN_FLIGHT_PER_GAME: usize = 2_048;
@@ -182,8 +185,10 @@ pub async fn play(ctx: Ctx, game: GameRun) -> anyhow::Result<()> {
             ctx.counters
                 .retries_injected
                 .fetch_add(1, Ordering::Relaxed);
+            let delay = Duration::from_millis(rng.below(RETRY_SPREAD_MS));
             retries.push(tokio::spawn(retry(
                 ctx.clone(),
+                delay,
                 game.tenant.clone(),
                 key.clone(),
                 hash,
@@ -226,11 +231,13 @@ async fn complete_all(
 /// back would), and checks it is that result.
 async fn retry(
     ctx: Ctx,
+    delay: Duration,
     tenant: String,
     key: String,
     hash: String,
     action_id: String,
 ) -> anyhow::Result<()> {
+    tokio::time::sleep(delay).await;
     let mut waited = false;
     let t = Instant::now();
     loop {
