@@ -20,8 +20,7 @@ use crate::store::Store;
 use crate::streams::{self, BackendKind, Streams};
 
 /// Reward types the built-in games (and the SDK lifecycle) mint.
-pub const BUILTIN_REWARD_TYPES: [&str; 6] =
-    ["points", "bonus", "penalty", "badge", "hint", "adjustment"];
+pub const BUILTIN_REWARD_TYPES: [&str; 5] = ["points", "bonus", "penalty", "badge", "adjustment"];
 
 /// Which backends the pipeline runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -65,10 +64,10 @@ impl Rig {
     /// relay (which runs until [`Rig::stop`]).
     pub async fn start(cfg: &HostConfig, backend: DemoBackend) -> anyhow::Result<Self> {
         let mut cfg = cfg.clone();
-        // The SDK's lifecycle mints `adjustment` (game-master corrections)
-        // and riddle mints `hint`; the default `streams.reward_types` lacks
-        // them, which faults those actions (`invalid-effects`). The demo
-        // plays the built-ins as shipped, so it declares what they mint.
+        // The SDK's lifecycle mints `adjustment` (game-master corrections);
+        // the default `streams.reward_types` lacks it, which faults those
+        // actions (`invalid-effects`). The demo plays the built-ins as
+        // shipped, so it declares what they mint.
         for ty in BUILTIN_REWARD_TYPES {
             if !cfg.streams.reward_types.iter().any(|t| t == ty) {
                 cfg.streams.reward_types.push(ty.to_string());
