@@ -184,6 +184,7 @@ pub async fn run(cfg: &HostConfig, opts: &DemoOptions) -> anyhow::Result<DemoRep
     let _ = obs_task.await;
 
     let mut report = DemoReport {
+        backend: format!("{:?}", opts.backend).to_lowercase(),
         players: pop.players,
         teams: pop.teams,
         elapsed_s,
@@ -193,8 +194,9 @@ pub async fn run(cfg: &HostConfig, opts: &DemoOptions) -> anyhow::Result<DemoRep
         ledger_rows,
         games: summaries,
         failures: Vec::new(),
+        warnings: Vec::new(),
     };
-    report.failures = summary::check(&report);
+    (report.failures, report.warnings) = summary::check(&report);
     rig.stop().await?;
     Ok(report)
 }

@@ -53,7 +53,7 @@ struct Inner {
     submitted: HashMap<String, Instant>,
     // Events seen before their action's submit returned (the stream can be
     // faster than the submit path's bookkeeping).
-    early: HashMap<String, Vec<(Family, Instant)>>,
+    early: HashMap<String, Vec<(Family, Instant, Option<String>)>>,
     quest: Option<Histogram<u64>>,
     reward: Option<Histogram<u64>>,
     quest_events: u64,
@@ -74,11 +74,13 @@ pub struct Observed {
     pub quest: Percentiles,
     /// Accepted -> reward consumed from the reward stream.
     pub reward: Percentiles,
-    /// Quest events consumed.
+    /// Quest events consumed (of actions submitted here).
     pub quest_events: u64,
-    /// Reward events consumed (with redeliveries).
+    /// Reward events consumed (of actions submitted here, with
+    /// redeliveries).
     pub reward_events: u64,
-    /// Distinct reward ids consumed.
+    /// Distinct reward ids consumed for actions submitted here (a shared
+    /// broker's reward topics also hold other runs' rewards).
     pub distinct_rewards: u64,
 }
 
@@ -87,8 +89,8 @@ impl Observer {
     pub fn submitted(&self, action_id: &str, at: Instant) {
         let mut g = self.inner.lock().expect("observer lock");
         if let Some(early) = g.early.remove(action_id) {
-            for (f, seen) in early {
-                g.record(f, seen.saturating_duration_since(at));
+            for (f, seen, reward) in early {
+                g.record(f, seen.saturating_duration_since(at), reward);
             }
         }
         g.submitted.insert(action_id.to_string(), at);
@@ -161,31 +163,37 @@ impl Inner {
         let Ok(v) = serde_json::from_slice::<serde_json::Value>(payload) else {
             return;
         };
-        let (family, action) = if quest {
-            self.quest_events += 1;
-            (Family::Quest, v.get("action_id"))
+        let (family, action, reward) = if quest {
+            (Family::Quest, v.get("action_id"), None)
         } else {
-            self.reward_events += 1;
-            self.reward_ids.insert(event_id.to_string());
             (
                 Family::Reward,
                 v.get("payload").and_then(|p| p.get("action_id")),
+                Some(event_id.to_string()),
             )
         };
         let Some(action) = action.and_then(|a| a.as_str()) else {
             return;
         };
         match self.submitted.get(action) {
-            Some(&at) => self.record(family, now.saturating_duration_since(at)),
+            Some(&at) => self.record(family, now.saturating_duration_since(at), reward),
+            // Submitted here later, or another run's event (never matched).
             None => self
                 .early
                 .entry(action.to_string())
                 .or_default()
-                .push((family, now)),
+                .push((family, now, reward)),
         }
     }
 
-    fn record(&mut self, f: Family, d: Duration) {
+    fn record(&mut self, f: Family, d: Duration, reward: Option<String>) {
+        match reward {
+            Some(id) => {
+                self.reward_events += 1;
+                self.reward_ids.insert(id);
+            }
+            None => self.quest_events += 1,
+        }
         let h = match f {
             Family::Quest => &mut self.quest,
             _ => &mut self.reward,
