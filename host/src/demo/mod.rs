@@ -36,9 +36,10 @@ pub use summary::DemoReport;
 /// The demo's tenant.
 pub const TENANT: &str = "demo-corp";
 
-/// How long the relay and the observer get to catch up after the last
-/// outcome.
+/// How long the relay gets to publish every reward after the last outcome.
 const DRAIN: Duration = Duration::from_secs(60);
+/// How long the stream observer then gets to consume them.
+const OBSERVER_WAIT: Duration = Duration::from_secs(15);
 
 /// `veltrix demo` options (the CLI flags; defaults documented there).
 #[derive(Debug, Clone)]
@@ -177,7 +178,9 @@ pub async fn run(cfg: &HostConfig, opts: &DemoOptions) -> anyhow::Result<DemoRep
         summaries.push(s);
     }
     let t = Instant::now();
-    while (observer.observed().distinct_rewards as usize) < ledger_rows && t.elapsed() < DRAIN {
+    while (observer.observed().distinct_rewards as usize) < ledger_rows
+        && t.elapsed() < OBSERVER_WAIT
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let _ = obs_stop.send(true);
