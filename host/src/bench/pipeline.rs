@@ -272,6 +272,8 @@ pub fn table(r: &PipelineReport) -> String {
         ("reward consumed (after relay)", &r.reward, Some(2)),
     ];
     for (name, p, target) in rows {
+        // The targets are for the embedded mode.
+        let target = target.filter(|_| r.backend == "embedded");
         let t = target.map_or_else(String::new, |i| {
             let (_, ms_target) = TARGET_P99_MS[i];
             let ok = (p.p99_us as f64) < ms_target * 1000.0 && p.count > 0;
@@ -287,9 +289,16 @@ pub fn table(r: &PipelineReport) -> String {
             ms(p.max_us)
         );
     }
+    let throughput = if r.backend != "embedded" {
+        "n/a (embedded target)"
+    } else if r.sustained_rate >= TARGET_RATE {
+        "met"
+    } else {
+        "MISSED"
+    };
     let _ = writeln!(
         o,
-        "\nthroughput target >= {TARGET_RATE:.0} actions/s: {}; processor: {} batches, {} applied, {} rejected, {} faulted (mean batch {:.1})",
+        "\nthroughput target >= {TARGET_RATE:.0} actions/s: {throughput}; processor: {} batches, {} applied, {} rejected, {} faulted (mean batch {:.1})",
         if r.sustained_rate >= TARGET_RATE {
             "met"
         } else {
