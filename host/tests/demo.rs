@@ -50,5 +50,6 @@ async fn small_demo_keeps_its_invariants() -> Result<()> {
     }
     ensure!(t.minted as usize == r.ledger_rows);
     ensure!(r.streams.distinct_rewards as usize == r.ledger_rows);
+    ensure!(r.published_rewards == Some(r.ledger_rows));
     Ok(())
 }

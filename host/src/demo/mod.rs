@@ -11,10 +11,12 @@
 //! retries answered with the first result, ledger totals = leaderboard
 //! totals.
 //!
-//! - [`rig`]: the in-process pipeline (also used by `bench pipeline`).
+//! - [`rig`]: the in-process pipeline (also used by `bench pipeline`);
+//! - [`published`]: the rewards the relay published, read back by offset.
 
 pub mod observer;
 pub mod population;
+pub mod published;
 pub mod rig;
 pub mod simulation;
 pub mod summary;
@@ -111,6 +113,9 @@ pub async fn run(cfg: &HostConfig, opts: &DemoOptions) -> anyhow::Result<DemoRep
         games.push((b.name, game_id, actions));
     }
 
+    let marks = published::marks(&rig.streams, &rig.cfg.streams)
+        .await
+        .context("reading reward-topic end offsets")?;
     let (obs_stop, obs_rx) = watch::channel(false);
     let observer = observer::Observer::default();
     let obs_task = observer
@@ -177,6 +182,19 @@ pub async fn run(cfg: &HostConfig, opts: &DemoOptions) -> anyhow::Result<DemoRep
         ledger_rows += s.ledger_rows;
         summaries.push(s);
     }
+    let game_ids = games.iter().map(|g| g.1.clone()).collect();
+    let mut read_back_error = None;
+    let published = match published::rewards_since(&rig.streams, &marks, TENANT, &game_ids).await {
+        Ok((events, ids)) => Some((events, ids.len())),
+        // A broker that times out reads must not hide the rest of the
+        // report; embedded reads cannot time out, so there it is fatal.
+        Err(e) if opts.backend == DemoBackend::Kafka => {
+            tracing::warn!(error = %format!("{e:#}"), "reading the published rewards back failed");
+            read_back_error = Some(format!("{e:#}"));
+            None
+        }
+        Err(e) => return Err(e.context("reading the published rewards back")),
+    };
     let t = Instant::now();
     while (observer.observed().distinct_rewards as usize) < ledger_rows
         && t.elapsed() < OBSERVER_WAIT
@@ -195,11 +213,18 @@ pub async fn run(cfg: &HostConfig, opts: &DemoOptions) -> anyhow::Result<DemoRep
         applied: rig.processor.latency(),
         streams: observer.observed(),
         ledger_rows,
+        published_events: published.map(|p| p.0),
+        published_rewards: published.map(|p| p.1),
         games: summaries,
         failures: Vec::new(),
         warnings: Vec::new(),
     };
     (report.failures, report.warnings) = summary::check(&report);
+    if let Some(e) = read_back_error {
+        report
+            .warnings
+            .push(format!("reward topics not read back: {e}"));
+    }
     rig.stop().await?;
     Ok(report)
 }

@@ -54,6 +54,12 @@ pub struct DemoReport {
     pub streams: Observed,
     /// Ledger rows over all games.
     pub ledger_rows: usize,
+    /// Reward events the relay published for this run's games (with any
+    /// republished ones), read back from the reward topics by offset.
+    /// `None` when they could not be read back (a broker timing out).
+    pub published_events: Option<u64>,
+    /// Distinct reward ids among them (must equal `ledger_rows`).
+    pub published_rewards: Option<usize>,
     /// Per game.
     pub games: Vec<GameSummary>,
     /// Invariants that failed (empty: all held).
@@ -145,6 +151,14 @@ pub fn check(r: &DemoReport) -> (Vec<String>, Vec<String>) {
     if t.lost > 0 {
         f.push(format!("{} actions without an outcome", t.lost));
     }
+    if let Some(n) = r.published_rewards
+        && n != r.ledger_rows
+    {
+        f.push(format!(
+            "reward topics carry {n} distinct rewards of this run, ledger {}",
+            r.ledger_rows
+        ));
+    }
     if r.streams.distinct_rewards as usize != r.ledger_rows {
         let m = format!(
             "reward stream: observer saw {} distinct rewards of this run, ledger {}",
@@ -154,7 +168,7 @@ pub fn check(r: &DemoReport) -> (Vec<String>, Vec<String>) {
         // published. On a shared broker its new group starts at the
         // earliest offset of topics holding other runs' events and depends
         // on the broker's group coordination; the relay's drained outbox
-        // (checked before the summary) is the authoritative "published".
+        // and the rewards read back by offset are authoritative.
         if r.backend == "embedded" {
             f.push(m);
         } else {
@@ -162,6 +176,10 @@ pub fn check(r: &DemoReport) -> (Vec<String>, Vec<String>) {
         }
     }
     (f, w)
+}
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "?".into(), |v| v.to_string())
 }
 
 fn ms(us: u64) -> String {
@@ -209,11 +227,13 @@ pub fn render(r: &DemoReport) -> String {
     let dups: usize = r.games.iter().map(|g| g.duplicates).sum();
     let _ = writeln!(
         o,
-        "retries: {} injected, {} absorbed (first result replayed; {} found the first request in flight and waited), {} leaked; duplicate ledger rewards: {dups}; reward stream: {} events, {} distinct\n",
+        "retries: {} injected, {} absorbed (first result replayed; {} found the first request in flight and waited), {} leaked; duplicate ledger rewards: {dups}; reward topics: {} events, {} distinct (read back by offset); stream observer: {} events, {} distinct\n",
         t.retries_injected,
         t.retries_absorbed,
         t.retries_waited,
         t.retries_leaked,
+        opt(r.published_events),
+        opt(r.published_rewards),
         r.streams.reward_events,
         r.streams.distinct_rewards
     );
