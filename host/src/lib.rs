@@ -22,6 +22,7 @@ pub mod builtin;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod leaderboard;
 pub mod outbox;
 pub mod plugin;

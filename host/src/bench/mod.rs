@@ -4,9 +4,12 @@
 //! - [`streams`]: produce -> consume through our stream traits vs raw
 //!   rdkafka;
 //! - [`outbox`]: ledger + outbox write rate and the relay's drain rate;
+//! - [`pipeline`]: the in-process pipeline under an open-loop load:
+//!   accepted -> applied / quest / reward latencies;
 //! - [`svg`]: the latency chart `bench plugins --svg` writes.
 
 pub mod outbox;
+pub mod pipeline;
 pub mod plugins;
 pub mod streams;
 pub mod svg;

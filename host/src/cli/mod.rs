@@ -1,5 +1,6 @@
 //! The `veltrix` command line.
 
+mod demo;
 mod outbox;
 mod serve;
 mod topics;
@@ -43,6 +44,9 @@ pub enum Command {
     /// The transactional outbox: backlog, relay.
     #[command(subcommand)]
     Outbox(OutboxCmd),
+    /// A simulated live event through the whole pipeline, in-process:
+    /// six games, players in teams, client retries; checks the invariants.
+    Demo(demo::DemoArgs),
     /// Serve the HTTP API (`[api]`) until Ctrl-C.
     Serve {
         /// Listen address (default `api.listen`, 127.0.0.1:8080).
@@ -141,6 +145,9 @@ pub struct CheckArgs {
 /// `veltrix bench ...`
 #[derive(Debug, Subcommand)]
 pub enum BenchCmd {
+    /// The whole pipeline in-process under an open-loop load: accepted ->
+    /// applied, quest update, reward on the stream.
+    Pipeline(PipelineArgs),
     /// Each game type's apply through wasmtime vs natively.
     Plugins {
         /// Actions per game type.
@@ -173,6 +180,28 @@ pub enum BenchCmd {
         #[arg(long, value_enum, default_value_t = BackendArg::Both)]
         backend: BackendArg,
     },
+}
+
+/// `veltrix bench pipeline` arguments.
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    /// embedded: in-process log, SQLite in a temp dir, embedded board;
+    /// kafka: the configured Kafka, database and Redis.
+    #[arg(long, value_enum, default_value_t = crate::demo::DemoBackend::Embedded)]
+    pub backend: crate::demo::DemoBackend,
+    /// Offered load, actions/s (open loop). The default suits a debug
+    /// build on a small machine; the target is 100,000.
+    #[arg(long, default_value_t = 1_000)]
+    pub rate: u64,
+    /// Seconds of offered load (the run then drains).
+    #[arg(long, default_value_t = 20.0)]
+    pub duration: f64,
+    /// Games per built-in type.
+    #[arg(long, default_value_t = bench::pipeline::DEFAULT_GAMES_PER_TYPE)]
+    pub games_per_type: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs a parsed command line; returns the process exit code.
@@ -234,12 +263,29 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(0)
         }
+        Command::Bench(BenchCmd::Pipeline(a)) => {
+            anyhow::ensure!(a.duration > 0.0, "--duration must be positive");
+            let report = runtime()?.block_on(bench::pipeline::run(
+                &config,
+                a.backend,
+                a.rate,
+                std::time::Duration::from_secs_f64(a.duration),
+                a.games_per_type,
+            ))?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", bench::pipeline::table(&report));
+            }
+            Ok(0)
+        }
         Command::Topics(TopicsCmd::Ensure { json, backend }) => {
             topics::ensure(&config, json, backend)
         }
         Command::Outbox(OutboxCmd::Status { json }) => outbox::status(&config, json),
         Command::Outbox(OutboxCmd::Relay { id }) => outbox::relay(&config, id),
         Command::Serve { listen } => serve::serve(&config, listen),
+        Command::Demo(args) => demo::demo(&config, args),
     }
 }
 
