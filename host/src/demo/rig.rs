@@ -19,9 +19,6 @@ use crate::processor::{Processor, Registry};
 use crate::store::Store;
 use crate::streams::{self, BackendKind, Streams};
 
-/// Reward types the built-in games (and the SDK lifecycle) mint.
-pub const BUILTIN_REWARD_TYPES: [&str; 5] = ["points", "bonus", "penalty", "badge", "adjustment"];
-
 /// Which backends the pipeline runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DemoBackend {
@@ -64,15 +61,6 @@ impl Rig {
     /// relay (which runs until [`Rig::stop`]).
     pub async fn start(cfg: &HostConfig, backend: DemoBackend) -> anyhow::Result<Self> {
         let mut cfg = cfg.clone();
-        // The SDK's lifecycle mints `adjustment` (game-master corrections);
-        // the default `streams.reward_types` lacks it, which faults those
-        // actions (`invalid-effects`). The demo plays the built-ins as
-        // shipped, so it declares what they mint.
-        for ty in BUILTIN_REWARD_TYPES {
-            if !cfg.streams.reward_types.iter().any(|t| t == ty) {
-                cfg.streams.reward_types.push(ty.to_string());
-            }
-        }
         let mut tmp = None;
         let board: Arc<dyn Leaderboard> = match backend {
             DemoBackend::Embedded => {

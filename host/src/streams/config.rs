@@ -27,7 +27,8 @@ pub struct StreamsConfig {
     /// built-ins.
     pub game_types: Vec<String>,
     /// Reward types that get `reward.*` topics. Default `points`, `bonus`,
-    /// `penalty` (what the built-in game types mint) and `badge`. A reward
+    /// `penalty`, `adjustment` (what the built-in game types and the SDK's
+    /// game-master grants mint) and `badge`. A reward
     /// of an undeclared type fails its action (it would have no topic).
     pub reward_types: Vec<String>,
     /// Largest event payload accepted, in bytes. Default 64 KiB.
@@ -58,7 +59,7 @@ impl Default for StreamsConfig {
             ]
             .map(String::from)
             .to_vec(),
-            reward_types: ["points", "bonus", "penalty", "badge"]
+            reward_types: ["points", "bonus", "penalty", "adjustment", "badge"]
                 .map(String::from)
                 .to_vec(),
             max_payload_bytes: 64 * 1024,
