@@ -5,102 +5,15 @@
 #[path = "store_common/mod.rs"]
 mod store_common;
 
-use reqwest::{Client, Method, StatusCode};
-use serde_json::{Value, json};
+mod api_common;
+
+use api_common::{BODY_LIMIT, BOOT, Server, code};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 use store_common::TestDb;
-use tokio::sync::oneshot;
-use veltrix_host::api::{ApiConfig, AppState, serve_on};
-use veltrix_host::config::HostConfig;
-
-const BOOT: &str = "bootstrap-secret-for-tests-0123456789";
-const BODY_LIMIT: usize = 1024;
-
-struct Server {
-    base: String,
-    client: Client,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-    state: AppState,
-}
-
-impl Server {
-    async fn start(db: &TestDb) -> Self {
-        let config = HostConfig {
-            database: db.cfg.clone(),
-            api: ApiConfig {
-                bootstrap_operator_key: BOOT.into(),
-                max_body_bytes: BODY_LIMIT,
-                ..ApiConfig::default()
-            },
-            ..HostConfig::default()
-        };
-        let state = AppState::open(config).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve_on(listener, state.clone(), async {
-            rx.await.ok();
-        }));
-        Self {
-            base,
-            client: Client::new(),
-            stop: Some(stop),
-            task,
-            state,
-        }
-    }
-
-    /// Sends `body` (JSON value, or raw text when a string starting with
-    /// `RAW:`) and returns the status and the JSON body (`Null` if none).
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        key: Option<&str>,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(k) = key {
-            req = req.bearer_auth(k);
-        }
-        match body {
-            Some(Value::String(s)) if s.starts_with("RAW:") => {
-                req = req
-                    .header("content-type", "application/json")
-                    .body(s["RAW:".len()..].to_string());
-            }
-            Some(v) => req = req.json(&v),
-            None => {}
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn text(&self, path: &str) -> (StatusCode, String) {
-        let resp = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        (resp.status(), resp.text().await.unwrap())
-    }
-
-    async fn stop(mut self, db: TestDb) {
-        self.stop.take().unwrap().send(()).ok();
-        self.task.await.unwrap().unwrap();
-        db.finish(self.state.store.clone()).await;
-    }
-}
-
-fn code(v: &Value) -> &str {
-    v["error"]["code"].as_str().unwrap_or("<none>")
-}
 
 async fn tenancy(db: TestDb) {
-    let s = Server::start(&db).await;
+    let s = Server::start(&db, |_| {}).await;
     let op = Some(BOOT);
     for t in ["acme", "globex"] {
         let (st, v) = s
@@ -312,7 +225,7 @@ async fn tenancy_postgres() {
 #[tokio::test]
 async fn bad_bodies_are_json_errors_and_change_nothing() {
     let db = TestDb::sqlite();
-    let s = Server::start(&db).await;
+    let s = Server::start(&db, |_| {}).await;
     let op = Some(BOOT);
     let cases = [
         (
@@ -383,7 +296,7 @@ async fn bad_bodies_are_json_errors_and_change_nothing() {
 #[tokio::test]
 async fn probes_metrics_and_openapi() {
     let db = TestDb::sqlite();
-    let s = Server::start(&db).await;
+    let s = Server::start(&db, |_| {}).await;
     let (st, v) = s.call(Method::GET, "/healthz", None, None).await;
     assert_eq!((st, &v["status"]), (StatusCode::OK, &json!("ok")));
     let (st, v) = s.call(Method::GET, "/readyz", None, None).await;

@@ -5,111 +5,19 @@
 #[path = "store_common/mod.rs"]
 mod store_common;
 
+mod api_common;
+
 use std::time::Duration;
 
-use reqwest::{Client, Method, StatusCode};
+use api_common::{BODY_LIMIT, BOOT, Resp, Server, code};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use store_common::TestDb;
-use tokio::sync::oneshot;
-use veltrix_host::api::{ApiConfig, AppState, serve_on};
-use veltrix_host::config::HostConfig;
 
-const BOOT: &str = "bootstrap-secret-for-tests-0123456789";
-const BODY_LIMIT: usize = 1024;
-
-struct Server {
-    base: String,
-    client: Client,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
-    state: AppState,
-}
-
-/// A response: status, the `Idempotency-Replayed` header, the raw body.
-struct Resp {
-    status: StatusCode,
-    replayed: bool,
-    raw: String,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.raw).unwrap_or(Value::Null)
-    }
-}
-
+/// Play-specific requests on top of the shared harness.
 impl Server {
-    async fn start(db: &TestDb) -> Self {
-        let mut config = HostConfig {
-            database: db.cfg.clone(),
-            api: ApiConfig {
-                bootstrap_operator_key: BOOT.into(),
-                max_body_bytes: BODY_LIMIT,
-                action_timeout_ms: 30_000,
-                request_timeout_ms: 60_000,
-                ..ApiConfig::default()
-            },
-            ..HostConfig::default()
-        };
-        config.processor.poll_wait_ms = 10;
-        let state = AppState::open(config).await.unwrap();
-        state.start().await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, rx) = oneshot::channel::<()>();
-        let feed = state.feed.clone();
-        let task = tokio::spawn(serve_on(listener, state.clone(), async move {
-            rx.await.ok();
-            feed.stop();
-        }));
-        Self {
-            base,
-            client: Client::new(),
-            stop: Some(stop),
-            task,
-            state,
-        }
-    }
-
-    /// `body`: a JSON value, or raw text when a string starting with `RAW:`.
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        key: Option<&str>,
-        headers: &[(&str, &str)],
-        body: Option<Value>,
-    ) -> Resp {
-        let mut req = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(k) = key {
-            req = req.bearer_auth(k);
-        }
-        for (h, v) in headers {
-            req = req.header(*h, *v);
-        }
-        match body {
-            Some(Value::String(s)) if s.starts_with("RAW:") => {
-                req = req
-                    .header("content-type", "application/json")
-                    .body(s["RAW:".len()..].to_string());
-            }
-            Some(v) => req = req.json(&v),
-            None => {}
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let replayed = resp
-            .headers()
-            .get("idempotency-replayed")
-            .is_some_and(|v| v == "true");
-        Resp {
-            status,
-            replayed,
-            raw: resp.text().await.unwrap(),
-        }
-    }
-
-    async fn call(&self, method: Method, path: &str, key: &str, body: Option<Value>) -> Resp {
+    /// A request with a key, returning the whole response.
+    async fn req(&self, method: Method, path: &str, key: &str, body: Option<Value>) -> Resp {
         self.send(method, path, Some(key), &[], body).await
     }
 
@@ -127,7 +35,7 @@ impl Server {
 
     async fn board(&self, token: &str, query: &str) -> Value {
         let r = self
-            .call(
+            .req(
                 Method::GET,
                 &format!("/v1/play/leaderboard{query}"),
                 token,
@@ -137,18 +45,6 @@ impl Server {
         assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
         r.json()
     }
-
-    async fn stop(mut self, db: TestDb) {
-        self.stop.take().unwrap().send(()).ok();
-        self.task.await.unwrap().unwrap();
-        let store = self.state.store.clone();
-        self.state.shutdown().await;
-        db.finish(store).await;
-    }
-}
-
-fn code(v: &Value) -> &str {
-    v["error"]["code"].as_str().unwrap_or("<none>")
 }
 
 fn riddle_config() -> Value {
@@ -168,7 +64,7 @@ fn attempt(challenge: &str, answer: &str) -> Value {
 /// Operator creates `tenant` and a tenant key; the tenant enables riddle.
 async fn tenant(s: &Server, tenant: &str) -> String {
     let r = s
-        .call(
+        .req(
             Method::POST,
             "/v1/tenants",
             BOOT,
@@ -177,7 +73,7 @@ async fn tenant(s: &Server, tenant: &str) -> String {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
     let r = s
-        .call(
+        .req(
             Method::POST,
             "/v1/keys",
             BOOT,
@@ -187,7 +83,7 @@ async fn tenant(s: &Server, tenant: &str) -> String {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
     let key = r.json()["key"].as_str().unwrap().to_string();
     let r = s
-        .call(
+        .req(
             Method::PUT,
             &format!("/v1/tenants/{tenant}/game-types/riddle"),
             &key,
@@ -200,7 +96,7 @@ async fn tenant(s: &Server, tenant: &str) -> String {
 
 async fn player(s: &Server, key: &str, tenant: &str, game: &str, p: &str, team: &str) -> String {
     let r = s
-        .call(
+        .req(
             Method::POST,
             &format!("/v1/tenants/{tenant}/games/{game}/players"),
             key,
@@ -241,14 +137,20 @@ async fn play_postgres() {
 }
 
 async fn play(db: TestDb) {
-    let s = Server::start(&db).await;
+    let s = Server::start(&db, |c| {
+        // Actions wait for their outcome; generous on a loaded CI machine.
+        c.api.action_timeout_ms = 30_000;
+        c.api.request_timeout_ms = 60_000;
+        c.processor.poll_wait_ms = 10;
+    })
+    .await;
     let a = tenant(&s, "acme").await;
     let b = tenant(&s, "globex").await;
 
     // Games: type must be enabled; the plugin's config errors are 422.
     let games = "/v1/tenants/acme/games";
     let r = s
-        .call(
+        .req(
             Method::POST,
             games,
             &a,
@@ -257,7 +159,7 @@ async fn play(db: TestDb) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.raw);
     let r = s
-        .call(
+        .req(
             Method::POST,
             games,
             &a,
@@ -273,7 +175,7 @@ async fn play(db: TestDb) {
     );
     for g in ["g1", "g2"] {
         let r = s
-            .call(
+            .req(
                 Method::POST,
                 games,
                 &a,
@@ -284,7 +186,7 @@ async fn play(db: TestDb) {
         assert_eq!(r.json()["game_type"], "riddle");
     }
     let r = s
-        .call(
+        .req(
             Method::POST,
             games,
             &a,
@@ -295,14 +197,14 @@ async fn play(db: TestDb) {
 
     // Tenant isolation: B sees nothing of A's, exactly like a missing game.
     let r = s
-        .call(Method::GET, "/v1/tenants/acme/games/g1", &b, None)
+        .req(Method::GET, "/v1/tenants/acme/games/g1", &b, None)
         .await;
     assert_eq!(
         (r.status, code(&r.json())),
         (StatusCode::NOT_FOUND, "not_found")
     );
     let r = s
-        .call(
+        .req(
             Method::POST,
             "/v1/tenants/acme/games/g1/players",
             &b,
@@ -311,17 +213,17 @@ async fn play(db: TestDb) {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = s
-        .call(Method::GET, "/v1/tenants/acme/games/g1", &a, None)
+        .req(Method::GET, "/v1/tenants/acme/games/g1", &a, None)
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
     let r = s
-        .call(Method::GET, "/v1/tenants/acme/games/nope", &a, None)
+        .req(Method::GET, "/v1/tenants/acme/games/nope", &a, None)
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // Bad tenant-route bodies: 4xx, nothing created.
     let r = s
-        .call(
+        .req(
             Method::POST,
             games,
             &a,
@@ -330,7 +232,7 @@ async fn play(db: TestDb) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.raw);
     let r = s
-        .call(
+        .req(
             Method::POST,
             games,
             &a,
@@ -339,11 +241,11 @@ async fn play(db: TestDb) {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.raw);
     let r = s
-        .call(Method::GET, "/v1/tenants/acme/games/g3", &a, None)
+        .req(Method::GET, "/v1/tenants/acme/games/g3", &a, None)
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = s
-        .call(
+        .req(
             Method::POST,
             "/v1/tenants/acme/games/g1/players",
             &a,
@@ -358,7 +260,7 @@ async fn play(db: TestDb) {
 
     // A player token is not an API key, nor an API key a player token.
     let r = s
-        .call(Method::GET, "/v1/tenants/acme/games/g2", &p1, None)
+        .req(Method::GET, "/v1/tenants/acme/games/g2", &p1, None)
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let r = s.act(&a, "k", attempt("c1", "x")).await;
@@ -475,7 +377,7 @@ async fn play(db: TestDb) {
 
     // Game master: pause, then players are refused.
     let r = s
-        .call(
+        .req(
             Method::POST,
             "/v1/tenants/acme/games/g1/gm",
             &a,
@@ -484,7 +386,7 @@ async fn play(db: TestDb) {
         .await;
     assert_eq!(r.json()["result"], "applied", "{}", r.raw);
     let r = s
-        .call(
+        .req(
             Method::POST,
             "/v1/tenants/acme/games/g1/gm",
             &b,
@@ -495,7 +397,7 @@ async fn play(db: TestDb) {
     let r = s.act(&p2, "k9", attempt("c1", "forty two")).await;
     assert_eq!(r.json()["result"], "rejected", "{}", r.raw);
     let r = s
-        .call(Method::GET, "/v1/tenants/acme/games/g1", &a, None)
+        .req(Method::GET, "/v1/tenants/acme/games/g1", &a, None)
         .await;
     assert_eq!(r.status, StatusCode::OK);
 

@@ -1,0 +1,143 @@
+//! The HTTP test harness shared by the API suites: a real server on
+//! 127.0.0.1:0 (store from a [`TestDb`], embedded streams and board, a
+//! running processor) and a client that returns status, body and the
+//! `Idempotency-Replayed` header.
+#![allow(dead_code)]
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::Value;
+use tokio::sync::oneshot;
+use veltrix_host::api::{ApiConfig, AppState, serve_on};
+use veltrix_host::config::HostConfig;
+
+use crate::store_common::TestDb;
+
+/// The bootstrap operator key every test server accepts.
+pub const BOOT: &str = "bootstrap-secret-for-tests-0123456789";
+/// The body limit of test servers (small, so oversize bodies are cheap).
+pub const BODY_LIMIT: usize = 1024;
+
+pub struct Server {
+    pub base: String,
+    pub client: Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    pub state: AppState,
+}
+
+/// A response: status, the `Idempotency-Replayed` header, the raw body.
+pub struct Resp {
+    pub status: StatusCode,
+    pub replayed: bool,
+    pub raw: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.raw).unwrap_or(Value::Null)
+    }
+}
+
+/// The `error.code` of an error body.
+pub fn code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("<none>")
+}
+
+impl Server {
+    /// Starts a server on `db`; `tweak` adjusts the config first.
+    pub async fn start(db: &TestDb, tweak: impl FnOnce(&mut HostConfig)) -> Self {
+        let mut config = HostConfig {
+            database: db.cfg.clone(),
+            api: ApiConfig {
+                bootstrap_operator_key: BOOT.into(),
+                max_body_bytes: BODY_LIMIT,
+                ..ApiConfig::default()
+            },
+            ..HostConfig::default()
+        };
+        tweak(&mut config);
+        let state = AppState::open(config).await.unwrap();
+        state.start().await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, rx) = oneshot::channel::<()>();
+        let feed = state.feed.clone();
+        let task = tokio::spawn(serve_on(listener, state.clone(), async move {
+            rx.await.ok();
+            // Open SSE feeds would otherwise hold the graceful shutdown.
+            feed.stop();
+        }));
+        Self {
+            base,
+            client: Client::new(),
+            stop: Some(stop),
+            task,
+            state,
+        }
+    }
+
+    /// `body`: a JSON value, or raw text when a string starting with `RAW:`.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Resp {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        for (h, v) in headers {
+            req = req.header(*h, *v);
+        }
+        match body {
+            Some(Value::String(s)) if s.starts_with("RAW:") => {
+                req = req
+                    .header("content-type", "application/json")
+                    .body(s["RAW:".len()..].to_string());
+            }
+            Some(v) => req = req.json(&v),
+            None => {}
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let replayed = resp
+            .headers()
+            .get("idempotency-replayed")
+            .is_some_and(|v| v == "true");
+        Resp {
+            status,
+            replayed,
+            raw: resp.text().await.unwrap(),
+        }
+    }
+
+    /// Status and JSON body (`Null` if none).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let r = self.send(method, path, key, &[], body).await;
+        (r.status, r.json())
+    }
+
+    /// A GET whose body is text (metrics, OpenAPI).
+    pub async fn text(&self, path: &str) -> (StatusCode, String) {
+        let r = self.send(Method::GET, path, None, &[], None).await;
+        (r.status, r.raw)
+    }
+
+    /// Stops the server, the processor and the feeds; drops the database.
+    pub async fn stop(mut self, db: TestDb) {
+        self.stop.take().unwrap().send(()).ok();
+        self.task.await.unwrap().unwrap();
+        let store = self.state.store.clone();
+        self.state.shutdown().await;
+        db.finish(store).await;
+    }
+}
