@@ -9,43 +9,10 @@ mod api_common;
 
 use std::time::Duration;
 
-use api_common::{BODY_LIMIT, BOOT, Resp, Server, code};
+use api_common::{BODY_LIMIT, BOOT, Server, code, player, tenant_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use store_common::TestDb;
-
-/// Play-specific requests on top of the shared harness.
-impl Server {
-    /// A request with a key, returning the whole response.
-    async fn req(&self, method: Method, path: &str, key: &str, body: Option<Value>) -> Resp {
-        self.send(method, path, Some(key), &[], body).await
-    }
-
-    /// A player action with an idempotency key.
-    async fn act(&self, token: &str, idem: &str, body: Value) -> Resp {
-        self.send(
-            Method::POST,
-            "/v1/play/actions",
-            Some(token),
-            &[("idempotency-key", idem)],
-            Some(body),
-        )
-        .await
-    }
-
-    async fn board(&self, token: &str, query: &str) -> Value {
-        let r = self
-            .req(
-                Method::GET,
-                &format!("/v1/play/leaderboard{query}"),
-                token,
-                None,
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
-        r.json()
-    }
-}
 
 fn riddle_config() -> Value {
     json!({
@@ -63,50 +30,7 @@ fn attempt(challenge: &str, answer: &str) -> Value {
 
 /// Operator creates `tenant` and a tenant key; the tenant enables riddle.
 async fn tenant(s: &Server, tenant: &str) -> String {
-    let r = s
-        .req(
-            Method::POST,
-            "/v1/tenants",
-            BOOT,
-            Some(json!({ "tenant_id": tenant, "name": tenant })),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
-    let r = s
-        .req(
-            Method::POST,
-            "/v1/keys",
-            BOOT,
-            Some(json!({ "role": "tenant", "tenant_id": tenant })),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
-    let key = r.json()["key"].as_str().unwrap().to_string();
-    let r = s
-        .req(
-            Method::PUT,
-            &format!("/v1/tenants/{tenant}/game-types/riddle"),
-            &key,
-            Some(json!({ "enabled": true })),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
-    key
-}
-
-async fn player(s: &Server, key: &str, tenant: &str, game: &str, p: &str, team: &str) -> String {
-    let r = s
-        .req(
-            Method::POST,
-            &format!("/v1/tenants/{tenant}/games/{game}/players"),
-            key,
-            Some(json!({ "player_id": p, "team_id": team })),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
-    let token = r.json()["token"].as_str().unwrap().to_string();
-    assert!(token.starts_with("vx_player_"));
-    token
+    tenant_with(s, tenant, &["riddle"]).await
 }
 
 /// Reads the SSE body until a `delta` event mentioning `action_id`.

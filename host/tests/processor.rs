@@ -50,6 +50,9 @@ impl Rig {
             .to_vec();
         cfg.processor.snapshot_every = snapshot_every;
         cfg.processor.poll_wait_ms = 10;
+        // Crash runs are compared with uninterrupted ones: no wall-clock
+        // ticks in between.
+        cfg.processor.tick_interval_ms = 0;
         let log = EmbeddedLog::new(cfg.streams.clone());
         log.ensure(&cfg.streams.topics()).await?;
         let store = db.store().await.with_topics(&cfg.streams);

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::Router;
@@ -14,6 +14,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post, put};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tower_http::trace::TraceLayer;
 
 use super::feed::FeedHub;
@@ -22,6 +24,7 @@ use super::{
     ApiError, LeaderboardBackend, auth, feed, games, openapi, operators, players, tenants,
 };
 use crate::config::HostConfig;
+use crate::outbox::Relay;
 use crate::leaderboard::{BoardSettings, EmbeddedBoard, Leaderboard, LeaderboardError, RedisBoard};
 use crate::processor::{Processor, ProcessorError, Registry};
 use crate::store::{Store, StoreError};
@@ -46,7 +49,12 @@ pub struct AppState {
     pub feed: Arc<FeedHub>,
     /// Hash of `api.bootstrap_operator_key`, when set.
     pub(crate) bootstrap_hash: Option<String>,
+    /// The outbox relay started by [`AppState::start`] (with
+    /// `outbox.relay_in_serve`): its stop signal and task.
+    relay: Arc<Mutex<Option<RelayTask>>>,
 }
+
+type RelayTask = (watch::Sender<bool>, JoinHandle<()>);
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -81,12 +89,26 @@ impl AppState {
             feed,
             config: Arc::new(config),
             metrics: Arc::default(),
+            relay: Arc::default(),
         }
     }
 
-    /// Starts the processor's worker loop (games are played from here on).
+    /// Starts the processor's worker loop (games are played from here on)
+    /// and, with `outbox.relay_in_serve`, an outbox relay, so minted
+    /// rewards reach the reward stream without a separate process.
     pub async fn start(&self) -> Result<(), ServeError> {
         self.processor.start().await?;
+        if self.config.outbox.relay_in_serve {
+            let relay = Relay::new(
+                self.store.clone(),
+                Arc::clone(&self.streams),
+                self.config.outbox.clone(),
+                format!("serve-{}-{}", std::process::id(), uuid::Uuid::now_v7().simple()),
+            );
+            let (stop, rx) = watch::channel(false);
+            let task = tokio::spawn(async move { relay.run(rx).await });
+            *self.relay.lock().expect("relay lock") = Some((stop, task));
+        }
         Ok(())
     }
 
@@ -100,6 +122,13 @@ impl AppState {
         match Arc::try_unwrap(self.processor) {
             Ok(p) => p.shutdown().await,
             Err(_) => tracing::warn!("processor still shared at shutdown; aborting it"),
+        }
+        // After the processor: its last batch's rewards get published now
+        // rather than by the next host's relay.
+        let relay = self.relay.lock().expect("relay lock").take();
+        if let Some((stop, task)) = relay {
+            let _ = stop.send(true);
+            let _ = task.await;
         }
         store.close().await;
     }

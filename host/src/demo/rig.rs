@@ -61,6 +61,9 @@ impl Rig {
     /// relay (which runs until [`Rig::stop`]).
     pub async fn start(cfg: &HostConfig, backend: DemoBackend) -> anyhow::Result<Self> {
         let mut cfg = cfg.clone();
+        // The simulation and the bench drive game time with their own
+        // actions (and count every outcome): no host ticks.
+        cfg.processor.tick_interval_ms = 0;
         let mut tmp = None;
         let board: Arc<dyn Leaderboard> = match backend {
             DemoBackend::Embedded => {

@@ -45,6 +45,11 @@ pub struct OutboxConfig {
     pub recovery_scan_rows: usize,
     /// Records per stream read during the recovery scan. Default 1,000.
     pub recovery_read_max: usize,
+    /// `veltrix serve` runs a relay beside the API. Relays take turns
+    /// through the lease, so several hosts may all run one; set `false`
+    /// when relays run as separate `veltrix outbox relay` processes.
+    /// Default `true`.
+    pub relay_in_serve: bool,
 }
 
 impl Default for OutboxConfig {
@@ -63,6 +68,7 @@ impl Default for OutboxConfig {
             retry_max_backoff_ms: 5_000,
             recovery_scan_rows: 10_000,
             recovery_read_max: 1_000,
+            relay_in_serve: true,
         }
     }
 }

@@ -122,14 +122,20 @@ impl Relay {
         let mut recover = true;
         let initial = OutboxConfig::ms(self.cfg.retry_initial_backoff_ms);
         let mut backoff = initial;
+        // After a failure, back off fully even if rows arrive meanwhile.
+        let mut idle_is_backoff;
         while !*shutdown.borrow() {
             let pause = match self.round(&mut held, &mut recover).await {
                 Ok(true) => {
                     backoff = initial;
                     continue;
                 }
-                Ok(false) => OutboxConfig::ms(self.cfg.poll_interval_ms),
+                Ok(false) => {
+                    idle_is_backoff = false;
+                    OutboxConfig::ms(self.cfg.poll_interval_ms)
+                }
                 Err(e) => {
+                    idle_is_backoff = true;
                     self.count(|s| s.errors += 1);
                     if let RoundError::Store(StoreError::Fenced { epoch }) = e {
                         tracing::warn!(epoch, "outbox lease lost to another relay");
@@ -148,6 +154,11 @@ impl Relay {
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
                 _ = shutdown.changed() => {}
+                // New rows written through this process's store: publish
+                // now (the poll still finds other processes' rows). Only
+                // while holding the lease: a standby must not turn every
+                // mint into a lease attempt.
+                _ = self.store.outbox_written(), if !idle_is_backoff && held.is_some() => {}
             }
         }
     }

@@ -7,6 +7,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProcessorConfig {
+    /// Worker loops per host: members of the game family's consumer
+    /// group, each owning a share of the partitions (its games), so
+    /// games on different partitions apply and commit in parallel.
+    /// Default 2.
+    pub workers: usize,
     /// Most game-stream records one poll returns (and one effects
     /// transaction covers). Default 500.
     pub poll_batch: usize,
@@ -34,11 +39,21 @@ pub struct ProcessorConfig {
     /// retried until it commits: offsets never move past uncommitted
     /// effects. Default 200.
     pub effect_retry_ms: u64,
+    /// The host's clock: every this many ms, each unfinished game whose
+    /// type declares the `tick` kind gets a `tick` action, so rounds and
+    /// time limits close without a player acting. 0 turns the ticker off.
+    /// Default 1,000.
+    pub tick_interval_ms: u64,
+    /// Games read per page while ticking. Default 1,000.
+    pub tick_page: usize,
+    /// Ticks in flight at once (each waits for its stream ack). Default 64.
+    pub tick_concurrency: usize,
 }
 
 impl Default for ProcessorConfig {
     fn default() -> Self {
         Self {
+            workers: 2,
             poll_batch: 500,
             poll_wait_ms: 50,
             snapshot_every: 200,
@@ -47,6 +62,9 @@ impl Default for ProcessorConfig {
             mint_batch: 100,
             outcomes_retained: 100_000,
             effect_retry_ms: 200,
+            tick_interval_ms: 1_000,
+            tick_page: 1_000,
+            tick_concurrency: 64,
         }
     }
 }

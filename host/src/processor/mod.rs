@@ -18,7 +18,8 @@
 //! - [`outcome`]: per-action outcomes and accepted -> applied latency;
 //! - [`service`]: [`Processor`]: `create_game`, `submit`, `outcome`, start
 //!   and shutdown;
-//! - [`worker`]: the consume -> apply -> commit loop and the game cache.
+//! - [`worker`]: the consume -> apply -> commit loop and the game cache;
+//! - [`ticker`]: the host's clock, a periodic `tick` to unfinished games.
 //!
 //! Crash safety: a game's state is a snapshot plus the game stream after
 //! the snapshot's `next_offset`. Snapshots are written only after the
@@ -36,6 +37,7 @@ pub mod game;
 pub mod outcome;
 pub mod registry;
 pub mod service;
+pub mod ticker;
 pub mod worker;
 
 pub use config::ProcessorConfig;

@@ -11,7 +11,7 @@ use veltrix_sdk::Action;
 use super::effects::GAME_ACTION;
 use super::outcome::{Counters, LatencySummary, Outcome, Outcomes, ProcessorStats, Submitted};
 use super::registry::Registry;
-use super::{ProcessorConfig, ProcessorError, worker};
+use super::{ProcessorConfig, ProcessorError, ticker, worker};
 use crate::config::HostConfig;
 use crate::leaderboard::Leaderboard;
 use crate::store::{Created, GameRow, Snapshot, Store};
@@ -40,7 +40,9 @@ pub(crate) struct Shared {
 pub struct Processor {
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
-    task: Mutex<Option<JoinHandle<()>>>,
+    task: Mutex<Vec<JoinHandle<()>>>,
+    /// The ticker (own stop signal: it outlives worker-loop restarts).
+    ticker: Mutex<Option<(watch::Sender<bool>, JoinHandle<()>)>>,
 }
 
 impl std::fmt::Debug for Processor {
@@ -75,7 +77,8 @@ impl Processor {
                 game_types: Mutex::default(),
             }),
             stop,
-            task: Mutex::new(None),
+            task: Mutex::default(),
+            ticker: Mutex::new(None),
         }
     }
 
@@ -85,10 +88,11 @@ impl Processor {
     }
 
     /// Joins the game family's consumer group on every `streams.game_types`
-    /// topic and runs the worker loop on a tokio task.
+    /// topic with `processor.workers` members, each a worker loop on its
+    /// own tokio task owning its share of the partitions.
     #[tracing::instrument(skip(self))]
     pub async fn start(&self) -> Result<(), ProcessorError> {
-        if self.task.lock().expect("task lock").is_some() {
+        if !self.task.lock().expect("task lock").is_empty() {
             return Err(ProcessorError::State("already started"));
         }
         let s = &self.shared.streams_cfg;
@@ -97,26 +101,39 @@ impl Processor {
             .iter()
             .map(|t| s.topic(Family::Game, t))
             .collect();
-        let consumer = self
-            .shared
-            .streams
-            .subscribe(&s.game.consumer_group, &topics)
-            .await?;
-        let task = tokio::spawn(worker::run(
-            Arc::clone(&self.shared),
-            consumer,
-            self.stop.subscribe(),
-        ));
-        *self.task.lock().expect("task lock") = Some(task);
+        let mut consumers = Vec::new();
+        for _ in 0..self.shared.cfg.workers.max(1) {
+            consumers.push(
+                self.shared
+                    .streams
+                    .subscribe(&s.game.consumer_group, &topics)
+                    .await?,
+            );
+        }
+        let tasks = consumers
+            .into_iter()
+            .map(|c| tokio::spawn(worker::run(Arc::clone(&self.shared), c, self.stop.subscribe())))
+            .collect();
+        *self.task.lock().expect("task lock") = tasks;
+        if self.shared.cfg.tick_interval_ms > 0 {
+            let (stop, rx) = watch::channel(false);
+            let t = tokio::spawn(ticker::run(Arc::clone(&self.shared), rx));
+            *self.ticker.lock().expect("ticker lock") = Some((stop, t));
+        }
         Ok(())
     }
 
     /// Stops the loop after its current batch, snapshots every game with
     /// unsaved actions, and waits for it.
     pub async fn shutdown(self) {
+        let ticker = self.ticker.lock().expect("ticker lock").take();
+        if let Some((stop, t)) = ticker {
+            let _ = stop.send(true);
+            let _ = t.await;
+        }
         let _ = self.stop.send(true);
-        let task = self.task.lock().expect("task lock").take();
-        if let Some(t) = task {
+        let tasks = std::mem::take(&mut *self.task.lock().expect("task lock"));
+        for t in tasks {
             let _ = t.await;
         }
     }
@@ -197,27 +214,9 @@ impl Processor {
         &self,
         tenant: &str,
         game_id: &str,
-        mut action: Action,
+        action: Action,
     ) -> Result<Submitted, ProcessorError> {
-        let game_type = self.game_type(tenant, game_id).await?;
-        action.tenant = tenant.to_string();
-        action.game = game_id.to_string();
-        let payload =
-            serde_json::to_vec(&action).map_err(|e| ProcessorError::Invalid(e.to_string()))?;
-        let envelope = Envelope::new(tenant, game_id, GAME_ACTION, payload);
-        let topic = self.shared.streams_cfg.topic(Family::Game, &game_type);
-        let rx = self.shared.outcomes.expect(tenant, &envelope.event_id);
-        let sent = match self.shared.streams.send(&topic, &envelope) {
-            Ok(ack) => ack.await,
-            Err(e) => Err(e),
-        };
-        match sent {
-            Ok(d) => Ok(Submitted::new(envelope.event_id, d.partition, d.offset, rx)),
-            Err(e) => {
-                self.shared.outcomes.forget(tenant, &envelope.event_id);
-                Err(e.into())
-            }
-        }
+        self.shared.submit(tenant, game_id, action).await
     }
 
     /// The outcome of an action applied by this process, while retained
@@ -235,20 +234,48 @@ impl Processor {
     pub fn stats(&self) -> ProcessorStats {
         self.shared.counters.snapshot()
     }
+}
+
+impl Shared {
+    /// [`Processor::submit`]'s work, shared with the ticker.
+    pub(crate) async fn submit(
+        &self,
+        tenant: &str,
+        game_id: &str,
+        mut action: Action,
+    ) -> Result<Submitted, ProcessorError> {
+        let game_type = self.game_type(tenant, game_id).await?;
+        action.tenant = tenant.to_string();
+        action.game = game_id.to_string();
+        let payload =
+            serde_json::to_vec(&action).map_err(|e| ProcessorError::Invalid(e.to_string()))?;
+        let envelope = Envelope::new(tenant, game_id, GAME_ACTION, payload);
+        let topic = self.streams_cfg.topic(Family::Game, &game_type);
+        let rx = self.outcomes.expect(tenant, &envelope.event_id);
+        let sent = match self.streams.send(&topic, &envelope) {
+            Ok(ack) => ack.await,
+            Err(e) => Err(e),
+        };
+        match sent {
+            Ok(d) => Ok(Submitted::new(envelope.event_id, d.partition, d.offset, rx)),
+            Err(e) => {
+                self.outcomes.forget(tenant, &envelope.event_id);
+                Err(e.into())
+            }
+        }
+    }
 
     async fn game_type(&self, tenant: &str, game_id: &str) -> Result<String, ProcessorError> {
         let key = (tenant.to_string(), game_id.to_string());
-        if let Some(t) = self.shared.game_types.lock().expect("types lock").get(&key) {
+        if let Some(t) = self.game_types.lock().expect("types lock").get(&key) {
             return Ok(t.clone());
         }
         let row = self
-            .shared
             .store
             .game(tenant, game_id)
             .await?
             .ok_or_else(|| ProcessorError::UnknownGame(game_id.to_string()))?;
-        self.shared
-            .game_types
+        self.game_types
             .lock()
             .expect("types lock")
             .insert(key, row.game_type.clone());
@@ -259,7 +286,10 @@ impl Processor {
 impl Drop for Processor {
     fn drop(&mut self) {
         // Without shutdown(): stop abruptly (what a crash leaves behind).
-        if let Some(t) = self.task.lock().expect("task lock").take() {
+        for t in self.task.lock().expect("task lock").drain(..) {
+            t.abort();
+        }
+        if let Some((_, t)) = self.ticker.lock().expect("ticker lock").take() {
             t.abort();
         }
     }

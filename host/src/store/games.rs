@@ -155,6 +155,33 @@ impl Store {
             .await
     }
 
+    /// Up to `limit` games not yet finished (as of their latest snapshot)
+    /// after `after` = (tenant, game id) in key order: the host ticker's
+    /// work list, read in pages so a large table is never loaded at once.
+    #[tracing::instrument(skip(self))]
+    pub async fn unfinished_games(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<GameRow>, StoreError> {
+        let (t, g) = after.unwrap_or(("", ""));
+        self.retry
+            .run("unfinished_games", || async {
+                let rows = sqlx::query(&format!(
+                    "SELECT {GAME_COLUMNS} FROM games WHERE status <> 'finished' \
+                     AND (tenant_id > $1 OR (tenant_id = $1 AND game_id > $2)) \
+                     ORDER BY tenant_id, game_id LIMIT $3"
+                ))
+                .bind(t)
+                .bind(g)
+                .bind(limit.min(i64::MAX as usize) as i64)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.iter().map(decode_game).collect::<Result<_, _>>()?)
+            })
+            .await
+    }
+
     /// Stores `snap` unless the stored snapshot is already further along
     /// the stream (returns `false` then), and records `status` on the game.
     #[tracing::instrument(skip_all, fields(tenant = %snap.tenant, game = %snap.game_id, next_offset = snap.next_offset))]

@@ -151,7 +151,8 @@ impl Store {
     #[tracing::instrument(skip_all, fields(n = rewards.len()))]
     pub async fn mint_batch(&self, rewards: &[Reward]) -> Result<Vec<Minted>, StoreError> {
         self.check_batch(rewards.len())?;
-        self.retry
+        let minted = self
+            .retry
             .run("mint", || async {
                 let mut tx = begin(&self.pool).await?;
                 let mut out = Vec::with_capacity(rewards.len());
@@ -164,7 +165,11 @@ impl Store {
                 commit(tx).await?;
                 Ok(out)
             })
-            .await
+            .await;
+        if matches!(&minted, Ok(m) if m.iter().any(|m| m.first)) {
+            self.wake_relay();
+        }
+        minted
     }
 
     async fn mint_in(

@@ -77,6 +77,9 @@ pub struct Store {
     claim_ttl_ms: i64,
     max_batch: usize,
     reward_topic: TopicFn,
+    /// Woken after each commit that added outbox rows, so an in-process
+    /// relay publishes at once instead of at its next poll.
+    outbox_written: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Store {
@@ -143,6 +146,7 @@ impl Store {
             claim_ttl_ms: cfg.idempotency_claim_ttl_ms as i64,
             max_batch: crate::outbox::OutboxConfig::default().batch_size,
             reward_topic: topic_fn(&streams),
+            outbox_written: std::sync::Arc::default(),
         })
     }
 
@@ -165,6 +169,18 @@ impl Store {
     pub fn with_max_batch(mut self, n: usize) -> Self {
         self.max_batch = n.max(1);
         self
+    }
+
+    /// Resolves after the next commit that adds outbox rows through this
+    /// store (or a clone of it); one waiter is woken per commit, and a
+    /// commit with nobody waiting wakes the next waiter at once. Relays in
+    /// other processes still find rows by polling.
+    pub async fn outbox_written(&self) {
+        self.outbox_written.notified().await;
+    }
+
+    pub(crate) fn wake_relay(&self) {
+        self.outbox_written.notify_one();
     }
 
     /// The backend in use.

@@ -145,7 +145,9 @@ impl Store {
                 }
                 commit(tx).await
             })
-            .await
+            .await?;
+        self.wake_relay();
+        Ok(())
     }
 
     /// Up to `limit` pending rows, in id order.

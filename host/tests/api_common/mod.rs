@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use reqwest::{Client, Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use veltrix_host::api::{ApiConfig, AppState, serve_on};
 use veltrix_host::config::HostConfig;
@@ -55,6 +55,8 @@ impl Server {
             },
             ..HostConfig::default()
         };
+        // Tests count applied actions; the ones about time turn it on.
+        config.processor.tick_interval_ms = 0;
         tweak(&mut config);
         let state = AppState::open(config).await.unwrap();
         state.start().await.unwrap();
@@ -141,3 +143,87 @@ impl Server {
         db.finish(store).await;
     }
 }
+
+/// Requests the play suites share.
+impl Server {
+    /// A request with a key, returning the whole response.
+    pub async fn req(&self, method: Method, path: &str, key: &str, body: Option<Value>) -> Resp {
+        self.send(method, path, Some(key), &[], body).await
+    }
+
+    /// A player action with an idempotency key.
+    pub async fn act(&self, token: &str, idem: &str, body: Value) -> Resp {
+        self.send(
+            Method::POST,
+            "/v1/play/actions",
+            Some(token),
+            &[("idempotency-key", idem)],
+            Some(body),
+        )
+        .await
+    }
+
+    pub async fn board(&self, token: &str, query: &str) -> Value {
+        let r = self
+            .req(
+                Method::GET,
+                &format!("/v1/play/leaderboard{query}"),
+                token,
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+        r.json()
+    }
+}
+
+/// Operator creates `tenant` and a tenant key; the tenant enables `types`.
+pub async fn tenant_with(s: &Server, tenant: &str, types: &[&str]) -> String {
+    let r = s
+        .req(
+            Method::POST,
+            "/v1/tenants",
+            BOOT,
+            Some(json!({ "tenant_id": tenant, "name": tenant })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    let r = s
+        .req(
+            Method::POST,
+            "/v1/keys",
+            BOOT,
+            Some(json!({ "role": "tenant", "tenant_id": tenant })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    let key = r.json()["key"].as_str().unwrap().to_string();
+    for ty in types {
+        let r = s
+            .req(
+                Method::PUT,
+                &format!("/v1/tenants/{tenant}/game-types/{ty}"),
+                &key,
+                Some(json!({ "enabled": true })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    }
+    key
+}
+
+pub async fn player(s: &Server, key: &str, tenant: &str, game: &str, p: &str, team: &str) -> String {
+    let r = s
+        .req(
+            Method::POST,
+            &format!("/v1/tenants/{tenant}/games/{game}/players"),
+            key,
+            Some(json!({ "player_id": p, "team_id": team })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    let token = r.json()["token"].as_str().unwrap().to_string();
+    assert!(token.starts_with("vx_player_"));
+    token
+}
+
