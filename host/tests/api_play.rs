@@ -9,7 +9,7 @@ mod api_common;
 
 use std::time::Duration;
 
-use api_common::{BODY_LIMIT, BOOT, Server, code, player, tenant_with};
+use api_common::{BODY_LIMIT, Server, code, player, tenant_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use store_common::TestDb;

@@ -17,8 +17,8 @@ use api_common::{BOOT, Server, player, tenant_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use store_common::TestDb;
-use veltrix_host::config::HostConfig;
 use veltrix_host::api::LeaderboardBackend;
+use veltrix_host::config::HostConfig;
 use veltrix_host::streams::topics::Compression;
 use veltrix_host::streams::{BackendKind, Envelope, Family};
 
@@ -110,12 +110,13 @@ fn attempt(answer: &str) -> Value {
 
 /// Ledger rows of a game.
 async fn ledger(s: &Server, tenant: &str, game: &str) -> i64 {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM rewards WHERE tenant_id = $1 AND game_id = $2")
-        .bind(tenant)
-        .bind(game)
-        .fetch_one(s.state.store.pool())
-        .await
-        .unwrap();
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM rewards WHERE tenant_id = $1 AND game_id = $2")
+            .bind(tenant)
+            .bind(game)
+            .fetch_one(s.state.store.pool())
+            .await
+            .unwrap();
     sqlx::Row::try_get(&row, "n").unwrap()
 }
 
@@ -170,10 +171,9 @@ async fn retried_action_scores_once() {
     assert_eq!(first.json()["result"], "applied", "{}", first.raw);
     assert!(!first.replayed);
     // The client retries: five at once, then one more later.
-    let retries = futures::future::join_all(
-        (0..5).map(|_| s.act(&p1, "solve-1", attempt("forty two"))),
-    )
-    .await;
+    let retries =
+        futures::future::join_all((0..5).map(|_| s.act(&p1, "solve-1", attempt("forty two"))))
+            .await;
     let late = s.act(&p1, "solve-1", attempt("forty two")).await;
     for r in retries.iter().chain([&late]) {
         assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
@@ -183,7 +183,11 @@ async fn retried_action_scores_once() {
     let applied = s.state.processor.stats().applied;
     assert_eq!(applied, 1, "the action was applied once");
 
-    assert_eq!(ledger(&s, &tenant, "g1").await, 2, "points + first-solve bonus");
+    assert_eq!(
+        ledger(&s, &tenant, "g1").await,
+        2,
+        "points + first-solve bonus"
+    );
     let board = s.board(&p1, "?board=players").await;
     assert_eq!(board["top"][0]["id"], "p1", "{board}");
     assert_eq!(board["top"][0]["score"], 110, "scored once: {board}");
@@ -226,9 +230,15 @@ async fn finished_timed_round_reaches_the_board() {
         let r = s.act(token, idem, body).await;
         assert_eq!(r.json()["result"], "applied", "{}", r.raw);
     }
-    assert!(opened.elapsed() < window, "the round must still be open here");
+    assert!(
+        opened.elapsed() < window,
+        "the round must still be open here"
+    );
     let teams = s.board(&red, "?board=teams").await;
-    assert_eq!(teams["top"][0]["score"], 10, "no bonus before the close: {teams}");
+    assert_eq!(
+        teams["top"][0]["score"], 10,
+        "no bonus before the close: {teams}"
+    );
 
     // Nobody acts now. The ticker closes the round once its window passed.
     let end = opened + window;
@@ -245,7 +255,10 @@ async fn finished_timed_round_reaches_the_board() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let after = Instant::now().saturating_duration_since(end);
-    assert_eq!(board["top"][0]["id"], "red", "first to reach 10 wins ties: {board}");
+    assert_eq!(
+        board["top"][0]["id"], "red",
+        "first to reach 10 wins ties: {board}"
+    );
     assert_eq!(ledger(&s, &tenant, "g1").await, 4, "2 tasks + 2 placements");
     println!("round: window end -> placement bonuses on the Redis board in {after:?}");
     s.stop(db).await;
@@ -277,20 +290,39 @@ async fn tenants_are_isolated() {
     let r = s.req(Method::GET, &path, &b, None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.raw);
     let r = s
-        .req(Method::POST, &format!("{path}/gm"), &b, Some(json!({ "kind": "end" })))
+        .req(
+            Method::POST,
+            &format!("{path}/gm"),
+            &b,
+            Some(json!({ "kind": "end" })),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.raw);
     // A player token of B's game is no key to A's routes either.
     let r = s
-        .req(Method::POST, &format!("{path}/players"), &pb, Some(json!({ "player_id": "x" })))
+        .req(
+            Method::POST,
+            &format!("{path}/players"),
+            &pb,
+            Some(json!({ "player_id": "x" })),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.raw);
     let r = s.req(Method::GET, &path, BOOT, None).await;
-    assert_eq!(r.status, StatusCode::OK, "the operator sees every tenant: {}", r.raw);
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "the operator sees every tenant: {}",
+        r.raw
+    );
 
     // Boards: B's p1 scored nothing; A's board is A's.
     let board_b = s.board(&pb, "?board=players").await;
-    assert_eq!(board_b["top"].as_array().map(Vec::len), Some(0), "{board_b}");
+    assert_eq!(
+        board_b["top"].as_array().map(Vec::len),
+        Some(0),
+        "{board_b}"
+    );
     let board_a = s.board(&pa, "?board=players").await;
     assert_eq!(board_a["top"][0]["score"], 110, "{board_a}");
     assert_eq!(ledger(&s, &tb, "g1").await, 0);
@@ -304,7 +336,10 @@ async fn tenants_are_isolated() {
         .query_async(&mut conn)
         .await
         .unwrap();
-    assert!(keys_a.iter().any(|k| k.ends_with(":lb:players")), "{keys_a:?}");
+    assert!(
+        keys_a.iter().any(|k| k.ends_with(":lb:players")),
+        "{keys_a:?}"
+    );
     let keys_b: Vec<String> = redis::cmd("KEYS")
         .arg(format!("vx:{tb}:*"))
         .query_async(&mut conn)

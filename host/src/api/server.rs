@@ -24,8 +24,8 @@ use super::{
     ApiError, LeaderboardBackend, auth, feed, games, openapi, operators, players, tenants,
 };
 use crate::config::HostConfig;
-use crate::outbox::Relay;
 use crate::leaderboard::{BoardSettings, EmbeddedBoard, Leaderboard, LeaderboardError, RedisBoard};
+use crate::outbox::Relay;
 use crate::processor::{Processor, ProcessorError, Registry};
 use crate::store::{Store, StoreError};
 use crate::streams::{self, StreamError, Streams};
@@ -103,7 +103,11 @@ impl AppState {
                 self.store.clone(),
                 Arc::clone(&self.streams),
                 self.config.outbox.clone(),
-                format!("serve-{}-{}", std::process::id(), uuid::Uuid::now_v7().simple()),
+                format!(
+                    "serve-{}-{}",
+                    std::process::id(),
+                    uuid::Uuid::now_v7().simple()
+                ),
             );
             let (stop, rx) = watch::channel(false);
             let task = tokio::spawn(async move { relay.run(rx).await });

@@ -112,7 +112,13 @@ impl Processor {
         }
         let tasks = consumers
             .into_iter()
-            .map(|c| tokio::spawn(worker::run(Arc::clone(&self.shared), c, self.stop.subscribe())))
+            .map(|c| {
+                tokio::spawn(worker::run(
+                    Arc::clone(&self.shared),
+                    c,
+                    self.stop.subscribe(),
+                ))
+            })
             .collect();
         *self.task.lock().expect("task lock") = tasks;
         if self.shared.cfg.tick_interval_ms > 0 {

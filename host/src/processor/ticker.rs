@@ -21,6 +21,7 @@ use tokio::sync::watch;
 use veltrix_sdk::{Action, ActorRole};
 
 use super::service::Shared;
+use crate::store::GameRow;
 use crate::streams::envelope::now_ms;
 
 /// The action kind the host sends.
@@ -68,8 +69,12 @@ async fn round(shared: &Shared) -> usize {
             }
         };
         let last = games.len() < page;
-        let due: Vec<_> = games
-            .iter()
+        let next = match games.last() {
+            Some(g) if !last => Some((g.tenant.clone(), g.game_id.clone())),
+            _ => None,
+        };
+        let due: Vec<GameRow> = games
+            .into_iter()
             .filter(|g| {
                 shared
                     .registry
@@ -79,7 +84,7 @@ async fn round(shared: &Shared) -> usize {
             .collect();
         // Concurrent sends: on Kafka each waits for its broker ack.
         let results: Vec<bool> = futures::stream::iter(due)
-            .map(|g| async move {
+            .map(|g: GameRow| async move {
                 let now = now_ms();
                 let action = Action {
                     tenant: g.tenant.clone(),
@@ -107,9 +112,9 @@ async fn round(shared: &Shared) -> usize {
             .collect()
             .await;
         sent += results.iter().filter(|ok| **ok).count();
-        match games.last() {
-            Some(g) if !last => after = Some((g.tenant.clone(), g.game_id.clone())),
-            _ => return sent,
+        match next {
+            Some(n) => after = Some(n),
+            None => return sent,
         }
     }
 }

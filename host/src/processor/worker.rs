@@ -51,6 +51,8 @@ struct Loop {
     last_seen: HashMap<PartKey, i64>,
     epochs: HashMap<PartKey, u64>,
     tick: u64,
+    /// The snapshot save running in the background, if any.
+    saving: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Runs until `stop` says so, then snapshots every game with unsaved
@@ -70,6 +72,7 @@ pub(crate) async fn run(
         last_seen: HashMap::new(),
         epochs: HashMap::new(),
         tick: 0,
+        saving: None,
     };
     while !*stop.borrow() {
         let records = match consumer.poll(max, wait).await {
@@ -88,6 +91,7 @@ pub(crate) async fn run(
             // Effects of the cached states may not have committed: no
             // snapshots now (they must never cover uncommitted effects).
             tracing::info!("processor stopped with a batch uncommitted; it will be redelivered");
+            l.saved().await;
             return;
         }
     }
@@ -349,29 +353,51 @@ impl Loop {
         Ok(e)
     }
 
+    /// Snapshots the batch's games that are due, in one transaction, on a
+    /// task of its own so the loop goes on with the next batch (the
+    /// effects these snapshots cover have committed; the store keeps
+    /// snapshots forward-only). One save in flight at a time.
     async fn snapshot_due(&mut self, games: &[GameKey]) {
         let every = self.shared.cfg.snapshot_every.max(1);
+        let mut due = Vec::new();
         for k in games {
-            if self.cache.get(k).is_some_and(|e| e.since_snapshot >= every) {
-                self.save(k).await;
+            if let Some(e) = self.cache.get_mut(k)
+                && e.since_snapshot >= every
+            {
+                // A failed save only lengthens a replay; the next cadence
+                // (or shutdown) saves the game again.
+                e.since_snapshot = 0;
+                due.push((snapshot_of(k, e), status_str(e.status).to_string()));
             }
+        }
+        if due.is_empty() {
+            return;
+        }
+        self.saved().await;
+        let shared = Arc::clone(&self.shared);
+        self.saving = Some(tokio::spawn(async move {
+            match shared.store.save_snapshots(&due).await {
+                Ok(saved) => Counters::add(&shared.counters.snapshots, saved.len() as u64),
+                Err(err) => {
+                    tracing::warn!(games = due.len(), error = %err, "snapshots failed; will retry")
+                }
+            }
+        }));
+    }
+
+    /// Waits for the background snapshot save, if any.
+    async fn saved(&mut self) {
+        if let Some(t) = self.saving.take() {
+            let _ = t.await;
         }
     }
 
     async fn save(&mut self, k: &GameKey) {
+        self.saved().await;
         let Some(e) = self.cache.get_mut(k) else {
             return;
         };
-        let snap = Snapshot {
-            tenant: k.0.clone(),
-            game_id: k.1.clone(),
-            state: e.state.clone(),
-            topic: e.topic.clone(),
-            partition: e.partition,
-            next_offset: e.next_offset,
-            actions_applied: e.applied,
-            updated_at_ms: now_ms(),
-        };
+        let snap = snapshot_of(k, e);
         match self
             .shared
             .store
@@ -389,6 +415,7 @@ impl Loop {
     }
 
     async fn save_all(&mut self) {
+        self.saved().await;
         let dirty: Vec<GameKey> = self
             .cache
             .iter()
@@ -413,6 +440,19 @@ impl Loop {
             self.save(&k).await;
             self.cache.remove(&k);
         }
+    }
+}
+
+fn snapshot_of(k: &GameKey, e: &GameEntry) -> Snapshot {
+    Snapshot {
+        tenant: k.0.clone(),
+        game_id: k.1.clone(),
+        state: e.state.clone(),
+        topic: e.topic.clone(),
+        partition: e.partition,
+        next_offset: e.next_offset,
+        actions_applied: e.applied,
+        updated_at_ms: now_ms(),
     }
 }
 

@@ -196,6 +196,26 @@ impl Store {
             .await
     }
 
+    /// [`Store::save_snapshot`] for many games in one transaction (one
+    /// fsync instead of one per game); per snapshot, whether it was saved.
+    #[tracing::instrument(skip_all, fields(n = snaps.len()))]
+    pub async fn save_snapshots(
+        &self,
+        snaps: &[(Snapshot, String)],
+    ) -> Result<Vec<bool>, StoreError> {
+        self.retry
+            .run("save_snapshots", || async {
+                let mut tx = begin(&self.pool).await?;
+                let mut out = Vec::with_capacity(snaps.len());
+                for (snap, status) in snaps {
+                    out.push(upsert_snapshot(&mut tx, snap, Some(status)).await?);
+                }
+                commit(tx).await?;
+                Ok(out)
+            })
+            .await
+    }
+
     /// The latest snapshot of a game, if it exists.
     #[tracing::instrument(skip(self))]
     pub async fn snapshot(

@@ -212,7 +212,14 @@ pub async fn tenant_with(s: &Server, tenant: &str, types: &[&str]) -> String {
     key
 }
 
-pub async fn player(s: &Server, key: &str, tenant: &str, game: &str, p: &str, team: &str) -> String {
+pub async fn player(
+    s: &Server,
+    key: &str,
+    tenant: &str,
+    game: &str,
+    p: &str,
+    team: &str,
+) -> String {
     let r = s
         .req(
             Method::POST,
@@ -226,4 +233,3 @@ pub async fn player(s: &Server, key: &str, tenant: &str, game: &str, p: &str, te
     assert!(token.starts_with("vx_player_"));
     token
 }
-
