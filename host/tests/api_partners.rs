@@ -93,20 +93,44 @@ async fn setup(s: &Server) -> (String, String, String) {
     let mut keys = Vec::new();
     for p in ["p1", "p2"] {
         let body = json!({ "partner_id": p, "name": p });
-        s.expect(StatusCode::CREATED, Method::POST, "/v1/partners", BOOT, Some(body))
-            .await;
+        s.expect(
+            StatusCode::CREATED,
+            Method::POST,
+            "/v1/partners",
+            BOOT,
+            Some(body),
+        )
+        .await;
         let body = json!({ "role": "partner", "partner_id": p });
         let v = s
-            .expect(StatusCode::CREATED, Method::POST, "/v1/keys", BOOT, Some(body))
+            .expect(
+                StatusCode::CREATED,
+                Method::POST,
+                "/v1/keys",
+                BOOT,
+                Some(body),
+            )
             .await;
         keys.push(v["key"].as_str().unwrap().to_string());
     }
     let body = json!({ "tenant_id": "acme", "name": "Acme" });
-    s.expect(StatusCode::CREATED, Method::POST, "/v1/tenants", BOOT, Some(body))
-        .await;
+    s.expect(
+        StatusCode::CREATED,
+        Method::POST,
+        "/v1/tenants",
+        BOOT,
+        Some(body),
+    )
+    .await;
     let body = json!({ "role": "tenant", "tenant_id": "acme" });
     let v = s
-        .expect(StatusCode::CREATED, Method::POST, "/v1/keys", BOOT, Some(body))
+        .expect(
+            StatusCode::CREATED,
+            Method::POST,
+            "/v1/keys",
+            BOOT,
+            Some(body),
+        )
         .await;
     keys.push(v["key"].as_str().unwrap().to_string());
     (keys[0].clone(), keys[1].clone(), keys[2].clone())
@@ -175,15 +199,23 @@ async fn upload_and_play(db: TestDb) {
         .upload("p1", &p1, "application/wasm", b"\0asm garbage")
         .await;
     let v = r.json();
-    assert_eq!((r.status, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid"));
-    assert!(v["error"]["message"].as_str().unwrap().contains("load"), "{v}");
+    assert_eq!(
+        (r.status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+    );
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("load"),
+        "{v}"
+    );
     let r = s.upload("p1", &p1, "application/json", PROBE).await;
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.raw);
     let r = s
         .upload("p1", &p1, "application/wasm", &vec![0; PROBE.len() * 2 + 1])
         .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.raw);
-    let r = s.upload("p1", &p1, "application/wasm", BUILTINS[0].wasm).await;
+    let r = s
+        .upload("p1", &p1, "application/wasm", BUILTINS[0].wasm)
+        .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.raw);
 
     // Another partner: 404 on p1's routes, 409 for p1's type name.
@@ -198,7 +230,13 @@ async fn upload_and_play(db: TestDb) {
     let r = s.upload("p2", &p2, "application/wasm", &other).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.raw);
     let v = s
-        .expect(StatusCode::OK, Method::GET, "/v1/partners/p2/game-types", &p2, None)
+        .expect(
+            StatusCode::OK,
+            Method::GET,
+            "/v1/partners/p2/game-types",
+            &p2,
+            None,
+        )
         .await;
     assert_eq!(v["game_types"], json!([]));
     // A tenant key is no partner key.
@@ -209,10 +247,17 @@ async fn upload_and_play(db: TestDb) {
     let v = s.expect(StatusCode::OK, Method::GET, path, &p1, None).await;
     assert_eq!(v["game_types"], json!([v1]));
     let versions = "/v1/partners/p1/game-types/probe/versions";
-    let v = s.expect(StatusCode::OK, Method::GET, versions, BOOT, None).await;
+    let v = s
+        .expect(StatusCode::OK, Method::GET, versions, BOOT, None)
+        .await;
     assert_eq!(v["versions"], json!([v1]));
     let (st, _) = s
-        .call(Method::GET, "/v1/partners/p2/game-types/probe/versions", Some(&p2), None)
+        .call(
+            Method::GET,
+            "/v1/partners/p2/game-types/probe/versions",
+            Some(&p2),
+            None,
+        )
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
 
@@ -256,11 +301,19 @@ async fn upload_and_play(db: TestDb) {
     assert_eq!(game2["plugin_hash"], v2["hash"]);
     assert_eq!(act(&s, &token2, "b1", "ok").await["result"], "applied");
     let v = s
-        .expect(StatusCode::OK, Method::GET, "/v1/tenants/acme/games/g1", &acme, None)
+        .expect(
+            StatusCode::OK,
+            Method::GET,
+            "/v1/tenants/acme/games/g1",
+            &acme,
+            None,
+        )
         .await;
     assert_eq!(v["plugin_hash"], v1["hash"]);
     assert_eq!(act(&s, &token, "a5", "ok").await["result"], "applied");
-    let v = s.expect(StatusCode::OK, Method::GET, versions, &p1, None).await;
+    let v = s
+        .expect(StatusCode::OK, Method::GET, versions, &p1, None)
+        .await;
     assert_eq!(v["versions"], json!([v1, v2]));
     let v = s.expect(StatusCode::OK, Method::GET, path, &p1, None).await;
     assert_eq!(v["game_types"], json!([v2]));
@@ -302,11 +355,20 @@ async fn the_full_check_refuses_the_probe() {
     let (p1, _, _) = setup(&s).await;
     let r = s.upload("p1", &p1, "application/wasm", PROBE).await;
     let v = r.json();
-    assert_eq!((r.status, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid"));
+    assert_eq!(
+        (r.status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+    );
     let msg = v["error"]["message"].as_str().unwrap();
     assert!(msg.contains("robustness"), "{msg}");
     let v = s
-        .expect(StatusCode::OK, Method::GET, "/v1/partners/p1/game-types", &p1, None)
+        .expect(
+            StatusCode::OK,
+            Method::GET,
+            "/v1/partners/p1/game-types",
+            &p1,
+            None,
+        )
         .await;
     assert_eq!(v["game_types"], json!([]));
     s.stop(db).await;

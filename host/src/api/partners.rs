@@ -225,9 +225,7 @@ pub async fn list_game_types(
         .into_iter()
         .map(VersionView::from)
         .collect();
-    Ok(Json(
-        json!({ "partner_id": partner, "game_types": types }),
-    ))
+    Ok(Json(json!({ "partner_id": partner, "game_types": types })))
 }
 
 /// `GET /v1/partners/{partner}/game-types/{type}/versions`: every version,

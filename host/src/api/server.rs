@@ -19,8 +19,7 @@ use tower_http::trace::TraceLayer;
 use super::feed::FeedHub;
 use super::metrics::Metrics;
 use super::{
-    ApiError, LeaderboardBackend, auth, feed, games, openapi, operators, partners, players,
-    tenants,
+    ApiError, LeaderboardBackend, auth, feed, games, openapi, operators, partners, players, tenants,
 };
 use crate::config::HostConfig;
 use crate::leaderboard::{BoardSettings, EmbeddedBoard, Leaderboard, LeaderboardError, RedisBoard};
@@ -221,11 +220,7 @@ pub fn routes() -> Vec<Route> {
         ),
         r(Method::POST, "/v1/keys", post(operators::create_key)),
         r(Method::GET, "/v1/game-types", get(tenants::list_catalogue)),
-        r(
-            Method::POST,
-            UPLOAD_PATH,
-            post(partners::upload_game_type),
-        ),
+        r(Method::POST, UPLOAD_PATH, post(partners::upload_game_type)),
         r(
             Method::GET,
             "/v1/partners/{partner}/game-types",

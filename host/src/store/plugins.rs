@@ -108,7 +108,10 @@ impl Store {
                     .iter()
                     .map(decode)
                     .collect::<Result<Vec<_>, _>>()?;
-                    if found.first().is_some_and(|v| v.partner_id != new.partner_id) {
+                    if found
+                        .first()
+                        .is_some_and(|v| v.partner_id != new.partner_id)
+                    {
                         return Ok(Some(Upload::OwnedByOther));
                     }
                     if let Some(v) = found.iter().find(|v| v.hash == new.hash) {
@@ -175,8 +178,7 @@ impl Store {
              JOIN plugin_blobs b ON b.hash = v.hash \
              WHERE v.game_type = $1 ORDER BY v.version"
         );
-        self.versions("plugin_versions", &sql, game_type)
-            .await
+        self.versions("plugin_versions", &sql, game_type).await
     }
 
     /// The latest version of each of `partner_id`'s game types, by name.
@@ -192,8 +194,7 @@ impl Store {
                (SELECT MAX(l.version) FROM plugin_versions l WHERE l.game_type = v.game_type) \
              ORDER BY v.game_type"
         );
-        self.versions("partner_game_types", &sql, partner_id)
-            .await
+        self.versions("partner_game_types", &sql, partner_id).await
     }
 
     /// The version stored with content hash `hash`, if any.
@@ -217,9 +218,7 @@ impl Store {
     /// a starting host registers, in this order, so each type's newest
     /// version ends up current.
     #[tracing::instrument(skip(self))]
-    pub async fn all_plugin_components(
-        &self,
-    ) -> Result<Vec<(PluginVersion, Vec<u8>)>, StoreError> {
+    pub async fn all_plugin_components(&self) -> Result<Vec<(PluginVersion, Vec<u8>)>, StoreError> {
         let op = "all_plugin_components";
         let rows = sqlx::query(&format!(
             "SELECT {VERSION_COLUMNS}, b.bytes FROM plugin_versions v \

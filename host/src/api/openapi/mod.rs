@@ -35,9 +35,7 @@ impl Auth {
             Self::AnyKey => "any key",
             Self::Operator => "operator",
             Self::OperatorOrTenant => "operator, or tenant (own tenant only; others answer 404)",
-            Self::OperatorOrPartner => {
-                "operator, or partner (own partner only; others answer 404)"
-            }
+            Self::OperatorOrPartner => "operator, or partner (own partner only; others answer 404)",
             Self::Player => "player token (vx_player_...) of the game",
         }
     }
