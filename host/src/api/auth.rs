@@ -90,6 +90,25 @@ impl Caller {
             )),
         }
     }
+
+    /// May this caller act for `partner`? Operators may; a partner key only
+    /// for its own partner (another partner is 404 before any lookup, as
+    /// with tenants); a tenant key never (403).
+    pub fn require_partner(&self, partner: &str) -> Result<(), ApiError> {
+        match self.role {
+            Role::Operator => Ok(()),
+            Role::Partner if self.partner_id.as_deref() == Some(partner) => Ok(()),
+            Role::Partner => Err(partner_not_found()),
+            Role::Tenant => Err(ApiError::Forbidden(
+                "this route needs an operator or partner key".into(),
+            )),
+        }
+    }
+}
+
+/// The 404 for a partner that does not exist or is not the caller's.
+pub fn partner_not_found() -> ApiError {
+    ApiError::NotFound("partner not found".into())
 }
 
 /// The 404 for a tenant that does not exist or is not the caller's.

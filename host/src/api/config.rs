@@ -46,6 +46,19 @@ pub struct ApiConfig {
     pub bootstrap_operator_key: String,
     /// Leaderboard backend: `embedded` (default) or `redis` (`[redis]`).
     pub leaderboard: LeaderboardBackend,
+    /// Largest component a partner may upload
+    /// (`POST /v1/partners/{partner}/game-types`), in bytes; larger ones
+    /// get 413. Default 16 MiB: the built-in game types are well under
+    /// 1 MiB, and the upload route alone has this limit (every other body
+    /// stays under `max_body_bytes`).
+    pub max_component_bytes: usize,
+    /// Random actions in the upload check's robustness step, like
+    /// `veltrix plugin check --actions`. Default 5,000 (the same as the
+    /// CLI): an upload passes exactly when `veltrix plugin check` passes.
+    pub upload_check_actions: usize,
+    /// Actions in the upload check's replay step. Default 1,000 (the same
+    /// as the CLI).
+    pub upload_replay_actions: usize,
 }
 
 impl Default for ApiConfig {
@@ -58,6 +71,9 @@ impl Default for ApiConfig {
             action_timeout_ms: 5_000,
             bootstrap_operator_key: String::new(),
             leaderboard: LeaderboardBackend::Embedded,
+            max_component_bytes: 16 * 1024 * 1024,
+            upload_check_actions: crate::check::CheckOptions::default().random_actions,
+            upload_replay_actions: crate::check::CheckOptions::default().replay_actions,
         }
     }
 }
@@ -80,6 +96,9 @@ impl std::fmt::Debug for ApiConfig {
                 },
             )
             .field("leaderboard", &self.leaderboard)
+            .field("max_component_bytes", &self.max_component_bytes)
+            .field("upload_check_actions", &self.upload_check_actions)
+            .field("upload_replay_actions", &self.upload_replay_actions)
             .finish()
     }
 }
@@ -98,6 +117,17 @@ impl ApiConfig {
     /// `action_timeout_ms` as a duration (at least 1 ms).
     pub fn action_timeout(&self) -> Duration {
         Duration::from_millis(self.action_timeout_ms.max(1))
+    }
+
+    /// The conformance run of the upload check: the CLI's defaults, with
+    /// the action counts of `upload_check_actions` and
+    /// `upload_replay_actions`.
+    pub fn upload_check(&self) -> crate::check::CheckOptions {
+        crate::check::CheckOptions {
+            random_actions: self.upload_check_actions,
+            replay_actions: self.upload_replay_actions,
+            ..crate::check::CheckOptions::default()
+        }
     }
 
     /// Shortest accepted bootstrap key: a short one would be guessable.

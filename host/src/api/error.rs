@@ -43,9 +43,10 @@ pub enum ApiError {
     /// 413: the body is over `api.max_body_bytes`.
     #[error("request body is over the limit of {0} bytes")]
     PayloadTooLarge(usize),
-    /// 415: the body is not `application/json`.
-    #[error("expected a body with content-type application/json")]
-    UnsupportedMediaType,
+    /// 415: the body is not of the media type the route takes (named here:
+    /// `application/json`, or `application/wasm` for uploads).
+    #[error("expected a body with content-type {0}")]
+    UnsupportedMediaType(&'static str),
     /// 422: well-formed, but invalid (bad id, unknown field, wrong type).
     #[error("{0}")]
     Invalid(String),
@@ -68,7 +69,7 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -85,7 +86,7 @@ impl ApiError {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge(_) => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Invalid(_) => "invalid",
             Self::Internal => "internal",
             Self::Unavailable(_) => "unavailable",
@@ -114,6 +115,9 @@ impl From<StoreError> for ApiError {
                 Self::Unavailable("the database is unavailable".into())
             }
             StoreError::Invalid(m) => Self::Invalid(m),
+            StoreError::Contended { .. } => {
+                Self::Unavailable("too many concurrent writes; retry".into())
+            }
             _ => Self::Internal,
         }
     }
@@ -139,12 +143,15 @@ impl From<LeaderboardError> for ApiError {
     }
 }
 
+/// The media type of every JSON body.
+pub const JSON: &str = "application/json";
+
 /// Converts axum's body rejections. `limit` is `api.max_body_bytes`, for
 /// the message.
 pub fn from_json_rejection(rej: JsonRejection, limit: usize) -> ApiError {
     match rej.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(limit),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(JSON),
         // serde's message names the field and what was expected, never a
         // value from our side: safe and useful to pass on.
         StatusCode::UNPROCESSABLE_ENTITY => ApiError::Invalid(rej.body_text()),

@@ -6,6 +6,8 @@
 //! - [`error`]: [`ApiError`], the one JSON error shape, and [`ApiJson`];
 //! - [`operators`]: tenants, partners, keys; `/healthz`, `/readyz`,
 //!   `/metrics`;
+//! - [`partners`]: partner game-type uploads (checked, versioned) and
+//!   their listings;
 //! - [`tenants`]: the game-type catalogue and per-tenant enablement;
 //! - [`games`]: a tenant's games, player tokens and game-master actions;
 //! - [`players`]: the [`players::Player`] extractor, actions (with
@@ -25,6 +27,7 @@ pub mod games;
 pub mod metrics;
 pub mod openapi;
 pub mod operators;
+pub mod partners;
 pub mod players;
 pub mod server;
 pub mod tenants;

@@ -21,7 +21,7 @@ use tower_http::trace::TraceLayer;
 use super::feed::FeedHub;
 use super::metrics::Metrics;
 use super::{
-    ApiError, LeaderboardBackend, auth, feed, games, openapi, operators, players, tenants,
+    ApiError, LeaderboardBackend, auth, feed, games, openapi, operators, partners, players, tenants,
 };
 use crate::config::HostConfig;
 use crate::leaderboard::{BoardSettings, EmbeddedBoard, Leaderboard, LeaderboardError, RedisBoard};
@@ -151,15 +151,47 @@ impl AppState {
         };
         let registry = Registry::with_builtins(config.plugins.clone())
             .map_err(|e| ServeError::Plugins(format!("{e:#}")))?;
+        let registry = Arc::new(registry);
+        let uploaded = load_uploads(&store, &registry).await?;
         let processor = Processor::new(
             &config,
             Arc::clone(&s),
             store.clone(),
             Arc::clone(&board),
-            Arc::new(registry),
+            registry,
         );
+        // Before start: ensures their topics and adds them to the loop's
+        // subscription.
+        for game_type in uploaded {
+            processor.add_game_type(&game_type).await?;
+        }
         Ok(Self::new(store, s, board, Arc::new(processor), config))
     }
+}
+
+/// Registers every stored partner upload, by type and version, so each
+/// type's newest version is current and games pinned to older ones still
+/// find theirs. Returns the types. A version that no longer loads (the
+/// plugin limits changed, say) is logged and skipped: the host still
+/// serves, and games pinned to it fault rather than run other rules.
+async fn load_uploads(store: &Store, registry: &Arc<Registry>) -> Result<Vec<String>, ServeError> {
+    let components = store.all_plugin_components().await?;
+    let registry = Arc::clone(registry);
+    // Loading compiles and calls `describe`: the blocking pool.
+    tokio::task::spawn_blocking(move || {
+        let mut types: Vec<String> = Vec::new();
+        for (v, bytes) in components {
+            match registry.register(&bytes) {
+                // The stored name is the one `describe` gave at upload.
+                Ok(_) if !types.contains(&v.game_type) => types.push(v.game_type),
+                Ok(_) => {}
+                Err(e) => tracing::error!(game_type = %v.game_type, version = v.version, error = %e, "stored component would not load; skipped"),
+            }
+        }
+        types
+    })
+    .await
+    .map_err(|e| ServeError::Plugins(format!("loading uploaded game types: {e}")))
 }
 
 /// Why `serve` could not start or stopped.
@@ -221,6 +253,17 @@ pub fn routes() -> Vec<Route> {
         ),
         r(Method::POST, "/v1/keys", post(operators::create_key)),
         r(Method::GET, "/v1/game-types", get(tenants::list_catalogue)),
+        r(Method::POST, UPLOAD_PATH, post(partners::upload_game_type)),
+        r(
+            Method::GET,
+            "/v1/partners/{partner}/game-types",
+            get(partners::list_game_types),
+        ),
+        r(
+            Method::GET,
+            "/v1/partners/{partner}/game-types/{type}/versions",
+            get(partners::list_versions),
+        ),
         r(
             Method::GET,
             "/v1/tenants/{tenant}/game-types",
@@ -261,12 +304,20 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+/// The component upload route: the one body over `max_body_bytes`.
+pub const UPLOAD_PATH: &str = "/v1/partners/{partner}/game-types";
+
 /// The API router over `state`.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.api.max_body_bytes;
     let mut app = Router::new();
     for route in routes() {
-        app = app.route(route.path, route.handler);
+        let mut handler = route.handler;
+        if route.path == UPLOAD_PATH && route.method == Method::POST {
+            // Inside the router-wide limit below, so it wins for this route.
+            handler = handler.layer(DefaultBodyLimit::max(state.config.api.max_component_bytes));
+        }
+        app = app.route(route.path, handler);
     }
     app.fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -1,5 +1,5 @@
-//! Game types: the catalogue (`GET /v1/game-types`) and which ones each
-//! tenant has enabled (`GET`/`PUT /v1/tenants/{tenant}/game-types...`).
+//! Game types: the catalogue (`GET /v1/game-types`: the built-ins and the
+//! partners' uploads) and which ones each tenant has enabled (`GET`/`PUT /v1/tenants/{tenant}/game-types...`).
 //!
 //! A tenant key sees only its own tenant; another tenant's routes answer
 //! 404 exactly like a tenant that does not exist.
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auth::{Caller, tenant_not_found};
 use super::{ApiError, ApiJson, AppState};
-use crate::builtin::BUILTINS;
+use crate::builtin::{self, BUILTINS};
 
 /// One game type of the catalogue.
 #[derive(Debug, Clone, Serialize)]
@@ -23,7 +23,7 @@ pub struct GameTypeInfo {
     pub version: String,
     /// Action kinds it accepts.
     pub action_kinds: Vec<String>,
-    /// Where it comes from (`builtin` for now; partner uploads later).
+    /// Where it comes from: `builtin`, or `partner` (an upload).
     pub source: &'static str,
 }
 
@@ -47,10 +47,41 @@ pub fn catalogue() -> &'static [GameTypeInfo] {
     })
 }
 
+/// Every game type this host can play: the built-ins, then the partner
+/// uploads registered in the processor (each at its current version), by
+/// name. The registry, not the database, is the source: it holds exactly
+/// what games can be created with.
+pub fn game_types(state: &AppState) -> Vec<GameTypeInfo> {
+    let registry = state.processor.registry();
+    let mut out = catalogue().to_vec();
+    for name in registry.game_types() {
+        if builtin::find(&name).is_some() {
+            continue;
+        }
+        if let Some(p) = registry.current(&name) {
+            out.push(GameTypeInfo {
+                name,
+                version: p.info.version.clone(),
+                action_kinds: p.info.action_kinds.clone(),
+                source: "partner",
+            });
+        }
+    }
+    out
+}
+
+/// Whether `name` is a game type this host can play.
+fn playable(state: &AppState, name: &str) -> bool {
+    builtin::find(name).is_some() || state.processor.registry().current(name).is_some()
+}
+
 /// `GET /v1/game-types`: any valid key.
 #[tracing::instrument(skip_all)]
-pub async fn list_catalogue(_caller: Caller) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "game_types": catalogue() }))
+pub async fn list_catalogue(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "game_types": game_types(&state) }))
 }
 
 /// `PUT /v1/tenants/{tenant}/game-types/{type}` body.
@@ -98,7 +129,7 @@ pub async fn set_game_type(
     ApiJson(body): ApiJson<SetGameType>,
 ) -> Result<Json<TenantGameTypeView>, ApiError> {
     tenant_access(&state, &caller, &tenant).await?;
-    if !catalogue().iter().any(|g| g.name == game_type) {
+    if !playable(&state, &game_type) {
         return Err(ApiError::NotFound("game type not found".into()));
     }
     let row = state
@@ -124,7 +155,7 @@ pub async fn list_tenant_game_types(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     tenant_access(&state, &caller, &tenant).await?;
     let rows = state.store.list_game_types(&tenant).await?;
-    let mut out: Vec<TenantGameTypeView> = catalogue()
+    let mut out: Vec<TenantGameTypeView> = game_types(&state)
         .iter()
         .map(|g| {
             let row = rows.iter().find(|r| r.game_type == g.name);

@@ -69,6 +69,12 @@ impl Registry {
         Ok(p)
     }
 
+    /// The plugin host: compiles and caches components. The upload check
+    /// runs on it, so registering a checked upload reuses its compilation.
+    pub fn host(&self) -> &PluginHost {
+        &self.host
+    }
+
     /// The current version of `game_type`.
     pub fn current(&self, game_type: &str) -> Option<Arc<Plugin>> {
         self.current

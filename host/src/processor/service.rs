@@ -17,7 +17,7 @@ use crate::leaderboard::Leaderboard;
 use crate::store::{Created, GameRow, Snapshot, Store};
 use crate::streams::envelope::now_ms;
 use crate::streams::partition::partition_for;
-use crate::streams::{Envelope, Family, Streams, StreamsConfig};
+use crate::streams::{Envelope, Family, Streams, StreamsConfig, TopicSpec};
 
 /// What the worker loop shares with the handle.
 pub(crate) struct Shared {
@@ -43,6 +43,10 @@ pub struct Processor {
     task: Mutex<Vec<JoinHandle<()>>>,
     /// The ticker (own stop signal: it outlives worker-loop restarts).
     ticker: Mutex<Option<(watch::Sender<bool>, JoinHandle<()>)>>,
+    /// Game types added after the config (partner uploads): consumed too.
+    added_types: Mutex<Vec<String>>,
+    /// Serialises start and restarts (held across awaits, hence tokio's).
+    lifecycle: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Processor {
@@ -79,6 +83,8 @@ impl Processor {
             stop,
             task: Mutex::default(),
             ticker: Mutex::new(None),
+            added_types: Mutex::default(),
+            lifecycle: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -88,17 +94,77 @@ impl Processor {
     }
 
     /// Joins the game family's consumer group on every `streams.game_types`
-    /// topic with `processor.workers` members, each a worker loop on its
-    /// own tokio task owning its share of the partitions.
+    /// topic (and those of [`Processor::add_game_type`]) with
+    /// `processor.workers` members, each a worker loop on its own tokio
+    /// task owning its share of the partitions; and the ticker.
     #[tracing::instrument(skip(self))]
     pub async fn start(&self) -> Result<(), ProcessorError> {
+        let _lifecycle = self.lifecycle.lock().await;
         if !self.task.lock().expect("task lock").is_empty() {
             return Err(ProcessorError::State("already started"));
         }
+        self.spawn_loop().await?;
+        if self.shared.cfg.tick_interval_ms > 0 {
+            let (stop, rx) = watch::channel(false);
+            let t = tokio::spawn(ticker::run(Arc::clone(&self.shared), rx));
+            *self.ticker.lock().expect("ticker lock") = Some((stop, t));
+        }
+        Ok(())
+    }
+
+    /// Makes `game_type` (a partner upload) playable: ensures its game and
+    /// quest topics and, when the loop runs, restarts it subscribed to the
+    /// game topic too. The loop stops after its current batch (effects,
+    /// then offsets, commit before it exits) and snapshots its games, so
+    /// the restart loses nothing: uncommitted records are redelivered.
+    /// Idempotent; a no-op for the config's own types.
+    #[tracing::instrument(skip(self))]
+    pub async fn add_game_type(&self, game_type: &str) -> Result<(), ProcessorError> {
+        let _lifecycle = self.lifecycle.lock().await;
         let s = &self.shared.streams_cfg;
+        let known = s.game_types.iter().any(|t| t == game_type)
+            || self
+                .added_types
+                .lock()
+                .expect("types lock")
+                .iter()
+                .any(|t| t == game_type);
+        if known {
+            return Ok(());
+        }
+        self.shared
+            .streams
+            .ensure(&[
+                TopicSpec::new(Family::Game, &s.game, game_type),
+                TopicSpec::new(Family::Quest, &s.quest, game_type),
+            ])
+            .await?;
+        self.added_types
+            .lock()
+            .expect("types lock")
+            .push(game_type.to_string());
+        let running = std::mem::take(&mut *self.task.lock().expect("task lock"));
+        if !running.is_empty() {
+            self.stop.send_replace(true);
+            for task in running {
+                let _ = task.await;
+            }
+            self.stop.send_replace(false);
+            self.spawn_loop().await?;
+            tracing::info!(game_type, "processor now consumes the new game type");
+        }
+        Ok(())
+    }
+
+    /// Subscribes to every game topic and spawns the loops (the caller
+    /// holds `lifecycle` and saw no running task).
+    async fn spawn_loop(&self) -> Result<(), ProcessorError> {
+        let s = &self.shared.streams_cfg;
+        let added = self.added_types.lock().expect("types lock").clone();
         let topics: Vec<String> = s
             .game_types
             .iter()
+            .chain(&added)
             .map(|t| s.topic(Family::Game, t))
             .collect();
         let mut consumers = Vec::new();
@@ -121,11 +187,6 @@ impl Processor {
             })
             .collect();
         *self.task.lock().expect("task lock") = tasks;
-        if self.shared.cfg.tick_interval_ms > 0 {
-            let (stop, rx) = watch::channel(false);
-            let t = tokio::spawn(ticker::run(Arc::clone(&self.shared), rx));
-            *self.ticker.lock().expect("ticker lock") = Some((stop, t));
-        }
         Ok(())
     }
 

@@ -49,6 +49,13 @@ pub enum StoreError {
     /// Schema migrations failed.
     #[error("database schema migration failed")]
     Migration,
+    /// Concurrent writers kept taking the rows this write wanted (each
+    /// retry saw a new winner); nothing was written. Retrying is safe.
+    #[error("{op}: too many concurrent writes to the same rows; retry")]
+    Contended {
+        /// The operation.
+        op: &'static str,
+    },
     /// Any other database error (details in the log).
     #[error("database error{}", code.as_deref().map(|c| format!(" (code {c})")).unwrap_or_default())]
     Database {

@@ -10,6 +10,7 @@
 //! - [`outbox`]: outbox rows, the relay lease and stream watermarks;
 //! - [`tenancy`]: tenants, partners, hashed API keys, enabled game types;
 //! - [`games`]: games (pinned plugin, config, seed) and state snapshots;
+//! - [`plugins`]: partner game types: components by hash, their versions;
 //! - [`retry`]: the retry budget for writes while the database is down.
 
 mod config;
@@ -19,6 +20,7 @@ pub mod idempotency;
 pub mod ledger;
 pub mod outbox;
 pub mod players;
+pub mod plugins;
 mod retry;
 pub mod tenancy;
 
@@ -35,6 +37,7 @@ pub use idempotency::Claim;
 pub use ledger::{Minted, Reward, RewardRow, reward_id};
 pub use outbox::{OutboxEvent, OutboxStats, PendingRow};
 pub use players::PlayerTokenRow;
+pub use plugins::{NewPluginVersion, PluginVersion, Upload};
 pub use tenancy::{ApiKeyRow, TenantGameType};
 
 use crate::config::HostConfig;

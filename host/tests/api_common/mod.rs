@@ -135,12 +135,19 @@ impl Server {
     }
 
     /// Stops the server, the processor and the feeds; drops the database.
-    pub async fn stop(mut self, db: TestDb) {
+    pub async fn stop(self, db: TestDb) {
+        let store = self.state.store.clone();
+        let db = self.halt(db).await;
+        db.finish(store).await;
+    }
+
+    /// Stops the server, the processor and the feeds, and closes the
+    /// store, keeping the database: a restart can start on it again.
+    pub async fn halt(mut self, db: TestDb) -> TestDb {
         self.stop.take().unwrap().send(()).ok();
         self.task.await.unwrap().unwrap();
-        let store = self.state.store.clone();
         self.state.shutdown().await;
-        db.finish(store).await;
+        db
     }
 }
 

@@ -7,6 +7,10 @@ use std::sync::OnceLock;
 use axum::Json;
 use serde_json::{Value, json};
 
+mod schemas;
+
+use schemas::*;
+
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {
@@ -18,6 +22,8 @@ pub enum Auth {
     Operator,
     /// An operator key, or a tenant key of the tenant in the path.
     OperatorOrTenant,
+    /// An operator key, or a partner key of the partner in the path.
+    OperatorOrPartner,
     /// A player token (`vx_player_...`): its tenant, game and player.
     Player,
 }
@@ -29,6 +35,7 @@ impl Auth {
             Self::AnyKey => "any key",
             Self::Operator => "operator",
             Self::OperatorOrTenant => "operator, or tenant (own tenant only; others answer 404)",
+            Self::OperatorOrPartner => "operator, or partner (own partner only; others answer 404)",
             Self::Player => "player token (vx_player_...) of the game",
         }
     }
@@ -49,234 +56,6 @@ pub struct RouteDoc {
     pub request: Option<fn() -> Value>,
     /// Success status and its body schema.
     pub response: (u16, fn() -> Value),
-}
-
-fn id_schema() -> Value {
-    json!({ "type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$" })
-}
-
-fn name_schema() -> Value {
-    json!({ "type": "string", "minLength": 1, "maxLength": super::operators::MAX_NAME })
-}
-
-fn object(props: Value, required: &[&str]) -> Value {
-    json!({ "type": "object", "properties": props, "required": required, "additionalProperties": false })
-}
-
-fn status_schema() -> Value {
-    object(json!({ "status": { "type": "string" } }), &["status"])
-}
-
-fn ready_schema() -> Value {
-    object(
-        json!({ "status": { "type": "string" }, "checks": { "type": "object", "additionalProperties": { "enum": ["ok", "failed"] } } }),
-        &["status", "checks"],
-    )
-}
-
-fn text_schema() -> Value {
-    json!({ "type": "string", "description": "Prometheus text format 0.0.4" })
-}
-
-fn any_object() -> Value {
-    json!({ "type": "object" })
-}
-
-fn new_tenant() -> Value {
-    object(
-        json!({ "tenant_id": id_schema(), "name": name_schema() }),
-        &["tenant_id", "name"],
-    )
-}
-
-fn new_partner() -> Value {
-    object(
-        json!({ "partner_id": id_schema(), "name": name_schema() }),
-        &["partner_id", "name"],
-    )
-}
-
-fn created() -> Value {
-    object(
-        json!({ "id": id_schema(), "name": name_schema(), "created_at_ms": { "type": "integer" } }),
-        &["id", "name", "created_at_ms"],
-    )
-}
-
-fn role() -> Value {
-    json!({ "enum": ["operator", "partner", "tenant"] })
-}
-
-fn new_key() -> Value {
-    object(
-        json!({ "role": role(), "tenant_id": id_schema(), "partner_id": id_schema() }),
-        &["role"],
-    )
-}
-
-fn issued_key() -> Value {
-    object(
-        json!({
-            "key": { "type": "string", "description": "vx_<role>_<64 hex>; shown only once" },
-            "role": role(),
-            "tenant_id": { "type": ["string", "null"] },
-            "partner_id": { "type": ["string", "null"] },
-        }),
-        &["key", "role", "tenant_id", "partner_id"],
-    )
-}
-
-fn catalogue() -> Value {
-    let item = object(
-        json!({
-            "name": { "type": "string" },
-            "version": { "type": "string" },
-            "action_kinds": { "type": "array", "items": { "type": "string" } },
-            "source": { "type": "string" },
-        }),
-        &["name", "version", "action_kinds", "source"],
-    );
-    object(
-        json!({ "game_types": { "type": "array", "items": item } }),
-        &["game_types"],
-    )
-}
-
-fn set_game_type() -> Value {
-    object(json!({ "enabled": { "type": "boolean" } }), &["enabled"])
-}
-
-fn tenant_game_type() -> Value {
-    object(
-        json!({
-            "game_type": { "type": "string" },
-            "enabled": { "type": "boolean" },
-            "updated_at_ms": { "type": ["integer", "null"] },
-        }),
-        &["game_type", "enabled", "updated_at_ms"],
-    )
-}
-
-fn tenant_game_types() -> Value {
-    object(
-        json!({ "tenant_id": id_schema(), "game_types": { "type": "array", "items": tenant_game_type() } }),
-        &["tenant_id", "game_types"],
-    )
-}
-
-fn new_game() -> Value {
-    object(
-        json!({
-            "game_id": id_schema(),
-            "game_type": { "type": "string" },
-            "config": { "type": "object", "description": "the game type's config (its JSON Schema)" },
-            "seed": { "type": "integer", "minimum": 0, "description": "random when absent" },
-        }),
-        &["game_id", "game_type", "config"],
-    )
-}
-
-fn game() -> Value {
-    object(
-        json!({
-            "tenant_id": id_schema(),
-            "game_id": id_schema(),
-            "game_type": { "type": "string" },
-            "plugin_hash": { "type": "string" },
-            "status": { "enum": ["waiting", "running", "paused", "finished"] },
-            "seed": { "type": "integer" },
-            "config": { "type": "object" },
-            "created_at_ms": { "type": "integer" },
-        }),
-        &[
-            "tenant_id",
-            "game_id",
-            "game_type",
-            "plugin_hash",
-            "status",
-            "seed",
-            "config",
-            "created_at_ms",
-        ],
-    )
-}
-
-fn new_player() -> Value {
-    object(
-        json!({ "player_id": id_schema(), "team_id": id_schema() }),
-        &["player_id"],
-    )
-}
-
-fn player_token() -> Value {
-    object(
-        json!({
-            "token": { "type": "string", "description": "vx_player_<64 hex>; shown only once" },
-            "tenant_id": id_schema(),
-            "game_id": id_schema(),
-            "player_id": id_schema(),
-            "team_id": { "type": ["string", "null"] },
-        }),
-        &["token", "tenant_id", "game_id", "player_id", "team_id"],
-    )
-}
-
-fn gm_action() -> Value {
-    object(
-        json!({ "kind": { "type": "string" }, "payload": { "description": "kind-specific JSON; {} when absent" } }),
-        &["kind"],
-    )
-}
-
-fn play_action() -> Value {
-    object(
-        json!({
-            "kind": { "type": "string" },
-            "payload": { "description": "kind-specific JSON; {} when absent" },
-            "location": object(
-                json!({ "lat": { "type": "number" }, "lon": { "type": "number" }, "accuracy_m": { "type": "number" } }),
-                &["lat", "lon", "accuracy_m"],
-            ),
-        }),
-        &["kind"],
-    )
-}
-
-fn action_result() -> Value {
-    json!({
-        "type": "object",
-        "description": "result: applied | rejected | faulted | unknown_game | pending (not applied in api.action_timeout_ms; it will be), with its fields",
-        "properties": {
-            "result": { "enum": ["applied", "rejected", "faulted", "unknown_game", "pending"] },
-            "action_id": { "type": "string" },
-            "game_id": { "type": "string" },
-        },
-        "required": ["result", "action_id", "game_id"],
-    })
-}
-
-fn standing() -> Value {
-    object(
-        json!({ "id": { "type": "string" }, "score": { "type": "integer" }, "rank": { "type": "integer" }, "reached_at_ms": { "type": "integer" } }),
-        &["id", "score", "rank", "reached_at_ms"],
-    )
-}
-
-fn leaderboard() -> Value {
-    object(
-        json!({
-            "game_id": id_schema(),
-            "board": { "enum": ["players", "teams"] },
-            "top": { "type": "array", "items": standing() },
-            "me": { "oneOf": [standing(), { "type": "null" }] },
-            "around": { "type": "array", "items": standing() },
-        }),
-        &["game_id", "board", "top", "me", "around"],
-    )
-}
-
-fn event_stream() -> Value {
-    json!({ "type": "string", "description": "text/event-stream: `delta` events {game_id, player_id, points, status, action_id, at_ms}; `lagged` when some were skipped" })
 }
 
 /// Every route, in router order.
@@ -341,9 +120,33 @@ pub static DOCS: &[RouteDoc] = &[
         method: "get",
         path: "/v1/game-types",
         auth: Auth::AnyKey,
-        summary: "The game-type catalogue",
+        summary: "The game-type catalogue: the built-ins and the partners' uploads",
         request: None,
         response: (200, catalogue),
+    },
+    RouteDoc {
+        method: "post",
+        path: super::server::UPLOAD_PATH,
+        auth: Auth::OperatorOrPartner,
+        summary: "Upload a game-type component (application/wasm), checked like `veltrix plugin check`: 201 new version; 200 when these bytes were uploaded before; 409 built-in or another partner's type; 413 over api.max_component_bytes; 415 not application/wasm; 422 the check failed (its failed steps are the message)",
+        request: Some(component),
+        response: (201, plugin_version),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/partners/{partner}/game-types",
+        auth: Auth::OperatorOrPartner,
+        summary: "The partner's game types, each at its latest version",
+        request: None,
+        response: (200, partner_game_types),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/partners/{partner}/game-types/{type}/versions",
+        auth: Auth::OperatorOrPartner,
+        summary: "Every version of one of the partner's game types, ascending",
+        request: None,
+        response: (200, plugin_versions),
     },
     RouteDoc {
         method: "get",
@@ -429,6 +232,10 @@ fn error_schema() -> Value {
     )
 }
 
+fn is_upload(doc: &RouteDoc) -> bool {
+    doc.method == "post" && doc.path == super::server::UPLOAD_PATH
+}
+
 fn operation(doc: &RouteDoc) -> Value {
     let mut responses = serde_json::Map::new();
     let (status, schema) = doc.response;
@@ -443,6 +250,12 @@ fn operation(doc: &RouteDoc) -> Value {
         status.to_string(),
         json!({ "description": "success", "content": { media: { "schema": schema() } } }),
     );
+    if is_upload(doc) {
+        responses.insert(
+            "200".into(),
+            json!({ "description": "these bytes were uploaded before: the stored version", "content": { media: { "schema": schema() } } }),
+        );
+    }
     responses.insert(
         "default".into(),
         json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }),
@@ -472,8 +285,12 @@ fn operation(doc: &RouteDoc) -> Value {
         op["parameters"] = params.into();
     }
     if let Some(req) = doc.request {
-        op["requestBody"] =
-            json!({ "required": true, "content": { "application/json": { "schema": req() } } });
+        let media = if is_upload(doc) {
+            super::partners::WASM
+        } else {
+            "application/json"
+        };
+        op["requestBody"] = json!({ "required": true, "content": { media: { "schema": req() } } });
     }
     op
 }

@@ -1,0 +1,250 @@
+//! Partner game types: upload a component (`POST
+//! /v1/partners/{partner}/game-types`, raw `application/wasm` bytes), list
+//! the partner's types and each type's versions.
+//!
+//! An upload is validated exactly like `veltrix plugin check` (the
+//! [`crate::check`] module, with `api.upload_check_actions` and
+//! `api.upload_replay_actions` as its action counts), stored
+//! content-addressed as the next version of its game type
+//! ([`crate::store::plugins`]), registered as that type's current version
+//! and, for a new type, consumed by the processor from then on. Games pin
+//! the version they were created with.
+//!
+//! A partner key acts for its own partner only: another partner's routes
+//! answer 404, like a partner that does not exist. Operators may act for
+//! any partner.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+use super::auth::{Caller, partner_not_found};
+use super::operators::validate_id;
+use super::players::body_rejection;
+use super::{ApiError, AppState};
+use crate::builtin;
+use crate::check;
+use crate::plugin::PluginHost;
+use crate::store::{NewPluginVersion, PluginVersion, Upload};
+
+/// The media type of an upload.
+pub const WASM: &str = "application/wasm";
+
+/// One check at a time: it compiles the component and runs thousands of
+/// actions, and the host's cores also serve the games being played.
+static CHECKS: Semaphore = Semaphore::const_new(1);
+
+/// A stored version, as answered.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionView {
+    /// Game-type name.
+    pub game_type: String,
+    /// 1..n per game type.
+    pub version: i64,
+    /// Hex SHA-256 of the component.
+    pub hash: String,
+    /// The component's own semver (`describe().version`).
+    pub plugin_version: String,
+    /// Component size in bytes.
+    pub size: i64,
+    /// When stored, ms since the epoch.
+    pub created_at_ms: i64,
+}
+
+impl From<PluginVersion> for VersionView {
+    fn from(v: PluginVersion) -> Self {
+        Self {
+            game_type: v.game_type,
+            version: v.version,
+            hash: v.hash,
+            plugin_version: v.plugin_version,
+            size: v.size,
+            created_at_ms: v.created_at_ms,
+        }
+    }
+}
+
+/// Checks access to `partner`, then that it exists.
+async fn partner_access(state: &AppState, caller: &Caller, partner: &str) -> Result<(), ApiError> {
+    caller.require_partner(partner)?;
+    // An invalid id cannot name a partner: same 404, no database round trip.
+    if validate_id("partner", partner).is_err() || !state.store.partner_exists(partner).await? {
+        return Err(partner_not_found());
+    }
+    Ok(())
+}
+
+fn taken(game_type: &str) -> ApiError {
+    ApiError::Conflict(format!(
+        "game type `{game_type}` is built in or belongs to another partner"
+    ))
+}
+
+/// `POST /v1/partners/{partner}/game-types`: 201 with the new version; 200
+/// with the stored one when these bytes were uploaded before; 415 unless
+/// `application/wasm`; 413 over `api.max_component_bytes`; 422 when the
+/// check fails (its failed steps are the message); 409 when the name is
+/// built in or another partner's.
+#[tracing::instrument(skip_all, fields(partner = %partner))]
+pub async fn upload_game_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(partner): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<VersionView>), ApiError> {
+    partner_access(&state, &caller, &partner).await?;
+    let wasm = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(WASM));
+    if !wasm {
+        return Err(ApiError::UnsupportedMediaType(WASM));
+    }
+    let bytes = body.map_err(|r| body_rejection(&r, state.config.api.max_component_bytes))?;
+    let hash = PluginHost::content_hash(&bytes);
+    // The same bytes again: answered from the store, without checking
+    // them again (the check is the expensive part, and it passed).
+    if let Some(v) = state.store.plugin_version_by_hash(&hash).await? {
+        if v.partner_id != partner {
+            return Err(taken(&v.game_type));
+        }
+        return Ok((StatusCode::OK, Json(v.into())));
+    }
+    let (name, plugin_version) = check_upload(&state, bytes.clone()).await?;
+    if validate_id("game_type", &name).is_err() {
+        // The name becomes topic names and key prefixes.
+        return Err(ApiError::Invalid(format!(
+            "the component's game-type name `{name}` must be 1-64 characters of [A-Za-z0-9_.-]"
+        )));
+    }
+    if builtin::find(&name).is_some() {
+        return Err(taken(&name));
+    }
+    let upload = state
+        .store
+        .add_plugin_version(NewPluginVersion {
+            partner_id: &partner,
+            game_type: &name,
+            hash: &hash,
+            bytes: &bytes,
+            plugin_version: &plugin_version,
+        })
+        .await?;
+    let v = match upload {
+        Upload::OwnedByOther => return Err(taken(&name)),
+        Upload::Existing(v) => return Ok((StatusCode::OK, Json(v.into()))),
+        Upload::New(v) => v,
+    };
+    make_playable(&state, &bytes, &name).await?;
+    tracing::info!(game_type = %name, version = v.version, %hash, "game type version uploaded");
+    Ok((StatusCode::CREATED, Json(v.into())))
+}
+
+/// Runs `veltrix plugin check` on `bytes` (on the blocking pool: it
+/// compiles the component and calls it); its name and version when every
+/// step passed, else 422 naming the failed steps.
+async fn check_upload(state: &AppState, bytes: Bytes) -> Result<(String, String), ApiError> {
+    let _permit = CHECKS.acquire().await.map_err(|_| ApiError::Internal)?;
+    let registry = std::sync::Arc::clone(state.processor.registry());
+    let opts = state.config.api.upload_check();
+    let report = tokio::task::spawn_blocking(move || {
+        // On the registry's own plugin host: registering the upload later
+        // reuses this compilation from its cache.
+        let report = check::check(registry.host(), &bytes, &opts);
+        let info = report
+            .passed
+            .then(|| registry.host().load(&bytes).ok())
+            .flatten()
+            .map(|p| (p.info.name.clone(), p.info.version.clone()));
+        (report, info)
+    })
+    .await;
+    let (report, info) = report.map_err(|e| {
+        tracing::error!(error = %e, "the upload check panicked");
+        ApiError::Internal
+    })?;
+    if let Some(info) = info {
+        return Ok(info);
+    }
+    let failed: Vec<String> = report
+        .steps
+        .iter()
+        .filter(|s| !s.passed)
+        .map(|s| format!("{}: {}", s.name, s.detail))
+        .collect();
+    tracing::info!(?failed, "upload refused by the check");
+    Err(ApiError::Invalid(format!(
+        "the component failed `veltrix plugin check`: {}",
+        failed.join("; ")
+    )))
+}
+
+/// Registers a stored upload as its type's current version and has the
+/// processor consume the type's topic. A failure here leaves the version
+/// stored: the next start registers it (see [`super::AppState::open`]).
+async fn make_playable(state: &AppState, bytes: &Bytes, name: &str) -> Result<(), ApiError> {
+    let registry = std::sync::Arc::clone(state.processor.registry());
+    let b = bytes.clone();
+    let registered = tokio::task::spawn_blocking(move || registry.register(&b)).await;
+    match registered {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "a checked upload would not register");
+            return Err(ApiError::Internal);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "registering an upload panicked");
+            return Err(ApiError::Internal);
+        }
+    }
+    state.processor.add_game_type(name).await?;
+    Ok(())
+}
+
+/// `GET /v1/partners/{partner}/game-types`: the partner's types, each with
+/// its latest version.
+#[tracing::instrument(skip_all, fields(partner = %partner))]
+pub async fn list_game_types(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(partner): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    partner_access(&state, &caller, &partner).await?;
+    let types: Vec<VersionView> = state
+        .store
+        .partner_game_types(&partner)
+        .await?
+        .into_iter()
+        .map(VersionView::from)
+        .collect();
+    Ok(Json(json!({ "partner_id": partner, "game_types": types })))
+}
+
+/// `GET /v1/partners/{partner}/game-types/{type}/versions`: every version,
+/// ascending; 404 unless the type is the partner's.
+#[tracing::instrument(skip_all, fields(partner = %partner, game_type = %game_type))]
+pub async fn list_versions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((partner, game_type)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    partner_access(&state, &caller, &partner).await?;
+    let versions = state.store.plugin_versions(&game_type).await?;
+    if versions.first().is_none_or(|v| v.partner_id != partner) {
+        return Err(ApiError::NotFound("game type not found".into()));
+    }
+    let versions: Vec<VersionView> = versions.into_iter().map(VersionView::from).collect();
+    Ok(Json(json!({
+        "partner_id": partner,
+        "game_type": game_type,
+        "versions": versions,
+    })))
+}
