@@ -368,3 +368,79 @@ async fn tenants_are_isolated() {
     assert!(rewards.values().all(|e| e.tenant == ta), "{rewards:?}");
     s.stop(db).await;
 }
+
+/// A partner's component that traps fails the one action that made it
+/// trap: the game, the other games and the host go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trapping_plugin_fails_one_action() {
+    let run = run_id("trap");
+    let db = TestDb::postgres().await;
+    let s = Server::start(&db, |c| {
+        real_services(c, &run, &["riddle"]);
+        c.processor.tick_interval_ms = 0;
+        // The probe traps and loops on purpose, so the full conformance run
+        // refuses it (`api_partners.rs`); structural checks only.
+        c.api.upload_check_actions = 0;
+        c.api.upload_replay_actions = 0;
+    })
+    .await;
+    let partner = format!("lab-{run}");
+    let r = s
+        .req(
+            Method::POST,
+            "/v1/partners",
+            BOOT,
+            Some(json!({ "partner_id": partner, "name": "Lab" })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    let r = s
+        .req(
+            Method::POST,
+            "/v1/keys",
+            BOOT,
+            Some(json!({ "role": "partner", "partner_id": partner })),
+        )
+        .await;
+    let pkey = r.json()["key"].as_str().unwrap().to_string();
+    let up = s
+        .client
+        .post(format!("{}/v1/partners/{partner}/game-types", s.base))
+        .bearer_auth(&pkey)
+        .header("content-type", "application/wasm")
+        .body(veltrix_host::builtin::PROBE.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = up.status();
+    let text = up.text().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{text}");
+
+    let tenant = format!("acme-{run}");
+    let key = tenant_with(&s, &tenant, &["probe", "riddle"]).await;
+    create_game(&s, &key, &tenant, "lab", "probe", json!({})).await;
+    create_game(&s, &key, &tenant, "quiz", "riddle", riddle()).await;
+    let ann = player(&s, &key, &tenant, "lab", "ann", "red").await;
+    let bob = player(&s, &key, &tenant, "quiz", "bob", "blue").await;
+
+    let kind = |k: &str| json!({ "kind": k });
+    let r = s.act(&ann, "a1", kind("ok")).await;
+    assert_eq!(r.json()["result"], "applied", "{}", r.raw);
+    let r = s.act(&ann, "a2", kind("trap")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    assert_eq!(r.json()["result"], "faulted", "{}", r.raw);
+    let r = s.act(&ann, "a3", kind("ok")).await;
+    assert_eq!(r.json()["result"], "applied", "the game goes on: {}", r.raw);
+    let r = s.act(&bob, "b1", attempt("forty two")).await;
+    assert_eq!(
+        r.json()["result"],
+        "applied",
+        "other games go on: {}",
+        r.raw
+    );
+    let (st, _) = s.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    let stats = s.state.processor.stats();
+    assert_eq!((stats.applied, stats.faulted), (3, 1), "{stats:?}");
+    s.stop(db).await;
+}
