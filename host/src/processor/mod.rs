@@ -39,7 +39,7 @@ pub mod service;
 pub mod worker;
 
 pub use config::ProcessorConfig;
-pub use outcome::{ActionResult, LatencySummary, Outcome, ProcessorStats, Submitted};
+pub use outcome::{ActionResult, LatencySummary, Outcome, ProcessorStats, StageTimes, Submitted};
 pub use registry::Registry;
 pub use service::Processor;
 
