@@ -28,6 +28,7 @@
 
 mod report;
 mod stages;
+mod timed;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -83,7 +84,24 @@ pub async fn run(
     games_per_type: usize,
 ) -> anyhow::Result<PipelineReport> {
     anyhow::ensure!(rate > 0, "--rate must be positive");
-    let rig = Rig::start(cfg, backend).await?;
+    let timings = timed::Timings::default();
+    let t = timings.clone();
+    let rig = Rig::start_with(cfg, backend, move |c, streams, board| {
+        let untimed = c
+            .streams
+            .game_types
+            .iter()
+            .map(|ty| c.streams.topic(Family::Game, ty))
+            .collect();
+        let s = timed::TimedStreams {
+            inner: streams,
+            untimed,
+            t: t.clone(),
+        };
+        let b = timed::TimedBoard { inner: board, t };
+        (Arc::new(s), Arc::new(b))
+    })
+    .await?;
     let total = (rate as f64 * duration.as_secs_f64()).ceil() as usize;
     let games = games_per_type.max(1) * BUILTINS.len();
     let run_id = now_ms();
@@ -214,6 +232,8 @@ pub async fn run(
         quest: seen.quest,
         reward: seen.reward,
         stages,
+        board_apply: timings.report().0,
+        event_ack: timings.report().1,
         lost: lost.load(Ordering::Relaxed),
         processor: stats,
         raw: None,

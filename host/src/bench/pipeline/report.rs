@@ -47,6 +47,12 @@ pub struct PipelineReport {
     pub reward: Percentiles,
     /// Where the time goes, stage by stage (applied actions).
     pub stages: Vec<Stage>,
+    /// The processor's board `apply`, per batch with rewards (part of
+    /// "effects").
+    pub board_apply: Percentiles,
+    /// Quest/player event send -> ack, per event (part of "effects"; the
+    /// batch waits for its slowest).
+    pub event_ack: Percentiles,
     /// Outcomes that never came.
     pub lost: u64,
     /// The processor's counters.
@@ -196,6 +202,27 @@ pub fn table(r: &PipelineReport) -> String {
             "| {} | {} | {} | {} | {} | {} |",
             s.name,
             s.spans,
+            ms(p.p50_us),
+            ms(p.p99_us),
+            ms(p.p999_us),
+            ms(p.max_us)
+        );
+    }
+    for (name, spans, p) in [
+        (
+            "effects: board",
+            "the board's apply, per batch with rewards",
+            &r.board_apply,
+        ),
+        (
+            "effects: event ack",
+            "quest/player event send -> ack, per event (the batch waits for its slowest)",
+            &r.event_ack,
+        ),
+    ] {
+        let _ = writeln!(
+            o,
+            "| {name} | {spans} | {} | {} | {} | {} |",
             ms(p.p50_us),
             ms(p.p99_us),
             ms(p.p999_us),
