@@ -1,9 +1,10 @@
 //! `veltrix bench streams`: per family and backend, produce N envelopes
 //! through [`Streams`] while a concurrent task consumes them through a
 //! [`Consumer`]; throughput runs from the first send to the last receive,
-//! latency is produce -> consume (send time carried in the payload). On
-//! Kafka the same is done with raw rdkafka (same producer settings, plain
-//! bytes) to show what our layer costs: `ours/raw` should stay >= 0.8.
+//! latency is produce -> consume (send time carried in the payload; paced
+//! with `--rate`, the due time). On Kafka the same is done with raw
+//! rdkafka (same producer settings, plain bytes) to show what our layer
+//! costs: `ours/raw` should stay >= 0.8.
 //!
 //! Each run first sends one warm-up record and waits for it, so consumer
 //! group joins (seconds on Kafka) are not measured.
@@ -70,6 +71,17 @@ fn payload(seq: u64) -> Vec<u8> {
     let mut p = vec![0u8; PAYLOAD_BYTES];
     p[..8].copy_from_slice(&now_us().to_le_bytes());
     p[8..16].copy_from_slice(&seq.to_le_bytes());
+    p
+}
+
+/// Record `i`'s payload; paced (`rate` > 0), it carries its due time
+/// (`epoch0_us + i / rate`), so latency counts from when it was due.
+fn paced(i: u64, epoch0_us: u64, rate: u64) -> Vec<u8> {
+    let mut p = payload(i);
+    if rate > 0 {
+        let due = epoch0_us + (i as f64 * 1e6 / rate as f64) as u64;
+        p[..8].copy_from_slice(&due.to_le_bytes());
+    }
     p
 }
 
@@ -178,10 +190,15 @@ pub async fn ours(
     });
     let start = Instant::now();
     let mut acks = Vec::with_capacity(n);
-    let t0 = tokio::time::Instant::now();
+    let (t0, epoch0) = (tokio::time::Instant::now(), now_us());
     for i in 0..n as u64 {
         pace(t0, i, rate).await;
-        let e = Envelope::new("bench", format!("k{}", i % 1000), "bench.event", payload(i));
+        let e = Envelope::new(
+            "bench",
+            format!("k{}", i % 1000),
+            "bench.event",
+            paced(i, epoch0, rate),
+        );
         loop {
             match s.send(&t.name, &e) {
                 Ok(a) => break acks.push(a),
@@ -209,6 +226,20 @@ pub async fn raw(
     rate: u64,
     run: &str,
 ) -> anyhow::Result<Row> {
+    Ok(raw_histogram(s, streams, kafka, f, n, rate, run).await?.0)
+}
+
+/// [`raw`], with its latency histogram (us). Paced (`rate` > 0), latency
+/// counts from each record's due time, like `bench pipeline`'s.
+pub async fn raw_histogram(
+    s: &dyn Streams,
+    streams: &StreamsConfig,
+    kafka: &KafkaConfig,
+    f: Family,
+    n: usize,
+    rate: u64,
+    run: &str,
+) -> anyhow::Result<(Row, Histogram<u64>)> {
     let t = bench_topic(streams, f, run, "raw");
     s.ensure(std::slice::from_ref(&t)).await?;
     let spec = streams.family(f);
@@ -255,11 +286,11 @@ pub async fn raw(
     });
     let start = Instant::now();
     let mut acks = Vec::with_capacity(n);
-    let t0 = tokio::time::Instant::now();
+    let (t0, epoch0) = (tokio::time::Instant::now(), now_us());
     for i in 0..n as u64 {
         pace(t0, i, rate).await;
         let key = format!("k{}", i % 1000);
-        let value = payload(i);
+        let value = paced(i, epoch0, rate);
         let record = FutureRecord::to(&t.name).key(&key).payload(&value);
         match producer.send_result(record) {
             Ok(d) => acks.push(d),
@@ -270,7 +301,7 @@ pub async fn raw(
         a?.map_err(|(e, _)| anyhow::anyhow!("raw delivery: {e}"))?;
     }
     let (end, h) = task.await.context("raw consumer task")??;
-    Ok(row("kafka", f, "rdkafka", n, end - start, &h))
+    Ok((row("kafka", f, "rdkafka", n, end - start, &h), h))
 }
 
 /// Every row for `backends`, progress on stderr.

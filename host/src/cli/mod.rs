@@ -146,7 +146,9 @@ pub struct CheckArgs {
 #[derive(Debug, Subcommand)]
 pub enum BenchCmd {
     /// The whole pipeline in-process under an open-loop load: accepted ->
-    /// applied, quest update, reward on the stream.
+    /// applied, quest update, reward on the stream, and where the time
+    /// goes per stage; on Kafka also raw rdkafka produce -> consume at the
+    /// same rate, with the Kafka target check.
     Pipeline(PipelineArgs),
     /// Each game type's apply through wasmtime vs natively.
     Plugins {
@@ -186,7 +188,8 @@ pub enum BenchCmd {
 #[derive(Debug, Args)]
 pub struct PipelineArgs {
     /// embedded: in-process log, SQLite in a temp dir, embedded board;
-    /// kafka: the configured Kafka, database and Redis.
+    /// kafka: the configured Kafka, database and Redis (plus a raw
+    /// rdkafka run at the same rate first).
     #[arg(long, value_enum, default_value_t = crate::demo::DemoBackend::Embedded)]
     pub backend: crate::demo::DemoBackend,
     /// Offered load, actions/s (open loop). The default suits a debug

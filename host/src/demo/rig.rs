@@ -19,6 +19,9 @@ use crate::processor::{Processor, Registry};
 use crate::store::Store;
 use crate::streams::{self, BackendKind, Streams};
 
+/// The processor's stream client and board (see [`Rig::start_with`]).
+pub type Wrapped = (Arc<dyn Streams>, Arc<dyn Leaderboard>);
+
 /// Which backends the pipeline runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DemoBackend {
@@ -60,6 +63,17 @@ impl Rig {
     /// Opens the backends, ensures the topics, starts the processor and a
     /// relay (which runs until [`Rig::stop`]).
     pub async fn start(cfg: &HostConfig, backend: DemoBackend) -> anyhow::Result<Self> {
+        Self::start_with(cfg, backend, |_, s, b| (s, b)).await
+    }
+
+    /// [`Rig::start`], the processor getting the stream client and board
+    /// `wrap` returns (the pipeline bench times them); everything else
+    /// uses the plain ones.
+    pub async fn start_with(
+        cfg: &HostConfig,
+        backend: DemoBackend,
+        wrap: impl FnOnce(&HostConfig, Arc<dyn Streams>, Arc<dyn Leaderboard>) -> Wrapped,
+    ) -> anyhow::Result<Self> {
         let mut cfg = cfg.clone();
         // The simulation and the bench drive game time with their own
         // actions (and count every outcome): no host ticks.
@@ -92,13 +106,8 @@ impl Rig {
         let store = Store::open(&cfg).await.context("opening the store")?;
         let registry =
             Registry::with_builtins(cfg.plugins.clone()).context("loading built-in games")?;
-        let processor = Processor::new(
-            &cfg,
-            Arc::clone(&streams),
-            store.clone(),
-            Arc::clone(&board),
-            Arc::new(registry),
-        );
+        let (p_streams, p_board) = wrap(&cfg, Arc::clone(&streams), Arc::clone(&board));
+        let processor = Processor::new(&cfg, p_streams, store.clone(), p_board, Arc::new(registry));
         processor.start().await.context("starting the processor")?;
         let relay = Relay::new(
             store.clone(),

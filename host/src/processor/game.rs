@@ -7,7 +7,7 @@ use std::sync::Arc;
 use veltrix_sdk::{Action, GameStatus, Transition};
 
 use super::effects::{self, Origin};
-use super::outcome::{ActionResult, Outcome};
+use super::outcome::{ActionResult, Outcome, StageTimes};
 use super::service::Shared;
 use crate::plugin::{Plugin, Worker};
 use crate::store::Reward;
@@ -207,6 +207,10 @@ pub(crate) fn outcome(r: &Record, result: ActionResult) -> Outcome {
         result,
         received_at_ms: r.envelope.ts_ms,
         applied_at_ms: 0,
+        stages: StageTimes {
+            plugin_done: Some(std::time::Instant::now()),
+            ..StageTimes::default()
+        },
     }
 }
 

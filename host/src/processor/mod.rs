@@ -41,7 +41,7 @@ pub mod ticker;
 pub mod worker;
 
 pub use config::ProcessorConfig;
-pub use outcome::{ActionResult, LatencySummary, Outcome, ProcessorStats, Submitted};
+pub use outcome::{ActionResult, LatencySummary, Outcome, ProcessorStats, StageTimes, Submitted};
 pub use registry::Registry;
 pub use service::Processor;
 

@@ -77,7 +77,36 @@ pub struct Outcome {
     pub received_at_ms: i64,
     /// When its effects committed, ms since the epoch.
     pub applied_at_ms: i64,
+    /// When each processing stage ended, on this process's clock (the
+    /// pipeline bench's breakdown). Not serialized, ignored by `==`.
+    #[serde(skip)]
+    pub stages: StageTimes,
 }
+
+/// When the processor's stages ended for one action (this process's
+/// monotonic clock; `None` where the stage did not run).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StageTimes {
+    /// The poll that returned the action's batch.
+    pub polled: Option<Instant>,
+    /// The plugin returned for this action.
+    pub plugin_done: Option<Instant>,
+    /// The batch's effects committed: ledger + outbox, leaderboard, quest
+    /// and player events acknowledged.
+    pub effects_done: Option<Instant>,
+    /// The batch's game-stream offsets committed (the outcome resolves
+    /// right after).
+    pub offsets_done: Option<Instant>,
+}
+
+/// Timings are measurements, not part of what happened.
+impl PartialEq for StageTimes {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for StageTimes {}
 
 /// Latency from `submit` to outcome, in microseconds, for actions
 /// submitted through this process.

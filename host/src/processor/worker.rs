@@ -107,6 +107,7 @@ impl Loop {
         consumer: &mut dyn Consumer,
         stop: &watch::Receiver<bool>,
     ) -> bool {
+        let polled = std::time::Instant::now();
         self.detect_gaps(records);
         let mut order: Vec<GameKey> = Vec::new();
         let mut groups: HashMap<GameKey, Vec<&Record>> = HashMap::new();
@@ -141,6 +142,7 @@ impl Loop {
                 }
             }
         };
+        let effects_done = std::time::Instant::now();
         while let Err(e) = consumer.commit(records).await {
             tracing::warn!(error = %e, "offset commit failed; retrying");
             if *stop.borrow() {
@@ -148,13 +150,15 @@ impl Loop {
             }
             tokio::time::sleep(retry).await;
         }
-        let applied_at = now_ms();
+        let (applied_at, offsets_done) = (now_ms(), std::time::Instant::now());
         Counters::add(&self.shared.counters.batches, 1);
         for (mut o, range) in pending.outcomes {
             if let ActionResult::Applied { minted, .. } = &mut o.result {
                 *minted = first[range].iter().filter(|f| **f).count();
             }
             o.applied_at_ms = applied_at;
+            (o.stages.polled, o.stages.effects_done) = (Some(polled), Some(effects_done));
+            o.stages.offsets_done = Some(offsets_done);
             self.shared.counters.count(&o.result);
             self.shared.outcomes.resolve(o);
         }

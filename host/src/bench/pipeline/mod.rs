@@ -13,6 +13,22 @@
 //!   `action_id`) by a consumer group of the bench's own;
 //! - reward: the reward consumed from `reward.v1.*` after the outbox relay
 //!   published it (matched by the reward payload's `action_id`).
+//!
+//! Where the time goes: per applied action, the stages between due,
+//! submit returned and the processor's [`crate::processor::StageTimes`]
+//! (poll returned, plugin returned, effects committed, offsets committed)
+//! to the outcome ([`stages`]).
+//!
+//! On Kafka the same invocation first runs raw rdkafka produce -> consume
+//! on the same broker, same count and rate, paced the same way, with the
+//! game family's producer and fetch settings
+//! ([`crate::bench::streams::raw_histogram`]), and checks the issue's
+//! Kafka target: >= 2,000 actions/s sustained and our applied p99 at most
+//! 10 ms above the raw round trip's p99 ([`KafkaTarget`]).
+
+mod report;
+mod stages;
+mod timed;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,17 +36,21 @@ use std::time::Duration;
 
 use anyhow::Context;
 use hdrhistogram::Histogram;
-use serde::Serialize;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use veltrix_sdk::Action;
+
+pub use report::{KafkaTarget, PipelineReport, RawReport, table};
+pub use stages::{STAGES, Stage};
 
 use crate::builtin::BUILTINS;
 use crate::config::HostConfig;
 use crate::demo::observer::{Observer, Percentiles, histogram};
 use crate::demo::{DemoBackend, Rig};
-use crate::processor::{ActionResult, ProcessorStats};
+use crate::processor::ActionResult;
+use crate::streams::Family;
 use crate::streams::envelope::now_ms;
+use stages::StageHists;
 
 /// The bench's tenant.
 const TENANT: &str = "bench-pipeline";
@@ -39,47 +59,11 @@ pub const DEFAULT_GAMES_PER_TYPE: usize = 4;
 /// An action without an outcome after this long counts as lost.
 const OUTCOME_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The issue's targets (embedded): throughput and p99s in ms.
-const TARGET_RATE: f64 = 100_000.0;
-const TARGET_P99_MS: [(&str, f64); 3] = [("applied", 15.0), ("quest", 30.0), ("reward", 40.0)];
-
-/// One run's result.
-#[derive(Debug, Clone, Serialize)]
-pub struct PipelineReport {
-    /// `embedded` or `kafka`.
-    pub backend: String,
-    /// Offered load, actions/s.
-    pub offered_rate: u64,
-    /// Seconds of offered load.
-    pub duration_s: f64,
-    /// Actions offered.
-    pub offered: u64,
-    /// Applied + rejected + faulted outcomes per second, from the first
-    /// due time to the last outcome.
-    pub sustained_rate: f64,
-    /// Seconds from start to the last outcome.
-    pub elapsed_s: f64,
-    /// How far behind its schedule the generator got (ms): > 0 means the
-    /// ingest boundary itself could not take the offered rate.
-    pub max_send_lag_ms: f64,
-    /// Due -> submit returned.
-    pub accepted: Percentiles,
-    /// Due -> outcome.
-    pub applied: Percentiles,
-    /// Due -> quest update consumed.
-    pub quest: Percentiles,
-    /// Due -> reward consumed from the reward stream.
-    pub reward: Percentiles,
-    /// Outcomes that never came.
-    pub lost: u64,
-    /// The processor's counters.
-    pub processor: ProcessorStats,
-}
-
 #[derive(Default)]
 struct Hists {
     accepted: Option<Histogram<u64>>,
     applied: Option<Histogram<u64>>,
+    stages: StageHists,
 }
 
 fn rec(h: &mut Option<Histogram<u64>>, d: Duration) {
@@ -100,7 +84,24 @@ pub async fn run(
     games_per_type: usize,
 ) -> anyhow::Result<PipelineReport> {
     anyhow::ensure!(rate > 0, "--rate must be positive");
-    let rig = Rig::start(cfg, backend).await?;
+    let timings = timed::Timings::default();
+    let t = timings.clone();
+    let rig = Rig::start_with(cfg, backend, move |c, streams, board| {
+        let untimed = c
+            .streams
+            .game_types
+            .iter()
+            .map(|ty| c.streams.topic(Family::Game, ty))
+            .collect();
+        let s = timed::TimedStreams {
+            inner: streams,
+            untimed,
+            t: t.clone(),
+        };
+        let b = timed::TimedBoard { inner: board, t };
+        (Arc::new(s), Arc::new(b))
+    })
+    .await?;
     let total = (rate as f64 * duration.as_secs_f64()).ceil() as usize;
     let games = games_per_type.max(1) * BUILTINS.len();
     let run_id = now_ms();
@@ -134,13 +135,21 @@ pub async fn run(
     let (obs_stop, obs_rx) = watch::channel(false);
     let obs_task = observer
         .spawn(
-            Arc::clone(&rig.streams),
+            observer_streams(&rig, backend).await?,
             &rig.cfg.streams,
             &format!("bench-observer-{run_id}"),
             obs_rx,
         )
         .await
         .context("subscribing the stream observer")?;
+
+    // Kafka: raw rdkafka at the same rate on the same broker first (our
+    // processor idles meanwhile; its and the observer's group joins are
+    // done by the time ours starts).
+    let raw = match backend {
+        DemoBackend::Kafka => Some(raw_run(&rig, total, rate, &run_id.to_string()).await?),
+        DemoBackend::Embedded => None,
+    };
 
     let hists = Arc::new(Mutex::new(Hists::default()));
     let lost = Arc::new(AtomicU64::new(0));
@@ -169,11 +178,16 @@ pub async fn run(
                     return;
                 }
             };
+            let acked = std::time::Instant::now();
             rec(&mut hists.lock().expect("hist").accepted, due.elapsed());
             obs.submitted(&sub.action_id, due.into_std());
             match sub.outcome(OUTCOME_TIMEOUT).await {
                 Some(o) if !matches!(o.result, ActionResult::UnknownGame { .. }) => {
-                    rec(&mut hists.lock().expect("hist").applied, due.elapsed());
+                    let seen = std::time::Instant::now();
+                    let mut h = hists.lock().expect("hist");
+                    rec(&mut h.applied, due.elapsed());
+                    h.stages.record(due.into_std(), acked, &o.stages, seen);
+                    drop(h);
                     let mut l = last.lock().expect("last");
                     *l = (*l).max(Instant::now());
                 }
@@ -191,7 +205,7 @@ pub async fn run(
     rig.drain_outbox(OUTCOME_TIMEOUT).await?;
     let stats = rig.processor.stats();
     let wait = Instant::now();
-    while (observer.observed().reward.count < stats_minted(&rig).await?
+    while (observer.observed().reward.count < stats_minted(&rig, run_id).await?
         || observer.observed().quest.count == 0)
         && wait.elapsed() < Duration::from_secs(10)
     {
@@ -200,12 +214,12 @@ pub async fn run(
     let _ = obs_stop.send(true);
     let _ = obs_task.await;
     let seen = observer.observed();
-    let (accepted, applied) = {
+    let (accepted, applied, stages) = {
         let h = hists.lock().expect("hist");
-        (pct(&h.accepted), pct(&h.applied))
+        (pct(&h.accepted), pct(&h.applied), h.stages.report())
     };
     let done = stats.applied + stats.rejected + stats.faulted;
-    let report = PipelineReport {
+    let mut report = PipelineReport {
         backend: format!("{backend:?}").to_lowercase(),
         offered_rate: rate,
         duration_s: duration.as_secs_f64(),
@@ -217,94 +231,78 @@ pub async fn run(
         applied,
         quest: seen.quest,
         reward: seen.reward,
+        stages,
+        board_apply: timings.report().0,
+        event_ack: timings.report().1,
         lost: lost.load(Ordering::Relaxed),
         processor: stats,
+        raw: None,
+        kafka_target: None,
     };
+    if let Some(raw) = raw {
+        report.kafka_target = Some(KafkaTarget::of(&report, &raw));
+        report.raw = Some(raw);
+    }
     rig.stop().await?;
     Ok(report)
 }
 
+/// The observer's stream client. On Kafka a client of its own whose new
+/// consumer groups start at the end of the topics: the shared broker's
+/// quest and reward topics hold earlier runs' events, which a group
+/// starting at the earliest offset would have to read through first.
+async fn observer_streams(
+    rig: &Rig,
+    backend: DemoBackend,
+) -> anyhow::Result<Arc<dyn crate::streams::Streams>> {
+    Ok(match backend {
+        DemoBackend::Embedded => Arc::clone(&rig.streams),
+        DemoBackend::Kafka => {
+            let mut kafka = rig.cfg.kafka.clone();
+            kafka
+                .consumer
+                .insert("auto.offset.reset".into(), "latest".into());
+            crate::streams::open(&rig.cfg.streams, &kafka)
+                .await
+                .context("opening the observer's stream client")?
+        }
+    })
+}
+
+/// Raw rdkafka produce -> consume of `n` records at `rate` on a game-family
+/// bench topic (the game stream's producer and fetch settings).
+async fn raw_run(rig: &Rig, n: usize, rate: u64, run: &str) -> anyhow::Result<RawReport> {
+    let family = Family::Game;
+    eprintln!("raw rdkafka: {n} records at {rate}/s ...");
+    let (row, h) = crate::bench::streams::raw_histogram(
+        &*rig.streams,
+        &rig.cfg.streams,
+        &rig.cfg.kafka,
+        family,
+        n,
+        rate,
+        &format!("pipeline-{run}"),
+    )
+    .await
+    .context("raw rdkafka run")?;
+    eprintln!("raw rdkafka: done; ours: {n} actions at {rate}/s ...");
+    Ok(RawReport {
+        family: row.family,
+        messages: row.messages,
+        msgs_per_sec: row.msgs_per_sec,
+        round_trip: Percentiles::of(&h),
+    })
+}
+
 /// Rewards in the ledger of this run's games (the reward count the
 /// observer should reach).
-async fn stats_minted(rig: &Rig) -> anyhow::Result<u64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM rewards WHERE tenant_id = $1")
-        .bind(TENANT)
-        .fetch_one(rig.store.pool())
-        .await?;
+async fn stats_minted(rig: &Rig, run_id: i64) -> anyhow::Result<u64> {
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM rewards WHERE tenant_id = $1 AND game_id LIKE $2")
+            .bind(TENANT)
+            .bind(format!("%-{run_id}"))
+            .fetch_one(rig.store.pool())
+            .await?;
     let n: i64 = sqlx::Row::try_get(&row, "n")?;
     Ok(n as u64)
-}
-
-fn ms(us: u64) -> String {
-    format!("{:.2}", us as f64 / 1000.0)
-}
-
-/// The report as a markdown table, with the issue's targets.
-pub fn table(r: &PipelineReport) -> String {
-    use std::fmt::Write as _;
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "backend {}: offered {} actions/s for {:.0} s ({} actions); sustained {:.0} actions/s \
-         (last outcome at {:.1} s); generator lag max {:.1} ms; lost {}\n",
-        r.backend,
-        r.offered_rate,
-        r.duration_s,
-        r.offered,
-        r.sustained_rate,
-        r.elapsed_s,
-        r.max_send_lag_ms,
-        r.lost
-    );
-    let _ = writeln!(
-        o,
-        "| from due time to | n | p50 ms | p99 ms | p999 ms | max ms | target p99 |"
-    );
-    let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---|");
-    let rows = [
-        ("accepted (submit returned)", &r.accepted, None),
-        (
-            "applied (outcome; board written before it)",
-            &r.applied,
-            Some(0),
-        ),
-        ("quest update consumed", &r.quest, Some(1)),
-        ("reward consumed (after relay)", &r.reward, Some(2)),
-    ];
-    for (name, p, target) in rows {
-        // The issue's targets are for the embedded mode.
-        let target = target.filter(|_| r.backend == "embedded");
-        let t = target.map_or_else(String::new, |i| {
-            let (_, ms_target) = TARGET_P99_MS[i];
-            let ok = (p.p99_us as f64) < ms_target * 1000.0 && p.count > 0;
-            format!("< {ms_target} ms: {}", if ok { "met" } else { "MISSED" })
-        });
-        let _ = writeln!(
-            o,
-            "| {name} | {} | {} | {} | {} | {} | {t} |",
-            p.count,
-            ms(p.p50_us),
-            ms(p.p99_us),
-            ms(p.p999_us),
-            ms(p.max_us)
-        );
-    }
-    let throughput = if r.backend != "embedded" {
-        "n/a (embedded target)"
-    } else if r.sustained_rate >= TARGET_RATE {
-        "met"
-    } else {
-        "MISSED"
-    };
-    let _ = writeln!(
-        o,
-        "\nthroughput target >= {TARGET_RATE:.0} actions/s: {throughput}; processor: {} batches, {} applied, {} rejected, {} faulted (mean batch {:.1})",
-        r.processor.batches,
-        r.processor.applied,
-        r.processor.rejected,
-        r.processor.faulted,
-        (r.processor.applied + r.processor.rejected + r.processor.faulted) as f64
-            / r.processor.batches.max(1) as f64
-    );
-    o
 }
