@@ -102,6 +102,38 @@ async fn tenancy(db: TestDb) {
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let partner = v["key"].as_str().unwrap().to_string();
 
+    // Revocation: a second partner key works until revoked, then is 401;
+    // revoking again (or a malformed id) is 404; the other key still works.
+    let (st, v) = s
+        .call(
+            Method::POST,
+            "/v1/keys",
+            op,
+            Some(json!({ "role": "partner", "partner_id": "p1" })),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (doomed, doomed_id) = (
+        v["key"].as_str().unwrap().to_string(),
+        v["key_id"].as_str().unwrap().to_string(),
+    );
+    let listing = "/v1/partners/p1/game-types";
+    let (st, _) = s.call(Method::GET, listing, Some(&doomed), None).await;
+    assert_eq!(st, StatusCode::OK);
+    let revoke = format!("/v1/keys/{doomed_id}");
+    let (st, _) = s.call(Method::DELETE, &revoke, Some(&partner), None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "only operators revoke");
+    let (st, v) = s.call(Method::DELETE, &revoke, op, None).await;
+    assert_eq!((st, &v["revoked"]), (StatusCode::OK, &json!(true)), "{v}");
+    let (st, _) = s.call(Method::GET, listing, Some(&doomed), None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "a revoked key is refused");
+    let (st, _) = s.call(Method::DELETE, &revoke, op, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = s.call(Method::DELETE, "/v1/keys/%25", op, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = s.call(Method::GET, listing, Some(&partner), None).await;
+    assert_eq!(st, StatusCode::OK);
+
     // The catalogue: the six built-ins, for any key.
     let (st, v) = s.call(Method::GET, "/v1/game-types", a, None).await;
     assert_eq!(st, StatusCode::OK);

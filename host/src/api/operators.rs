@@ -2,7 +2,7 @@
 //! probes: `/healthz`, `/readyz`, `/metrics`.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -133,6 +133,9 @@ pub struct NewKey {
 pub struct IssuedKey {
     /// The secret, `vx_<role>_<hex>`.
     pub key: String,
+    /// The key's public id (the first 16 hex of its hash): what
+    /// `DELETE /v1/keys/{key_id}` takes, safe to log and store.
+    pub key_id: String,
     /// Role.
     pub role: Role,
     /// Tenant of a tenant key.
@@ -186,10 +189,42 @@ pub async fn create_key(
         StatusCode::CREATED,
         Json(IssuedKey {
             key,
+            key_id: key_id(&row.key_hash),
             role: body.role,
             tenant_id: body.tenant_id,
             partner_id: body.partner_id,
         }),
+    ))
+}
+
+/// Length of a key id, in hex characters (64 bits of the hash).
+const KEY_ID_LEN: usize = 16;
+
+fn key_id(hash: &str) -> String {
+    hash[..KEY_ID_LEN.min(hash.len())].to_string()
+}
+
+/// `DELETE /v1/keys/{key_id}`: revokes a key; 404 when no live key has
+/// that id. The bootstrap key is config, not a row: unset it instead.
+#[tracing::instrument(skip(state, _operator))]
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    _operator: Operator,
+    Path(key_id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let well_formed = key_id.len() == KEY_ID_LEN
+        && key_id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !well_formed {
+        return Err(ApiError::NotFound("no live key with this id".into()));
+    }
+    if !state.store.revoke_api_key(&key_id).await? {
+        return Err(ApiError::NotFound("no live key with this id".into()));
+    }
+    tracing::info!(%key_id, "API key revoked");
+    Ok(Json(
+        serde_json::json!({ "key_id": key_id, "revoked": true }),
     ))
 }
 

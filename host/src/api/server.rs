@@ -12,7 +12,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -252,6 +252,11 @@ pub fn routes() -> Vec<Route> {
             post(operators::create_partner),
         ),
         r(Method::POST, "/v1/keys", post(operators::create_key)),
+        r(
+            Method::DELETE,
+            "/v1/keys/{key_id}",
+            delete(operators::revoke_key),
+        ),
         r(Method::GET, "/v1/game-types", get(tenants::list_catalogue)),
         r(Method::POST, UPLOAD_PATH, post(partners::upload_game_type)),
         r(

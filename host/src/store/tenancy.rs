@@ -153,6 +153,27 @@ impl Store {
             .await
     }
 
+    /// Revokes the live key whose hash starts with `key_id` (16 lowercase
+    /// hex, checked by the caller); `false` when there is none. Takes effect
+    /// on the next request: keys are looked up on every request.
+    #[tracing::instrument(skip(self))]
+    pub async fn revoke_api_key(&self, key_id: &str) -> Result<bool, StoreError> {
+        self.retry
+            .run("revoke_api_key", || async {
+                let n = sqlx::query(
+                    "UPDATE api_keys SET revoked_at_ms = $1 \
+                     WHERE key_hash LIKE $2 AND revoked_at_ms IS NULL",
+                )
+                .bind(now_ms())
+                .bind(format!("{key_id}%"))
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(n > 0)
+            })
+            .await
+    }
+
     /// The live (not revoked) key with this hash.
     #[tracing::instrument(skip_all)]
     pub async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRow>, StoreError> {

@@ -117,6 +117,14 @@ pub static DOCS: &[RouteDoc] = &[
         response: (201, issued_key),
     },
     RouteDoc {
+        method: "delete",
+        path: "/v1/keys/{key_id}",
+        auth: Auth::Operator,
+        summary: "Revoke a key by its public id (from the issue response); effective on the next request; 404 when no live key has the id",
+        request: None,
+        response: (200, revoked_key),
+    },
+    RouteDoc {
         method: "get",
         path: "/v1/game-types",
         auth: Auth::AnyKey,

@@ -71,11 +71,19 @@ pub(super) fn issued_key() -> Value {
     object(
         json!({
             "key": { "type": "string", "description": "vx_<role>_<64 hex>; shown only once" },
+            "key_id": { "type": "string", "description": "public id: the first 16 hex of the key's SHA-256" },
             "role": role(),
             "tenant_id": { "type": ["string", "null"] },
             "partner_id": { "type": ["string", "null"] },
         }),
-        &["key", "role", "tenant_id", "partner_id"],
+        &["key", "key_id", "role", "tenant_id", "partner_id"],
+    )
+}
+
+pub(super) fn revoked_key() -> Value {
+    object(
+        json!({ "key_id": { "type": "string" }, "revoked": { "type": "boolean" } }),
+        &["key_id", "revoked"],
     )
 }
 
