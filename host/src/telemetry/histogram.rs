@@ -13,13 +13,13 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Latency buckets, seconds: 0.5 ms to 10 s.
-pub const SECONDS: &[f64] = &[
+pub static SECONDS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
 /// Fuel buckets: 1e3 to 1e8 units, two per decade (a plugin's fuel budget
 /// is typically 1e6-1e7; the top buckets show calls nearing it).
-pub const FUEL: &[f64] = &[1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6, 3e6, 1e7, 3e7, 1e8];
+pub static FUEL: &[f64] = &[1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6, 3e6, 1e7, 3e7, 1e8];
 
 /// Index of the bucket `v` falls in: the first bound `>= v`, or
 /// `bounds.len()` (the implicit `+Inf` bucket).
@@ -75,7 +75,7 @@ impl Histogram {
 
     /// Adds a batch of observations made with the same bounds.
     pub fn merge(&self, s: &Sample) {
-        debug_assert!(std::ptr::eq(self.bounds, s.bounds), "same buckets");
+        debug_assert_eq!(self.bounds, s.bounds, "same buckets");
         let mut any = false;
         for (c, n) in self.counts.iter().zip(&s.counts) {
             if *n > 0 {
