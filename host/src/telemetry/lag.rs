@@ -133,7 +133,7 @@ mod tests {
         log.ensure(&topics).await.expect("ensure");
         let topic = topics[0].name.clone();
         for i in 0..5 {
-            let e = Envelope::new("t", &format!("g{i}"), "k", b"{}".to_vec());
+            let e = Envelope::new("t", format!("g{i}"), "k", b"{}".to_vec());
             log.send(&topic, &e).expect("send").await.expect("ack");
         }
         let n = log.partitions(&topic).await.expect("partitions");
