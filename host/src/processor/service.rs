@@ -17,8 +17,7 @@ use crate::leaderboard::Leaderboard;
 use crate::store::{Created, GameRow, Snapshot, Store};
 use crate::streams::envelope::now_ms;
 use crate::streams::partition::partition_for;
-use crate::streams::{Envelope, Family, Record, Streams, StreamsConfig};
-use crate::telemetry::{Telemetry, TimedStreams};
+use crate::streams::{Envelope, Family, Streams, StreamsConfig};
 
 /// What the worker loop shares with the handle.
 pub(crate) struct Shared {
@@ -31,7 +30,7 @@ pub(crate) struct Shared {
     pub outcomes: Outcomes,
     pub counters: Counters,
     /// Plugin, stream and lag metrics (rendered by `/metrics`).
-    pub telemetry: Arc<Telemetry>,
+    pub telemetry: Arc<crate::telemetry::Telemetry>,
     /// Game type per (tenant, game): immutable once created, so `submit`
     /// reads the database once per game.
     game_types: Mutex<HashMap<(String, String), String>>,
@@ -67,10 +66,10 @@ impl Processor {
         registry: Arc<Registry>,
     ) -> Self {
         let (stop, _) = watch::channel(false);
-        let telemetry = Arc::new(Telemetry::new());
+        let telemetry = Arc::new(crate::telemetry::Telemetry::new());
         // Every send of the processor (actions, quest and player events)
         // is timed to its ack without the worker loop knowing.
-        let streams = TimedStreams::wrap(streams, &telemetry, &cfg.streams);
+        let streams = crate::telemetry::TimedStreams::wrap(streams, &telemetry, &cfg.streams);
         Self {
             shared: Arc::new(Shared {
                 cfg: cfg.processor.clone(),
@@ -97,7 +96,7 @@ impl Processor {
 
     /// Its metrics registry (the `/metrics` handler renders it; a relay
     /// running beside it records into it).
-    pub fn telemetry(&self) -> &Arc<Telemetry> {
+    pub fn telemetry(&self) -> &Arc<crate::telemetry::Telemetry> {
         &self.shared.telemetry
     }
 
@@ -290,7 +289,7 @@ impl Shared {
     /// latency and the processor group's consumer lag.
     pub(crate) fn observe_poll(
         &self,
-        records: &[Record],
+        records: &[crate::streams::Record],
         last_seen: &HashMap<(Arc<str>, u32), i64>,
     ) {
         self.telemetry.polled(

@@ -4,13 +4,14 @@
 //!
 //! The processor sends through it (actions on submit, quest and player
 //! events after a batch), so those latencies are measured without the
-//! processor's code knowing. Each topic's histogram is resolved once, at
-//! construction: a send then costs one map lookup and a few atomic adds,
-//! no lock. Topics outside the config are passed through untimed, which
-//! also keeps the `topic` label bounded.
+//! processor's code knowing. Each topic's histogram is resolved once, when
+//! the topic is configured or `ensure`d through this wrapper (game types
+//! added at run time): a send then costs a read lock, one map lookup and a
+//! few atomic adds. Other topics are passed through untimed, which also
+//! keeps the `topic` label bounded.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use super::histogram::Histogram;
@@ -22,25 +23,36 @@ use crate::streams::{
 /// A [`Streams`] that records send -> ack latency per topic.
 pub struct TimedStreams {
     inner: Arc<dyn Streams>,
-    timers: HashMap<String, Arc<Histogram>>,
+    telemetry: Arc<Telemetry>,
+    timers: RwLock<HashMap<String, Arc<Histogram>>>,
 }
 
 impl TimedStreams {
     /// `inner`, timing sends to every topic `cfg` declares.
     pub fn wrap(
         inner: Arc<dyn Streams>,
-        telemetry: &Telemetry,
+        telemetry: &Arc<Telemetry>,
         cfg: &StreamsConfig,
     ) -> Arc<dyn Streams> {
-        let timers = cfg
-            .topics()
-            .into_iter()
-            .map(|t| {
-                let h = telemetry.stream_latency(t.family, &t.name, Stage::Acked);
-                (t.name, h)
-            })
-            .collect();
-        Arc::new(Self { inner, timers })
+        let s = Self {
+            inner,
+            telemetry: Arc::clone(telemetry),
+            timers: RwLock::default(),
+        };
+        s.time(&cfg.topics());
+        Arc::new(s)
+    }
+
+    fn time(&self, topics: &[TopicSpec]) {
+        let mut timers = self.timers.write().expect("timers lock");
+        for t in topics {
+            if !timers.contains_key(&t.name) {
+                let h = self
+                    .telemetry
+                    .stream_latency(t.family, &t.name, Stage::Acked);
+                timers.insert(t.name.clone(), h);
+            }
+        }
     }
 }
 
@@ -51,15 +63,23 @@ impl Streams for TimedStreams {
     }
 
     async fn ensure(&self, topics: &[TopicSpec]) -> Result<Vec<EnsureReport>, StreamError> {
-        self.inner.ensure(topics).await
+        let report = self.inner.ensure(topics).await?;
+        self.time(topics);
+        Ok(report)
     }
 
     fn send(&self, topic: &str, event: &Envelope) -> Result<Ack, StreamError> {
         let ack = self.inner.send(topic, event)?;
-        let Some(h) = self.timers.get(topic) else {
+        let Some(h) = self
+            .timers
+            .read()
+            .expect("timers lock")
+            .get(topic)
+            .map(Arc::clone)
+        else {
             return Ok(ack);
         };
-        let (h, start) = (Arc::clone(h), Instant::now());
+        let start = Instant::now();
         Ok(Box::pin(async move {
             let r = ack.await;
             // Failed sends are not latencies: they show in error logs and
@@ -112,7 +132,7 @@ mod tests {
     #[tokio::test]
     async fn times_configured_topics_only() {
         let cfg = StreamsConfig::default();
-        let tel = Telemetry::new();
+        let tel = Arc::new(Telemetry::new());
         let log: Arc<dyn Streams> = Arc::new(EmbeddedLog::new(cfg.clone()));
         log.ensure(&cfg.topics()).await.expect("ensure");
         let s = TimedStreams::wrap(log, &tel, &cfg);
@@ -120,6 +140,19 @@ mod tests {
         let e = Envelope::new("t", "g", "k", b"{}".to_vec());
         s.send(&spec.name, &e).expect("send").await.expect("ack");
         assert!(s.send("not.configured", &e).is_err(), "passed through");
+        // A topic ensured through the wrapper (a game type added at run
+        // time) is timed from then on.
+        let mut added = spec.clone();
+        added.name = "game.v1.added".into();
+        s.ensure(std::slice::from_ref(&added))
+            .await
+            .expect("ensure");
+        s.send(&added.name, &e).expect("send").await.expect("ack");
+        let n = tel
+            .stream_latency(added.family, &added.name, Stage::Acked)
+            .snapshot()
+            .count;
+        assert_eq!(n, 1);
         let n = tel
             .stream_latency(spec.family, &spec.name, Stage::Acked)
             .snapshot()
