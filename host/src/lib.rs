@@ -13,6 +13,8 @@
 //! - [`leaderboard`]: leaderboards, a Redis (or in-process) projection of the ledger;
 //! - [`api`]: the HTTP API (axum): tenants, partners, keys, probes;
 //! - [`processor`]: the game processor: actions -> pinned plugin -> effects;
+//! - [`telemetry`]: Prometheus metrics of the pipeline (plugin calls, stream
+//!   latency, consumer lag), rendered by `GET /metrics`;
 //! - [`config`]: the host's TOML config with environment overrides;
 //! - [`cli`]: the `veltrix` command line.
 
@@ -29,3 +31,4 @@ pub mod plugin;
 pub mod processor;
 pub mod store;
 pub mod streams;
+pub mod telemetry;

@@ -60,6 +60,70 @@ async fn play_postgres() {
     play(TestDb::postgres().await).await;
 }
 
+/// The sum of the values of `name`'s lines that contain every `needle`.
+fn metric(text: &str, name: &str, needles: &[&str]) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && needles.iter().all(|n| l.contains(n)))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// After actions: `/metrics` carries the pipeline's families with counts.
+/// The relay publishes in the background, so wait for its series.
+async fn pipeline_metrics(s: &Server) {
+    let published = ["family=\"reward\"", "stage=\"published\""];
+    let mut text = String::new();
+    for _ in 0..100 {
+        let (st, t) = s.text("/metrics").await;
+        assert_eq!(st, StatusCode::OK);
+        text = t;
+        if metric(&text, "veltrix_stream_latency_seconds_count", &published) > 0.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let riddle = ["game_type=\"riddle\""];
+    for (name, needles) in [
+        ("veltrix_plugin_apply_seconds_count", &riddle[..]),
+        ("veltrix_plugin_fuel_count", &riddle[..]),
+        ("veltrix_plugin_fuel_sum", &riddle[..]),
+        (
+            "veltrix_stream_latency_seconds_count",
+            &["family=\"game\"", "stage=\"polled\""][..],
+        ),
+        (
+            "veltrix_stream_latency_seconds_count",
+            &["family=\"game\"", "stage=\"acked\""][..],
+        ),
+        (
+            "veltrix_stream_latency_seconds_count",
+            &["family=\"players\"", "stage=\"acked\""][..],
+        ),
+        ("veltrix_stream_latency_seconds_count", &published[..]),
+    ] {
+        assert!(
+            metric(&text, name, needles) > 0.0,
+            "{name} {needles:?}:\n{text}"
+        );
+    }
+    // Lag is a gauge (0 once everything is read), reported for the
+    // processor's group on the game topic.
+    assert!(
+        text.contains("# TYPE veltrix_consumer_lag gauge\n"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("veltrix_consumer_lag{")
+                && l.contains("topic=\"game.v1.riddle\"")),
+        "{text}"
+    );
+    // No ids in labels.
+    for id in ["acme", "\"g1\"", "\"p1\""] {
+        assert!(!text.contains(id), "{id} in a label:\n{text}");
+    }
+}
+
 async fn play(db: TestDb) {
     let s = Server::start(&db, |c| {
         // Actions wait for their outcome; generous on a loaded CI machine.
@@ -298,6 +362,8 @@ async fn play(db: TestDb) {
     let g2 = s.board(&p3, "").await;
     assert_eq!(g2["top"].as_array().unwrap().len(), 1, "{g2}");
     assert_eq!(g2["top"][0]["id"], "p3");
+
+    pipeline_metrics(&s).await;
 
     // Game master: pause, then players are refused.
     let r = s

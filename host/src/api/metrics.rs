@@ -1,60 +1,55 @@
-//! Request metrics and `GET /metrics` (Prometheus text format, hand-rolled:
-//! a counter and a histogram per route are all we need, and the format is
-//! a few lines).
+//! Request metrics and the API's part of `GET /metrics` (Prometheus text;
+//! the pipeline's metrics are [`crate::telemetry`]'s, appended by the
+//! handler).
 //!
 //! Routes are labelled by their pattern (`/v1/tenants/{tenant}/...`), never
 //! the raw path, so ids cannot blow up the label set; requests that match
 //! no route are counted under `unmatched`.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::store::OutboxStats;
+use crate::telemetry::{CounterFamily, HistogramFamily};
 
 /// Upper bounds of the latency buckets, in seconds.
-const BUCKETS: [f64; 11] = [
+const BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
 ];
 
-#[derive(Debug, Default)]
-struct Histogram {
-    /// Cumulative counts per bucket (Prometheus `le` semantics).
-    buckets: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+/// Request counters and latency histograms, per (method, route).
+#[derive(Debug)]
+pub struct Metrics {
+    requests: CounterFamily,
+    latency: HistogramFamily,
 }
 
-/// Request counters and latency histograms, per (method, route).
-#[derive(Debug, Default)]
-pub struct Metrics {
-    /// (method, route, status) -> count.
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    /// (method, route) -> latency.
-    latency: Mutex<BTreeMap<(String, String), Histogram>>,
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            requests: CounterFamily::new(
+                "veltrix_http_requests_total",
+                "HTTP requests by method, route and status.",
+                &["method", "route", "status"],
+            ),
+            latency: HistogramFamily::new(
+                "veltrix_http_request_duration_seconds",
+                "HTTP request latency by method and route.",
+                &["method", "route"],
+                BUCKETS,
+            ),
+        }
+    }
 }
 
 impl Metrics {
     /// Records one finished request.
     pub fn record(&self, method: &str, route: &str, status: u16, took: Duration) {
-        let key = (method.to_string(), route.to_string());
-        *self
-            .requests
-            .lock()
-            .expect("metrics lock")
-            .entry((key.0.clone(), key.1.clone(), status))
-            .or_default() += 1;
-        let secs = took.as_secs_f64();
-        let mut lat = self.latency.lock().expect("metrics lock");
-        let h = lat.entry(key).or_default();
-        for (i, le) in BUCKETS.iter().enumerate() {
-            if secs <= *le {
-                h.buckets[i] += 1;
-            }
-        }
-        h.count += 1;
-        h.sum += secs;
+        let status = status.to_string();
+        self.requests.add(&[method, route, &status], 1);
+        self.latency
+            .with(&[method, route])
+            .observe(took.as_secs_f64());
     }
 
     /// The exposition text; `outbox` is `None` when the store could not be
@@ -77,55 +72,10 @@ impl Metrics {
                 s.oldest_age_ms as f64 / 1000.0
             );
         }
-        out.push_str(
-            "# HELP veltrix_http_requests_total HTTP requests by method, route and status.\n\
-             # TYPE veltrix_http_requests_total counter\n",
-        );
-        for ((m, r, s), n) in self.requests.lock().expect("metrics lock").iter() {
-            let _ = writeln!(
-                out,
-                "veltrix_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{s}\"}} {n}",
-                escape(r)
-            );
-        }
-        out.push_str(
-            "# HELP veltrix_http_request_duration_seconds HTTP request latency by method and route.\n\
-             # TYPE veltrix_http_request_duration_seconds histogram\n",
-        );
-        for ((m, r), h) in self.latency.lock().expect("metrics lock").iter() {
-            let r = escape(r);
-            let labels = format!("method=\"{m}\",route=\"{r}\"");
-            for (le, n) in BUCKETS.iter().zip(h.buckets) {
-                let _ = writeln!(
-                    out,
-                    "veltrix_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {n}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "veltrix_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "veltrix_http_request_duration_seconds_sum{{{labels}}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "veltrix_http_request_duration_seconds_count{{{labels}}} {}",
-                h.count
-            );
-        }
+        self.requests.render(&mut out);
+        self.latency.render(&mut out);
         out
     }
-}
-
-/// Label values escape `\`, `"` and newlines.
-fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]

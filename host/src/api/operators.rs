@@ -288,18 +288,25 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `GET /metrics`: Prometheus text.
+/// `GET /metrics`: Prometheus text: request metrics, the outbox backlog,
+/// and the processor's telemetry (plugin calls, stream latency, consumer
+/// lag). The lag needs end offsets from the stream backend, bounded by
+/// `api.ready_timeout_ms` so a slow broker cannot hang the scrape.
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let outbox = match state.store.outbox_stats().await {
+    let telemetry = state.processor.telemetry();
+    let limit = state.config.api.ready_timeout();
+    let (outbox, lag) = tokio::join!(
+        state.store.outbox_stats(),
+        telemetry.consumer_lag(state.streams.as_ref(), limit),
+    );
+    let outbox = match outbox {
         Ok(s) => Some(s),
         Err(e) => {
             tracing::warn!(error = %e, "metrics: cannot read the outbox backlog");
             None
         }
     };
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(outbox),
-    )
-        .into_response()
+    let mut text = state.metrics.render(outbox);
+    telemetry.render(&mut text, lag.as_deref());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

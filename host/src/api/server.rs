@@ -108,7 +108,8 @@ impl AppState {
                     std::process::id(),
                     uuid::Uuid::now_v7().simple()
                 ),
-            );
+            )
+            .with_telemetry(Arc::clone(self.processor.telemetry()));
             let (stop, rx) = watch::channel(false);
             let task = tokio::spawn(async move { relay.run(rx).await });
             *self.relay.lock().expect("relay lock") = Some((stop, task));

@@ -28,7 +28,8 @@ use super::OutboxConfig;
 use crate::store::outbox::{Lease, Published, Watermark};
 use crate::store::{OutboxStats, PendingRow, Store, StoreError};
 use crate::streams::partition::partition_for;
-use crate::streams::{StreamError, Streams};
+use crate::streams::{Family, StreamError, Streams};
+use crate::telemetry::Telemetry;
 
 /// What a relay has done, plus the outbox backlog.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,6 +73,8 @@ pub struct Relay {
     holder: String,
     counters: Mutex<RelayStats>,
     partitions: Mutex<HashMap<String, u32>>,
+    /// Where outbox -> published latency goes, if anywhere.
+    telemetry: Option<Arc<Telemetry>>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -98,7 +101,15 @@ impl Relay {
             holder: holder_id.into(),
             counters: Mutex::default(),
             partitions: Mutex::default(),
+            telemetry: None,
         }
+    }
+
+    /// Records each published row's outbox -> published latency in
+    /// `telemetry` (`veltrix_stream_latency_seconds{stage="published"}`).
+    pub fn with_telemetry(mut self, telemetry: Arc<Telemetry>) -> Self {
+        self.telemetry = Some(telemetry);
+        self
     }
 
     /// Counters and the current backlog.
@@ -297,6 +308,7 @@ impl Relay {
         // its watermark, so the recovery scan still looks at the records a
         // "failed" send may have left there.
         let mut ids = Vec::with_capacity(sent);
+        let mut latencies = Vec::with_capacity(sent);
         let mut next: HashMap<(String, u32), i64> = HashMap::new();
         let mut failed: Vec<(String, u32)> = Vec::new();
         let mut first_error = send_error.map(RoundError::from);
@@ -304,6 +316,7 @@ impl Relay {
             match res {
                 Ok(d) => {
                     ids.push(row.id);
+                    latencies.push((row.topic.as_str(), row.created_at_ms));
                     let e = next.entry((row.topic.clone(), d.partition)).or_insert(0);
                     *e = (*e).max(d.offset + 1);
                 }
@@ -324,6 +337,11 @@ impl Relay {
                 .mark_published(&h.lease, self.cfg.lease_ms, Published::Ids(&ids), &marks)
                 .await?;
             self.count(|s| s.published += n);
+            // Acked is published: a row a lost lease leaves unmarked is
+            // on the stream all the same.
+            if let Some(t) = &self.telemetry {
+                t.published(Family::Reward, latencies);
+            }
         }
         match first_error {
             Some(e) => Err(e),

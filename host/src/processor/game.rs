@@ -3,6 +3,7 @@
 //! it runs on tokio's blocking pool (see [`super::worker`]).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use veltrix_sdk::{Action, GameStatus, Transition};
 
@@ -12,6 +13,7 @@ use super::service::Shared;
 use crate::plugin::{Plugin, Worker};
 use crate::store::Reward;
 use crate::streams::{Envelope, Family, Record};
+use crate::telemetry::PluginSample;
 
 /// (tenant, game id).
 pub(crate) type GameKey = (String, String);
@@ -59,6 +61,8 @@ pub(crate) fn apply_records(
     pending: &mut Pending,
 ) {
     let reward_types = &shared.streams_cfg.reward_types;
+    // Gathered here and merged once: no shared state touched per action.
+    let mut sample = PluginSample::default();
     for r in recs {
         if r.offset < entry.next_offset {
             continue; // Redelivered: already in the state.
@@ -77,7 +81,13 @@ pub(crate) fn apply_records(
                 continue;
             }
         };
-        let result = match step(worker, &entry.state, &action, reward_types) {
+        let started = Instant::now();
+        let (stepped, fuel) = measured_step(worker, &entry.state, &action, reward_types);
+        sample.call(started.elapsed(), fuel);
+        if let Step::Faulted { code, .. } = &stepped {
+            sample.fault(code);
+        }
+        let result = match stepped {
             Step::Applied(t) => {
                 let o = Origin {
                     tenant: &key.0,
@@ -128,6 +138,7 @@ pub(crate) fn apply_records(
         };
         pending.outcomes.push((outcome(r, result), 0..0));
     }
+    shared.telemetry.plugin(&entry.game_type, &sample);
 }
 
 /// Replays records below `upto` into `e`, state only; returns how many
@@ -171,21 +182,38 @@ pub(crate) fn step(
     action: &Action,
     reward_types: &[String],
 ) -> Step {
+    measured_step(worker, state, action, reward_types).0
+}
+
+/// [`step`], plus the fuel the call consumed when the plugin ran to
+/// completion (a fault reports none).
+fn measured_step(
+    worker: &mut Worker,
+    state: &[u8],
+    action: &Action,
+    reward_types: &[String],
+) -> (Step, Option<u64>) {
     match worker.apply(state, action) {
-        Ok(applied) => match applied.result {
-            Ok(t) => match effects::check_rewards(&t.rewards, reward_types) {
-                Ok(()) => Step::Applied(t),
-                Err(message) => Step::Faulted {
-                    code: "invalid-effects".into(),
-                    message,
+        Ok(applied) => {
+            let step = match applied.result {
+                Ok(t) => match effects::check_rewards(&t.rewards, reward_types) {
+                    Ok(()) => Step::Applied(t),
+                    Err(message) => Step::Faulted {
+                        code: "invalid-effects".into(),
+                        message,
+                    },
                 },
+                Err(r) => Step::Rejected(r),
+            };
+            (step, Some(applied.fuel))
+        }
+        Err(f) => (
+            Step::Faulted {
+                code: f.code().into(),
+                message: f.to_string(),
             },
-            Err(r) => Step::Rejected(r),
-        },
-        Err(f) => Step::Faulted {
-            code: f.code().into(),
-            message: f.to_string(),
-        },
+            None,
+        ),
     }
 }
 

@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     pub registry: Arc<Registry>,
     pub outcomes: Outcomes,
     pub counters: Counters,
+    /// Plugin, stream and lag metrics (rendered by `/metrics`).
+    pub telemetry: Arc<crate::telemetry::Telemetry>,
     /// Game type per (tenant, game): immutable once created, so `submit`
     /// reads the database once per game.
     game_types: Mutex<HashMap<(String, String), String>>,
@@ -68,6 +70,10 @@ impl Processor {
         registry: Arc<Registry>,
     ) -> Self {
         let (stop, _) = watch::channel(false);
+        let telemetry = Arc::new(crate::telemetry::Telemetry::new());
+        // Every send of the processor (actions, quest and player events)
+        // is timed to its ack without the worker loop knowing.
+        let streams = crate::telemetry::TimedStreams::wrap(streams, &telemetry, &cfg.streams);
         Self {
             shared: Arc::new(Shared {
                 cfg: cfg.processor.clone(),
@@ -78,6 +84,7 @@ impl Processor {
                 registry,
                 outcomes: Outcomes::new(cfg.processor.outcomes_retained),
                 counters: Counters::default(),
+                telemetry,
                 game_types: Mutex::default(),
             }),
             stop,
@@ -91,6 +98,12 @@ impl Processor {
     /// The plugin registry.
     pub fn registry(&self) -> &Arc<Registry> {
         &self.shared.registry
+    }
+
+    /// Its metrics registry (the `/metrics` handler renders it; a relay
+    /// running beside it records into it).
+    pub fn telemetry(&self) -> &Arc<crate::telemetry::Telemetry> {
+        &self.shared.telemetry
     }
 
     /// Joins the game family's consumer group on every `streams.game_types`
@@ -330,6 +343,22 @@ impl Shared {
                 Err(e.into())
             }
         }
+    }
+
+    /// The worker loop polled `records`; `last_seen` is its highest offset
+    /// read per partition. Feeds the game stream's accepted -> polled
+    /// latency and the processor group's consumer lag.
+    pub(crate) fn observe_poll(
+        &self,
+        records: &[crate::streams::Record],
+        last_seen: &HashMap<(Arc<str>, u32), i64>,
+    ) {
+        self.telemetry.polled(
+            Family::Game,
+            &self.streams_cfg.game.consumer_group,
+            records,
+            last_seen,
+        );
     }
 
     async fn game_type(&self, tenant: &str, game_id: &str) -> Result<String, ProcessorError> {

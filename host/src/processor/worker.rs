@@ -109,6 +109,7 @@ impl Loop {
     ) -> bool {
         let polled = std::time::Instant::now();
         self.detect_gaps(records);
+        self.shared.observe_poll(records, &self.last_seen);
         let mut order: Vec<GameKey> = Vec::new();
         let mut groups: HashMap<GameKey, Vec<&Record>> = HashMap::new();
         for r in records {

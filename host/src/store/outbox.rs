@@ -37,6 +37,9 @@ pub struct PendingRow {
     pub topic: String,
     /// The decoded envelope.
     pub envelope: Envelope,
+    /// When the row was written, ms since the epoch (for the relay's
+    /// outbox -> published latency).
+    pub created_at_ms: i64,
 }
 
 /// The outbox backlog.
@@ -154,7 +157,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn fetch_pending(&self, limit: usize) -> Result<Vec<PendingRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, topic, envelope FROM outbox WHERE published_at_ms IS NULL \
+            "SELECT id, topic, envelope, created_at_ms FROM outbox WHERE published_at_ms IS NULL \
              ORDER BY id LIMIT $1",
         )
         .bind(limit as i64)
@@ -175,6 +178,9 @@ impl Store {
                         .try_get("topic")
                         .map_err(|e| from_sqlx("outbox_fetch", e))?,
                     envelope,
+                    created_at_ms: r
+                        .try_get("created_at_ms")
+                        .map_err(|e| from_sqlx("outbox_fetch", e))?,
                 })
             })
             .collect()
