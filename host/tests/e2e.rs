@@ -203,6 +203,20 @@ async fn retried_action_scores_once() {
     let mine: Vec<&Envelope> = rewards.values().filter(|e| e.tenant == tenant).collect();
     assert_eq!(mine.len(), 2, "one reward event per ledger row");
     assert_eq!(records, rewards.len(), "no reward published twice");
+    // The operator's view of the same run, from the real services.
+    let (st, metrics) = s.text("/metrics").await;
+    assert_eq!(st, StatusCode::OK);
+    for family in [
+        "veltrix_plugin_apply_seconds_count{game_type=\"riddle\"}",
+        "veltrix_consumer_lag{",
+        "stage=\"published\"",
+        "veltrix_outbox_pending 0",
+    ] {
+        assert!(
+            metrics.contains(family),
+            "{family} missing from /metrics:\n{metrics}"
+        );
+    }
     println!("retry: 7 submissions, 1 applied, 2 ledger rows, 2 reward records, board 110");
     s.stop(db).await;
 }
