@@ -64,6 +64,24 @@ async fn batch_is_atomic(store: &Store) {
     let dup = vec![reward("g-batch", 9), reward("g-batch", 9)];
     let out = store.mint_batch(&dup).await.unwrap();
     assert_eq!((out[0].first, out[1].first), (true, false));
+    // Earlier rewards, a new one and its duplicate in one batch: each
+    // result is in input order, the earlier rows come back unchanged and
+    // only the new one gets an outbox event.
+    let before = count(store, "outbox").await;
+    let mixed = vec![
+        reward("g-batch", 1),
+        reward("g-batch", 10),
+        reward("g-batch", 2),
+        reward("g-batch", 10),
+    ];
+    let out = store.mint_batch(&mixed).await.unwrap();
+    let firsts: Vec<bool> = out.iter().map(|m| m.first).collect();
+    assert_eq!(firsts, [false, true, false, false]);
+    assert_eq!(out[0].row, ok[0].row);
+    assert_eq!(out[2].row, ok[1].row);
+    assert_eq!(out[1].row, out[3].row);
+    assert_eq!(out[1].row.reward, mixed[1]);
+    assert_eq!(count(store, "outbox").await, before + 1);
     let too_many: Vec<_> = (0..101).map(|i| reward("g-big", i)).collect();
     assert!(matches!(
         store.mint_batch(&too_many).await,

@@ -6,12 +6,14 @@
 //! worker, hits the primary key: the second mint changes nothing and
 //! returns the first row. Phantom currency is impossible by construction.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::outbox::{OutboxEvent, insert_event};
+use super::outbox::{OutboxEvent, insert_events, rows_placeholders};
 use super::retry::Failure;
 use super::{Store, StoreError, begin, commit};
 use crate::streams::Envelope;
@@ -113,6 +115,10 @@ impl Reward {
     }
 }
 
+/// Rewards per multi-row statement (10 binds each; within both backends'
+/// bind limits).
+const INSERT_ROWS: usize = 100;
+
 const COLUMNS: &str = "reward_id, tenant_id, game_id, player_id, team_id, reward_type, \
                        reward_key, amount, payload, created_at_ms";
 
@@ -154,14 +160,13 @@ impl Store {
         let minted = self
             .retry
             .run("mint", || async {
-                let mut tx = begin(&self.pool).await?;
-                let mut out = Vec::with_capacity(rewards.len());
+                // Checked before anything is written: a bad reward after
+                // good ones must leave nothing behind.
                 for r in rewards {
-                    // Checked inside the transaction: a bad reward after
-                    // good ones must leave nothing behind.
                     r.validate()?;
-                    out.push(self.mint_in(&mut tx, r).await?);
                 }
+                let mut tx = begin(&self.pool).await?;
+                let out = self.mint_in(&mut tx, rewards).await?;
                 commit(tx).await?;
                 Ok(out)
             })
@@ -172,62 +177,119 @@ impl Store {
         minted
     }
 
+    /// Mints `rewards` in `tx` with one multi-row `INSERT .. ON CONFLICT
+    /// DO NOTHING RETURNING` per [`INSERT_ROWS`] (a statement per reward
+    /// was most of the ledger's cost), then reads back the rows that
+    /// already existed and enqueues the new rows' events. A reward id twice
+    /// in one batch mints once: the later one is a replay of the earlier.
     async fn mint_in(
         &self,
         tx: &mut Transaction<'static, Any>,
-        r: &Reward,
-    ) -> Result<Minted, Failure> {
-        let id = r.id();
-        let row = RewardRow {
-            reward_id: id.clone(),
-            reward: r.clone(),
-            created_at_ms: now_ms(),
-        };
-        let inserted = sqlx::query(&format!(
-            "INSERT INTO rewards ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (reward_id) DO NOTHING"
-        ))
-        .bind(id.as_str())
-        .bind(r.tenant.as_str())
-        .bind(r.game_id.as_str())
-        .bind(r.player_id.as_str())
-        .bind(r.team_id.clone())
-        .bind(r.reward_type.as_str())
-        .bind(r.reward_key.as_str())
-        .bind(r.amount)
-        .bind(r.payload.to_string())
-        .bind(row.created_at_ms)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !inserted {
-            let first = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM rewards WHERE reward_id = $1"
-            ))
-            .bind(id.as_str())
-            .fetch_one(&mut **tx)
-            .await?;
-            return Ok(Minted {
-                row: decode_row(&first)?,
-                first: false,
-            });
+        rewards: &[Reward],
+    ) -> Result<Vec<Minted>, Failure> {
+        let now = now_ms();
+        let ids: Vec<String> = rewards.iter().map(Reward::id).collect();
+        let mut unique: Vec<usize> = Vec::with_capacity(rewards.len());
+        let mut seen = HashSet::with_capacity(rewards.len());
+        for (i, id) in ids.iter().enumerate() {
+            if seen.insert(id.as_str()) {
+                unique.push(i);
+            }
         }
-        let payload = serde_json::to_vec(&row).expect("a reward row serialises");
-        let envelope = Envelope {
-            event_id: id.clone(),
-            tenant: r.tenant.clone(),
-            key: id,
-            kind: REWARD_MINTED.into(),
-            ts_ms: row.created_at_ms,
-            payload,
-        };
-        let event = OutboxEvent {
-            topic: (self.reward_topic)(&r.reward_type),
-            envelope,
-        };
-        insert_event(tx, &event).await?;
-        Ok(Minted { row, first: true })
+        let mut inserted: HashSet<String> = HashSet::with_capacity(unique.len());
+        for chunk in unique.chunks(INSERT_ROWS) {
+            let sql = format!(
+                "INSERT INTO rewards ({COLUMNS}) VALUES {} \
+                 ON CONFLICT (reward_id) DO NOTHING RETURNING reward_id",
+                rows_placeholders(chunk.len(), 10)
+            );
+            let mut q = sqlx::query(&sql);
+            for &i in chunk {
+                let r = &rewards[i];
+                q = q
+                    .bind(ids[i].as_str())
+                    .bind(r.tenant.as_str())
+                    .bind(r.game_id.as_str())
+                    .bind(r.player_id.as_str())
+                    .bind(r.team_id.clone())
+                    .bind(r.reward_type.as_str())
+                    .bind(r.reward_key.as_str())
+                    .bind(r.amount)
+                    .bind(r.payload.to_string())
+                    .bind(now);
+            }
+            for row in q.fetch_all(&mut **tx).await? {
+                inserted.insert(row.try_get::<String, _>("reward_id")?);
+            }
+        }
+        // Rows minted before this batch: the first mint wins.
+        let existing: Vec<&str> = unique
+            .iter()
+            .map(|&i| ids[i].as_str())
+            .filter(|id| !inserted.contains(*id))
+            .collect();
+        let mut rows: HashMap<String, RewardRow> = HashMap::with_capacity(unique.len());
+        for chunk in existing.chunks(INSERT_ROWS) {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM rewards WHERE reward_id IN ({})",
+                (1..=chunk.len())
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for row in q.fetch_all(&mut **tx).await? {
+                let row = decode_row(&row)?;
+                rows.insert(row.reward_id.clone(), row);
+            }
+        }
+        let mut events = Vec::with_capacity(inserted.len());
+        for &i in &unique {
+            if !inserted.contains(&ids[i]) {
+                continue;
+            }
+            let row = RewardRow {
+                reward_id: ids[i].clone(),
+                reward: rewards[i].clone(),
+                created_at_ms: now,
+            };
+            events.push(self.minted_event(&row));
+            rows.insert(ids[i].clone(), row);
+        }
+        insert_events(tx, &events).await?;
+        let mut first_seen = HashSet::with_capacity(inserted.len());
+        ids.iter()
+            .map(|id| {
+                let row = rows.get(id).cloned().ok_or_else(|| {
+                    // Neither inserted nor found: only a concurrent delete
+                    // could do that, and the ledger is append-only.
+                    Failure::Fatal(StoreError::Invalid(format!(
+                        "reward {id} vanished while minting"
+                    )))
+                })?;
+                let first = inserted.contains(id) && first_seen.insert(id.as_str());
+                Ok(Minted { row, first })
+            })
+            .collect()
+    }
+
+    /// The `reward.minted` outbox event of a new ledger row.
+    fn minted_event(&self, row: &RewardRow) -> OutboxEvent {
+        let payload = serde_json::to_vec(row).expect("a reward row serialises");
+        OutboxEvent {
+            topic: (self.reward_topic)(&row.reward.reward_type),
+            envelope: Envelope {
+                event_id: row.reward_id.clone(),
+                tenant: row.reward.tenant.clone(),
+                key: row.reward_id.clone(),
+                kind: REWARD_MINTED.into(),
+                ts_ms: row.created_at_ms,
+                payload,
+            },
+        }
     }
 
     /// A game's ledger, oldest first (for rebuilding leaderboards).

@@ -74,25 +74,45 @@ pub enum Published<'a> {
 /// `(topic, partition, next_offset)`.
 pub type Watermark = (String, u32, i64);
 
-/// Inserts `event` in `tx`; an event id already in the outbox is skipped.
-pub(crate) async fn insert_event(
+/// Rows per multi-row `INSERT` (6 binds each): well inside both backends'
+/// bind limits, and one statement instead of one per event.
+const INSERT_ROWS: usize = 100;
+
+/// Inserts `events` in `tx`, in order, one multi-row statement per
+/// [`INSERT_ROWS`]; an event id already in the outbox is skipped.
+pub(crate) async fn insert_events(
     tx: &mut Transaction<'static, Any>,
-    event: &OutboxEvent,
+    events: &[OutboxEvent],
 ) -> Result<(), sqlx::Error> {
-    let e = &event.envelope;
-    sqlx::query(
-        "INSERT INTO outbox (tenant_id, topic, msg_key, event_id, envelope, created_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING",
-    )
-    .bind(e.tenant.as_str())
-    .bind(event.topic.as_str())
-    .bind(e.key.as_str())
-    .bind(e.event_id.as_str())
-    .bind(e.encode())
-    .bind(now_ms())
-    .execute(&mut **tx)
-    .await?;
+    let now = now_ms();
+    for chunk in events.chunks(INSERT_ROWS) {
+        let sql = format!(
+            "INSERT INTO outbox (tenant_id, topic, msg_key, event_id, envelope, created_at_ms) \
+             VALUES {} ON CONFLICT (event_id) DO NOTHING",
+            rows_placeholders(chunk.len(), 6)
+        );
+        let mut q = sqlx::query(&sql);
+        for event in chunk {
+            let e = &event.envelope;
+            q = q
+                .bind(e.tenant.as_str())
+                .bind(event.topic.as_str())
+                .bind(e.key.as_str())
+                .bind(e.event_id.as_str())
+                .bind(e.encode())
+                .bind(now);
+        }
+        q.execute(&mut **tx).await?;
+    }
     Ok(())
+}
+
+/// `($1, .., $w), ($w+1, ..), ..` for `rows` rows of `width` binds.
+pub(super) fn rows_placeholders(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(r * width + 1, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn placeholders(first: usize, n: usize) -> String {
@@ -143,9 +163,7 @@ impl Store {
         self.retry
             .run("outbox_enqueue", || async {
                 let mut tx = begin(&self.pool).await?;
-                for e in events {
-                    insert_event(&mut tx, e).await?;
-                }
+                insert_events(&mut tx, events).await?;
                 commit(tx).await
             })
             .await?;
