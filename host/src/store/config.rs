@@ -12,8 +12,14 @@ pub struct DatabaseConfig {
     /// Default `sqlite://veltrix.db` (the embedded mode: no server).
     /// A SQLite file is created when missing and switched to WAL mode.
     pub url: String,
-    /// Pool size. Default 8.
+    /// Pool size on Postgres. Default 8.
     pub max_connections: u32,
+    /// Pool size on SQLite. Default 1: SQLite has one writer, and pooled
+    /// connections that contend for it get SQLITE_BUSY and sleep in the
+    /// busy handler's steps (1, 2, 5, 10, 15, 20, 25 ms, ...), which put
+    /// tens of ms on the pipeline's p99; one connection makes them queue
+    /// in the pool, first come first served (docs/store.md, "SQLite").
+    pub sqlite_max_connections: u32,
     /// How long one attempt waits for a pooled connection (including
     /// connecting), in ms. Keep it well under `retry_budget_ms`: each
     /// attempt can take this long. Default 2,000.
@@ -37,6 +43,7 @@ impl Default for DatabaseConfig {
         Self {
             url: "sqlite://veltrix.db".into(),
             max_connections: 8,
+            sqlite_max_connections: 1,
             acquire_timeout_ms: 2_000,
             retry_budget_ms: 12_000,
             retry_initial_backoff_ms: 50,

@@ -113,8 +113,12 @@ impl Store {
                 "?mode=rwc"
             });
         }
+        let size = match backend {
+            Backend::Postgres => cfg.max_connections,
+            Backend::Sqlite => cfg.sqlite_max_connections,
+        };
         let pool = AnyPoolOptions::new()
-            .max_connections(cfg.max_connections.max(1))
+            .max_connections(size.max(1))
             .acquire_timeout(cfg.acquire_timeout())
             .connect(&url)
             .await
