@@ -397,3 +397,53 @@ async fn play(db: TestDb) {
         .expect("shutdown with an open feed");
     drop(feed);
 }
+
+/// A tenant revokes a player's tokens (every device): the next request with
+/// any of them is 401, another tenant gets 404 as for a missing game, and a
+/// second revocation is 404 (nothing left to revoke).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn player_tokens_are_revoked() {
+    let db = TestDb::sqlite();
+    let s = Server::start(&db, |c| {
+        c.api.action_timeout_ms = 30_000;
+        c.processor.poll_wait_ms = 10;
+    })
+    .await;
+    let a = tenant(&s, "acme").await;
+    let b = tenant(&s, "globex").await;
+    let r = s
+        .req(
+            Method::POST,
+            "/v1/tenants/acme/games",
+            &a,
+            Some(json!({ "game_id": "g1", "game_type": "riddle", "config": riddle_config() })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    let phone = player(&s, &a, "acme", "g1", "p1", "t1").await;
+    let laptop = player(&s, &a, "acme", "g1", "p1", "t1").await;
+    let other = player(&s, &a, "acme", "g1", "p2", "t1").await;
+    let r = s.act(&phone, "k1", attempt("c1", "nope")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+
+    let path = "/v1/tenants/acme/games/g1/players/p1/tokens";
+    let r = s.req(Method::DELETE, path, &b, None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.raw);
+    let r = s.act(&laptop, "k2", attempt("c1", "nope")).await;
+    assert_eq!(r.status, StatusCode::OK, "another tenant revoked nothing");
+
+    let r = s.req(Method::DELETE, path, &a, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+    assert_eq!(r.json(), json!({ "player_id": "p1", "revoked": 2 }));
+    for (token, key) in [(&phone, "k3"), (&laptop, "k4")] {
+        let r = s.act(token, key, attempt("c1", "forty two")).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.raw);
+    }
+    let r = s.act(&other, "k5", attempt("c1", "nope")).await;
+    assert_eq!(r.status, StatusCode::OK, "other players keep theirs");
+    let r = s.req(Method::DELETE, path, &a, None).await;
+    assert_eq!(
+        (r.status, code(&r.json())),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+}

@@ -47,6 +47,29 @@ pub struct NewPlayer {
     pub team_id: Option<String>,
 }
 
+/// `DELETE /v1/tenants/{tenant}/games/{game}/players/{player}/tokens`:
+/// revokes all of the player's tokens in the game; 404 when they hold none.
+#[tracing::instrument(skip_all, fields(tenant = %tenant, game = %game, player = %player))]
+pub async fn revoke_player_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant, game, player)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    game_access(&state, &caller, &tenant, &game).await?;
+    validate_id("player_id", &player)?;
+    let n = state
+        .store
+        .revoke_player_tokens(&tenant, &game, &player)
+        .await?;
+    if n == 0 {
+        return Err(ApiError::NotFound(format!(
+            "player `{player}` holds no tokens in this game"
+        )));
+    }
+    tracing::info!(revoked = n, "player tokens revoked");
+    Ok(Json(json!({ "player_id": player, "revoked": n })))
+}
+
 /// `POST /v1/tenants/{tenant}/games/{game}/gm` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

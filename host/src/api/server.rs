@@ -296,6 +296,11 @@ pub fn routes() -> Vec<Route> {
             post(games::add_player),
         ),
         r(
+            Method::DELETE,
+            "/v1/tenants/{tenant}/games/{game}/players/{player}/tokens",
+            delete(games::revoke_player_tokens),
+        ),
+        r(
             Method::POST,
             "/v1/tenants/{tenant}/games/{game}/gm",
             post(games::game_master_action),

@@ -48,6 +48,32 @@ impl Store {
             .await
     }
 
+    /// Deletes every token of `player` in `tenant`'s `game` (all their
+    /// devices); the number deleted. A deleted token is refused from the
+    /// next request on (tokens are looked up per request, never cached).
+    #[tracing::instrument(skip(self))]
+    pub async fn revoke_player_tokens(
+        &self,
+        tenant: &str,
+        game_id: &str,
+        player_id: &str,
+    ) -> Result<u64, StoreError> {
+        self.retry
+            .run("revoke_player_tokens", || async {
+                Ok(sqlx::query(
+                    "DELETE FROM player_tokens \
+                     WHERE tenant_id = $1 AND game_id = $2 AND player_id = $3",
+                )
+                .bind(tenant)
+                .bind(game_id)
+                .bind(player_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected())
+            })
+            .await
+    }
+
     /// The player token with this hash.
     #[tracing::instrument(skip_all)]
     pub async fn find_player_token(

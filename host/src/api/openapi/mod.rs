@@ -197,6 +197,14 @@ pub static DOCS: &[RouteDoc] = &[
         response: (201, player_token),
     },
     RouteDoc {
+        method: "delete",
+        path: "/v1/tenants/{tenant}/games/{game}/players/{player}/tokens",
+        auth: Auth::OperatorOrTenant,
+        summary: "Revoke all of a player's tokens in the game (every device); effective on the next request; 404 when the player holds none",
+        request: None,
+        response: (200, revoked_player_tokens),
+    },
+    RouteDoc {
         method: "post",
         path: "/v1/tenants/{tenant}/games/{game}/gm",
         auth: Auth::OperatorOrTenant,

@@ -87,6 +87,13 @@ pub(super) fn revoked_key() -> Value {
     )
 }
 
+pub(super) fn revoked_player_tokens() -> Value {
+    object(
+        json!({ "player_id": { "type": "string" }, "revoked": { "type": "integer", "minimum": 1 } }),
+        &["player_id", "revoked"],
+    )
+}
+
 pub(super) fn catalogue() -> Value {
     let item = object(
         json!({
