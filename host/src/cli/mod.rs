@@ -205,6 +205,9 @@ pub struct PipelineArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also write the run's latency chart (SVG) to this file.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
 }
 
 /// Runs a parsed command line; returns the process exit code.
@@ -279,6 +282,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 print!("{}", bench::pipeline::table(&report));
+            }
+            if let Some(path) = &a.svg {
+                std::fs::write(path, bench::pipeline::chart::render(&report))
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("chart written to {}", path.display());
             }
             Ok(0)
         }

@@ -25,7 +25,10 @@
 //! ([`crate::bench::streams::raw_histogram`]), and checks the issue's
 //! Kafka target: >= 2,000 actions/s sustained and our applied p99 at most
 //! 10 ms above the raw round trip's p99 ([`KafkaTarget`]).
+//!
+//! [`chart`] draws a run as an SVG (`--svg PATH`).
 
+pub mod chart;
 mod report;
 mod stages;
 mod timed;

@@ -11,7 +11,8 @@ use crate::processor::ProcessorStats;
 
 /// The targets (embedded): throughput and p99s in ms.
 const TARGET_RATE: f64 = 100_000.0;
-const TARGET_P99_MS: [(&str, f64); 3] = [("applied", 15.0), ("quest", 30.0), ("reward", 40.0)];
+pub(super) const TARGET_P99_MS: [(&str, f64); 3] =
+    [("applied", 15.0), ("quest", 30.0), ("reward", 40.0)];
 /// The Kafka targets: sustained actions/s, and how far our p99
 /// may sit above the raw rdkafka round trip's p99 (ms).
 pub const KAFKA_MIN_RATE: f64 = 2_000.0;
