@@ -10,9 +10,10 @@
 //! records meanwhile: rebalance), otherwise the game is reloaded from its
 //! snapshot plus the stream.
 //!
-//! Plugin calls run on the loop's task: each is bounded by fuel and the
-//! epoch deadline (`plugins.deadline_ms`), and the loop is one task per
-//! processor, so it cannot starve the runtime for long.
+//! Plugin calls run on tokio's blocking pool (sync WASI must not block a
+//! runtime thread), one game's batch at a time per loop; each is bounded
+//! by fuel and the epoch deadline (`plugins.deadline_ms`). A processor
+//! runs `processor.workers` such loops, each a consumer-group member.
 
 use std::collections::HashMap;
 use std::sync::Arc;
