@@ -13,9 +13,11 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::outbox::{OutboxEvent, insert_events, rows_placeholders};
+use super::outbox::{OutboxEvent, insert_events};
 use super::retry::Failure;
-use super::{Store, StoreError, begin, commit};
+use super::{
+    ROWS_PER_STATEMENT, Store, StoreError, begin, commit, placeholders, rows_placeholders,
+};
 use crate::streams::Envelope;
 use crate::streams::envelope::now_ms;
 
@@ -115,10 +117,6 @@ impl Reward {
     }
 }
 
-/// Rewards per multi-row statement (10 binds each; within both backends'
-/// bind limits).
-const INSERT_ROWS: usize = 100;
-
 const COLUMNS: &str = "reward_id, tenant_id, game_id, player_id, team_id, reward_type, \
                        reward_key, amount, payload, created_at_ms";
 
@@ -157,14 +155,14 @@ impl Store {
     #[tracing::instrument(skip_all, fields(n = rewards.len()))]
     pub async fn mint_batch(&self, rewards: &[Reward]) -> Result<Vec<Minted>, StoreError> {
         self.check_batch(rewards.len())?;
+        // Checked before anything is written: a bad reward after good
+        // ones must leave nothing behind (and is not worth a retry).
+        for r in rewards {
+            r.validate()?;
+        }
         let minted = self
             .retry
             .run("mint", || async {
-                // Checked before anything is written: a bad reward after
-                // good ones must leave nothing behind.
-                for r in rewards {
-                    r.validate()?;
-                }
                 let mut tx = begin(&self.pool).await?;
                 let out = self.mint_in(&mut tx, rewards).await?;
                 commit(tx).await?;
@@ -178,7 +176,7 @@ impl Store {
     }
 
     /// Mints `rewards` in `tx` with one multi-row `INSERT .. ON CONFLICT
-    /// DO NOTHING RETURNING` per [`INSERT_ROWS`] (a statement per reward
+    /// DO NOTHING RETURNING` per [`ROWS_PER_STATEMENT`] (a statement per reward
     /// was most of the ledger's cost), then reads back the rows that
     /// already existed and enqueues the new rows' events. A reward id twice
     /// in one batch mints once: the later one is a replay of the earlier.
@@ -197,7 +195,7 @@ impl Store {
             }
         }
         let mut inserted: HashSet<String> = HashSet::with_capacity(unique.len());
-        for chunk in unique.chunks(INSERT_ROWS) {
+        for chunk in unique.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO rewards ({COLUMNS}) VALUES {} \
                  ON CONFLICT (reward_id) DO NOTHING RETURNING reward_id",
@@ -229,13 +227,10 @@ impl Store {
             .filter(|id| !inserted.contains(*id))
             .collect();
         let mut rows: HashMap<String, RewardRow> = HashMap::with_capacity(unique.len());
-        for chunk in existing.chunks(INSERT_ROWS) {
+        for chunk in existing.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "SELECT {COLUMNS} FROM rewards WHERE reward_id IN ({})",
-                (1..=chunk.len())
-                    .map(|i| format!("${i}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                placeholders(1, chunk.len())
             );
             let mut q = sqlx::query(&sql);
             for id in chunk {

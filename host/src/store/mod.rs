@@ -230,3 +230,25 @@ async fn begin(pool: &AnyPool) -> Result<Transaction<'static, Any>, Failure> {
 async fn commit(tx: Transaction<'static, Any>) -> Result<(), Failure> {
     tx.commit().await.map_err(Failure::Commit)
 }
+
+/// Rows per multi-row statement (`INSERT .. VALUES (..), (..)`, `IN (..)`):
+/// one statement per chunk instead of one per row, at most ~1,000 binds
+/// (10 columns), well inside SQLite's 32,766 and Postgres' 65,535. Not a
+/// tunable: batch sizes are (`outbox.batch_size`, `processor.mint_batch`).
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// `$first, .., $(first + n - 1)`.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($1, .., $w), ($w+1, ..), ..` for `rows` rows of `width` binds.
+fn rows_placeholders(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(r * width + 1, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

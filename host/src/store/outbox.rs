@@ -15,7 +15,9 @@ use sqlx::{Any, Row, Transaction};
 
 use super::error::from_sqlx;
 use super::retry::Failure;
-use super::{Store, StoreError, begin, commit};
+use super::{
+    ROWS_PER_STATEMENT, Store, StoreError, begin, commit, placeholders, rows_placeholders,
+};
 use crate::streams::Envelope;
 use crate::streams::envelope::now_ms;
 
@@ -74,18 +76,14 @@ pub enum Published<'a> {
 /// `(topic, partition, next_offset)`.
 pub type Watermark = (String, u32, i64);
 
-/// Rows per multi-row `INSERT` (6 binds each): well inside both backends'
-/// bind limits, and one statement instead of one per event.
-const INSERT_ROWS: usize = 100;
-
 /// Inserts `events` in `tx`, in order, one multi-row statement per
-/// [`INSERT_ROWS`]; an event id already in the outbox is skipped.
+/// [`ROWS_PER_STATEMENT`]; an event id already in the outbox is skipped.
 pub(crate) async fn insert_events(
     tx: &mut Transaction<'static, Any>,
     events: &[OutboxEvent],
 ) -> Result<(), sqlx::Error> {
     let now = now_ms();
-    for chunk in events.chunks(INSERT_ROWS) {
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO outbox (tenant_id, topic, msg_key, event_id, envelope, created_at_ms) \
              VALUES {} ON CONFLICT (event_id) DO NOTHING",
@@ -105,21 +103,6 @@ pub(crate) async fn insert_events(
         q.execute(&mut **tx).await?;
     }
     Ok(())
-}
-
-/// `($1, .., $w), ($w+1, ..), ..` for `rows` rows of `width` binds.
-pub(super) fn rows_placeholders(rows: usize, width: usize) -> String {
-    (0..rows)
-        .map(|r| format!("({})", placeholders(r * width + 1, width)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Updates the lease row if `lease` is still current: the fence.

@@ -25,14 +25,14 @@ pub fn render(r: &PipelineReport) -> String {
             .find(|(n, _)| *n == name)
             .map(|(_, ms)| *ms),
     };
-    let mut rows: Vec<(String, &Percentiles, Option<f64>)> = vec![
-        ("accepted".into(), &r.accepted, None),
-        ("applied".into(), &r.applied, target("applied")),
-        ("quest consumed".into(), &r.quest, target("quest")),
-        ("reward consumed".into(), &r.reward, target("reward")),
+    let mut rows: Vec<(&str, &Percentiles, Option<f64>)> = vec![
+        ("accepted", &r.accepted, None),
+        ("applied", &r.applied, target("applied")),
+        ("quest consumed", &r.quest, target("quest")),
+        ("reward consumed", &r.reward, target("reward")),
     ];
     if let Some(raw) = &r.raw {
-        rows.push(("raw rdkafka round trip".into(), &raw.round_trip, None));
+        rows.push(("raw rdkafka round trip", &raw.round_trip, None));
     }
     let ms = |us: u64| (us as f64 / 1000.0).max(0.01);
     let hi = rows
