@@ -124,16 +124,18 @@ async fn idempotency(store: &Store) {
 
 async fn abandoned_claim(db: &TestDb) {
     let mut cfg = db.cfg.clone();
-    cfg.idempotency_claim_ttl_ms = 50;
+    // Long enough that the takeover below is still in progress when the
+    // next claim arrives, even on a slow database.
+    cfg.idempotency_claim_ttl_ms = 1_000;
     let store = Store::connect(&cfg).await.unwrap();
     assert_eq!(
         store.claim("acme", "slow", "h").await.unwrap(),
         Claim::Fresh
     );
-    tokio::time::sleep(std::time::Duration::from_millis(80)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
     assert_eq!(
         store.claim("acme", "slow", "h").await.unwrap(),
-        Claim::Fresh
+        Claim::TakenOver
     );
     assert_eq!(
         store.claim("acme", "slow", "h").await.unwrap(),

@@ -12,7 +12,7 @@ use veltrix_sdk::{Action, ActorRole};
 
 use super::auth::{Caller, hash_key};
 use super::operators::validate_id;
-use super::players::{generate_token, submit_and_wait};
+use super::players::{Answer, generate_token, submit_and_wait};
 use super::tenants::tenant_access;
 use super::{ApiError, ApiJson, AppState};
 use crate::store::{GameRow, PlayerTokenRow};
@@ -229,5 +229,9 @@ pub async fn game_master_action(
         timestamp_ms: now_ms(),
         location: None,
     };
-    Ok(Json(submit_and_wait(&state, &tenant, &game, action).await?))
+    // A game-master action has no idempotency key: a pending answer is
+    // final for the caller (the action is durable and applies once).
+    match submit_and_wait(&state, &tenant, &game, action, None).await? {
+        Answer::Done(v) | Answer::Pending(v) => Ok(Json(v)),
+    }
 }

@@ -156,27 +156,112 @@ impl From<ProcessorError> for ApiError {
     }
 }
 
-/// Submits `action` to `tenant`/`game` and waits for its outcome: the
-/// JSON answer of an action route (`result` is `pending` when the outcome
-/// did not come in time; the action is durable and will be applied).
+/// What an action route answers.
+#[derive(Debug)]
+pub enum Answer {
+    /// The outcome (200): final, stored as the idempotency key's answer.
+    Done(Value),
+    /// Not applied yet (202, `"result": "pending"`): the action is durable
+    /// and will be applied once; a retry of its key, or `GET
+    /// /v1/play/actions/{action_id}`, gives the outcome once it is there.
+    Pending(Value),
+}
+
+/// The JSON answer of an outcome.
+fn outcome_json(
+    result: Value,
+    action_id: &str,
+    game_id: &str,
+    received_at_ms: i64,
+    applied_at_ms: i64,
+) -> Value {
+    let mut out = result;
+    out["action_id"] = json!(action_id);
+    out["game_id"] = json!(game_id);
+    out["received_at_ms"] = json!(received_at_ms);
+    out["applied_at_ms"] = json!(applied_at_ms);
+    out
+}
+
+fn pending_json(action_id: &str, game_id: &str) -> Value {
+    json!({ "action_id": action_id, "game_id": game_id, "result": "pending" })
+}
+
+/// The stored outcome of `action_id`, if `tenant`/`game` (and `player`,
+/// when given) applied it.
+async fn stored_answer(
+    state: &AppState,
+    tenant: &str,
+    game: &str,
+    player: Option<&str>,
+    action_id: &str,
+) -> Result<Option<Value>, ApiError> {
+    let Some(o) = state.store.stored_outcome(tenant, action_id).await? else {
+        return Ok(None);
+    };
+    if o.game_id != game || player.is_some_and(|p| p != o.player_id) {
+        return Ok(None);
+    }
+    let result: Value = serde_json::from_str(&o.result).map_err(|_| ApiError::Internal)?;
+    Ok(Some(outcome_json(
+        result,
+        &o.action_id,
+        &o.game_id,
+        o.received_at_ms,
+        o.applied_at_ms,
+    )))
+}
+
+/// Submits `action` to `tenant`/`game` (under `action_id` when given) and
+/// waits up to `api.action_timeout_ms` for its outcome.
 pub async fn submit_and_wait(
     state: &AppState,
     tenant: &str,
     game: &str,
     action: Action,
-) -> Result<Value, ApiError> {
-    let submitted = state.processor.submit(tenant, game, action).await?;
+    action_id: Option<String>,
+) -> Result<Answer, ApiError> {
+    let submitted = match action_id {
+        Some(id) => state.processor.submit_as(tenant, game, action, id).await?,
+        None => state.processor.submit(tenant, game, action).await?,
+    };
     let action_id = submitted.action_id.clone();
     let Some(outcome) = submitted.outcome(state.config.api.action_timeout()).await else {
-        tracing::warn!(%action_id, "action outcome not in time");
-        return Ok(json!({ "action_id": action_id, "game_id": game, "result": "pending" }));
+        tracing::warn!(%action_id, "action outcome not in time; answered pending");
+        return Ok(Answer::Pending(pending_json(&action_id, game)));
     };
-    let mut out = serde_json::to_value(&outcome.result).map_err(|_| ApiError::Internal)?;
-    out["action_id"] = json!(outcome.action_id);
-    out["game_id"] = json!(outcome.game_id);
-    out["received_at_ms"] = json!(outcome.received_at_ms);
-    out["applied_at_ms"] = json!(outcome.applied_at_ms);
-    Ok(out)
+    let result = serde_json::to_value(&outcome.result).map_err(|_| ApiError::Internal)?;
+    Ok(Answer::Done(outcome_json(
+        result,
+        &outcome.action_id,
+        &outcome.game_id,
+        outcome.received_at_ms,
+        outcome.applied_at_ms,
+    )))
+}
+
+/// The action id of a player's action under an idempotency key: the same
+/// key always names the same action, so a retry (after a crash, a
+/// timeout, on another host) looks up the first attempt's outcome instead
+/// of submitting it again.
+pub fn action_id_for(tenant: &str, game: &str, player: &str, key: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"veltrix/action-id/v1\0");
+    for part in [tenant, game, player, key] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+fn json_response(status: StatusCode, bytes: Vec<u8>, replayed: bool) -> Response {
+    let mut resp = (status, bytes).into_response();
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if replayed {
+        h.insert("idempotency-replayed", HeaderValue::from_static("true"));
+    }
+    resp
 }
 
 /// `POST /v1/play/actions`: `Idempotency-Key` required. A retry with the
@@ -206,24 +291,45 @@ pub async fn act(
     // see each other's answers.
     let scoped = format!("play:{}:{}:{key}", player.game, player.player);
     let hash = hex::encode(Sha256::digest(&body));
-    match state.store.claim(&player.tenant, &scoped, &hash).await? {
+    let action_id = action_id_for(&player.tenant, &player.game, &player.player, &key);
+    let claim = state.store.claim(&player.tenant, &scoped, &hash).await?;
+    match claim {
         Claim::Replay(bytes) => {
             tracing::debug!("idempotent replay");
-            let mut resp = (StatusCode::OK, bytes).into_response();
-            let h = resp.headers_mut();
-            h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            h.insert("idempotency-replayed", HeaderValue::from_static("true"));
-            return Ok(resp);
-        }
-        Claim::InProgress => {
-            return Err(ApiError::Conflict(
-                "a request with this Idempotency-Key is in progress; retry later".into(),
-            ));
+            return Ok(json_response(StatusCode::OK, bytes, true));
         }
         Claim::Mismatch => {
             return Err(ApiError::Invalid(
                 "this Idempotency-Key was used with a different request body".into(),
             ));
+        }
+        // The first attempt was answered `pending`, is still waiting, or
+        // died (a crash, a kill): its action may be in the stream. Its
+        // stored outcome is the answer; none yet means pending, unless the
+        // claim was abandoned (then the action is submitted again, under
+        // the same id).
+        Claim::InProgress | Claim::TakenOver => {
+            let stored = stored_answer(
+                &state,
+                &player.tenant,
+                &player.game,
+                Some(&player.player),
+                &action_id,
+            )
+            .await?;
+            if let Some(out) = stored {
+                let bytes = serde_json::to_vec(&out).map_err(|_| ApiError::Internal)?;
+                state
+                    .store
+                    .complete(&player.tenant, &scoped, &bytes)
+                    .await?;
+                return Ok(json_response(StatusCode::OK, bytes, true));
+            }
+            if claim == Claim::InProgress {
+                let bytes = serde_json::to_vec(&pending_json(&action_id, &player.game))
+                    .map_err(|_| ApiError::Internal)?;
+                return Ok(json_response(StatusCode::ACCEPTED, bytes, true));
+            }
         }
         Claim::Fresh => {}
     }
@@ -243,19 +349,73 @@ pub async fn act(
             accuracy_m: l.accuracy_m,
         }),
     };
-    // On an error before the outcome the claim stays in progress: a retry
-    // gets 409 until `database.idempotency_claim_ttl_ms`, then runs again
-    // (the submit may or may not have reached the stream).
-    let out = submit_and_wait(&state, &player.tenant, &player.game, action).await?;
-    let bytes = serde_json::to_vec(&out).map_err(|_| ApiError::Internal)?;
-    state
-        .store
-        .complete(&player.tenant, &scoped, &bytes)
-        .await?;
-    let mut resp = (StatusCode::OK, bytes).into_response();
-    resp.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    Ok(resp)
+    // On an error or a timeout before the outcome the claim stays in
+    // progress: a retry answers the stored outcome (or pending) under the
+    // same action id; after `database.idempotency_claim_ttl_ms` with no
+    // outcome it submits again, under that id.
+    let answer = submit_and_wait(
+        &state,
+        &player.tenant,
+        &player.game,
+        action,
+        Some(action_id),
+    )
+    .await?;
+    match answer {
+        Answer::Done(out) => {
+            let bytes = serde_json::to_vec(&out).map_err(|_| ApiError::Internal)?;
+            state
+                .store
+                .complete(&player.tenant, &scoped, &bytes)
+                .await?;
+            Ok(json_response(StatusCode::OK, bytes, false))
+        }
+        Answer::Pending(out) => {
+            let bytes = serde_json::to_vec(&out).map_err(|_| ApiError::Internal)?;
+            Ok(json_response(StatusCode::ACCEPTED, bytes, false))
+        }
+    }
+}
+
+/// `GET /v1/play/actions/{action_id}`: the outcome of one of the caller's
+/// actions, from the store (whichever host applied it, before or after a
+/// restart): 200 with the outcome, 202 `pending` while this host still
+/// waits for it, 404 when there is none (unknown, another player's, or
+/// not applied yet elsewhere).
+#[tracing::instrument(skip_all, fields(tenant = %player.tenant, game = %player.game))]
+pub async fn get_action(
+    State(state): State<AppState>,
+    player: Player,
+    axum::extract::Path(action_id): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    if action_id.is_empty()
+        || action_id.len() > 128
+        || !action_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(ApiError::NotFound("no such action".into()));
+    }
+    let stored = stored_answer(
+        &state,
+        &player.tenant,
+        &player.game,
+        Some(&player.player),
+        &action_id,
+    )
+    .await?;
+    if let Some(out) = stored {
+        let bytes = serde_json::to_vec(&out).map_err(|_| ApiError::Internal)?;
+        return Ok(json_response(StatusCode::OK, bytes, false));
+    }
+    if state.processor.is_pending(&player.tenant, &action_id) {
+        let bytes = serde_json::to_vec(&pending_json(&action_id, &player.game))
+            .map_err(|_| ApiError::Internal)?;
+        return Ok(json_response(StatusCode::ACCEPTED, bytes, false));
+    }
+    Err(ApiError::NotFound(
+        "no such action (or not applied yet)".into(),
+    ))
 }
 
 fn standing(s: &Standing) -> Value {

@@ -97,6 +97,13 @@ impl AppState {
     /// and, with `outbox.relay_in_serve`, an outbox relay, so minted
     /// rewards reach the reward stream without a separate process.
     pub async fn start(&self) -> Result<(), ServeError> {
+        // An in-memory board starts empty: fold the ledger into it before
+        // the first action applies (a rebuild replaces a game's board).
+        if self.leaderboard.backend() == "embedded" {
+            crate::processor::rebuild_boards(&self.store, self.leaderboard.as_ref(), None)
+                .await
+                .map_err(|e| ServeError::Boards(e.to_string()))?;
+        }
         self.processor.start().await?;
         if self.config.outbox.relay_in_serve {
             let relay = Relay::new(
@@ -142,7 +149,7 @@ impl AppState {
     /// leaderboard backend named by the config.
     pub async fn open(config: HostConfig) -> Result<Self, ServeError> {
         let store = Store::open(&config).await?;
-        let s = streams::open(&config.streams, &config.kafka).await?;
+        let s = streams::open(&config.streams, &config.kafka, &config.database.url).await?;
         s.ensure(&config.streams.topics()).await?;
         let board: Arc<dyn Leaderboard> = match config.api.leaderboard {
             LeaderboardBackend::Embedded => {
@@ -210,6 +217,9 @@ pub enum ServeError {
     /// The built-in game types would not load.
     #[error("loading the built-in game types: {0}")]
     Plugins(String),
+    /// The leaderboards could not be rebuilt from the ledger.
+    #[error("rebuilding the leaderboards: {0}")]
+    Boards(String),
     /// The processor would not start.
     #[error("starting the processor: {0}")]
     Processor(#[from] ProcessorError),
@@ -306,6 +316,11 @@ pub fn routes() -> Vec<Route> {
             post(games::game_master_action),
         ),
         r(Method::POST, "/v1/play/actions", post(players::act)),
+        r(
+            Method::GET,
+            "/v1/play/actions/{action_id}",
+            get(players::get_action),
+        ),
         r(
             Method::GET,
             "/v1/play/leaderboard",

@@ -317,7 +317,10 @@ pub async fn run(
     for &b in backends {
         let mut cfg = streams.clone();
         cfg.backend = b;
-        let s = crate::streams::open(&cfg, kafka).await?;
+        // The embedded log on disk, in a directory of its own.
+        let dir = tempfile::tempdir()?;
+        cfg.embedded_dir = dir.path().display().to_string();
+        let s = crate::streams::open(&cfg, kafka, "").await?;
         for f in FAMILIES {
             let mut ours = ours(s.clone(), &cfg, f, n, rate, &run_id)
                 .await

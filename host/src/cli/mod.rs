@@ -1,6 +1,7 @@
 //! The `veltrix` command line.
 
 mod demo;
+mod leaderboard;
 mod outbox;
 mod serve;
 mod topics;
@@ -44,6 +45,9 @@ pub enum Command {
     /// The transactional outbox: backlog, relay.
     #[command(subcommand)]
     Outbox(OutboxCmd),
+    /// Leaderboards: rebuild from the ledger.
+    #[command(subcommand)]
+    Leaderboard(LeaderboardCmd),
     /// A simulated live event through the whole pipeline, in-process:
     /// six games, players in teams, client retries; checks the invariants.
     Demo(demo::DemoArgs),
@@ -70,6 +74,24 @@ pub enum OutboxCmd {
         /// Holder id in the lease row (default: host name + pid).
         #[arg(long)]
         id: Option<String>,
+    },
+}
+
+/// `veltrix leaderboard ...`
+#[derive(Debug, Subcommand)]
+pub enum LeaderboardCmd {
+    /// Replace the boards of every game with ledger rows (or of one game)
+    /// with the fold of its ledger. Exit 0, or 1 when a row was refused.
+    Rebuild {
+        /// Only this tenant's game (with --game).
+        #[arg(long, requires = "game")]
+        tenant: Option<String>,
+        /// Only this game (with --tenant).
+        #[arg(long, requires = "tenant")]
+        game: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -296,6 +318,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Outbox(OutboxCmd::Status { json }) => outbox::status(&config, json),
         Command::Outbox(OutboxCmd::Relay { id }) => outbox::relay(&config, id),
         Command::Serve { listen } => serve::serve(&config, listen),
+        Command::Leaderboard(LeaderboardCmd::Rebuild { tenant, game, json }) => {
+            leaderboard::rebuild(&config, tenant.zip(game), json)
+        }
         Command::Demo(args) => demo::demo(&config, args),
     }
 }

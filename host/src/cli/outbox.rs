@@ -45,7 +45,7 @@ pub(crate) fn relay(config: &HostConfig, id: Option<String>) -> anyhow::Result<i
     });
     runtime()?.block_on(async {
         let store = Store::open(config).await.context("opening the store")?;
-        let s = streams::open(&config.streams, &config.kafka)
+        let s = streams::open(&config.streams, &config.kafka, &config.database.url)
             .await
             .context("opening the stream backend")?;
         s.ensure(&config.streams.topics()).await.context("ensuring topics")?;

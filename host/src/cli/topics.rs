@@ -16,7 +16,7 @@ pub(crate) fn ensure(config: &HostConfig, json: bool, backend: BackendArg) -> an
     let mut streams_cfg = config.streams.clone();
     streams_cfg.backend = backend.kinds()[0];
     let reports = runtime()?.block_on(async {
-        let s = streams::open(&streams_cfg, &config.kafka)
+        let s = streams::open(&streams_cfg, &config.kafka, &config.database.url)
             .await
             .with_context(|| format!("opening the {:?} stream backend", streams_cfg.backend))?;
         s.ensure(&streams_cfg.topics())

@@ -96,7 +96,7 @@ impl Rig {
                 )
             }
         };
-        let streams = streams::open(&cfg.streams, &cfg.kafka)
+        let streams = streams::open(&cfg.streams, &cfg.kafka, &cfg.database.url)
             .await
             .context("opening the stream backend")?;
         streams

@@ -48,6 +48,12 @@ pub struct ProcessorConfig {
     pub tick_page: usize,
     /// Ticks in flight at once (each waits for its stream ack). Default 64.
     pub tick_concurrency: usize,
+    /// Largest |points| of one reward, and of what one action gives one
+    /// player. A plugin that mints more faults that action
+    /// (`invalid-effects`) before anything is written: every board total
+    /// stays exact (boards hold doubles, exact to 2^53) and the ledger's
+    /// sums far from 64-bit overflow. Default 1,000,000,000.
+    pub max_reward_points: i64,
 }
 
 impl Default for ProcessorConfig {
@@ -65,6 +71,7 @@ impl Default for ProcessorConfig {
             tick_interval_ms: 1_000,
             tick_page: 1_000,
             tick_concurrency: 64,
+            max_reward_points: 1_000_000_000,
         }
     }
 }

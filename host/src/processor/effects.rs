@@ -34,9 +34,12 @@
 //! effect's index, so redelivering an action republishes the same ids and
 //! consumers deduplicate on `event_id`.
 
+use std::collections::{HashMap, VecDeque};
+
 use sha2::{Digest, Sha256};
 use veltrix_sdk::{GameStatus, QuestUpdate, ScoreDelta};
 
+use crate::leaderboard::keys::validate_member_id;
 use crate::leaderboard::{MAX_AT_MS, ScoreEntry};
 use crate::store::{self, RewardRow};
 use crate::streams::Envelope;
@@ -71,21 +74,57 @@ pub(crate) fn derived_id(action_id: &str, tag: &str, index: usize) -> String {
     hex::encode(&h.finalize()[..16])
 }
 
-/// Checks what the ledger would refuse, before the transition is adopted:
-/// a bad reward must fail its action, not the whole mint batch.
+/// What a plugin's rewards must satisfy to be minted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RewardRules {
+    /// `streams.reward_types`.
+    pub types: Vec<String>,
+    /// `processor.max_reward_points`.
+    pub max_points: i64,
+}
+
+/// Checks what the ledger, the relay or a board would refuse, before the
+/// transition is adopted: a bad reward must fail its own action (a fault,
+/// decided the same way on every replay), never the mint batch or another
+/// game's board entries.
 pub(crate) fn check_rewards(
     rewards: &[veltrix_sdk::Reward],
-    reward_types: &[String],
+    rules: &RewardRules,
 ) -> Result<(), String> {
+    let mut sums: HashMap<&str, i64> = HashMap::new();
     for r in rewards {
         if r.reward_key.is_empty() || r.player.is_empty() {
             return Err("a reward has an empty reward key or player".into());
         }
         // The relay could never publish to an undeclared topic.
-        if !reward_types.contains(&r.reward_type) {
+        if !rules.types.contains(&r.reward_type) {
             return Err(format!(
                 "reward type `{}` is not declared in streams.reward_types",
                 r.reward_type
+            ));
+        }
+        if r.points.checked_abs().is_none_or(|p| p > rules.max_points) {
+            return Err(format!(
+                "a reward of {} points is outside +-{} (processor.max_reward_points)",
+                r.points, rules.max_points
+            ));
+        }
+        // What the boards refuse (control characters, over-long ids).
+        let ids = std::iter::once(("player", r.player.as_str()))
+            .chain(r.team.as_deref().map(|t| ("team", t)))
+            .chain(std::iter::once(("reward key", r.reward_key.as_str())));
+        for (what, id) in ids {
+            if let Err(e) = validate_member_id(what, id) {
+                return Err(e.to_string());
+            }
+        }
+        let sum = sums.entry(&r.player).or_default();
+        *sum = sum.saturating_add(r.points);
+        if sum.abs() > rules.max_points {
+            return Err(format!(
+                "one action gives player `{}` more than +-{} points (processor.max_reward_points)",
+                r.player.escape_debug(),
+                rules.max_points
             ));
         }
     }
@@ -93,28 +132,32 @@ pub(crate) fn check_rewards(
 }
 
 /// The ledger reward of a WIT reward, and the game time it was reached.
+/// Linear in the plugin's output: individual deltas are queued by
+/// (subject, points), each reward takes the first one of its queue.
 pub(crate) fn rewards(
     o: &Origin<'_>,
     rewards: &[veltrix_sdk::Reward],
     deltas: &[ScoreDelta],
 ) -> (Vec<(store::Reward, i64)>, usize) {
-    let mut used = vec![false; deltas.len()];
+    let mut queues: HashMap<(&str, i64), VecDeque<i64>> = HashMap::new();
+    let mut individual = 0usize;
+    for d in deltas {
+        if d.board == veltrix_sdk::Board::Individual {
+            individual += 1;
+            queues
+                .entry((d.subject.as_str(), d.delta))
+                .or_default()
+                .push_back(d.at_ms);
+        }
+    }
+    let mut used = 0usize;
     let out = rewards
         .iter()
         .map(|r| {
-            let at = deltas
-                .iter()
-                .enumerate()
-                .find(|(i, d)| {
-                    !used[*i]
-                        && d.board == veltrix_sdk::Board::Individual
-                        && d.subject == r.player
-                        && d.delta == r.points
-                })
-                .map(|(i, d)| {
-                    used[i] = true;
-                    d.at_ms
-                })
+            let at = queues
+                .get_mut(&(r.player.as_str(), r.points))
+                .and_then(VecDeque::pop_front)
+                .inspect(|_| used += 1)
                 .unwrap_or(o.at_ms);
             let reward = store::Reward {
                 tenant: o.tenant.to_string(),
@@ -133,12 +176,7 @@ pub(crate) fn rewards(
             (reward, at)
         })
         .collect();
-    let unmatched = deltas
-        .iter()
-        .zip(&used)
-        .filter(|(d, u)| !**u && d.board == veltrix_sdk::Board::Individual)
-        .count();
-    (out, unmatched)
+    (out, individual - used)
 }
 
 /// The leaderboard entry of a ledger row.
@@ -179,6 +217,14 @@ pub(crate) fn quest_event(o: &Origin<'_>, index: usize, q: &QuestUpdate) -> Enve
     }
 }
 
+/// The compaction key of a player's deltas on `events.v1.players`:
+/// tenant, game and player, so nothing another tenant (or another game)
+/// does can replace a delta not yet read. Tenant and game ids cannot hold
+/// `/`, so the key is unambiguous.
+pub fn player_key(tenant: &str, game_id: &str, player: &str) -> String {
+    format!("{tenant}/{game_id}/{player}")
+}
+
 /// The player deltas of an applied action: the actor first, then every
 /// other rewarded player, each with the points this action gave them.
 pub(crate) fn player_events(
@@ -187,10 +233,14 @@ pub(crate) fn player_events(
     status: GameStatus,
 ) -> Vec<Envelope> {
     let mut players: Vec<(&str, i64)> = vec![(o.player, 0)];
+    let mut index: HashMap<&str, usize> = HashMap::from([(o.player, 0)]);
     for r in rewards {
-        match players.iter_mut().find(|(p, _)| *p == r.player) {
-            Some(e) => e.1 = e.1.saturating_add(r.points),
-            None => players.push((&r.player, r.points)),
+        match index.get(r.player.as_str()) {
+            Some(&i) => players[i].1 = players[i].1.saturating_add(r.points),
+            None => {
+                index.insert(&r.player, players.len());
+                players.push((&r.player, r.points));
+            }
         }
     }
     players
@@ -210,7 +260,7 @@ pub(crate) fn player_events(
             Envelope {
                 event_id: derived_id(o.action_id, "player", i),
                 tenant: o.tenant.to_string(),
-                key: player.to_string(),
+                key: player_key(o.tenant, o.game_id, player),
                 kind: PLAYER_DELTA.into(),
                 ts_ms: o.at_ms,
                 payload: serde_json::to_vec(&payload).expect("json"),
@@ -278,12 +328,50 @@ mod tests {
 
     #[test]
     fn undeclared_reward_types_and_empty_keys_are_refused() {
-        let types = vec!["points".to_string()];
-        assert!(check_rewards(&[reward("p1", 1, "points")], &types).is_ok());
-        assert!(check_rewards(&[reward("p1", 1, "gold")], &types).is_err());
+        let rules = RewardRules {
+            types: vec!["points".to_string()],
+            max_points: 1_000,
+        };
+        assert!(check_rewards(&[reward("p1", 1, "points")], &rules).is_ok());
+        assert!(check_rewards(&[reward("p1", 1, "gold")], &rules).is_err());
         let mut r = reward("p1", 1, "points");
         r.reward_key.clear();
-        assert!(check_rewards(&[r], &types).is_err());
+        assert!(check_rewards(&[r], &rules).is_err());
+    }
+
+    #[test]
+    fn what_a_board_or_the_ledger_would_refuse_faults_the_action() {
+        let rules = RewardRules {
+            types: vec!["points".to_string()],
+            max_points: 1_000,
+        };
+        for points in [1_001, -1_001, i64::MAX, i64::MIN, 1 << 53] {
+            assert!(check_rewards(&[reward("p1", points, "points")], &rules).is_err());
+        }
+        assert!(check_rewards(&[reward("p\u{1b}[31m", 1, "points")], &rules).is_err());
+        // Each in range, together over it.
+        let two = [reward("p1", 600, "points"), reward("p1", 600, "points")];
+        assert!(check_rewards(&two, &rules).is_err());
+        assert!(check_rewards(&[reward("p1", -1_000, "points")], &rules).is_ok());
+    }
+
+    #[test]
+    fn pairing_many_rewards_with_deltas_is_linear_and_exact() {
+        let n = 20_000;
+        let rs: Vec<Reward> = (0..n)
+            .map(|i| reward(&format!("p{i}"), 1, "points"))
+            .collect();
+        let ds: Vec<ScoreDelta> = (0..n)
+            .rev()
+            .map(|i| delta(Board::Individual, &format!("p{i}"), 1, 5_000 + i as i64))
+            .collect();
+        let (out, unmatched) = rewards(&origin(), &rs, &ds);
+        assert_eq!(unmatched, 0);
+        assert!(
+            out.iter()
+                .enumerate()
+                .all(|(i, (_, at))| *at == 5_000 + i as i64)
+        );
     }
 
     #[test]
@@ -297,7 +385,7 @@ mod tests {
             GameStatus::Running,
         );
         let keys: Vec<&str> = ev.iter().map(|e| e.key.as_str()).collect();
-        assert_eq!(keys, ["p1", "p2"]);
+        assert_eq!(keys, ["acme/g1/p1", "acme/g1/p2"]);
         let v: serde_json::Value = serde_json::from_slice(&ev[1].payload).unwrap();
         assert_eq!(v["points"], 5);
     }

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use veltrix_sdk::{Action, GameStatus, Transition};
 
-use super::effects::{self, Origin};
+use super::effects::{self, Origin, RewardRules};
 use super::outcome::{ActionResult, Outcome, StageTimes};
 use super::service::Shared;
 use crate::plugin::{Plugin, Worker};
@@ -32,7 +32,18 @@ pub(crate) struct GameEntry {
     pub(crate) since_snapshot: u64,
     pub(crate) epoch: u64,
     pub(crate) last_used: u64,
+    /// Why the game is parked (`None`: it plays). A parked game applies
+    /// nothing: its type stalled the sandbox's wall-clock backstop twice
+    /// on one action, and answering that action either way could differ
+    /// from a replay. An operator looks at it; its status says `parked`.
+    pub(crate) parked: Option<String>,
 }
+
+/// The fault code of a plugin call that hit the wall-clock backstop on two
+/// fresh instances (see `plugin::Fault`): the game is parked, not answered.
+pub(crate) const STALLED: &str = "deadline-backstop";
+/// The fault code answered for actions of a parked game.
+pub(crate) const PARKED: &str = "game-parked";
 
 /// What one action did to its game, before the effects commit.
 pub(crate) enum Step {
@@ -48,6 +59,9 @@ pub(crate) struct Pending {
     pub(crate) events: Vec<(String, Envelope)>,
     /// Outcome, and its range in `rewards` (to count first mints).
     pub(crate) outcomes: Vec<(Outcome, std::ops::Range<usize>)>,
+    /// Games parked by this batch, and why (their status is stored with
+    /// the batch's outcomes).
+    pub(crate) parked: Vec<(GameKey, String)>,
 }
 
 /// Applies a game's records of one batch to its cached entry, collecting
@@ -60,7 +74,7 @@ pub(crate) fn apply_records(
     recs: &[Record],
     pending: &mut Pending,
 ) {
-    let reward_types = &shared.streams_cfg.reward_types;
+    let rules = &shared.rules;
     // Gathered here and merged once: no shared state touched per action.
     let mut sample = PluginSample::default();
     for r in recs {
@@ -70,6 +84,14 @@ pub(crate) fn apply_records(
         entry.next_offset = r.offset + 1;
         entry.applied += 1;
         entry.since_snapshot += 1;
+        if let Some(why) = &entry.parked {
+            let res = ActionResult::Faulted {
+                code: PARKED.into(),
+                message: format!("the game is parked: {why}"),
+            };
+            pending.outcomes.push((outcome(r, res), 0..0));
+            continue;
+        }
         let action = match decode(r, key) {
             Ok(a) => a,
             Err(message) => {
@@ -82,7 +104,7 @@ pub(crate) fn apply_records(
             }
         };
         let started = Instant::now();
-        let (stepped, fuel) = measured_step(worker, &entry.state, &action, reward_types);
+        let (stepped, fuel) = measured_step(worker, &entry.state, &action, rules);
         sample.call(started.elapsed(), fuel);
         if let Step::Faulted { code, .. } = &stepped {
             sample.fault(code);
@@ -122,34 +144,51 @@ pub(crate) fn apply_records(
                     quest_updates: t.quest_updates.len(),
                     score_deltas: t.score_deltas.len(),
                 };
-                pending
-                    .outcomes
-                    .push((outcome(r, res), start..pending.rewards.len()));
+                let mut o = outcome(r, res);
+                o.player_id.clone_from(&action.player);
+                pending.outcomes.push((o, start..pending.rewards.len()));
                 continue;
             }
             Step::Rejected(rej) => ActionResult::Rejected {
                 code: rej.code,
                 message: rej.message,
             },
+            Step::Faulted { code, message } if code == STALLED => {
+                let why = format!(
+                    "its game type stalled on action {} ({message})",
+                    r.envelope.event_id
+                );
+                tracing::error!(tenant = %key.0, game = %key.1, offset = r.offset, reason = %why, "game parked");
+                entry.parked = Some(why.clone());
+                pending.parked.push((key.clone(), why.clone()));
+                ActionResult::Faulted {
+                    code: PARKED.into(),
+                    message: format!("the game is parked: {why}"),
+                }
+            }
             Step::Faulted { code, message } => {
-                tracing::warn!(game = %key.1, offset = r.offset, %code, %message, "action faulted");
+                tracing::warn!(game = %key.1, offset = r.offset, %code, message = %message.escape_debug(), "action faulted");
                 ActionResult::Faulted { code, message }
             }
         };
-        pending.outcomes.push((outcome(r, result), 0..0));
+        let mut o = outcome(r, result);
+        o.player_id.clone_from(&action.player);
+        pending.outcomes.push((o, 0..0));
     }
     shared.telemetry.plugin(&entry.game_type, &sample);
 }
 
 /// Replays records below `upto` into `e`, state only; returns how many
-/// were the game's.
+/// were the game's. An action that stalls the backstop again (it applied
+/// live) is retried; if it keeps stalling the game is parked rather than
+/// rebuilt without it.
 pub(crate) fn replay_records(
     key: &GameKey,
     e: &mut GameEntry,
     worker: &mut Worker,
     recs: &[Record],
     upto: i64,
-    reward_types: &[String],
+    rules: &RewardRules,
 ) -> u64 {
     let mut n = 0;
     for r in recs {
@@ -163,15 +202,43 @@ pub(crate) fn replay_records(
         e.applied += 1;
         e.since_snapshot += 1;
         n += 1;
-        if let Ok(a) = decode(r, key)
-            && let Step::Applied(t) = step(worker, &e.state, &a, reward_types)
-        {
-            e.state = t.state;
-            e.status = t.status;
+        if e.parked.is_some() {
+            continue;
+        }
+        let Ok(a) = decode(r, key) else { continue };
+        let mut tries = 0;
+        let stepped = loop {
+            tries += 1;
+            match step(worker, &e.state, &a, rules) {
+                Step::Faulted { code, message } if code == STALLED => {
+                    if tries >= REPLAY_STALL_TRIES {
+                        break Step::Faulted { code, message };
+                    }
+                }
+                s => break s,
+            }
+        };
+        match stepped {
+            Step::Applied(t) => {
+                e.state = t.state;
+                e.status = t.status;
+            }
+            Step::Faulted { code, message } if code == STALLED => {
+                let why = format!(
+                    "its game type stalled replaying action {} ({message})",
+                    r.envelope.event_id
+                );
+                tracing::error!(tenant = %key.0, game = %key.1, offset = r.offset, reason = %why, "game parked");
+                e.parked = Some(why);
+            }
+            _ => {}
         }
     }
     n
 }
+
+/// Attempts at a replayed action that stalls before its game is parked.
+const REPLAY_STALL_TRIES: u32 = 3;
 
 /// Applies one action; a result the host cannot use (rewards the ledger
 /// or relay would refuse) is a fault of that action, so a replay decides
@@ -180,9 +247,9 @@ pub(crate) fn step(
     worker: &mut Worker,
     state: &[u8],
     action: &Action,
-    reward_types: &[String],
+    rules: &RewardRules,
 ) -> Step {
-    measured_step(worker, state, action, reward_types).0
+    measured_step(worker, state, action, rules).0
 }
 
 /// [`step`], plus the fuel the call consumed when the plugin ran to
@@ -191,12 +258,12 @@ fn measured_step(
     worker: &mut Worker,
     state: &[u8],
     action: &Action,
-    reward_types: &[String],
+    rules: &RewardRules,
 ) -> (Step, Option<u64>) {
     match worker.apply(state, action) {
         Ok(applied) => {
             let step = match applied.result {
-                Ok(t) => match effects::check_rewards(&t.rewards, reward_types) {
+                Ok(t) => match effects::check_rewards(&t.rewards, rules) {
                     Ok(()) => Step::Applied(t),
                     Err(message) => Step::Faulted {
                         code: "invalid-effects".into(),
@@ -232,6 +299,7 @@ pub(crate) fn outcome(r: &Record, result: ActionResult) -> Outcome {
         tenant: r.envelope.tenant.clone(),
         game_id: r.envelope.key.clone(),
         offset: r.offset,
+        player_id: String::new(),
         result,
         received_at_ms: r.envelope.ts_ms,
         applied_at_ms: 0,
@@ -241,6 +309,18 @@ pub(crate) fn outcome(r: &Record, result: ActionResult) -> Outcome {
         },
     }
 }
+
+/// The stored status of a game entry: `parked`, or its WIT status.
+pub(crate) fn entry_status(e: &GameEntry) -> &'static str {
+    if e.parked.is_some() {
+        PARKED_STATUS
+    } else {
+        status_str(e.status)
+    }
+}
+
+/// The stored status of a parked game.
+pub(crate) const PARKED_STATUS: &str = "parked";
 
 /// The stored spelling of a status (the WIT's, kebab-case).
 pub(crate) fn status_str(s: GameStatus) -> &'static str {

@@ -11,6 +11,7 @@
 //! ```
 //!
 //! - [`config`]: the `[processor]` section;
+//! - [`boards`]: leaderboards rebuilt from the ledger;
 //! - [`registry`]: loaded plugins by content hash, current version per type;
 //! - [`effects`]: how WIT rewards, score deltas and quest updates map onto
 //!   the ledger, the leaderboard and the streams;
@@ -31,6 +32,7 @@
 //! (idempotent per `reward_id`), and republishes quest and player events
 //! under the same event ids (consumers deduplicate on `event_id`).
 
+pub mod boards;
 pub mod config;
 pub mod effects;
 pub mod game;
@@ -40,6 +42,7 @@ pub mod service;
 pub mod ticker;
 pub mod worker;
 
+pub use boards::{RebuildError, RebuildReport, rebuild_boards};
 pub use config::ProcessorConfig;
 pub use outcome::{ActionResult, LatencySummary, Outcome, ProcessorStats, StageTimes, Submitted};
 pub use registry::Registry;

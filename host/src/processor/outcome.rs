@@ -71,6 +71,9 @@ pub struct Outcome {
     pub game_id: String,
     /// Game-stream offset of the action.
     pub offset: i64,
+    /// The acting player (empty where the action could not be decoded).
+    #[serde(default)]
+    pub player_id: String,
     /// What happened.
     pub result: ActionResult,
     /// When the host accepted it (the envelope time), ms since the epoch.
@@ -265,6 +268,13 @@ impl Outcomes {
                 b.done.remove(&k);
             }
         }
+    }
+
+    /// Whether someone here still waits for `action_id`'s outcome.
+    pub(crate) fn is_waiting(&self, tenant: &str, action_id: &str) -> bool {
+        let b = self.book.lock().expect("outcomes lock");
+        b.waiting
+            .contains_key(&(tenant.to_string(), action_id.to_string()))
     }
 
     pub(crate) fn get(&self, tenant: &str, game_id: &str, action_id: &str) -> Option<Outcome> {

@@ -31,6 +31,9 @@ pub(crate) struct Shared {
     pub counters: Counters,
     /// Plugin, stream and lag metrics (rendered by `/metrics`).
     pub telemetry: Arc<crate::telemetry::Telemetry>,
+    /// What rewards must satisfy (`streams.reward_types`,
+    /// `processor.max_reward_points`).
+    pub rules: super::effects::RewardRules,
     /// Game type per (tenant, game): immutable once created, so `submit`
     /// reads the database once per game.
     game_types: Mutex<HashMap<(String, String), String>>,
@@ -85,6 +88,10 @@ impl Processor {
                 outcomes: Outcomes::new(cfg.processor.outcomes_retained),
                 counters: Counters::default(),
                 telemetry,
+                rules: super::effects::RewardRules {
+                    types: cfg.streams.reward_types.clone(),
+                    max_points: cfg.processor.max_reward_points,
+                },
                 game_types: Mutex::default(),
             }),
             stop,
@@ -296,7 +303,28 @@ impl Processor {
         game_id: &str,
         action: Action,
     ) -> Result<Submitted, ProcessorError> {
-        self.shared.submit(tenant, game_id, action).await
+        self.shared.submit(tenant, game_id, action, None).await
+    }
+
+    /// [`Processor::submit`] under a caller-chosen action id (the API
+    /// derives it from the idempotency key, so a retry after a crash finds
+    /// the first attempt's stored outcome under the same id).
+    pub async fn submit_as(
+        &self,
+        tenant: &str,
+        game_id: &str,
+        action: Action,
+        action_id: String,
+    ) -> Result<Submitted, ProcessorError> {
+        self.shared
+            .submit(tenant, game_id, action, Some(action_id))
+            .await
+    }
+
+    /// Whether an action submitted through this process still waits for
+    /// its outcome.
+    pub fn is_pending(&self, tenant: &str, action_id: &str) -> bool {
+        self.shared.outcomes.is_waiting(tenant, action_id)
     }
 
     /// The outcome of an action applied by this process, while retained
@@ -323,13 +351,17 @@ impl Shared {
         tenant: &str,
         game_id: &str,
         mut action: Action,
+        action_id: Option<String>,
     ) -> Result<Submitted, ProcessorError> {
         let game_type = self.game_type(tenant, game_id).await?;
         action.tenant = tenant.to_string();
         action.game = game_id.to_string();
         let payload =
             serde_json::to_vec(&action).map_err(|e| ProcessorError::Invalid(e.to_string()))?;
-        let envelope = Envelope::new(tenant, game_id, GAME_ACTION, payload);
+        let mut envelope = Envelope::new(tenant, game_id, GAME_ACTION, payload);
+        if let Some(id) = action_id {
+            envelope.event_id = id;
+        }
         let topic = self.streams_cfg.topic(Family::Game, &game_type);
         let rx = self.outcomes.expect(tenant, &envelope.event_id);
         let sent = match self.streams.send(&topic, &envelope) {

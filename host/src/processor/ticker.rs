@@ -100,7 +100,7 @@ async fn round(shared: &Shared) -> usize {
                 };
                 // Nobody waits for a tick's outcome: dropping the receiver
                 // is fine (the outcome is still recorded and counted).
-                match shared.submit(&g.tenant, &g.game_id, action).await {
+                match shared.submit(&g.tenant, &g.game_id, action, None).await {
                     Ok(_) => true,
                     Err(e) => {
                         tracing::warn!(tenant = %g.tenant, game = %g.game_id, error = %e, "tick failed");

@@ -24,13 +24,14 @@ use tokio::sync::watch;
 
 use super::effects;
 use super::game::{
-    GameEntry, GameKey, Pending, apply_records, outcome, parse_status, replay_records, status_str,
+    GameEntry, GameKey, PARKED_STATUS, Pending, apply_records, entry_status, outcome, parse_status,
+    replay_records,
 };
 use super::outcome::{ActionResult, Counters};
 use super::service::Shared;
-use crate::leaderboard::LeaderboardError;
+use crate::leaderboard::{LeaderboardError, ScoreEntry};
 use crate::plugin::Worker;
-use crate::store::{Reward, Snapshot};
+use crate::store::{OutcomeRecord, Reward, Snapshot};
 use crate::streams::envelope::now_ms;
 use crate::streams::{Consumer, Record, StreamError};
 
@@ -145,6 +146,22 @@ impl Loop {
             }
         };
         let effects_done = std::time::Instant::now();
+        let applied_at = now_ms();
+        for (o, range) in &mut pending.outcomes {
+            if let ActionResult::Applied { minted, .. } = &mut o.result {
+                *minted = first[range.clone()].iter().filter(|f| **f).count();
+            }
+            o.applied_at_ms = applied_at;
+        }
+        // Outcomes (and parked statuses) before the offsets: an action
+        // whose offset is committed always has its stored outcome.
+        while let Err(e) = save_outcomes(&self.shared, &pending).await {
+            tracing::warn!(error = %e, "storing outcomes failed; retrying");
+            if *stop.borrow() {
+                return false;
+            }
+            tokio::time::sleep(retry).await;
+        }
         while let Err(e) = consumer.commit(records).await {
             tracing::warn!(error = %e, "offset commit failed; retrying");
             if *stop.borrow() {
@@ -152,13 +169,9 @@ impl Loop {
             }
             tokio::time::sleep(retry).await;
         }
-        let (applied_at, offsets_done) = (now_ms(), std::time::Instant::now());
+        let offsets_done = std::time::Instant::now();
         Counters::add(&self.shared.counters.batches, 1);
-        for (mut o, range) in pending.outcomes {
-            if let ActionResult::Applied { minted, .. } = &mut o.result {
-                *minted = first[range].iter().filter(|f| **f).count();
-            }
-            o.applied_at_ms = applied_at;
+        for (mut o, _) in pending.outcomes {
             (o.stages.polled, o.stages.effects_done) = (Some(polled), Some(effects_done));
             o.stages.offsets_done = Some(offsets_done);
             self.shared.counters.count(&o.result);
@@ -312,7 +325,10 @@ impl Loop {
                 snap.topic, snap.partition
             )));
         }
+        let parked = (row.status == PARKED_STATUS)
+            .then(|| "it was parked earlier (see the host's log)".to_string());
         let mut e = GameEntry {
+            parked: parked.clone(),
             game_type: row.game_type.clone(),
             plugin: Arc::clone(&plugin),
             state: snap.state,
@@ -342,9 +358,9 @@ impl Loop {
             if recs.is_empty() {
                 break;
             }
-            let (k, types) = (key.clone(), s.streams_cfg.reward_types.clone());
+            let (k, rules) = (key.clone(), s.rules.clone());
             let joined = tokio::task::spawn_blocking(move || {
-                let n = replay_records(&k, &mut e, &mut worker, &recs, upto, &types);
+                let n = replay_records(&k, &mut e, &mut worker, &recs, upto, &rules);
                 (e, worker, n)
             })
             .await
@@ -353,6 +369,12 @@ impl Loop {
             replayed += joined.2;
         }
         self.workers.insert(plugin.hash.clone(), worker);
+        if parked.is_none() && e.parked.is_some() {
+            s.store
+                .set_game_status(&key.0, &key.1, PARKED_STATUS)
+                .await
+                .map_err(|err| LoadFailure::Transient(err.to_string()))?;
+        }
         Counters::add(&s.counters.games_loaded, 1);
         Counters::add(&s.counters.replayed, replayed);
         tracing::info!(replayed, next_offset = e.next_offset, "game loaded");
@@ -373,7 +395,7 @@ impl Loop {
                 // A failed save only lengthens a replay; the next cadence
                 // (or shutdown) saves the game again.
                 e.since_snapshot = 0;
-                due.push((snapshot_of(k, e), status_str(e.status).to_string()));
+                due.push((snapshot_of(k, e), entry_status(e).to_string()));
             }
         }
         if due.is_empty() {
@@ -407,7 +429,7 @@ impl Loop {
         match self
             .shared
             .store
-            .save_snapshot(&snap, status_str(e.status))
+            .save_snapshot(&snap, entry_status(e))
             .await
         {
             Ok(_) => {
@@ -462,8 +484,73 @@ fn snapshot_of(k: &GameKey, e: &GameEntry) -> Snapshot {
     }
 }
 
+/// Stores the batch's outcomes and the status of the games it parked.
+async fn save_outcomes(shared: &Shared, p: &Pending) -> Result<(), String> {
+    for (k, _) in &p.parked {
+        shared
+            .store
+            .set_game_status(&k.0, &k.1, PARKED_STATUS)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let rows: Vec<OutcomeRecord> = p
+        .outcomes
+        .iter()
+        .map(|(o, _)| OutcomeRecord {
+            tenant: o.tenant.clone(),
+            action_id: o.action_id.clone(),
+            game_id: o.game_id.clone(),
+            player_id: o.player_id.clone(),
+            offset: o.offset,
+            result: serde_json::to_string(&o.result).expect("outcome json"),
+            received_at_ms: o.received_at_ms,
+            applied_at_ms: o.applied_at_ms,
+        })
+        .collect();
+    shared
+        .store
+        .save_outcomes(&rows)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Applies board entries; one the board refuses is logged and skipped,
+/// never the others (they may be other games', other tenants'). The
+/// processor refuses what a board cannot take before minting
+/// ([`effects::check_rewards`]), so this is the last line.
+async fn apply_board(shared: &Shared, entries: Vec<ScoreEntry>) -> Result<(), String> {
+    let (valid, refused): (Vec<_>, Vec<_>) = entries
+        .into_iter()
+        .partition(|e| crate::leaderboard::order::validate_entry(e).is_ok());
+    for e in &refused {
+        tracing::error!(tenant = %e.tenant, game = %e.game_id, reward_id = %e.reward_id, "leaderboard refused an entry; the ledger keeps it");
+    }
+    if valid.is_empty() {
+        return Ok(());
+    }
+    match shared.board.apply(&valid).await {
+        Ok(_) => Ok(()),
+        // Refused as a whole despite the checks: one by one, so only the
+        // culprit is left out.
+        Err(LeaderboardError::Invalid(_) | LeaderboardError::Corrupt) => {
+            for e in valid {
+                match shared.board.apply(std::slice::from_ref(&e)).await {
+                    Ok(_) => {}
+                    Err(err @ (LeaderboardError::Invalid(_) | LeaderboardError::Corrupt)) => {
+                        tracing::error!(tenant = %e.tenant, game = %e.game_id, reward_id = %e.reward_id, error = %err, "leaderboard refused an entry; the ledger keeps it");
+                    }
+                    Err(err) => return Err(err.to_string()),
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// Mints, updates the leaderboard, publishes quest and player events;
-/// per reward, whether this call minted it first.
+/// per reward, whether its action minted it (the first mint, or a
+/// redelivery of the action that did: the ledger row names its action).
 #[tracing::instrument(skip_all, fields(rewards = p.rewards.len(), events = p.events.len()))]
 async fn commit_effects(shared: &Shared, p: &Pending) -> Result<Vec<bool>, String> {
     let mut first = Vec::with_capacity(p.rewards.len());
@@ -478,23 +565,13 @@ async fn commit_effects(shared: &Shared, p: &Pending) -> Result<Vec<bool>, Strin
             .mint_batch(chunk)
             .await
             .map_err(|e| e.to_string())?;
-        for (m, (_, at)) in minted.iter().zip(ats) {
-            first.push(m.first);
+        for (m, (r, at)) in minted.iter().zip(ats) {
+            let action = |p: &serde_json::Value| p.get("action_id").cloned();
+            first.push(m.first || action(&m.row.reward.payload) == action(&r.payload));
             entries.push(effects::score_entry(&m.row, *at));
         }
     }
-    if !entries.is_empty() {
-        match shared.board.apply(&entries).await {
-            Ok(_) => {}
-            // The board is a projection: an entry it refuses would be
-            // refused forever; log it (a rebuild from the ledger fixes
-            // the board) rather than stall the game.
-            Err(e @ (LeaderboardError::Invalid(_) | LeaderboardError::Corrupt)) => {
-                tracing::error!(error = %e, "leaderboard refused entries; rebuild it from the ledger");
-            }
-            Err(e) => return Err(e.to_string()),
-        }
-    }
+    apply_board(shared, entries).await?;
     let mut acks = Vec::with_capacity(p.events.len());
     for (topic, e) in &p.events {
         acks.push(shared.streams.send(topic, e).map_err(|e| e.to_string())?);

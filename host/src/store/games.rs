@@ -168,7 +168,7 @@ impl Store {
         self.retry
             .run("unfinished_games", || async {
                 let rows = sqlx::query(&format!(
-                    "SELECT {GAME_COLUMNS} FROM games WHERE status <> 'finished' \
+                    "SELECT {GAME_COLUMNS} FROM games WHERE status NOT IN ('finished', 'parked') \
                      AND (tenant_id > $1 OR (tenant_id = $1 AND game_id > $2)) \
                      ORDER BY tenant_id, game_id LIMIT $3"
                 ))
@@ -212,6 +212,27 @@ impl Store {
                 }
                 commit(tx).await?;
                 Ok(out)
+            })
+            .await
+    }
+
+    /// Records `status` on a game (the processor parks a game with it).
+    #[tracing::instrument(skip(self))]
+    pub async fn set_game_status(
+        &self,
+        tenant: &str,
+        game_id: &str,
+        status: &str,
+    ) -> Result<(), StoreError> {
+        self.retry
+            .run("set_game_status", || async {
+                sqlx::query("UPDATE games SET status = $1 WHERE tenant_id = $2 AND game_id = $3")
+                    .bind(status)
+                    .bind(tenant)
+                    .bind(game_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             })
             .await
     }

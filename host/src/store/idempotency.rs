@@ -23,6 +23,11 @@ pub enum Claim {
     /// Another request with this key is in progress: ask the client to
     /// retry later.
     InProgress,
+    /// The key's earlier claim was abandoned (older than
+    /// `database.idempotency_claim_ttl_ms`, never completed) and is now
+    /// this request's: the work may or may not have been done, so look
+    /// for its result before doing it again.
+    TakenOver,
     /// The key was used for a different request (another request hash).
     Mismatch,
 }
@@ -90,7 +95,7 @@ impl Store {
                 .rows_affected()
                     == 1;
                 Ok(if taken {
-                    Claim::Fresh
+                    Claim::TakenOver
                 } else {
                     Claim::InProgress
                 })

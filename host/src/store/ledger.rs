@@ -287,6 +287,24 @@ impl Store {
         }
     }
 
+    /// Every (tenant, game) with ledger rows.
+    #[tracing::instrument(skip(self))]
+    pub async fn games_with_rewards(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.retry
+            .run("games_with_rewards", || async {
+                let rows = sqlx::query(
+                    "SELECT DISTINCT tenant_id, game_id FROM rewards ORDER BY tenant_id, game_id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| Ok((r.try_get("tenant_id")?, r.try_get("game_id")?)))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?)
+            })
+            .await
+    }
+
     /// A game's ledger, oldest first (for rebuilding leaderboards).
     #[tracing::instrument(skip(self))]
     pub async fn rewards(&self, tenant: &str, game_id: &str) -> Result<Vec<RewardRow>, StoreError> {

@@ -11,6 +11,7 @@
 //! - [`tenancy`]: tenants, partners, hashed API keys, enabled game types;
 //! - [`games`]: games (pinned plugin, config, seed) and state snapshots;
 //! - [`plugins`]: partner game types: components by hash, their versions;
+//! - [`outcomes`]: action outcomes, stored with the batch that applied them;
 //! - [`retry`]: the retry budget for writes while the database is down.
 
 mod config;
@@ -19,6 +20,7 @@ pub mod games;
 pub mod idempotency;
 pub mod ledger;
 pub mod outbox;
+pub mod outcomes;
 pub mod players;
 pub mod plugins;
 mod retry;
@@ -36,6 +38,7 @@ pub use games::{Created, GameRow, Snapshot};
 pub use idempotency::Claim;
 pub use ledger::{Minted, Reward, RewardRow, reward_id};
 pub use outbox::{OutboxEvent, OutboxStats, PendingRow};
+pub use outcomes::OutcomeRecord;
 pub use players::PlayerTokenRow;
 pub use plugins::{NewPluginVersion, PluginVersion, Upload};
 pub use tenancy::{ApiKeyRow, TenantGameType};

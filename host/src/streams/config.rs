@@ -35,6 +35,18 @@ pub struct StreamsConfig {
     pub max_payload_bytes: usize,
     /// How often the embedded log applies retention, in ms. Default 1,000.
     pub embedded_retention_interval_ms: u64,
+    /// Directory of the embedded log's files. Default `""`: beside the
+    /// SQLite ledger (`<database file>.log/`, so `sqlite://veltrix.db`
+    /// keeps its log in `veltrix.db.log/`), or `veltrix-log/` in the
+    /// working directory when the ledger is on Postgres. `":memory:"`
+    /// keeps the log in memory (nothing survives a restart).
+    pub embedded_dir: String,
+    /// `fdatasync` every embedded-log append and offsets file. Default
+    /// `false`: records reach the OS before they are visible or acked, so
+    /// a killed process loses nothing; only a power loss can drop the
+    /// last records the OS had not written back (the offsets a consumer
+    /// saved are then clamped to the partition's end).
+    pub embedded_fsync: bool,
     /// `game.v1.<type>`.
     pub game: FamilySpec,
     /// `quest.v1.<type>`.
@@ -64,6 +76,8 @@ impl Default for StreamsConfig {
                 .to_vec(),
             max_payload_bytes: 64 * 1024,
             embedded_retention_interval_ms: 1_000,
+            embedded_dir: String::new(),
+            embedded_fsync: false,
             game: topics::default_game(),
             quest: topics::default_quest(),
             reward: topics::default_reward(),
@@ -100,6 +114,29 @@ impl StreamsConfig {
         }
         out.push(TopicSpec::new(Family::Players, &self.players, ""));
         out
+    }
+
+    /// Where the embedded log lives for a ledger at `database_url`:
+    /// `None` in memory (see `embedded_dir`).
+    pub fn embedded_location(&self, database_url: &str) -> Option<std::path::PathBuf> {
+        match self.embedded_dir.as_str() {
+            ":memory:" => None,
+            "" => match database_url
+                .strip_prefix("sqlite://")
+                .or_else(|| database_url.strip_prefix("sqlite:"))
+            {
+                Some(path) => {
+                    let path = path.split('?').next().unwrap_or(path);
+                    if path.is_empty() || path.contains(":memory:") {
+                        None
+                    } else {
+                        Some(format!("{path}.log").into())
+                    }
+                }
+                None => Some("veltrix-log".into()),
+            },
+            dir => Some(dir.into()),
+        }
     }
 
     /// Checks every family (see [`FamilySpec::validate`]).

@@ -192,14 +192,20 @@ pub fn next_offsets(records: &[Record]) -> Vec<(Arc<str>, u32, i64)> {
     out
 }
 
-/// Opens the configured backend.
+/// Opens the configured backend; an embedded log is kept where
+/// [`StreamsConfig::embedded_location`] says for the ledger at
+/// `database_url`.
 pub async fn open(
     streams: &StreamsConfig,
     kafka: &KafkaConfig,
+    database_url: &str,
 ) -> Result<Arc<dyn Streams>, StreamError> {
     streams.validate().map_err(StreamError::Config)?;
     Ok(match streams.backend {
-        BackendKind::Embedded => Arc::new(embedded::EmbeddedLog::new(streams.clone())),
+        BackendKind::Embedded => match streams.embedded_location(database_url) {
+            Some(dir) => Arc::new(embedded::EmbeddedLog::open(streams.clone(), &dir)?),
+            None => Arc::new(embedded::EmbeddedLog::new(streams.clone())),
+        },
         BackendKind::Kafka => Arc::new(kafka::KafkaStreams::connect(streams, kafka).await?),
     })
 }

@@ -57,6 +57,7 @@ impl Server {
         };
         // Tests count applied actions; the ones about time turn it on.
         config.processor.tick_interval_ms = 0;
+        config.streams.embedded_dir = db.log_dir();
         tweak(&mut config);
         let state = AppState::open(config).await.unwrap();
         state.start().await.unwrap();

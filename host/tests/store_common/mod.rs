@@ -38,7 +38,7 @@ impl TestDb {
                 ..DatabaseConfig::default()
             },
             pg_name: Some(name),
-            _dir: None,
+            _dir: Some(tempfile::tempdir().unwrap()),
         }
     }
 
@@ -54,6 +54,13 @@ impl TestDb {
             pg_name: None,
             _dir: Some(dir),
         }
+    }
+
+    /// A directory for this database's embedded log (kept as long as the
+    /// database: a restarted server finds its log again).
+    pub fn log_dir(&self) -> String {
+        let dir = self._dir.as_ref().expect("every test database has a dir");
+        dir.path().join("log").display().to_string()
     }
 
     pub async fn store(&self) -> Store {

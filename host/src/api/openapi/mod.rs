@@ -216,8 +216,16 @@ pub static DOCS: &[RouteDoc] = &[
         method: "post",
         path: "/v1/play/actions",
         auth: Auth::Player,
-        summary: "Submit an action (Idempotency-Key header required; a retry replays the first answer with Idempotency-Replayed: true; 409 in progress; 422 other body)",
+        summary: "Submit an action (Idempotency-Key header required; a retry replays the first answer with Idempotency-Replayed: true; 202 pending when the outcome is not there within api.action_timeout_ms: the action applies once and a retry of the key or GET /v1/play/actions/{action_id} gives its outcome; 422 other body)",
         request: Some(play_action),
+        response: (200, action_result),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/play/actions/{action_id}",
+        auth: Auth::Player,
+        summary: "The stored outcome of one of the caller's actions (200), pending (202) or 404",
+        request: None,
         response: (200, action_result),
     },
     RouteDoc {

@@ -265,7 +265,7 @@ async fn observer_streams(
             kafka
                 .consumer
                 .insert("auto.offset.reset".into(), "latest".into());
-            crate::streams::open(&rig.cfg.streams, &kafka)
+            crate::streams::open(&rig.cfg.streams, &kafka, &rig.cfg.database.url)
                 .await
                 .context("opening the observer's stream client")?
         }

@@ -5,10 +5,17 @@
 //! drop records past their retention and compacted topics keep the latest
 //! record per key.
 //!
-//! Records live in memory only: durability in embedded mode comes from the
-//! SQLite store (the outbox republishes anything not yet marked published).
+//! Opened with [`EmbeddedLog::open`] (what `veltrix serve` does), the log
+//! is durable: every record is written to its partition's file before it
+//! is visible or acknowledged, and committed group offsets are saved on
+//! every commit ([`disk`]), so a restarted host resumes each group where
+//! it committed and every game where its snapshot and stream say.
+//! [`EmbeddedLog::new`] keeps everything in memory (tests, benches).
+
+mod disk;
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -34,6 +41,10 @@ struct Shared {
     topics: RwLock<HashMap<String, Arc<Topic>>>,
     groups: Mutex<HashMap<String, Arc<Mutex<Group>>>>,
     next_member: AtomicU64,
+    /// `None`: memory only.
+    disk: Option<disk::Disk>,
+    /// Offsets read from disk at open, for groups not yet joined.
+    saved_groups: Mutex<HashMap<String, disk::Committed>>,
 }
 
 struct Topic {
@@ -51,10 +62,14 @@ struct PartLog {
     /// Compacted topics: the latest offset of each key.
     latest: HashMap<String, i64>,
     maintained_ms: i64,
+    /// The partition's file, when the log is on disk.
+    file: Option<disk::PartFile>,
 }
 
 #[derive(Default)]
 struct Group {
+    /// The group's name (its offsets file).
+    name: String,
     generation: u64,
     /// Member id -> subscribed topics.
     members: BTreeMap<u64, Vec<String>>,
@@ -81,8 +96,30 @@ impl Group {
 }
 
 impl EmbeddedLog {
-    /// An empty log with the limits of `cfg`.
+    /// An empty log in memory with the limits of `cfg` (nothing survives
+    /// the process: for tests and benches).
     pub fn new(cfg: StreamsConfig) -> Self {
+        Self::with_disk(&cfg, None, HashMap::new())
+    }
+
+    /// The log kept in `dir` (created when missing): topics are loaded
+    /// from their files when `ensure` declares them, groups resume from
+    /// their saved offsets.
+    pub fn open(cfg: StreamsConfig, dir: &Path) -> Result<Self, StreamError> {
+        let io = |e: std::io::Error| {
+            StreamError::Unavailable(format!("embedded log at {}: {e}", dir.display()))
+        };
+        let disk = disk::Disk::open(dir, cfg.embedded_fsync).map_err(io)?;
+        let groups = disk.load_groups().map_err(io)?;
+        tracing::info!(dir = %dir.display(), groups = groups.len(), fsync = cfg.embedded_fsync, "embedded log opened");
+        Ok(Self::with_disk(&cfg, Some(disk), groups))
+    }
+
+    fn with_disk(
+        cfg: &StreamsConfig,
+        disk: Option<disk::Disk>,
+        groups: HashMap<String, disk::Committed>,
+    ) -> Self {
         Self {
             inner: Arc::new(Shared {
                 max_payload: cfg.max_payload_bytes,
@@ -90,8 +127,49 @@ impl EmbeddedLog {
                 topics: RwLock::default(),
                 groups: Mutex::default(),
                 next_member: AtomicU64::new(1),
+                disk,
+                saved_groups: Mutex::new(groups),
             }),
         }
+    }
+
+    /// A new topic's partitions: loaded from disk (retention and
+    /// compaction applied, the file rewritten when they dropped records)
+    /// or empty.
+    fn new_parts(&self, spec: &TopicSpec) -> Result<Vec<Mutex<PartLog>>, StreamError> {
+        let Some(disk) = &self.inner.disk else {
+            return Ok((0..spec.partitions).map(|_| Mutex::default()).collect());
+        };
+        let io = |e: std::io::Error| {
+            StreamError::Unavailable(format!("embedded log, topic {}: {e}", spec.name))
+        };
+        let now = now_ms();
+        let mut parts = Vec::with_capacity(spec.partitions as usize);
+        for p in 0..spec.partitions {
+            let loaded = disk.load(&spec.name, p).map_err(io)?;
+            let mut log = PartLog {
+                next: loaded.next,
+                ..PartLog::default()
+            };
+            let read = loaded.records.len();
+            for (off, ts, e) in loaded.records {
+                if spec.cleanup_policy == CleanupPolicy::Compact {
+                    log.latest.insert(e.key.clone(), off);
+                }
+                log.records.insert(off, (ts, e));
+            }
+            log.maintain(spec, now);
+            let rewrite = (log.records.len() < read).then(|| {
+                let keep = log.records.iter().map(|(o, (ts, e))| (*o, *ts, e));
+                (log.next, keep)
+            });
+            log.file = Some(disk.append_to(&spec.name, p, rewrite).map_err(io)?);
+            if read > 0 {
+                tracing::info!(topic = %spec.name, partition = p, records = log.records.len(), next = log.next, "embedded log: partition loaded");
+            }
+            parts.push(Mutex::new(log));
+        }
+        Ok(parts)
     }
 
     fn topic(&self, name: &str) -> Result<Arc<Topic>, StreamError> {
@@ -155,7 +233,7 @@ impl Streams for EmbeddedLog {
 
     async fn ensure(&self, topics: &[TopicSpec]) -> Result<Vec<EnsureReport>, StreamError> {
         let mut map = self.inner.topics.write().expect("topics lock");
-        Ok(topics
+        topics
             .iter()
             .map(|spec| {
                 let outcome = match map.get(&spec.name) {
@@ -164,19 +242,19 @@ impl Streams for EmbeddedLog {
                         let t = Topic {
                             name: spec.name.as_str().into(),
                             spec: spec.clone(),
-                            parts: (0..spec.partitions).map(|_| Mutex::default()).collect(),
+                            parts: self.new_parts(spec)?,
                             appended: watch::channel(0).0,
                         };
                         map.insert(spec.name.clone(), Arc::new(t));
                         EnsureOutcome::Created
                     }
                 };
-                EnsureReport {
+                Ok(EnsureReport {
                     topic: spec.name.clone(),
                     outcome,
-                }
+                })
             })
-            .collect())
+            .collect()
     }
 
     fn send(&self, topic: &str, event: &Envelope) -> Result<Ack, StreamError> {
@@ -187,6 +265,13 @@ impl Streams for EmbeddedLog {
         let offset = {
             let mut p = t.parts[partition as usize].lock().expect("partition lock");
             let offset = p.next;
+            // On disk before it is visible or acknowledged.
+            if let Some(f) = p.file.as_mut() {
+                f.append(offset, now, event).map_err(|e| {
+                    tracing::error!(topic, partition, error = %e, "embedded log write failed");
+                    StreamError::Unavailable("the embedded log could not be written".into())
+                })?;
+            }
             p.next += 1;
             if t.spec.cleanup_policy == CleanupPolicy::Compact {
                 p.latest.insert(event.key.clone(), offset);
@@ -219,7 +304,20 @@ impl Streams for EmbeddedLog {
             .lock()
             .expect("groups lock")
             .entry(group.to_string())
-            .or_default()
+            .or_insert_with(|| {
+                let committed = self
+                    .inner
+                    .saved_groups
+                    .lock()
+                    .expect("saved groups lock")
+                    .remove(group)
+                    .unwrap_or_default();
+                Arc::new(Mutex::new(Group {
+                    name: group.to_string(),
+                    committed,
+                    ..Group::default()
+                }))
+            })
             .clone();
         let id = self.inner.next_member.fetch_add(1, Ordering::Relaxed);
         {
@@ -229,6 +327,7 @@ impl Streams for EmbeddedLog {
         }
         let wakers = subscribed.iter().map(|t| t.appended.subscribe()).collect();
         Ok(Box::new(EmbeddedConsumer {
+            disk: self.inner.disk.clone(),
             group: g,
             id,
             topics: subscribed,
@@ -309,6 +408,7 @@ fn differences(have: &TopicSpec, want: &TopicSpec) -> EnsureOutcome {
 }
 
 struct EmbeddedConsumer {
+    disk: Option<disk::Disk>,
     group: Arc<Mutex<Group>>,
     id: u64,
     topics: Vec<Arc<Topic>>,
@@ -331,11 +431,16 @@ impl EmbeddedConsumer {
         self.assigned.clear();
         for (i, t) in self.topics.iter().enumerate() {
             for p in g.owned(self.id, &t.name, t.spec.partitions) {
+                // Never past the end: a commit saved ahead of records lost
+                // with the OS (power loss without `embedded_fsync`) must
+                // not make new records invisible.
+                let end = t.parts[p as usize].lock().expect("partition lock").next;
                 let pos = g
                     .committed
                     .get(&(t.name.to_string(), p))
                     .copied()
-                    .unwrap_or(0);
+                    .unwrap_or(0)
+                    .min(end);
                 self.assigned.push((i, p, pos));
             }
         }
@@ -401,6 +506,12 @@ impl Consumer for EmbeddedConsumer {
         let mut g = self.group.lock().expect("group lock");
         for (topic, p, next) in super::next_offsets(records) {
             g.committed.insert((topic.to_string(), p), next);
+        }
+        if let Some(disk) = &self.disk {
+            disk.save_group(&g.name, &g.committed).map_err(|e| {
+                tracing::error!(group = %g.name, error = %e, "embedded log: saving offsets failed");
+                StreamError::Unavailable("the embedded log could not save offsets".into())
+            })?;
         }
         Ok(())
     }

@@ -1,0 +1,127 @@
+//! Action outcomes, stored with the batch that applied them: written after
+//! the batch's ledger and outbox rows committed and before the game
+//! stream's offsets move, so an action whose offset is committed always
+//! has its outcome here. A crash in between redelivers the batch, which
+//! writes the same outcomes again (first write wins).
+//!
+//! The API answers from here whatever host applied the action, and after
+//! a restart: `GET /v1/play/actions/{action_id}` and a retried
+//! `Idempotency-Key` whose first request was answered `pending`.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{ROWS_PER_STATEMENT, Store, StoreError, begin, commit, rows_placeholders};
+
+/// One action's outcome as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeRecord {
+    /// Tenant.
+    pub tenant: String,
+    /// The action id (game-stream event id).
+    pub action_id: String,
+    /// Game.
+    pub game_id: String,
+    /// The acting player (`host` for the host's ticks).
+    pub player_id: String,
+    /// Game-stream offset of the action.
+    pub offset: i64,
+    /// What happened, as the processor's `ActionResult` JSON.
+    pub result: String,
+    /// When the host accepted the action, ms since the epoch.
+    pub received_at_ms: i64,
+    /// When its batch's effects committed, ms since the epoch.
+    pub applied_at_ms: i64,
+}
+
+const COLUMNS: &str = "tenant_id, action_id, game_id, player_id, stream_offset, result, \
+                       received_at_ms, applied_at_ms";
+const WIDTH: usize = 8;
+
+fn decode(row: &AnyRow) -> Result<OutcomeRecord, sqlx::Error> {
+    Ok(OutcomeRecord {
+        tenant: row.try_get("tenant_id")?,
+        action_id: row.try_get("action_id")?,
+        game_id: row.try_get("game_id")?,
+        player_id: row.try_get("player_id")?,
+        offset: row.try_get("stream_offset")?,
+        result: row.try_get("result")?,
+        received_at_ms: row.try_get("received_at_ms")?,
+        applied_at_ms: row.try_get("applied_at_ms")?,
+    })
+}
+
+impl Store {
+    /// Stores outcomes in one transaction; an outcome already stored for
+    /// an action id is kept (a redelivered batch changes nothing).
+    #[tracing::instrument(skip_all, fields(outcomes = outcomes.len()))]
+    pub async fn save_outcomes(&self, outcomes: &[OutcomeRecord]) -> Result<(), StoreError> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        self.retry
+            .run("save_outcomes", || async {
+                let mut tx = begin(&self.pool).await?;
+                for chunk in outcomes.chunks(ROWS_PER_STATEMENT) {
+                    let sql = format!(
+                        "INSERT INTO action_outcomes ({COLUMNS}) VALUES {} \
+                         ON CONFLICT (tenant_id, action_id) DO NOTHING",
+                        rows_placeholders(chunk.len(), WIDTH)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for o in chunk {
+                        q = q
+                            .bind(&o.tenant)
+                            .bind(&o.action_id)
+                            .bind(&o.game_id)
+                            .bind(&o.player_id)
+                            .bind(o.offset)
+                            .bind(&o.result)
+                            .bind(o.received_at_ms)
+                            .bind(o.applied_at_ms);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                commit(tx).await?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// The stored outcome of `action_id` in `tenant`, if any.
+    #[tracing::instrument(skip(self))]
+    pub async fn stored_outcome(
+        &self,
+        tenant: &str,
+        action_id: &str,
+    ) -> Result<Option<OutcomeRecord>, StoreError> {
+        self.retry
+            .run("stored_outcome", || async {
+                let row = sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM action_outcomes WHERE tenant_id = $1 AND action_id = $2"
+                ))
+                .bind(tenant)
+                .bind(action_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.as_ref().map(decode).transpose()?)
+            })
+            .await
+    }
+
+    /// How many outcomes a game has stored (tests and tools).
+    pub async fn count_outcomes(&self, tenant: &str, game_id: &str) -> Result<i64, StoreError> {
+        self.retry
+            .run("count_outcomes", || async {
+                let row = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM action_outcomes WHERE tenant_id = $1 AND game_id = $2",
+                )
+                .bind(tenant)
+                .bind(game_id)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(row.try_get::<i64, _>("n")?)
+            })
+            .await
+    }
+}
