@@ -398,11 +398,11 @@ async fn kill_9_mid_burst_loses_nothing_and_applies_nothing_twice() {
     // score.
     let v = settle(&client, &host2.base, &tokens[0], "again-c0", &attempt(0)).await;
     assert_eq!(v["result"], "rejected", "solved before the kill: {v}");
-    for p in 0..PLAYERS {
+    for (p, token) in tokens.iter().enumerate() {
         let v = settle(
             &client,
             &host2.base,
-            &tokens[p],
+            token,
             &key(p, BEFORE),
             &attempt(BEFORE),
         )
@@ -421,18 +421,18 @@ async fn kill_9_mid_burst_loses_nothing_and_applies_nothing_twice() {
     host2.child.wait().unwrap();
     let host3 = start(dir.path(), port, &client).await.unwrap();
     let rows_before = ledger(dir.path()).await.len();
-    for p in 0..PLAYERS {
+    for (p, token) in tokens.iter().enumerate() {
         let v = settle(
             &client,
             &host3.base,
-            &tokens[p],
+            token,
             &key(p, BEFORE + 1),
             &attempt(BEFORE + 1),
         )
         .await;
         assert_eq!(v["result"], "applied", "{v}");
         // A retry of a pre-kill key is still its first answer.
-        let again = settle(&client, &host3.base, &tokens[p], &key(p, 0), &attempt(0)).await;
+        let again = settle(&client, &host3.base, token, &key(p, 0), &attempt(0)).await;
         assert_eq!(again, finals[&key(p, 0)]);
     }
     let rows_after = ledger(dir.path()).await.len();
