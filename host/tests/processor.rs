@@ -438,6 +438,67 @@ async fn a_plugin_fault_fails_one_action_not_the_game() -> Result<()> {
     Ok(())
 }
 
+/// A call that outruns the sandbox's wall-clock backstop (a fuel budget
+/// far beyond it) on two fresh instances is answered neither way: its game
+/// is parked, visibly and across a restart, and other games play on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_that_stalls_the_backstop_parks_its_game_only() -> Result<()> {
+    let mut rig = Rig::new(100).await?;
+    // The probe declares 10^12 fuel: an endless spin meets the backstop.
+    rig.cfg.plugins.max_fuel = 1_000_000_000_000;
+    rig.cfg.plugins.deadline_ms = 200;
+    let p = rig.processor().await?;
+    p.create_game(TENANT, "stalls", "probe", "{}", 1).await?;
+    p.create_game(TENANT, "calm", "probe", "{}", 1).await?;
+    let act = |kind: &str, key: &str| Action::new("p1", kind, 1_000).with_key(key);
+    let outs = outcomes(
+        submit_all(
+            &p,
+            "stalls",
+            [act("ok", "a"), act("spin", "b"), act("ok", "c")],
+        )
+        .await?,
+    )
+    .await?;
+    let parked = |o: &Outcome| matches!(&o.result, ActionResult::Faulted { code, .. } if code == "game-parked");
+    ensure!(
+        matches!(outs[0].result, ActionResult::Applied { .. }),
+        "{:?}",
+        outs[0]
+    );
+    ensure!(parked(&outs[1]), "{:?}", outs[1]);
+    ensure!(parked(&outs[2]), "later actions too: {:?}", outs[2]);
+    let calm = outcomes(submit_all(&p, "calm", [act("ok", "d")]).await?).await?;
+    ensure!(
+        matches!(calm[0].result, ActionResult::Applied { minted: 1, .. }),
+        "{:?}",
+        calm[0]
+    );
+    let row = rig.store.game(TENANT, "stalls").await?.context("game")?;
+    ensure!(row.status == "parked", "status {}", row.status);
+    let stored = rig
+        .store
+        .stored_outcome(TENANT, &outs[1].action_id)
+        .await?
+        .context("stored outcome")?;
+    ensure!(stored.result.contains("game-parked"), "{}", stored.result);
+    p.shutdown().await;
+
+    // Restarted: still parked (not replayed), the other game still plays.
+    let p2 = rig.processor().await?;
+    let again = outcomes(submit_all(&p2, "stalls", [act("ok", "e")]).await?).await?;
+    ensure!(parked(&again[0]), "{:?}", again[0]);
+    let calm = outcomes(submit_all(&p2, "calm", [act("ok", "f")]).await?).await?;
+    ensure!(
+        matches!(calm[0].result, ActionResult::Applied { .. }),
+        "{:?}",
+        calm[0]
+    );
+    ensure!(rig.store.rewards(TENANT, "stalls").await?.len() == 1);
+    p2.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn games_are_pinned_and_snapshots_only_move_forward() -> Result<()> {
     games_pinned(Rig::new(100).await?).await
