@@ -16,6 +16,7 @@ const GUESTS: &[&str] = &[
     "veltrix-sprint",
     "veltrix-probe",
     "veltrix-netprobe",
+    "veltrix-bloat",
 ];
 
 fn main() {

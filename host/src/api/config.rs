@@ -59,6 +59,28 @@ pub struct ApiConfig {
     /// Actions in the upload check's replay step. Default 1,000 (the same
     /// as the CLI).
     pub upload_replay_actions: usize,
+    /// Wall-clock budget of one upload check (and of each component
+    /// `veltrix plugin check` checks), compile included, in ms. A check
+    /// still running then is killed (SIGKILL) and the upload refused with
+    /// 422 `limit_exceeded`. Default 10,000: below `request_timeout_ms`,
+    /// so the partner gets the verdict rather than a 503; a built-in's full
+    /// check takes about 2 s.
+    pub upload_check_timeout_ms: u64,
+    /// Memory budget of one check's worker process, in bytes: its
+    /// `RLIMIT_DATA` (heap plus the linear memory made accessible; address
+    /// space merely reserved is free). Over it the check fails with 422
+    /// `limit_exceeded`. Default 1 GiB; a built-in's check peaks near
+    /// 100 MiB. Linux only: elsewhere only the time budget holds.
+    pub upload_check_memory_bytes: u64,
+    /// The `veltrix` executable that runs checks in a child process
+    /// (`veltrix plugin check-worker`). Empty (default): this executable
+    /// when it is named `veltrix`. `in-process`, or an empty value in any
+    /// other program (a test harness), checks in-process: the static
+    /// `[plugins.component]` limits and the sandbox still hold, and the
+    /// answer still comes within the time budget, but a slow compile cannot
+    /// be stopped, so the upload slot stays taken until it ends, and memory
+    /// is not capped.
+    pub upload_check_binary: String,
 }
 
 impl Default for ApiConfig {
@@ -74,6 +96,9 @@ impl Default for ApiConfig {
             max_component_bytes: 16 * 1024 * 1024,
             upload_check_actions: crate::check::CheckOptions::default().random_actions,
             upload_replay_actions: crate::check::CheckOptions::default().replay_actions,
+            upload_check_timeout_ms: 10_000,
+            upload_check_memory_bytes: 1 << 30,
+            upload_check_binary: String::new(),
         }
     }
 }
@@ -99,6 +124,9 @@ impl std::fmt::Debug for ApiConfig {
             .field("max_component_bytes", &self.max_component_bytes)
             .field("upload_check_actions", &self.upload_check_actions)
             .field("upload_replay_actions", &self.upload_replay_actions)
+            .field("upload_check_timeout_ms", &self.upload_check_timeout_ms)
+            .field("upload_check_memory_bytes", &self.upload_check_memory_bytes)
+            .field("upload_check_binary", &self.upload_check_binary)
             .finish()
     }
 }
@@ -127,6 +155,15 @@ impl ApiConfig {
             random_actions: self.upload_check_actions,
             replay_actions: self.upload_replay_actions,
             ..crate::check::CheckOptions::default()
+        }
+    }
+
+    /// The budget of one check: `upload_check_timeout_ms` (at least 1 ms)
+    /// and `upload_check_memory_bytes`.
+    pub fn upload_check_budget(&self) -> crate::check::isolate::Budget {
+        crate::check::isolate::Budget {
+            time: Duration::from_millis(self.upload_check_timeout_ms.max(1)),
+            memory_bytes: self.upload_check_memory_bytes,
         }
     }
 

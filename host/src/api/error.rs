@@ -50,6 +50,11 @@ pub enum ApiError {
     /// 422: well-formed, but invalid (bad id, unknown field, wrong type).
     #[error("{0}")]
     Invalid(String),
+    /// 422: an uploaded component is over a `[plugins.component]` limit or
+    /// its check over its time or memory budget; the message names the
+    /// limit, the value and the config field.
+    #[error("{0}")]
+    LimitExceeded(String),
     /// 500: a bug or corrupt data (details in the log).
     #[error("internal error")]
     Internal,
@@ -70,7 +75,7 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Invalid(_) | Self::LimitExceeded(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -88,6 +93,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Invalid(_) => "invalid",
+            Self::LimitExceeded(_) => "limit_exceeded",
             Self::Internal => "internal",
             Self::Unavailable(_) => "unavailable",
         }

@@ -10,6 +10,15 @@
 //! and, for a new type, consumed by the processor from then on. Games pin
 //! the version they were created with.
 //!
+//! Uploads are bounded (see docs/plugin-runtime.md, "Upload limits"): the
+//! `[plugins.component]` static limits are checked here, by parsing the
+//! bytes, before anything compiles them (422 `limit_exceeded`); the check
+//! itself runs in a `veltrix plugin check-worker` child process within
+//! `api.upload_check_timeout_ms` and `api.upload_check_memory_bytes`, one
+//! at a time. The slot is owned by the task supervising the check, not by
+//! the request: a request that times out or disconnects leaves the slot
+//! taken until the child has been killed and reaped.
+//!
 //! A partner key acts for its own partner only: another partner's routes
 //! answer 404, like a partner that does not exist. Operators may act for
 //! any partner.
@@ -22,7 +31,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use serde::Serialize;
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::auth::{Caller, partner_not_found};
 use super::operators::validate_id;
@@ -30,15 +39,22 @@ use super::players::body_rejection;
 use super::{ApiError, AppState};
 use crate::builtin;
 use crate::check;
+use crate::check::isolate::{self, IsolateError};
 use crate::plugin::PluginHost;
+use crate::plugin::inspect::{self, InspectError};
 use crate::store::{NewPluginVersion, PluginVersion, Upload};
 
 /// The media type of an upload.
 pub const WASM: &str = "application/wasm";
 
 /// One check at a time: it compiles the component and runs thousands of
-/// actions, and the host's cores also serve the games being played.
+/// actions, and the host's cores also serve the games being played. A
+/// permit is held until the check's work has stopped (see the module docs).
 static CHECKS: Semaphore = Semaphore::const_new(1);
+
+/// Beyond the time budget, how long the request waits for the check's own
+/// verdict (a child killed at the budget is reaped within milliseconds).
+const VERDICT_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A stored version, as answered.
 #[derive(Debug, Clone, Serialize)]
@@ -88,9 +104,10 @@ fn taken(game_type: &str) -> ApiError {
 
 /// `POST /v1/partners/{partner}/game-types`: 201 with the new version; 200
 /// with the stored one when these bytes were uploaded before; 415 unless
-/// `application/wasm`; 413 over `api.max_component_bytes`; 422 when the
-/// check fails (its failed steps are the message); 409 when the name is
-/// built in or another partner's.
+/// `application/wasm`; 413 over `api.max_component_bytes`; 422
+/// `limit_exceeded` over a `[plugins.component]` limit or the check's time
+/// or memory budget; 422 `invalid` when the check fails (its failed steps
+/// are the message); 409 when the name is built in or another partner's.
 #[tracing::instrument(skip_all, fields(partner = %partner))]
 pub async fn upload_game_type(
     State(state): State<AppState>,
@@ -118,7 +135,8 @@ pub async fn upload_game_type(
         }
         return Ok((StatusCode::OK, Json(v.into())));
     }
-    let (name, plugin_version) = check_upload(&state, bytes.clone()).await?;
+    // The slot stays held through registering, which compiles again.
+    let ((name, plugin_version), _slot) = check_upload(&state, bytes.clone()).await?;
     if validate_id("game_type", &name).is_err() {
         // The name becomes topic names and key prefixes.
         return Err(ApiError::Invalid(format!(
@@ -148,31 +166,85 @@ pub async fn upload_game_type(
     Ok((StatusCode::CREATED, Json(v.into())))
 }
 
-/// Runs `veltrix plugin check` on `bytes` (on the blocking pool: it
-/// compiles the component and calls it); its name and version when every
-/// step passed, else 422 naming the failed steps.
-async fn check_upload(state: &AppState, bytes: Bytes) -> Result<(String, String), ApiError> {
-    let _permit = CHECKS.acquire().await.map_err(|_| ApiError::Internal)?;
+/// Runs `veltrix plugin check` on `bytes`: the static limits here, then
+/// the check in a child process (or in-process, see
+/// `api.upload_check_binary`). Its name and version, and the check slot,
+/// when every step passed; else 422 naming the limit or the failed steps.
+async fn check_upload(
+    state: &AppState,
+    bytes: Bytes,
+) -> Result<((String, String), SemaphorePermit<'static>), ApiError> {
     let registry = std::sync::Arc::clone(state.processor.registry());
-    let opts = state.config.api.upload_check();
-    let report = tokio::task::spawn_blocking(move || {
-        // On the registry's own plugin host: registering the upload later
-        // reuses this compilation from its cache.
-        let report = check::check(registry.host(), &bytes, &opts);
-        let info = report
-            .passed
-            .then(|| registry.host().load(&bytes).ok())
-            .flatten()
-            .map(|p| (p.info.name.clone(), p.info.version.clone()));
-        (report, info)
-    })
-    .await;
-    let (report, info) = report.map_err(|e| {
-        tracing::error!(error = %e, "the upload check panicked");
-        ApiError::Internal
-    })?;
-    if let Some(info) = info {
-        return Ok(info);
+    let limits = registry.host().limits().clone();
+    // Milliseconds even for megabytes, and no slot: a component over a
+    // static limit is refused before anything compiles it.
+    let started = std::time::Instant::now();
+    match inspect::inspect(&bytes, &limits.component) {
+        Ok(inv) => tracing::debug!(?inv, "upload inspected"),
+        Err(InspectError::Limit(l)) => {
+            tracing::info!(limit = ?l.limit, value = l.value, max = l.max,
+                elapsed_us = started.elapsed().as_micros() as u64, "upload refused before compiling");
+            return Err(ApiError::LimitExceeded(format!(
+                "the component is refused before compiling: {l}"
+            )));
+        }
+        Err(e @ InspectError::Malformed(_)) => {
+            return Err(ApiError::Invalid(format!(
+                "the component failed `veltrix plugin check`: load: {e}"
+            )));
+        }
+    }
+    let permit = CHECKS.acquire().await.map_err(|_| ApiError::Internal)?;
+    let api = &state.config.api;
+    let (opts, budget) = (api.upload_check(), api.upload_check_budget());
+    let binary = isolate::check_binary(&api.upload_check_binary);
+    // The task owns the slot and hands it back with the verdict. If this
+    // request is dropped meanwhile (its timeout, a disconnect), only the
+    // JoinHandle goes: the task still waits for the child to be killed and
+    // reaped (or the in-process check to end) before freeing the slot.
+    let task = tokio::spawn(async move {
+        let report = match binary {
+            Some(bin) => isolate::run_in_child(&bin, &bytes, &limits, &opts, budget).await,
+            // On the registry's own plugin host: registering the upload
+            // later reuses this compilation from its cache.
+            None => tokio::task::spawn_blocking(move || check::check(registry.host(), &bytes, &opts))
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "the upload check panicked");
+                    IsolateError::Worker
+                }),
+        };
+        (report, permit)
+    });
+    let (report, permit) = match tokio::time::timeout(budget.time + VERDICT_GRACE, task).await {
+        Ok(Ok(done)) => done,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "the upload check task failed");
+            return Err(ApiError::Internal);
+        }
+        // Only in-process: the child path answers at its budget.
+        Err(_) => {
+            let e = IsolateError::Time {
+                ms: budget.time.as_millis() as u64,
+            };
+            return Err(ApiError::LimitExceeded(e.to_string()));
+        }
+    };
+    let report = match report {
+        Ok(r) => r,
+        Err(IsolateError::Worker) => return Err(ApiError::Internal),
+        Err(e) => return Err(ApiError::LimitExceeded(e.to_string())),
+    };
+    if let Some(l) = &report.limit {
+        tracing::info!(limit = ?l.limit, value = l.value, max = l.max, "upload refused by the check");
+        return Err(ApiError::LimitExceeded(format!(
+            "the component failed `veltrix plugin check`: {l}"
+        )));
+    }
+    if report.passed
+        && let Some(described) = report.described
+    {
+        return Ok((described, permit));
     }
     let failed: Vec<String> = report
         .steps

@@ -14,17 +14,23 @@
 //!    fault (a rejection is fine, a trap or spent budget is not);
 //! 6. `fuel`: no apply spends more than the declared fuel budget;
 //! 7. `view`: every player's view works and is JSON.
+//!
+//! `load` also enforces `[plugins.component]` (function count, code size,
+//! ... before compiling; describe sizes right after `describe`): the
+//! report's `limit` names the one exceeded. [`isolate`] runs the whole
+//! check in a child process with a time and memory budget.
 
 pub mod fuzz;
+pub mod isolate;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use veltrix_sdk::{Action, GameTypeInfo, Transition};
 
-use crate::plugin::{Applied, Fault, Plugin, PluginHost, Worker};
+use crate::plugin::{Applied, Fault, LimitExceeded, LoadError, Plugin, PluginHost, Worker};
 use fuzz::ActionGen;
 
 /// How much conformance to run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckOptions {
     /// Random actions in the robustness run.
     pub random_actions: usize,
@@ -45,10 +51,10 @@ impl Default for CheckOptions {
 }
 
 /// One step's verdict.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Step {
     /// Step name.
-    pub name: &'static str,
+    pub name: String,
     /// Whether it passed.
     pub passed: bool,
     /// What was seen.
@@ -56,7 +62,7 @@ pub struct Step {
 }
 
 /// Fuel per apply over the whole run.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FuelStats {
     /// Applies measured.
     pub applies: u64,
@@ -71,12 +77,19 @@ pub struct FuelStats {
 }
 
 /// The whole report (`--json` prints it).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckReport {
     /// Content hash of the component.
     pub sha256: String,
     /// Game-type name and version, once described.
     pub game_type: Option<String>,
+    /// The described game-type name and version, apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub described: Option<(String, String)>,
+    /// The `[plugins.component]` limit the component is over, if that is
+    /// why `load` failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<LimitExceeded>,
     /// Step verdicts, in order.
     pub steps: Vec<Step>,
     /// Fuel statistics.
@@ -86,9 +99,25 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
+    /// The report of a check that ended without one (over its time or
+    /// memory budget): a failed `load` step saying why.
+    pub fn refused(bytes: &[u8], why: String) -> Self {
+        let mut r = Self {
+            sha256: PluginHost::content_hash(bytes),
+            game_type: None,
+            described: None,
+            limit: None,
+            steps: Vec::new(),
+            fuel: FuelStats::default(),
+            passed: false,
+        };
+        r.step("load", false, why);
+        r
+    }
+
     fn step(&mut self, name: &'static str, passed: bool, detail: impl Into<String>) -> bool {
         self.steps.push(Step {
-            name,
+            name: name.to_string(),
             passed,
             detail: detail.into(),
         });
@@ -101,6 +130,8 @@ pub fn check(host: &PluginHost, bytes: &[u8], opts: &CheckOptions) -> CheckRepor
     let mut report = CheckReport {
         sha256: PluginHost::content_hash(bytes),
         game_type: None,
+        described: None,
+        limit: None,
         steps: Vec::new(),
         fuel: FuelStats::default(),
         passed: false,
@@ -109,11 +140,15 @@ pub fn check(host: &PluginHost, bytes: &[u8], opts: &CheckOptions) -> CheckRepor
         Ok(p) => p,
         Err(e) => {
             report.step("load", false, e.to_string());
+            if let LoadError::Limit(l) = e {
+                report.limit = Some(l);
+            }
             return report;
         }
     };
     let info = plugin.info.clone();
     report.game_type = Some(format!("{} {}", info.name, info.version));
+    report.described = Some((info.name.clone(), info.version.clone()));
     report.step(
         "load",
         true,

@@ -142,6 +142,17 @@ pub enum PluginCmd {
         /// Target directory (created if missing).
         dir: PathBuf,
     },
+    /// Internal: the child process of a bounded check (see
+    /// `check::isolate`). Caps its own memory, checks `component` as
+    /// `request` says, prints the report as JSON.
+    #[command(hide = true)]
+    CheckWorker {
+        /// The request (JSON: plugin limits, check options, memory cap).
+        #[arg(long)]
+        request: PathBuf,
+        /// The component file.
+        component: PathBuf,
+    },
 }
 
 /// `veltrix plugin check` arguments.
@@ -162,6 +173,12 @@ pub struct CheckArgs {
     /// Seed of the conformance run.
     #[arg(long, default_value_t = CheckOptions::default().seed)]
     pub seed: u64,
+    /// Check in this process, without the time and memory budgets of
+    /// `api.upload_check_timeout_ms` / `api.upload_check_memory_bytes`
+    /// (by default each component is checked in a child process within
+    /// them, like an upload).
+    #[arg(long)]
+    pub in_process: bool,
 }
 
 /// `veltrix bench ...`
@@ -234,9 +251,15 @@ pub struct PipelineArgs {
 
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    // The worker gets everything from its request: no config to load.
+    if let Command::Plugin(PluginCmd::CheckWorker { request, component }) = &cli.command {
+        check::isolate::worker_main(request, component)?;
+        return Ok(0);
+    }
     let config = HostConfig::load(cli.config.as_deref())?;
     match cli.command {
         Command::Plugin(PluginCmd::Check(args)) => plugin_check(&config, args),
+        Command::Plugin(PluginCmd::CheckWorker { .. }) => unreachable!("handled above"),
         Command::Plugin(PluginCmd::ExportBuiltins { dir }) => {
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             for b in &BUILTINS {
@@ -351,10 +374,29 @@ fn plugin_check(config: &HostConfig, args: CheckArgs) -> anyhow::Result<i32> {
                 .map(|b| (format!("builtin:{}", b.name), b.wasm.to_vec())),
         );
     }
+    // Each component in a child within the upload budgets, unless asked
+    // otherwise: the CLI is how partners reproduce an upload's verdict.
+    let binary = (!args.in_process)
+        .then(|| std::env::current_exe().context("locating this executable"))
+        .transpose()?;
+    let rt = runtime()?;
+    let budget = config.api.upload_check_budget();
     let mut all_passed = true;
     let mut reports = Vec::new();
     for (name, bytes) in inputs {
-        let report = check::check(&host, &bytes, &opts);
+        let report = match &binary {
+            None => check::check(&host, &bytes, &opts),
+            Some(bin) => match rt.block_on(check::isolate::run_in_child(
+                bin,
+                &bytes,
+                host.limits(),
+                &opts,
+                budget,
+            )) {
+                Ok(r) => r,
+                Err(e) => check::CheckReport::refused(&bytes, e.to_string()),
+            },
+        };
         all_passed &= report.passed;
         if !args.json {
             println!(

@@ -28,6 +28,10 @@ pub enum LoadError {
     /// `describe` faulted or returned something unusable.
     #[error("describe: {0}")]
     BadDescription(String),
+    /// Over a `[plugins.component]` limit: refused before compiling (the
+    /// static ones) or right after `describe`.
+    #[error("component over a limit: {0}")]
+    Limit(#[from] super::inspect::LimitExceeded),
 }
 
 /// Why one call into a plugin failed. The instance is discarded; the game

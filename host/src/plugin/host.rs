@@ -114,7 +114,11 @@ impl PluginHost {
             .max_memories_per_component(8)
             .max_tables_per_component(16)
             .max_core_instances_per_component(32)
-            .max_memory_size(limits.max_memory_bytes);
+            .max_memory_size(limits.max_memory_bytes)
+            // Fiber stacks serve async calls only, which the host does not
+            // make; wasmtime's default of 1,000 maps 2 GiB of them writable,
+            // more than a check worker's memory cap (`check::isolate`).
+            .total_stacks(limits.pool_instances);
         let mut config = Config::new();
         config
             .wasm_component_model(true)
@@ -168,6 +172,11 @@ impl PluginHost {
             debug!(%hash, "plugin cache hit");
             return Ok(Arc::clone(p));
         }
+        // Before compiling: what compiling would cost is bounded first.
+        super::inspect::inspect(bytes, &self.limits.component).map_err(|e| match e {
+            super::inspect::InspectError::Malformed(m) => LoadError::Invalid(m),
+            super::inspect::InspectError::Limit(l) => LoadError::Limit(l),
+        })?;
         let started = std::time::Instant::now();
         let component = Component::new(&self.engine, bytes)
             .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
@@ -189,6 +198,8 @@ impl PluginHost {
         };
         let described = Worker::describe_unloaded(&plugin)
             .map_err(|f| LoadError::BadDescription(f.to_string()))?;
+        // Before anything parses the schema or lists the kinds.
+        super::inspect::check_description(&described, &self.limits.component)?;
         validate_info(&described)?;
         plugin.info = described;
         let plugin = Arc::new(plugin);

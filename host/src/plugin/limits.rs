@@ -50,6 +50,10 @@ pub struct PluginLimits {
     /// Write `/tmp/perf-<pid>.map` so that `perf report` names the
     /// JIT-compiled plugin functions (for profiling). Default false.
     pub perf_map: bool,
+    /// Limits on a component and on its `describe()` output
+    /// (`[plugins.component]`), checked at every load: see
+    /// [`super::inspect::ComponentLimits`] for the fields and defaults.
+    pub component: super::inspect::ComponentLimits,
 }
 
 impl Default for PluginLimits {
@@ -70,6 +74,7 @@ impl Default for PluginLimits {
             cache_capacity: 64,
             pool_instances: 256,
             perf_map: false,
+            component: super::inspect::ComponentLimits::default(),
         }
     }
 }
