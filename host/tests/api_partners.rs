@@ -9,11 +9,17 @@
 //! and loops on purpose), so most servers here run the upload check with no
 //! random or replay actions: load, describe, init and view still gate.
 //! `the_full_check_refuses_the_probe` runs the default check.
+//!
+//! Every server here checks uploads in `veltrix plugin check-worker`
+//! children (the built `veltrix`), like production; components over a
+//! `[plugins.component]` limit are refused before any compile. The time and
+//! memory budgets are in `upload_budgets.rs`.
 
 #[path = "store_common/mod.rs"]
 mod store_common;
 
 mod api_common;
+mod synth;
 
 use api_common::{BOOT, Resp, Server, code};
 use reqwest::{Method, StatusCode};
@@ -56,12 +62,20 @@ impl Server {
     }
 }
 
+/// The `veltrix` binary runs the checks (this test binary cannot).
+fn isolated(c: &mut HostConfig) {
+    c.api.upload_check_binary = env!("CARGO_BIN_EXE_veltrix").into();
+}
+
 /// Upload check without conformance actions (see the module docs).
 fn structural_check(c: &mut HostConfig) {
+    isolated(c);
     c.api.upload_check_actions = 0;
     c.api.upload_replay_actions = 0;
     c.api.max_component_bytes = PROBE.len() * 2;
 }
+
+const BLOAT: &[u8] = include_bytes!(env!("VELTRIX_GUEST_BLOAT"));
 
 /// `bytes` with a custom section appended: another component (another
 /// hash) that behaves the same, i.e. a new version of the same type.
@@ -351,7 +365,7 @@ async fn upload_and_play_postgres() {
 #[tokio::test]
 async fn the_full_check_refuses_the_probe() {
     let db = TestDb::sqlite();
-    let s = Server::start(&db, |_| {}).await;
+    let s = Server::start(&db, isolated).await;
     let (p1, _, _) = setup(&s).await;
     let r = s.upload("p1", &p1, "application/wasm", PROBE).await;
     let v = r.json();
@@ -371,5 +385,77 @@ async fn the_full_check_refuses_the_probe() {
         )
         .await;
     assert_eq!(v["game_types"], json!([]));
+    s.stop(db).await;
+}
+
+/// A refusal: 422 `limit_exceeded` whose message names `field`.
+fn assert_limit(r: &Resp, field: &str) {
+    let v = r.json();
+    assert_eq!(
+        (r.status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "limit_exceeded"),
+        "{}",
+        r.raw
+    );
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains(field), "{msg}");
+}
+
+#[tokio::test]
+async fn uploads_over_a_component_limit_are_refused() {
+    let db = TestDb::sqlite();
+    let s = Server::start(&db, |c| {
+        structural_check(c);
+        c.api.max_component_bytes = 16 << 20;
+    })
+    .await;
+    let (p1, _, _) = setup(&s).await;
+
+    // The 600,000 empty functions (2.4 MB): refused by parsing,
+    // before any compile (which took 92-124 s and 3.5 GB).
+    let big = synth::component_with_functions(1, 600_000);
+    let started = std::time::Instant::now();
+    let r = s.upload("p1", &p1, "application/wasm", &big).await;
+    let took = started.elapsed();
+    assert_limit(&r, "`plugins.component.max_functions`");
+    let msg = r.json()["error"]["message"].as_str().unwrap().to_string();
+    assert!(msg.contains("before compiling") && msg.contains("600000"), "{msg}");
+    assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+    eprintln!("600k functions refused in {took:?}");
+
+    // A 2 MiB config schema: refused right after describe, in the check.
+    let r = s.upload("p1", &p1, "application/wasm", BLOAT).await;
+    assert_limit(&r, "`plugins.component.max_config_schema_bytes`");
+
+    // Nothing stored, nothing in the catalogue.
+    let v = s
+        .expect(StatusCode::OK, Method::GET, "/v1/partners/p1/game-types", &p1, None)
+        .await;
+    assert_eq!(v["game_types"], json!([]));
+    let v = s
+        .expect(StatusCode::OK, Method::GET, "/v1/game-types", BOOT, None)
+        .await;
+    let names: Vec<&str> = v["game_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(!names.contains(&"bloat"), "{names:?}");
+    s.stop(db).await;
+
+    // With room for the schema, its 100,002 action kinds are refused.
+    let db = TestDb::sqlite();
+    let s = Server::start(&db, |c| {
+        structural_check(c);
+        c.api.max_component_bytes = 16 << 20;
+        c.plugins.component.max_config_schema_bytes = 4 << 20;
+        c.plugins.component.max_describe_bytes = 8 << 20;
+    })
+    .await;
+    let (p1, _, _) = setup(&s).await;
+    let r = s.upload("p1", &p1, "application/wasm", BLOAT).await;
+    assert_limit(&r, "`plugins.component.max_action_kinds`");
+    assert!(r.raw.contains("100002"), "{}", r.raw);
     s.stop(db).await;
 }
