@@ -64,13 +64,14 @@ pub struct ApiConfig {
     /// still running then is killed (SIGKILL) and the upload refused with
     /// 422 `limit_exceeded`. Default 10,000: below `request_timeout_ms`,
     /// so the partner gets the verdict rather than a 503; a built-in's full
-    /// check takes about 2 s.
+    /// check takes 1.2-2.0 s.
     pub upload_check_timeout_ms: u64,
     /// Memory budget of one check's worker process, in bytes: its
     /// `RLIMIT_DATA` (heap plus the linear memory made accessible; address
     /// space merely reserved is free). Over it the check fails with 422
-    /// `limit_exceeded`. Default 1 GiB; a built-in's check peaks near
-    /// 100 MiB. Linux only: elsewhere only the time budget holds.
+    /// `limit_exceeded`. Default 1 GiB; a built-in's check peaks at
+    /// 70-115 MiB resident. Linux only: elsewhere only the time budget
+    /// holds.
     pub upload_check_memory_bytes: u64,
     /// The `veltrix` executable that runs checks in a child process
     /// (`veltrix plugin check-worker`). Empty (default): this executable

@@ -136,7 +136,7 @@ pub static DOCS: &[RouteDoc] = &[
         method: "post",
         path: super::server::UPLOAD_PATH,
         auth: Auth::OperatorOrPartner,
-        summary: "Upload a game-type component (application/wasm), checked like `veltrix plugin check`: 201 new version; 200 when these bytes were uploaded before; 409 built-in or another partner's type; 413 over api.max_component_bytes; 415 not application/wasm; 422 the check failed (its failed steps are the message)",
+        summary: "Upload a game-type component (application/wasm), checked like `veltrix plugin check`: 201 new version; 200 when these bytes were uploaded before; 409 built-in or another partner's type; 413 over api.max_component_bytes; 415 not application/wasm; 422 limit_exceeded over a [plugins.component] limit or the check's time or memory budget (the message names the limit, the value and the config field); 422 invalid the check failed (its failed steps are the message)",
         request: Some(component),
         response: (201, plugin_version),
     },
