@@ -419,7 +419,10 @@ async fn uploads_over_a_component_limit_are_refused() {
     let took = started.elapsed();
     assert_limit(&r, "`plugins.component.max_functions`");
     let msg = r.json()["error"]["message"].as_str().unwrap().to_string();
-    assert!(msg.contains("before compiling") && msg.contains("600000"), "{msg}");
+    assert!(
+        msg.contains("before compiling") && msg.contains("600000"),
+        "{msg}"
+    );
     assert!(took < std::time::Duration::from_secs(2), "{took:?}");
     eprintln!("600k functions refused in {took:?}");
 
@@ -429,7 +432,13 @@ async fn uploads_over_a_component_limit_are_refused() {
 
     // Nothing stored, nothing in the catalogue.
     let v = s
-        .expect(StatusCode::OK, Method::GET, "/v1/partners/p1/game-types", &p1, None)
+        .expect(
+            StatusCode::OK,
+            Method::GET,
+            "/v1/partners/p1/game-types",
+            &p1,
+            None,
+        )
         .await;
     assert_eq!(v["game_types"], json!([]));
     let v = s

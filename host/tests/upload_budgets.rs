@@ -37,7 +37,12 @@ fn budgets(c: &mut HostConfig, timeout_ms: u64, memory_bytes: u64) {
     c.plugins.component.max_functions = 10_000_000;
 }
 
-async fn upload(s: &Server, client: &reqwest::Client, key: &str, bytes: &[u8]) -> reqwest::Result<Resp> {
+async fn upload(
+    s: &Server,
+    client: &reqwest::Client,
+    key: &str,
+    bytes: &[u8],
+) -> reqwest::Result<Resp> {
     let resp = client
         .post(format!("{}/v1/partners/p1/game-types", s.base))
         .bearer_auth(key)
@@ -54,11 +59,21 @@ async fn upload(s: &Server, client: &reqwest::Client, key: &str, bytes: &[u8]) -
 
 async fn partner(s: &Server) -> String {
     let (st, _) = s
-        .call(Method::POST, "/v1/partners", Some(BOOT), Some(json!({ "partner_id": "p1", "name": "p1" })))
+        .call(
+            Method::POST,
+            "/v1/partners",
+            Some(BOOT),
+            Some(json!({ "partner_id": "p1", "name": "p1" })),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED);
     let (st, v) = s
-        .call(Method::POST, "/v1/keys", Some(BOOT), Some(json!({ "role": "partner", "partner_id": "p1" })))
+        .call(
+            Method::POST,
+            "/v1/keys",
+            Some(BOOT),
+            Some(json!({ "role": "partner", "partner_id": "p1" })),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     v["key"].as_str().unwrap().to_string()
@@ -80,23 +95,41 @@ async fn checks_end_within_their_budgets_and_hold_the_slot_until_then() {
     let started = Instant::now();
     let r = upload(&s, &s.client, &key, &heavy).await.unwrap();
     let took = started.elapsed();
+    eprintln!("time budget verdict in {took:?}");
     let v = r.json();
-    assert_eq!((r.status, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "limit_exceeded"), "{}", r.raw);
+    assert_eq!(
+        (r.status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "limit_exceeded"),
+        "{}",
+        r.raw
+    );
     let msg = v["error"]["message"].as_str().unwrap();
-    assert!(msg.contains("time budget of 3000 ms") && msg.contains("api.upload_check_timeout_ms"), "{msg}");
-    assert!(took >= Duration::from_millis(BUDGET_MS) && took < Duration::from_millis(BUDGET_MS + 3_000), "{took:?}");
+    assert!(
+        msg.contains("time budget of 3000 ms") && msg.contains("api.upload_check_timeout_ms"),
+        "{msg}"
+    );
+    assert!(
+        took >= Duration::from_millis(BUDGET_MS) && took < Duration::from_millis(BUDGET_MS + 3_000),
+        "{took:?}"
+    );
     assert_no_worker_left();
 
     // A client that gives up after 0.5 s: its check goes on, holding the
     // slot, until the worker is killed at the budget. The next upload
     // waits for it, then passes.
-    let impatient = reqwest::Client::builder().timeout(Duration::from_millis(500)).build().unwrap();
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .unwrap();
     let started = Instant::now();
     assert!(upload(&s, &impatient, &key, &heavy).await.is_err());
     let r = upload(&s, &s.client, &key, PROBE).await.unwrap();
     let took = started.elapsed();
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
-    assert!(took >= Duration::from_millis(BUDGET_MS), "the slot was freed early: {took:?}");
+    assert!(
+        took >= Duration::from_millis(BUDGET_MS),
+        "the slot was freed early: {took:?}"
+    );
     assert_no_worker_left();
     s.stop(db).await;
 
@@ -107,7 +140,12 @@ async fn checks_end_within_their_budgets_and_hold_the_slot_until_then() {
     let started = Instant::now();
     let r = upload(&s, &s.client, &key, &heavy).await.unwrap();
     let v = r.json();
-    assert_eq!((r.status, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "limit_exceeded"), "{}", r.raw);
+    assert_eq!(
+        (r.status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "limit_exceeded"),
+        "{}",
+        r.raw
+    );
     let msg = v["error"]["message"].as_str().unwrap();
     assert!(msg.contains("memory budget of 268435456 bytes"), "{msg}");
     eprintln!("memory budget verdict in {:?}", started.elapsed());

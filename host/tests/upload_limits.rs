@@ -26,10 +26,22 @@ fn the_builtins_pass_with_room_to_spare() {
         eprintln!("{}: {inv:?}", b.name);
         // Half of each limit at most: a built-in growing towards a limit
         // shows here before any partner meets it.
-        assert!(inv.functions * 2 <= limits.max_functions, "{}: {inv:?}", b.name);
-        assert!(inv.code_bytes * 2 <= limits.max_code_bytes, "{}: {inv:?}", b.name);
+        assert!(
+            inv.functions * 2 <= limits.max_functions,
+            "{}: {inv:?}",
+            b.name
+        );
+        assert!(
+            inv.code_bytes * 2 <= limits.max_code_bytes,
+            "{}: {inv:?}",
+            b.name
+        );
         assert!(inv.modules * 2 <= limits.max_modules, "{}: {inv:?}", b.name);
-        assert!(inv.components * 2 <= limits.max_components, "{}: {inv:?}", b.name);
+        assert!(
+            inv.components * 2 <= limits.max_components,
+            "{}: {inv:?}",
+            b.name
+        );
         let i = &host.load(b.wasm).unwrap().info;
         let total = i.config_schema.len() + i.example_config.len();
         eprintln!(
@@ -45,7 +57,10 @@ fn the_builtins_pass_with_room_to_spare() {
         assert!(total as u64 * 2 <= limits.max_describe_bytes);
     }
     let inv = inspect(PROBE, &limits).unwrap();
-    assert!(inv.modules >= 2 && inv.components >= 1, "nested modules counted: {inv:?}");
+    assert!(
+        inv.modules >= 2 && inv.components >= 1,
+        "nested modules counted: {inv:?}"
+    );
 }
 
 #[test]
@@ -60,13 +75,22 @@ fn too_many_functions_are_refused_before_compiling() {
     let LoadError::Limit(l) = &err else {
         panic!("{err:?}")
     };
-    assert_eq!((l.limit, l.value, l.max), (Limit::Functions, 600_000, 20_000));
-    assert!(err.to_string().contains("plugins.component.max_functions"), "{err}");
+    assert_eq!(
+        (l.limit, l.value, l.max),
+        (Limit::Functions, 600_000, 20_000)
+    );
+    assert!(
+        err.to_string().contains("plugins.component.max_functions"),
+        "{err}"
+    );
     assert!(took < Duration::from_secs(1), "{took:?}");
     // Spread over nested modules, each under the limit: still counted.
     let bytes = synth::component_with_functions(3, 8_000);
     let err = host.load(&bytes).unwrap_err();
-    assert!(matches!(&err, LoadError::Limit(l) if l.limit == Limit::Functions && l.value == 24_000), "{err:?}");
+    assert!(
+        matches!(&err, LoadError::Limit(l) if l.limit == Limit::Functions && l.value == 24_000),
+        "{err:?}"
+    );
     // And the check names the limit in its report.
     let r = check(&host, &bytes, &CheckOptions::default());
     assert!(!r.passed);
@@ -146,5 +170,8 @@ fn the_cli_check_ends_within_its_time_and_memory_budgets() {
         ],
     );
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("exceeded its memory budget of 268435456 bytes"), "{out}");
+    assert!(
+        out.contains("exceeded its memory budget of 268435456 bytes"),
+        "{out}"
+    );
 }

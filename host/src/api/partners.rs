@@ -207,12 +207,14 @@ async fn check_upload(
             Some(bin) => isolate::run_in_child(&bin, &bytes, &limits, &opts, budget).await,
             // On the registry's own plugin host: registering the upload
             // later reuses this compilation from its cache.
-            None => tokio::task::spawn_blocking(move || check::check(registry.host(), &bytes, &opts))
-                .await
-                .map_err(|e| {
-                    tracing::error!(error = %e, "the upload check panicked");
-                    IsolateError::Worker
-                }),
+            None => {
+                tokio::task::spawn_blocking(move || check::check(registry.host(), &bytes, &opts))
+                    .await
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "the upload check panicked");
+                        IsolateError::Worker
+                    })
+            }
         };
         (report, permit)
     });

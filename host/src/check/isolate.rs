@@ -140,7 +140,10 @@ pub async fn run_in_child(
         IsolateError::Worker
     };
     let dir = tempfile::tempdir().map_err(|e| fail("temp dir", &e))?;
-    let (component, request) = (dir.path().join("component.wasm"), dir.path().join("request.json"));
+    let (component, request) = (
+        dir.path().join("component.wasm"),
+        dir.path().join("request.json"),
+    );
     let req = WorkerRequest {
         limits: limits.clone(),
         opts: opts.clone(),
@@ -176,14 +179,21 @@ pub async fn run_in_child(
             // SIGKILL, then reap: the compile stops now, not when it ends.
             let _ = child.start_kill();
             let _ = child.wait().await;
-            tracing::warn!(pid, elapsed_ms = started.elapsed().as_millis() as u64,
-                budget_ms = budget.time.as_millis() as u64, "check over its time budget: killed");
+            tracing::warn!(
+                pid,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                budget_ms = budget.time.as_millis() as u64,
+                "check over its time budget: killed"
+            );
             return Err(IsolateError::Time {
                 ms: budget.time.as_millis() as u64,
             });
         }
     };
-    let (stdout, stderr) = (stdout.await.unwrap_or_default(), stderr.await.unwrap_or_default());
+    let (stdout, stderr) = (
+        stdout.await.unwrap_or_default(),
+        stderr.await.unwrap_or_default(),
+    );
     let stderr = String::from_utf8_lossy(&stderr);
     let elapsed_ms = started.elapsed().as_millis() as u64;
     if status.success()

@@ -50,7 +50,11 @@ pub fn children() -> Vec<String> {
         };
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         // `pid (comm) state ppid ...`; comm may hold spaces: split after ')'.
-        let mut rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("").split_whitespace();
+        let mut rest = stat
+            .rsplit_once(')')
+            .map(|(_, r)| r)
+            .unwrap_or("")
+            .split_whitespace();
         let state = rest.next().unwrap_or("?").to_string();
         let ppid = rest.next().and_then(|p| p.parse::<u32>().ok());
         if ppid == Some(me) {
