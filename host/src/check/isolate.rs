@@ -78,9 +78,15 @@ pub enum IsolateError {
     Worker,
 }
 
+/// The worker's exit code when its memory cap, not the component's
+/// validity, failed the load (wasmtime's own mappings answer ENOMEM rather
+/// than aborting).
+pub const OUT_OF_MEMORY_EXIT: i32 = 3;
+
 /// `veltrix plugin check-worker --request <json> <component>`: runs in the
-/// child. Caps its own memory first, then checks and prints the report.
-pub fn worker_main(request: &Path, component: &Path) -> anyhow::Result<()> {
+/// child. Caps its own memory first, then checks and prints the report;
+/// returns the exit code.
+pub fn worker_main(request: &Path, component: &Path) -> anyhow::Result<i32> {
     use anyhow::Context;
     let text = std::fs::read(request).with_context(|| format!("reading {}", request.display()))?;
     let req: WorkerRequest = serde_json::from_slice(&text).context("parsing the check request")?;
@@ -91,8 +97,18 @@ pub fn worker_main(request: &Path, component: &Path) -> anyhow::Result<()> {
     limits.pool_instances = limits.pool_instances.min(WORKER_POOL_INSTANCES);
     let host = PluginHost::new(limits)?;
     let report = super::check(&host, &bytes, &req.opts);
+    // Only the load step: a guest's own out-of-memory is a trap, reported
+    // as such by the later steps.
+    let load_oom = report
+        .steps
+        .iter()
+        .any(|s| s.name == "load" && !s.passed && s.detail.contains("Cannot allocate memory"));
+    if load_oom {
+        eprintln!("out of memory while loading the component");
+        return Ok(OUT_OF_MEMORY_EXIT);
+    }
     serde_json::to_writer(std::io::stdout().lock(), &report).context("writing the report")?;
-    Ok(())
+    Ok(0)
 }
 
 /// Caps this process's data segment and makes it die with its parent.
@@ -225,7 +241,9 @@ fn out_of_memory(status: &std::process::ExitStatus, stderr: &str) -> bool {
             return true;
         }
     }
-    let _ = status;
+    if status.code() == Some(OUT_OF_MEMORY_EXIT) {
+        return true;
+    }
     stderr.contains("memory allocation of")
         || stderr.contains("out of memory")
         || stderr.contains("Cannot allocate memory")

@@ -253,8 +253,7 @@ pub struct PipelineArgs {
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     // The worker gets everything from its request: no config to load.
     if let Command::Plugin(PluginCmd::CheckWorker { request, component }) = &cli.command {
-        check::isolate::worker_main(request, component)?;
-        return Ok(0);
+        return check::isolate::worker_main(request, component);
     }
     let config = HostConfig::load(cli.config.as_deref())?;
     match cli.command {
