@@ -407,6 +407,9 @@ async fn uploads_over_a_component_limit_are_refused() {
     let s = Server::start(&db, |c| {
         structural_check(c);
         c.api.max_component_bytes = 16 << 20;
+        // The bloat guest's describe takes tens of ms: on a loaded machine
+        // the call deadline must not refuse it before the limit does.
+        c.plugins.deadline_ms = 5_000;
     })
     .await;
     let (p1, _, _) = setup(&s).await;
@@ -458,6 +461,7 @@ async fn uploads_over_a_component_limit_are_refused() {
     let s = Server::start(&db, |c| {
         structural_check(c);
         c.api.max_component_bytes = 16 << 20;
+        c.plugins.deadline_ms = 5_000;
         c.plugins.component.max_config_schema_bytes = 4 << 20;
         c.plugins.component.max_describe_bytes = 8 << 20;
     })

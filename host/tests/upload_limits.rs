@@ -110,16 +110,26 @@ fn code_size_and_module_count_are_bounded() {
     assert!(err.to_string().contains("max_modules"), "{err}");
 }
 
+/// Building 100,002 kinds and 2 MiB takes `describe` tens of ms: on a
+/// loaded machine the 100 ms call deadline, not the limit under test, could
+/// refuse it.
+fn patient() -> PluginLimits {
+    PluginLimits {
+        deadline_ms: 5_000,
+        ..PluginLimits::default()
+    }
+}
+
 #[test]
 fn an_oversize_description_is_refused_after_describe() {
-    let host = PluginHost::new(PluginLimits::default()).unwrap();
+    let host = PluginHost::new(patient()).unwrap();
     let err = host.load(BLOAT).unwrap_err();
     assert!(
         matches!(&err, LoadError::Limit(l) if l.limit == Limit::ConfigSchemaBytes && l.value > 2 << 20),
         "{err:?}"
     );
     // With room for the schema, the 100,002 action kinds are refused.
-    let mut limits = PluginLimits::default();
+    let mut limits = patient();
     limits.component.max_config_schema_bytes = 4 << 20;
     limits.component.max_describe_bytes = 8 << 20;
     let host = PluginHost::new(limits).unwrap();
