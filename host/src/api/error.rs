@@ -3,16 +3,19 @@
 //!
 //! Messages are ours. Store, stream and leaderboard errors are logged with
 //! their details and answered with a fixed text, so no driver or broker
-//! message reaches a client. Rejections of the JSON body (syntax, unknown
-//! field, oversize) are converted by [`ApiJson`], so they get the same
-//! shape as everything else.
+//! message reaches a client. Malformed requests are converted by the
+//! extractors of [`super::extract`]; [`json_errors`] catches any error
+//! response that still is not JSON, so all get the same shape.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::extract::JSON;
 
 use crate::leaderboard::LeaderboardError;
 use crate::store::StoreError;
@@ -21,7 +24,8 @@ use crate::streams::StreamError;
 /// An API failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
-    /// 400: the request cannot be parsed (malformed JSON, bad header).
+    /// 400: the request cannot be parsed (malformed JSON, a path segment
+    /// that is not UTF-8, a missing or repeated `Idempotency-Key`).
     #[error("{0}")]
     BadRequest(String),
     /// 401: no key, or not a live key.
@@ -47,7 +51,8 @@ pub enum ApiError {
     /// `application/json`, or `application/wasm` for uploads).
     #[error("expected a body with content-type {0}")]
     UnsupportedMediaType(&'static str),
-    /// 422: well-formed, but invalid (bad id, unknown field, wrong type).
+    /// 422: well-formed, but invalid (bad id, unknown field, wrong type,
+    /// a value out of range).
     #[error("{0}")]
     Invalid(String),
     /// 422: an uploaded component is over a `[plugins.component]` limit or
@@ -149,41 +154,49 @@ impl From<LeaderboardError> for ApiError {
     }
 }
 
-/// The media type of every JSON body.
-pub const JSON: &str = "application/json";
-
-/// Converts axum's body rejections. `limit` is `api.max_body_bytes`, for
-/// the message.
-pub fn from_json_rejection(rej: JsonRejection, limit: usize) -> ApiError {
-    match rej.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(limit),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(JSON),
-        // serde's message names the field and what was expected, never a
-        // value from our side: safe and useful to pass on.
-        StatusCode::UNPROCESSABLE_ENTITY => ApiError::Invalid(rej.body_text()),
-        StatusCode::BAD_REQUEST => ApiError::BadRequest(rej.body_text()),
-        other => {
-            tracing::warn!(status = %other, error = %rej.body_text(), "body rejected");
-            ApiError::BadRequest("the request body could not be read".into())
-        }
+/// Router-wide safety net: an error response that is not JSON (a default
+/// of axum, or a rejection no extractor converted, such as a route still
+/// on `axum::extract::Path`) is answered with our JSON body instead, so
+/// every error has one shape. The status is kept where it is one of ours;
+/// any other 4xx becomes 400. Headers such as `Allow` are kept.
+pub async fn json_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(JSON));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
     }
+    tracing::debug!(%status, "non-JSON error answered as JSON");
+    let e = ApiError::for_status(status, state.config.api.max_body_bytes);
+    let (mut parts, _) = resp.into_parts();
+    let fresh = e.into_response();
+    parts.status = fresh.status();
+    parts.headers.remove(CONTENT_LENGTH);
+    for (name, value) in fresh.headers() {
+        parts.headers.insert(name, value.clone());
+    }
+    Response::from_parts(parts, fresh.into_body())
 }
 
-/// A JSON body whose rejections are [`ApiError`]s (use it instead of
-/// [`axum::Json`] in handlers).
-#[derive(Debug, Clone)]
-pub struct ApiJson<T>(pub T);
-
-impl<T> FromRequest<super::AppState> for ApiJson<T>
-where
-    T: DeserializeOwned,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &super::AppState) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Self(v)),
-            Err(rej) => Err(from_json_rejection(rej, state.config.api.max_body_bytes)),
+impl ApiError {
+    /// Our error for a bare status (`limit` for the 413 message).
+    pub fn for_status(status: StatusCode, limit: usize) -> Self {
+        match status {
+            StatusCode::UNAUTHORIZED => Self::Unauthorized,
+            StatusCode::FORBIDDEN => Self::Forbidden("forbidden".into()),
+            StatusCode::NOT_FOUND => Self::NotFound("not found".into()),
+            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
+            StatusCode::CONFLICT => Self::Conflict("conflict".into()),
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge(limit),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(JSON),
+            StatusCode::UNPROCESSABLE_ENTITY => Self::Invalid("invalid request".into()),
+            StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable("unavailable".into()),
+            s if s.is_client_error() => Self::BadRequest("the request could not be read".into()),
+            _ => Self::Internal,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! tenant's games answer 404, like games that do not exist).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use rand::RngExt as _;
 use serde::Deserialize;
@@ -14,7 +14,7 @@ use super::auth::{Caller, hash_key};
 use super::operators::validate_id;
 use super::players::{Answer, generate_token, submit_and_wait};
 use super::tenants::tenant_access;
-use super::{ApiError, ApiJson, AppState};
+use super::{ApiError, ApiJson, ApiPath, AppState};
 use crate::store::{GameRow, PlayerTokenRow};
 use crate::streams::envelope::now_ms;
 
@@ -53,7 +53,7 @@ pub struct NewPlayer {
 pub async fn revoke_player_tokens(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, game, player)): Path<(String, String, String)>,
+    ApiPath((tenant, game, player)): ApiPath<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     game_access(&state, &caller, &tenant, &game).await?;
     validate_id("player_id", &player)?;
@@ -123,7 +123,7 @@ async fn game_access(
 pub async fn create_game(
     State(state): State<AppState>,
     caller: Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
     ApiJson(body): ApiJson<NewGame>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     tenant_access(&state, &caller, &tenant).await?;
@@ -155,7 +155,7 @@ pub async fn create_game(
 pub async fn get_game(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, game)): Path<(String, String)>,
+    ApiPath((tenant, game)): ApiPath<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let row = game_access(&state, &caller, &tenant, &game).await?;
     Ok(Json(view(&row)))
@@ -167,7 +167,7 @@ pub async fn get_game(
 pub async fn add_player(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, game)): Path<(String, String)>,
+    ApiPath((tenant, game)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<NewPlayer>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     game_access(&state, &caller, &tenant, &game).await?;
@@ -211,7 +211,7 @@ pub async fn add_player(
 pub async fn game_master_action(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, game)): Path<(String, String)>,
+    ApiPath((tenant, game)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<GmAction>,
 ) -> Result<Json<Value>, ApiError> {
     game_access(&state, &caller, &tenant, &game).await?;

@@ -3,7 +3,9 @@
 //! - [`config`]: `[api]` (listen address, body limit, timeouts, bootstrap
 //!   operator key, leaderboard backend);
 //! - [`auth`]: hashed bearer API keys and the [`Caller`] extractor;
-//! - [`error`]: [`ApiError`], the one JSON error shape, and [`ApiJson`];
+//! - [`error`]: [`ApiError`], the one JSON error shape;
+//! - [`extract`]: request parsing shared by every route ([`ApiJson`],
+//!   [`extract::ApiPath`], the content-type and `Idempotency-Key` rules);
 //! - [`operators`]: tenants, partners, keys; `/healthz`, `/readyz`,
 //!   `/metrics`;
 //! - [`partners`]: partner game-type uploads (checked, versioned) and
@@ -22,6 +24,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod extract;
 pub mod feed;
 pub mod games;
 pub mod metrics;
@@ -34,5 +37,6 @@ pub mod tenants;
 
 pub use auth::{Caller, Role};
 pub use config::{ApiConfig, LeaderboardBackend};
-pub use error::{ApiError, ApiJson};
+pub use error::ApiError;
+pub use extract::{ApiJson, ApiPath};
 pub use server::{AppState, ServeError, router, serve, serve_on};

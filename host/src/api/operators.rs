@@ -2,13 +2,13 @@
 //! probes: `/healthz`, `/readyz`, `/metrics`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::auth::{Operator, Role, generate_key, hash_key};
-use super::{ApiError, ApiJson, AppState};
+use super::{ApiError, ApiJson, ApiPath, AppState};
 use crate::leaderboard::Board;
 use crate::leaderboard::keys::validate_scope_id;
 use crate::store::ApiKeyRow;
@@ -17,9 +17,17 @@ use crate::store::ApiKeyRow;
 pub const MAX_NAME: usize = 200;
 
 /// Checks an id with the leaderboard's rule (the id ends up in Redis key
-/// prefixes, so one rule for both keeps every tenant id usable there).
+/// prefixes, so one rule for both keeps every tenant id usable there),
+/// minus `.` and `..`: ids become path segments and topic or file names,
+/// where those two mean "here" and "up".
 pub fn validate_id(what: &str, id: &str) -> Result<(), ApiError> {
-    validate_scope_id(what, id).map_err(ApiError::from)
+    validate_scope_id(what, id).map_err(ApiError::from)?;
+    if id == "." || id == ".." {
+        return Err(ApiError::Invalid(format!(
+            "{what} id must not be `.` or `..`"
+        )));
+    }
+    Ok(())
 }
 
 fn validate_name(name: &str) -> Result<(), ApiError> {
@@ -36,7 +44,7 @@ fn validate_name(name: &str) -> Result<(), ApiError> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
-    /// 1-64 of `[A-Za-z0-9_.-]`.
+    /// 1-64 of `[A-Za-z0-9_.-]`, not `.` or `..`.
     pub tenant_id: String,
     /// Display name.
     pub name: String,
@@ -46,7 +54,7 @@ pub struct NewTenant {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewPartner {
-    /// 1-64 of `[A-Za-z0-9_.-]`.
+    /// 1-64 of `[A-Za-z0-9_.-]`, not `.` or `..`.
     pub partner_id: String,
     /// Display name.
     pub name: String,
@@ -210,7 +218,7 @@ fn key_id(hash: &str) -> String {
 pub async fn revoke_key(
     State(state): State<AppState>,
     _operator: Operator,
-    Path(key_id): Path<String>,
+    ApiPath(key_id): ApiPath<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let well_formed = key_id.len() == KEY_ID_LEN
         && key_id

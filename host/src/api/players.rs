@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use veltrix_sdk::{Action, ActorRole, Location};
 
 use super::auth::hash_key;
+use super::extract::idempotency_key;
 use super::{ApiError, AppState};
 use crate::leaderboard::{Board, MAX_PAGE, Standing};
 use crate::processor::ProcessorError;
@@ -93,45 +94,56 @@ pub struct ActBody {
     pub location: Option<LocationBody>,
 }
 
-/// A device location.
+/// A device location, checked against the WIT `location` ranges while
+/// the body is parsed: out of range is 422 before the idempotency key is
+/// claimed, never a value the game type faults on.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawLocation")]
 pub struct LocationBody {
-    /// Latitude, decimal degrees.
+    /// Latitude, decimal degrees, -90..=90.
     pub lat: f64,
-    /// Longitude, decimal degrees.
+    /// Longitude, decimal degrees, -180..=180.
     pub lon: f64,
-    /// Accuracy radius, metres.
+    /// Accuracy radius, metres: finite, not negative.
     pub accuracy_m: f32,
 }
 
-/// Parses a JSON body read as bytes (kept whole for the request hash):
-/// the same errors as [`super::ApiJson`].
-pub fn parse_body<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<T, ApiError> {
-    let json = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !json {
-        return Err(ApiError::UnsupportedMediaType(super::error::JSON));
-    }
-    serde_json::from_slice(body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => ApiError::Invalid(e.to_string()),
-        _ => ApiError::BadRequest(format!("malformed JSON: {e}")),
-    })
+/// A location as sent, before its ranges are checked.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLocation {
+    lat: f64,
+    lon: f64,
+    // Read wide: as f32, 1e39 would quietly become infinity.
+    accuracy_m: f64,
 }
 
-/// Maps a body read failure (oversize, mostly) to our error.
-pub fn body_rejection(rej: &BytesRejection, limit: usize) -> ApiError {
-    if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge(limit)
-    } else {
-        ApiError::BadRequest("the request body could not be read".into())
+impl TryFrom<RawLocation> for LocationBody {
+    type Error = String;
+
+    fn try_from(l: RawLocation) -> Result<Self, String> {
+        if !(-90.0..=90.0).contains(&l.lat) {
+            return Err("location.lat must be -90..=90".into());
+        }
+        if !(-180.0..=180.0).contains(&l.lon) {
+            return Err("location.lon must be -180..=180".into());
+        }
+        if !(0.0..=f64::from(f32::MAX)).contains(&l.accuracy_m) {
+            return Err("location.accuracy_m must be a finite number of metres, at least 0".into());
+        }
+        Ok(Self {
+            lat: l.lat,
+            lon: l.lon,
+            // In range just above: no overflow to infinity.
+            #[allow(clippy::cast_possible_truncation)]
+            accuracy_m: l.accuracy_m as f32,
+        })
     }
 }
+
+/// The shared parsing rules (see [`super::extract`]), under the names the
+/// routes here and the upload route use.
+pub use super::extract::{body_rejection, parse_json as parse_body};
 
 /// Processor failures as API errors (never the store's or stream's text).
 impl From<ProcessorError> for ApiError {
@@ -274,16 +286,7 @@ pub async fn act(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY)
-        .ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "an Idempotency-Key header of 1-{MAX_IDEMPOTENCY_KEY} visible characters is required"
-            ))
-        })?
-        .to_string();
+    let key = idempotency_key(&headers)?;
     let body = body.map_err(|r| body_rejection(&r, state.config.api.max_body_bytes))?;
     // Validated before the claim: a malformed body never burns a key.
     let parsed: ActBody = parse_body(&headers, &body)?;

@@ -350,6 +350,11 @@ pub fn router(state: AppState) -> Router {
         // Json bodies read through this limit; over it, the extractor's
         // rejection becomes our 413 JSON error before anything is parsed.
         .layer(DefaultBodyLimit::max(limit))
+        // Inside `observe`, so metrics count the status the client got.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            super::error::json_errors,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -7,11 +7,11 @@
 use std::sync::OnceLock;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
 use super::auth::{Caller, tenant_not_found};
-use super::{ApiError, ApiJson, AppState};
+use super::{ApiError, ApiJson, ApiPath, AppState};
 use crate::builtin::{self, BUILTINS};
 
 /// One game type of the catalogue.
@@ -125,7 +125,7 @@ pub(crate) async fn tenant_access(
 pub async fn set_game_type(
     State(state): State<AppState>,
     caller: Caller,
-    Path((tenant, game_type)): Path<(String, String)>,
+    ApiPath((tenant, game_type)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<SetGameType>,
 ) -> Result<Json<TenantGameTypeView>, ApiError> {
     tenant_access(&state, &caller, &tenant).await?;
@@ -151,7 +151,7 @@ pub async fn set_game_type(
 pub async fn list_tenant_game_types(
     State(state): State<AppState>,
     caller: Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     tenant_access(&state, &caller, &tenant).await?;
     let rows = state.store.list_game_types(&tenant).await?;
