@@ -51,16 +51,20 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Resu
     if !is_json(headers) {
         return Err(ApiError::UnsupportedMediaType(JSON));
     }
-    serde_json::from_slice(body).map_err(|e| {
+    // Two steps, so the status says which was wrong: the syntax (400) or
+    // the shape (422). In one step serde_json calls some shape errors
+    // syntax (`{"role": 1}` where an enum is expected).
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
         let msg = e.to_string();
-        match e.classify() {
-            serde_json::error::Category::Data => ApiError::Invalid(msg),
-            // `1e400` is valid JSON that no f64 holds: a bad value, like
-            // any other out-of-range number, not a syntax error.
-            _ if msg.starts_with("number out of range") => ApiError::Invalid(msg),
-            _ => ApiError::BadRequest(format!("malformed JSON: {msg}")),
+        // `1e400` is valid JSON that no f64 holds: a bad value, like any
+        // other out-of-range number, not a syntax error.
+        if msg.starts_with("number out of range") {
+            ApiError::Invalid(msg)
+        } else {
+            ApiError::BadRequest(format!("malformed JSON: {msg}"))
         }
-    })
+    })?;
+    T::deserialize(value).map_err(|e| ApiError::Invalid(e.to_string()))
 }
 
 /// Maps a body read failure (over `limit`, mostly) to our error.
@@ -214,6 +218,13 @@ mod tests {
         assert_eq!(code("{\"y\": 1}"), "invalid");
         assert_eq!(code("{\"x\": \"1\"}"), "invalid");
         assert_eq!(code("{\"x\": 1e400}"), "invalid");
+        #[derive(Debug, serde::Deserialize)]
+        enum E {
+            A,
+        }
+        let e = parse_json::<E>(&h, b"1").unwrap_err();
+        assert_eq!(e.code(), "invalid", "{e}");
+        assert!(matches!(parse_json::<E>(&h, b"\"A\""), Ok(E::A)));
         let none = HeaderMap::new();
         assert_eq!(
             parse_json::<B>(&none, b"{\"x\": 1}").unwrap_err().code(),
@@ -223,7 +234,10 @@ mod tests {
 
     #[test]
     fn exactly_one_idempotency_key() {
-        assert_eq!(idempotency_key(&with(IDEMPOTENCY_KEY, &["k1"])).unwrap(), "k1");
+        assert_eq!(
+            idempotency_key(&with(IDEMPOTENCY_KEY, &["k1"])).unwrap(),
+            "k1"
+        );
         for h in [
             HeaderMap::new(),
             with(IDEMPOTENCY_KEY, &[""]),
