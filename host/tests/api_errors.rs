@@ -8,108 +8,14 @@
 mod store_common;
 
 mod api_common;
+#[path = "api_common/raw.rs"]
+mod raw;
 
 use api_common::{BODY_LIMIT, BOOT, Server, player, tenant_with};
+use raw::{Got, JSON, is_error, raw, unresolved};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use store_common::TestDb;
-
-/// A response with the headers these tests look at.
-struct Got {
-    status: StatusCode,
-    content_type: String,
-    replayed: bool,
-    raw: String,
-}
-
-impl Got {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.raw).unwrap_or(Value::Null)
-    }
-}
-
-/// A request with a raw body and exactly the headers given (no implied
-/// content type).
-async fn raw(
-    s: &Server,
-    method: Method,
-    path: &str,
-    key: Option<&str>,
-    headers: &[(&str, &str)],
-    body: Option<&str>,
-) -> Got {
-    let mut req = s.client.request(method, format!("{}{path}", s.base));
-    if let Some(k) = key {
-        req = req.bearer_auth(k);
-    }
-    for (h, v) in headers {
-        // `header` appends: a name given twice is sent twice.
-        req = req.header(*h, *v);
-    }
-    if let Some(b) = body {
-        req = req.body(b.to_string());
-    }
-    let resp = req.send().await.unwrap();
-    Got {
-        status: resp.status(),
-        content_type: resp
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default(),
-        replayed: resp
-            .headers()
-            .get("idempotency-replayed")
-            .is_some_and(|v| v == "true"),
-        raw: resp.text().await.unwrap(),
-    }
-}
-
-/// A bodiless HTTP/1.1 request whose target is sent byte for byte.
-async fn unresolved(s: &Server, method: &str, target: &str, key: &str) -> Got {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = s.base.trim_start_matches("http://");
-    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!(
-        "{method} {target} HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {key}\r\nconnection: close\r\n\r\n"
-    );
-    conn.write_all(req.as_bytes()).await.unwrap();
-    let mut out = String::new();
-    conn.read_to_string(&mut out).await.unwrap();
-    let (head, body) = out.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse::<u16>().unwrap();
-    let content_type = head
-        .lines()
-        .find_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            n.eq_ignore_ascii_case("content-type")
-                .then(|| v.trim().to_string())
-        })
-        .unwrap_or_default();
-    Got {
-        status: StatusCode::from_u16(status).unwrap(),
-        content_type,
-        replayed: false,
-        raw: body.to_string(),
-    }
-}
-
-const JSON: (&str, &str) = ("content-type", "application/json");
-
-/// Asserts the status and the error body's shape and code.
-#[track_caller]
-fn is_error(g: &Got, status: StatusCode, code: &str, what: &str) {
-    assert_eq!(g.status, status, "{what}: {}", g.raw);
-    assert_eq!(g.content_type, "application/json", "{what}: {}", g.raw);
-    let v = g.json();
-    let obj = v.as_object().unwrap_or_else(|| panic!("{what}: {}", g.raw));
-    assert_eq!(obj.len(), 1, "{what}: {}", g.raw);
-    let err = v["error"].as_object().expect("error object");
-    assert_eq!(err.len(), 2, "{what}: {}", g.raw);
-    assert_eq!(v["error"]["code"], code, "{what}: {}", g.raw);
-    let msg = v["error"]["message"].as_str().expect("message");
-    assert!(!msg.is_empty(), "{what}");
-}
 
 fn riddle_config() -> Value {
     json!({ "challenges": [{ "id": "c1", "answers": ["forty two"], "points": 100 }] })
@@ -188,26 +94,29 @@ fn start(db: &TestDb) -> impl std::future::Future<Output = Server> + '_ {
     })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_actions_change_nothing_sqlite() {
-    refused_actions_change_nothing(TestDb::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_actions_change_nothing_postgres() {
-    refused_actions_change_nothing(TestDb::postgres().await).await;
-}
-
-/// Locations out of the WIT ranges, two `Idempotency-Key`s, content types
-/// other than `application/json`, bodies over the limit: each refused
-/// before the key is claimed, nothing reaches the game, and the same key
-/// then carries a valid action as a new one.
-async fn refused_actions_change_nothing(db: TestDb) {
-    let s = start(&db).await;
+/// A started server with [`setup`] done and nothing applied yet.
+async fn rig(db: &TestDb) -> (Server, String) {
+    let s = start(db).await;
     let (_, token) = setup(&s).await;
     assert_eq!(applied(&s).await, 0.0);
+    (s, token)
+}
 
-    // Locations: 422, the key stays free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_locations_are_422_and_claim_nothing_sqlite() {
+    bad_locations(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_locations_are_422_and_claim_nothing_postgres() {
+    bad_locations(TestDb::postgres().await).await;
+}
+
+/// Locations out of the WIT ranges (or not numbers): 422 before the key
+/// is claimed, nothing reaches the game, and the same key then carries a
+/// valid action as a new one.
+async fn bad_locations(db: TestDb) {
+    let (s, token) = rig(&db).await;
     let loc = |l: &str| {
         format!(
             r#"{{"kind":"attempt","payload":{{"challenge":"c1","answer":"x"}},"location":{l}}}"#
@@ -243,6 +152,21 @@ async fn refused_actions_change_nothing(db: TestDb) {
     assert_eq!(g.json()["result"], "applied", "{}", g.raw);
     key_is_fresh(&s, &token, "k-loc", "y").await;
 
+    s.stop(db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_idempotency_keys_are_400_and_claim_nothing_sqlite() {
+    two_idempotency_keys(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_idempotency_keys_are_400_and_claim_nothing_postgres() {
+    two_idempotency_keys(TestDb::postgres().await).await;
+}
+
+async fn two_idempotency_keys(db: TestDb) {
+    let (s, token) = rig(&db).await;
     // Two Idempotency-Key headers, equal or not: 400.
     for pair in [["k-two", "k-two"], ["k-two", "k-other"]] {
         let g = act_raw(
@@ -266,6 +190,16 @@ async fn refused_actions_change_nothing(db: TestDb) {
         is_error(&g, StatusCode::BAD_REQUEST, "bad_request", "no key");
     }
 
+    assert_eq!(applied(&s).await, 2.0);
+    s.stop(db).await;
+}
+
+/// The play route takes exactly the content types every JSON route
+/// takes; refused bodies (415, 413, 400, 422) claim no key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn play_content_type_is_the_shared_rule() {
+    let db = TestDb::sqlite();
+    let (s, token) = rig(&db).await;
     // Content types: the one rule of every JSON route.
     for ct in [
         "application/jsonx",
@@ -572,45 +506,6 @@ async fn every_malformed_request_gets_the_json_error() {
         "a malformed request reached the game"
     );
 
-    // Path segments that are not UTF-8 once decoded: 400 on every route
-    // family with path parameters (after authentication: 401 without).
-    let paths: [(Method, &str, Option<&str>); 10] = [
-        (Method::DELETE, "/v1/keys/%FF", boot),
-        (Method::GET, "/v1/partners/%FF/game-types", boot),
-        (
-            Method::GET,
-            "/v1/partners/p/game-types/%C3%28/versions",
-            boot,
-        ),
-        (Method::POST, "/v1/partners/%FF/game-types", boot),
-        (Method::GET, "/v1/tenants/%FF/game-types", tk),
-        (Method::PUT, "/v1/tenants/acme/game-types/%FF", tk),
-        (Method::POST, "/v1/tenants/%FF/games", tk),
-        (Method::GET, "/v1/tenants/acme/games/%FF", tk),
-        (Method::POST, "/v1/tenants/acme/games/%FF/gm", tk),
-        (
-            Method::DELETE,
-            "/v1/tenants/acme/games/g1/players/%FF/tokens",
-            tk,
-        ),
-    ];
-    for (m, path, k) in &paths {
-        let g = raw(&s, m.clone(), path, *k, &[JSON], Some("{}")).await;
-        is_error(
-            &g,
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            &format!("{m} {path}"),
-        );
-        let g = raw(&s, m.clone(), path, None, &[JSON], Some("{}")).await;
-        is_error(
-            &g,
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            &format!("{m} {path} no key"),
-        );
-    }
-
     // Unknown routes 404, other methods 405.
     for (m, path) in [
         (Method::GET, "/nope"),
@@ -681,5 +576,54 @@ async fn every_malformed_request_gets_the_json_error() {
         .await;
         is_error(&g, StatusCode::UNAUTHORIZED, "unauthorized", auth);
     }
+    s.stop(db).await;
+}
+
+/// A path segment that is not UTF-8 once percent-decoded: 400 JSON on
+/// every route family with path parameters (401 first without a key).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_utf8_path_segments_are_json_400() {
+    let db = TestDb::sqlite();
+    let s = start(&db).await;
+    let (key, _) = setup(&s).await;
+    let boot = Some(BOOT);
+    let tk = Some(key.as_str());
+    let paths: [(Method, &str, Option<&str>); 10] = [
+        (Method::DELETE, "/v1/keys/%FF", boot),
+        (Method::GET, "/v1/partners/%FF/game-types", boot),
+        (
+            Method::GET,
+            "/v1/partners/p/game-types/%C3%28/versions",
+            boot,
+        ),
+        (Method::POST, "/v1/partners/%FF/game-types", boot),
+        (Method::GET, "/v1/tenants/%FF/game-types", tk),
+        (Method::PUT, "/v1/tenants/acme/game-types/%FF", tk),
+        (Method::POST, "/v1/tenants/%FF/games", tk),
+        (Method::GET, "/v1/tenants/acme/games/%FF", tk),
+        (Method::POST, "/v1/tenants/acme/games/%FF/gm", tk),
+        (
+            Method::DELETE,
+            "/v1/tenants/acme/games/g1/players/%FF/tokens",
+            tk,
+        ),
+    ];
+    for (m, path, k) in &paths {
+        let g = raw(&s, m.clone(), path, *k, &[JSON], Some("{}")).await;
+        is_error(
+            &g,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            &format!("{m} {path}"),
+        );
+        let g = raw(&s, m.clone(), path, None, &[JSON], Some("{}")).await;
+        is_error(
+            &g,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            &format!("{m} {path} no key"),
+        );
+    }
+
     s.stop(db).await;
 }
