@@ -524,22 +524,24 @@ async fn every_malformed_request_gets_the_json_error() {
         );
     }
     let custom = Method::from_bytes(b"BREW").unwrap();
-    for (m, path) in [
-        (Method::PATCH, "/v1/tenants"),
-        (Method::GET, "/v1/tenants"),
-        (Method::DELETE, "/healthz"),
-        (Method::POST, "/v1/game-types"),
-        (Method::GET, "/v1/play/actions"),
-        (Method::PUT, "/v1/tenants/acme/games/g1"),
-        (custom, "/v1/keys"),
+    for (m, path, allow) in [
+        (Method::PATCH, "/v1/tenants", "POST"),
+        (Method::GET, "/v1/tenants", "POST"),
+        (Method::DELETE, "/healthz", "GET,HEAD"),
+        (Method::POST, "/v1/game-types", "GET,HEAD"),
+        (Method::GET, "/v1/play/actions", "POST"),
+        (Method::PUT, "/v1/tenants/acme/games/g1", "GET,HEAD"),
+        (custom, "/v1/keys", "POST"),
     ] {
         let g = raw(&s, m.clone(), path, boot, &[], None).await;
+        let what = format!("{m} {path}");
         is_error(
             &g,
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
-            &format!("{m} {path}"),
+            &what,
         );
+        assert_eq!(g.allow.replace(' ', ""), allow, "{what}");
     }
 
     // Query: the leaderboard's only parameters.

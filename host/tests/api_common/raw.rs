@@ -11,6 +11,8 @@ use crate::api_common::Server;
 pub struct Got {
     pub status: StatusCode,
     pub content_type: String,
+    /// The `Allow` header (empty when absent).
+    pub allow: String,
     pub replayed: bool,
     pub raw: String,
 }
@@ -50,6 +52,11 @@ pub async fn raw(
             .get("content-type")
             .map(|v| v.to_str().unwrap().to_string())
             .unwrap_or_default(),
+        allow: resp
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default(),
         replayed: resp
             .headers()
             .get("idempotency-replayed")
@@ -82,6 +89,7 @@ pub async fn unresolved(s: &Server, method: &str, target: &str, key: &str) -> Go
     Got {
         status: StatusCode::from_u16(status).unwrap(),
         content_type,
+        allow: String::new(),
         replayed: false,
         raw: body.to_string(),
     }

@@ -246,10 +246,26 @@ pub static DOCS: &[RouteDoc] = &[
     },
 ];
 
+/// Every `error.code` the API answers ([`super::ApiError::code`]).
+const ERROR_CODES: [&str; 12] = [
+    "bad_request",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "method_not_allowed",
+    "conflict",
+    "payload_too_large",
+    "unsupported_media_type",
+    "invalid",
+    "limit_exceeded",
+    "internal",
+    "unavailable",
+];
+
 fn error_schema() -> Value {
     object(
         json!({ "error": object(
-            json!({ "code": { "type": "string" }, "message": { "type": "string" } }),
+            json!({ "code": { "enum": ERROR_CODES }, "message": { "type": "string" } }),
             &["code", "message"],
         ) }),
         &["error"],
@@ -299,7 +315,7 @@ fn operation(doc: &RouteDoc) -> Value {
         .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
         .collect();
     if doc.path == "/v1/play/actions" {
-        params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": true, "schema": { "type": "string", "minLength": 1, "maxLength": super::players::MAX_IDEMPOTENCY_KEY } }));
+        params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": true, "description": "exactly one; 400 when missing, empty, too long or repeated", "schema": { "type": "string", "minLength": 1, "maxLength": super::players::MAX_IDEMPOTENCY_KEY } }));
     }
     if doc.path == "/v1/play/leaderboard" {
         params.push(json!({ "name": "board", "in": "query", "required": false, "schema": { "enum": ["players", "teams"], "default": "players" } }));
@@ -348,6 +364,7 @@ pub async fn serve_document() -> Json<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ApiError;
 
     #[test]
     fn every_route_is_documented_and_nothing_else() {
@@ -363,6 +380,39 @@ mod tests {
         documented.sort();
         assert_eq!(routed, documented);
         let doc = document();
+        let codes: Vec<&str> = [
+            ApiError::BadRequest(String::new()),
+            ApiError::Unauthorized,
+            ApiError::Forbidden(String::new()),
+            ApiError::NotFound(String::new()),
+            ApiError::MethodNotAllowed,
+            ApiError::Conflict(String::new()),
+            ApiError::PayloadTooLarge(0),
+            ApiError::UnsupportedMediaType(""),
+            ApiError::Invalid(String::new()),
+            ApiError::LimitExceeded(String::new()),
+            ApiError::Internal,
+            ApiError::Unavailable(String::new()),
+        ]
+        .iter()
+        .map(ApiError::code)
+        .collect();
+        assert_eq!(codes, ERROR_CODES);
+        // No wildcard: a new variant does not compile until listed above.
+        let _ = |e: &ApiError| match e {
+            ApiError::BadRequest(_)
+            | ApiError::Unauthorized
+            | ApiError::Forbidden(_)
+            | ApiError::NotFound(_)
+            | ApiError::MethodNotAllowed
+            | ApiError::Conflict(_)
+            | ApiError::PayloadTooLarge(_)
+            | ApiError::UnsupportedMediaType(_)
+            | ApiError::Invalid(_)
+            | ApiError::LimitExceeded(_)
+            | ApiError::Internal
+            | ApiError::Unavailable(_) => {}
+        };
         for (m, p) in &routed {
             assert!(doc["paths"][p][m].is_object(), "{m} {p} missing");
         }

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 pub(super) fn id_schema() -> Value {
-    json!({ "type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$" })
+    json!({ "type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$", "not": { "enum": [".", ".."] } })
 }
 
 pub(super) fn name_schema() -> Value {
@@ -202,7 +202,11 @@ pub(super) fn play_action() -> Value {
             "kind": { "type": "string" },
             "payload": { "description": "kind-specific JSON; {} when absent" },
             "location": object(
-                json!({ "lat": { "type": "number" }, "lon": { "type": "number" }, "accuracy_m": { "type": "number" } }),
+                json!({
+                    "lat": { "type": "number", "minimum": -90, "maximum": 90 },
+                    "lon": { "type": "number", "minimum": -180, "maximum": 180 },
+                    "accuracy_m": { "type": "number", "minimum": 0, "maximum": f32::MAX },
+                }),
                 &["lat", "lon", "accuracy_m"],
             ),
         }),
