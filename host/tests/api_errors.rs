@@ -587,10 +587,10 @@ async fn every_malformed_request_gets_the_json_error() {
 async fn non_utf8_path_segments_are_json_400() {
     let db = TestDb::sqlite();
     let s = start(&db).await;
-    let (key, _) = setup(&s).await;
+    let (key, token) = setup(&s).await;
     let boot = Some(BOOT);
     let tk = Some(key.as_str());
-    let paths: [(Method, &str, Option<&str>); 10] = [
+    let paths: [(Method, &str, Option<&str>); 11] = [
         (Method::DELETE, "/v1/keys/%FF", boot),
         (Method::GET, "/v1/partners/%FF/game-types", boot),
         (
@@ -603,6 +603,7 @@ async fn non_utf8_path_segments_are_json_400() {
         (Method::PUT, "/v1/tenants/acme/game-types/%FF", tk),
         (Method::POST, "/v1/tenants/%FF/games", tk),
         (Method::GET, "/v1/tenants/acme/games/%FF", tk),
+        (Method::GET, "/v1/play/actions/%FF", Some(&token)),
         (Method::POST, "/v1/tenants/acme/games/%FF/gm", tk),
         (
             Method::DELETE,
