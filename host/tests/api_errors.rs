@@ -380,6 +380,15 @@ async fn dot_ids_are_refused() {
     s.stop(db).await;
 }
 
+/// Headers, body, expected status and code, and what the case is.
+type Case<'a> = (
+    &'a [(&'a str, &'a str)],
+    &'a str,
+    StatusCode,
+    &'a str,
+    &'a str,
+);
+
 /// Every malformed request to every route family: JSON error, documented
 /// status.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -405,7 +414,7 @@ async fn every_malformed_request_gets_the_json_error() {
     let idem = ("idempotency-key", "k-audit");
     for (m, path, k) in &json_routes {
         let what = |w: &str| format!("{m} {path}: {w}");
-        let cases: [(&[(&str, &str)], &str, StatusCode, &str, &str); 10] = [
+        let cases: [Case<'_>; 10] = [
             (
                 &[JSON, idem],
                 "{",
