@@ -25,8 +25,8 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use serde::Serialize;
@@ -34,6 +34,7 @@ use serde_json::{Value, json};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::auth::{Caller, partner_not_found};
+use super::extract::ApiPath;
 use super::operators::validate_id;
 use super::players::body_rejection;
 use super::{ApiError, AppState};
@@ -112,7 +113,7 @@ fn taken(game_type: &str) -> ApiError {
 pub async fn upload_game_type(
     State(state): State<AppState>,
     caller: Caller,
-    Path(partner): Path<String>,
+    ApiPath(partner): ApiPath<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<VersionView>), ApiError> {
@@ -289,7 +290,7 @@ async fn make_playable(state: &AppState, bytes: &Bytes, name: &str) -> Result<()
 pub async fn list_game_types(
     State(state): State<AppState>,
     caller: Caller,
-    Path(partner): Path<String>,
+    ApiPath(partner): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     partner_access(&state, &caller, &partner).await?;
     let types: Vec<VersionView> = state
@@ -308,7 +309,7 @@ pub async fn list_game_types(
 pub async fn list_versions(
     State(state): State<AppState>,
     caller: Caller,
-    Path((partner, game_type)): Path<(String, String)>,
+    ApiPath((partner, game_type)): ApiPath<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     partner_access(&state, &caller, &partner).await?;
     let versions = state.store.plugin_versions(&game_type).await?;

@@ -389,7 +389,7 @@ pub async fn act(
 pub async fn get_action(
     State(state): State<AppState>,
     player: Player,
-    axum::extract::Path(action_id): axum::extract::Path<String>,
+    super::extract::ApiPath(action_id): super::extract::ApiPath<String>,
 ) -> Result<Response, ApiError> {
     if action_id.is_empty()
         || action_id.len() > 128
