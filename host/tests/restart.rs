@@ -442,11 +442,12 @@ async fn kill_9_mid_burst_loses_nothing_and_applies_nothing_twice() {
         .as_str()
         .unwrap()
         .to_string();
+    let path = format!("/v1/play/actions/{action_id}");
     let (s, v) = call(
         &client,
         &host3.base,
         reqwest::Method::GET,
-        &format!("/v1/play/actions/{action_id}"),
+        &path,
         &tokens[0],
         None,
     )
@@ -456,7 +457,7 @@ async fn kill_9_mid_burst_loses_nothing_and_applies_nothing_twice() {
         &client,
         &host3.base,
         reqwest::Method::GET,
-        &format!("/v1/play/actions/{action_id}"),
+        &path,
         &tokens[1],
         None,
     )

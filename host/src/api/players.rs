@@ -199,29 +199,36 @@ fn pending_json(action_id: &str, game_id: &str) -> Value {
     json!({ "action_id": action_id, "game_id": game_id, "result": "pending" })
 }
 
-/// The stored outcome of `action_id`, if `tenant`/`game` (and `player`,
-/// when given) applied it.
+fn encoded(v: &Value) -> Result<Vec<u8>, ApiError> {
+    serde_json::to_vec(v).map_err(|_| ApiError::Internal)
+}
+
+/// The encoded answer of `action_id`'s stored outcome, if it is one of
+/// `player`'s actions in their game.
 async fn stored_answer(
     state: &AppState,
-    tenant: &str,
-    game: &str,
-    player: Option<&str>,
+    player: &Player,
     action_id: &str,
-) -> Result<Option<Value>, ApiError> {
-    let Some(o) = state.store.stored_outcome(tenant, action_id).await? else {
+) -> Result<Option<Vec<u8>>, ApiError> {
+    let Some(o) = state
+        .store
+        .stored_outcome(&player.tenant, action_id)
+        .await?
+    else {
         return Ok(None);
     };
-    if o.game_id != game || player.is_some_and(|p| p != o.player_id) {
+    if o.game_id != player.game || o.player_id != player.player {
         return Ok(None);
     }
     let result: Value = serde_json::from_str(&o.result).map_err(|_| ApiError::Internal)?;
-    Ok(Some(outcome_json(
+    let out = outcome_json(
         result,
         &o.action_id,
         &o.game_id,
         o.received_at_ms,
         o.applied_at_ms,
-    )))
+    );
+    encoded(&out).map(Some)
 }
 
 /// Submits `action` to `tenant`/`game` (under `action_id` when given) and
@@ -312,16 +319,7 @@ pub async fn act(
         // claim was abandoned (then the action is submitted again, under
         // the same id).
         Claim::InProgress | Claim::TakenOver => {
-            let stored = stored_answer(
-                &state,
-                &player.tenant,
-                &player.game,
-                Some(&player.player),
-                &action_id,
-            )
-            .await?;
-            if let Some(out) = stored {
-                let bytes = serde_json::to_vec(&out).map_err(|_| ApiError::Internal)?;
+            if let Some(bytes) = stored_answer(&state, &player, &action_id).await? {
                 state
                     .store
                     .complete(&player.tenant, &scoped, &bytes)
@@ -329,8 +327,7 @@ pub async fn act(
                 return Ok(json_response(StatusCode::OK, bytes, true));
             }
             if claim == Claim::InProgress {
-                let bytes = serde_json::to_vec(&pending_json(&action_id, &player.game))
-                    .map_err(|_| ApiError::Internal)?;
+                let bytes = encoded(&pending_json(&action_id, &player.game))?;
                 return Ok(json_response(StatusCode::ACCEPTED, bytes, true));
             }
         }
@@ -366,7 +363,7 @@ pub async fn act(
     .await?;
     match answer {
         Answer::Done(out) => {
-            let bytes = serde_json::to_vec(&out).map_err(|_| ApiError::Internal)?;
+            let bytes = encoded(&out)?;
             state
                 .store
                 .complete(&player.tenant, &scoped, &bytes)
@@ -374,7 +371,7 @@ pub async fn act(
             Ok(json_response(StatusCode::OK, bytes, false))
         }
         Answer::Pending(out) => {
-            let bytes = serde_json::to_vec(&out).map_err(|_| ApiError::Internal)?;
+            let bytes = encoded(&out)?;
             Ok(json_response(StatusCode::ACCEPTED, bytes, false))
         }
     }
@@ -399,21 +396,11 @@ pub async fn get_action(
     {
         return Err(ApiError::NotFound("no such action".into()));
     }
-    let stored = stored_answer(
-        &state,
-        &player.tenant,
-        &player.game,
-        Some(&player.player),
-        &action_id,
-    )
-    .await?;
-    if let Some(out) = stored {
-        let bytes = serde_json::to_vec(&out).map_err(|_| ApiError::Internal)?;
+    if let Some(bytes) = stored_answer(&state, &player, &action_id).await? {
         return Ok(json_response(StatusCode::OK, bytes, false));
     }
     if state.processor.is_pending(&player.tenant, &action_id) {
-        let bytes = serde_json::to_vec(&pending_json(&action_id, &player.game))
-            .map_err(|_| ApiError::Internal)?;
+        let bytes = encoded(&pending_json(&action_id, &player.game))?;
         return Ok(json_response(StatusCode::ACCEPTED, bytes, false));
     }
     Err(ApiError::NotFound(
