@@ -44,9 +44,16 @@ fn a_guest_that_traps_or_loops_fails_robustness() {
     assert!(!r.passed);
     assert!(step(&r, "load").passed && step(&r, "init").passed);
     let rob = step(&r, "robustness");
-    let named = ["trapped", "fuel budget", "memory", "exit(", "invalid state", "handles"]
-        .iter()
-        .any(|f| rob.detail.contains(f));
+    let named = [
+        "trapped",
+        "fuel budget",
+        "memory",
+        "exit(",
+        "invalid state",
+        "handles",
+    ]
+    .iter()
+    .any(|f| rob.detail.contains(f));
     assert!(!rob.passed && named, "{rob:?}");
 }
 

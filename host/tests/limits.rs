@@ -192,7 +192,10 @@ fn forbidden_import_is_refused_at_load() {
 #[test]
 fn garbage_and_core_modules_are_refused() {
     let host = PluginHost::new(limits()).unwrap();
-    assert!(matches!(host.load(b"not wasm"), Err(LoadError::NotBinary(_))));
+    assert!(matches!(
+        host.load(b"not wasm"),
+        Err(LoadError::NotBinary(_))
+    ));
     let core = wat_module();
     assert!(matches!(host.load(&core), Err(LoadError::NotBinary(_))));
     // A component preamble with nothing valid after it.

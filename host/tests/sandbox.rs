@@ -35,7 +35,10 @@ fn load(host: &PluginHost) -> (Arc<Plugin>, Vec<u8>, Worker) {
 }
 
 fn applied(w: &mut Worker, state: &[u8], a: &Action) -> Transition {
-    w.apply(state, a).expect("no fault").result.expect("applied")
+    w.apply(state, a)
+        .expect("no fault")
+        .result
+        .expect("applied")
 }
 
 fn detail(t: &Transition) -> serde_json::Value {
@@ -53,7 +56,11 @@ fn sleep_and_poll_in_apply_return_at_once_and_deterministically() {
         let started = Instant::now();
         let a = applied(&mut w, &state, &act(kind, payload.clone()));
         let b = applied(&mut w, &state, &act(kind, payload));
-        assert!(started.elapsed() < PROMPT, "{kind} waited {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < PROMPT,
+            "{kind} waited {:?}",
+            started.elapsed()
+        );
         // No time passes in the sandbox (sleep: 0 ms elapsed), the timer is
         // ready at once (poll: 1 ready), and twice gives the same transition.
         let want = if kind == "sleep" { 0 } else { 1 };
@@ -90,11 +97,17 @@ fn a_deadline_hit_is_retried_on_a_fresh_instance_then_reported_as_a_stall() {
     let (_p, state, mut w) = load(&host);
     applied(&mut w, &state, &act("ok", serde_json::json!({})));
     let before = w.instantiations();
-    let r = w.apply(&state, &act("spin", serde_json::json!({"iterations": null})));
+    let r = w.apply(
+        &state,
+        &act("spin", serde_json::json!({"iterations": null})),
+    );
     assert_eq!(r, Err(Fault::Stalled { ms: 50 }));
     let fault = r.unwrap_err();
     assert_eq!(fault.code(), "deadline-backstop");
-    assert!(fault.is_stall() && fault.to_string().contains("parked"), "{fault}");
+    assert!(
+        fault.is_stall() && fault.to_string().contains("parked"),
+        "{fault}"
+    );
     // The first hit was on the warm instance, the retry on a fresh one.
     assert_eq!(w.instantiations(), before + 1);
     applied(&mut w, &state, &act("ok", serde_json::json!({})));
@@ -130,7 +143,10 @@ fn entropy_is_a_function_of_the_call_not_of_the_instance() {
     let first = game(Some(&mut warm));
     let second = game(Some(&mut warm));
     let fresh = game(None);
-    assert_eq!(first, second, "a warm instance carried entropy across games");
+    assert_eq!(
+        first, second,
+        "a warm instance carried entropy across games"
+    );
     assert_eq!(first, fresh, "warm and fresh instances disagree");
     // Not a constant: another call (another state) draws other values.
     assert_ne!(first[0]["random"], first[1]["random"]);
@@ -160,7 +176,10 @@ fn exit_is_named() {
         let r = w.apply(&state, &act("exit", serde_json::json!({ "code": asked })));
         assert_eq!(r, Err(Fault::Exited { code }));
     }
-    assert_eq!(Fault::Exited { code: 0 }.to_string(), "plugin called exit(0)");
+    assert_eq!(
+        Fault::Exited { code: 0 }.to_string(),
+        "plugin called exit(0)"
+    );
 }
 
 #[test]
@@ -171,8 +190,15 @@ fn the_handle_cap_is_named() {
     })
     .unwrap();
     let (_p, state, mut w) = load(&host);
-    applied(&mut w, &state, &act("handles", serde_json::json!({"count": 100})));
-    let r = w.apply(&state, &act("handles", serde_json::json!({"count": 1_000_000})));
+    applied(
+        &mut w,
+        &state,
+        &act("handles", serde_json::json!({"count": 100})),
+    );
+    let r = w.apply(
+        &state,
+        &act("handles", serde_json::json!({"count": 1_000_000})),
+    );
     assert_eq!(r, Err(Fault::HandlesExhausted { limit: 1_000 }));
     assert_eq!(r.unwrap_err().code(), "handles-exhausted");
 }
@@ -182,18 +208,33 @@ fn invalid_state_is_a_fault_not_a_rejection() {
     let host = host();
     let (_p, state, mut w) = load(&host);
     let r = w.apply(&state, &act("corrupt", serde_json::json!({})));
-    assert!(matches!(&r, Err(Fault::InvalidState(m)) if m.contains("corrupt")), "{r:?}");
+    assert!(
+        matches!(&r, Err(Fault::InvalidState(m)) if m.contains("corrupt")),
+        "{r:?}"
+    );
     assert_eq!(r.unwrap_err().code(), "invalid-state");
     // State bytes the plugin cannot decode, through every entry point.
     let garbage = [0xff_u8; 3];
     let ok = act("ok", serde_json::json!({}));
-    assert!(matches!(w.apply(&garbage, &ok), Err(Fault::InvalidState(_))));
-    assert!(matches!(w.view(&garbage, "p1"), Err(Fault::InvalidState(_))));
+    assert!(matches!(
+        w.apply(&garbage, &ok),
+        Err(Fault::InvalidState(_))
+    ));
+    assert!(matches!(
+        w.view(&garbage, "p1"),
+        Err(Fault::InvalidState(_))
+    ));
     let b = w.apply_batch(&garbage, std::slice::from_ref(&ok));
-    assert!(matches!(&b.outcomes[0], Err(Fault::InvalidState(_))), "{b:?}");
+    assert!(
+        matches!(&b.outcomes[0], Err(Fault::InvalidState(_))),
+        "{b:?}"
+    );
     let b = w.apply_batch(&state, &[ok, act("corrupt", serde_json::json!({}))]);
     assert!(matches!(&b.outcomes[0], Ok(Ok(_))), "{b:?}");
-    assert!(matches!(&b.outcomes[1], Err(Fault::InvalidState(_))), "{b:?}");
+    assert!(
+        matches!(&b.outcomes[1], Err(Fault::InvalidState(_))),
+        "{b:?}"
+    );
 }
 
 #[test]
@@ -201,7 +242,10 @@ fn plugin_text_is_escaped_and_bounded_before_it_is_logged() {
     let host = host();
     let (_p, state, mut w) = load(&host);
     let forged = "boom\n\u{1b}[2K\r2026-01-01T00:00:00Z INFO veltrix: admin granted";
-    let r = w.apply(&state, &act("trap", serde_json::json!({ "message": forged })));
+    let r = w.apply(
+        &state,
+        &act("trap", serde_json::json!({ "message": forged })),
+    );
     let Err(Fault::Trapped(msg)) = r else {
         panic!("expected a trap, got {r:?}")
     };
@@ -278,12 +322,18 @@ fn a_start_function_trap_is_blamed_on_instantiation() {
     let bytes = start_trap_component();
     match host().load(&bytes) {
         Err(LoadError::Instantiation(why)) => {
-            assert!(why.contains("start") && why.contains("unreachable"), "{why}")
+            assert!(
+                why.contains("start") && why.contains("unreachable"),
+                "{why}"
+            )
         }
         other => panic!("expected an instantiation error, got {other:?}"),
     }
     let r = check(&host(), &bytes, &CheckOptions::default());
-    assert!(!r.passed && r.steps[0].detail.contains("instantiation"), "{r:?}");
+    assert!(
+        !r.passed && r.steps[0].detail.contains("instantiation"),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -301,7 +351,11 @@ fn plugin_check_never_calls_a_deadline_hit_non_determinism() {
         seed: 42,
     };
     let r = check(&host, PROBE, &opts);
-    let replay = r.steps.iter().find(|s| s.name == "replay").expect("replay ran");
+    let replay = r
+        .steps
+        .iter()
+        .find(|s| s.name == "replay")
+        .expect("replay ran");
     assert!(!replay.detail.contains("different"), "{replay:?}");
     assert!(replay.detail.contains("backstop"), "{replay:?}");
 }

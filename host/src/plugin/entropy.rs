@@ -146,7 +146,11 @@ impl CallSeed {
     /// two games with the same state and actions see the same values.
     pub fn action(self, a: &Action) -> Self {
         let loc = a.location.map_or([0; 3], |l| {
-            [l.lat.to_bits(), l.lon.to_bits(), u64::from(l.accuracy_m.to_bits())]
+            [
+                l.lat.to_bits(),
+                l.lon.to_bits(),
+                u64::from(l.accuracy_m.to_bits()),
+            ]
         });
         self.bytes(a.player.as_bytes())
             .bytes(a.team.as_deref().unwrap_or("\u{0}none").as_bytes())
@@ -181,7 +185,8 @@ mod tests {
     #[test]
     fn seeds_depend_on_every_input_and_nothing_else() {
         let a = Action::new("p1", "ok", 1).with_payload(serde_json::json!({"x": 1}));
-        let seed = |state: &[u8], a: &Action| CallSeed::new("apply").bytes(state).action(a).finish();
+        let seed =
+            |state: &[u8], a: &Action| CallSeed::new("apply").bytes(state).action(a).finish();
         assert_eq!(seed(b"s", &a), seed(b"s", &a));
         assert_ne!(seed(b"s", &a), seed(b"t", &a));
         assert_ne!(seed(b"s", &a), seed(b"s", &a.clone().with_key("k2")));

@@ -196,7 +196,10 @@ mod tests {
         assert!(t.starts_with("boom"));
         let long = "é".repeat(100);
         let t = plugin_text(&long, 11);
-        assert!(t.starts_with(&"é".repeat(5)) && t.ends_with("(190 more bytes)"), "{t}");
+        assert!(
+            t.starts_with(&"é".repeat(5)) && t.ends_with("(190 more bytes)"),
+            "{t}"
+        );
     }
 
     #[test]
@@ -205,6 +208,9 @@ mod tests {
         assert!(Fault::Stalled { ms: 5 }.is_stall());
         assert!(!Fault::FuelExhausted { budget: 1 }.is_stall());
         assert_eq!(Fault::InvalidState("x".into()).code(), "invalid-state");
-        assert_eq!(Fault::Exited { code: 0 }.to_string(), "plugin called exit(0)");
+        assert_eq!(
+            Fault::Exited { code: 0 }.to_string(),
+            "plugin called exit(0)"
+        );
     }
 }

@@ -184,8 +184,10 @@ impl PluginHost {
         })?;
         let started = std::time::Instant::now();
         // Parse errors and type mismatches quote names from the component.
-        let quote = |e: wasmtime::Error| plugin_text(&format!("{e:#}"), self.limits.stderr_capture_bytes);
-        let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Invalid(quote(e)))?;
+        let quote =
+            |e: wasmtime::Error| plugin_text(&format!("{e:#}"), self.limits.stderr_capture_bytes);
+        let component =
+            Component::new(&self.engine, bytes).map_err(|e| LoadError::Invalid(quote(e)))?;
         for (name, _) in component.component_type().imports(&self.engine) {
             check_import(name)
                 .map_err(|_| LoadError::ForbiddenImport(plugin_text(name, QUOTED_NAME_BYTES)))?;
@@ -264,7 +266,12 @@ pub fn check_binary(bytes: &[u8]) -> Result<(), LoadError> {
 /// Structural checks of a description (the conformance check goes further).
 pub fn validate_info(i: &GameTypeInfo) -> Result<(), LoadError> {
     // The name and version are quoted in the error: make them safe to log.
-    let bad = |m: String| Err(LoadError::BadDescription(plugin_text(&m, QUOTED_NAME_BYTES)));
+    let bad = |m: String| {
+        Err(LoadError::BadDescription(plugin_text(
+            &m,
+            QUOTED_NAME_BYTES,
+        )))
+    };
     let name_ok = i.name.len() <= 64
         && i.name.starts_with(|c: char| c.is_ascii_lowercase())
         && i.name

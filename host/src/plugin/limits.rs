@@ -18,8 +18,9 @@ pub struct PluginLimits {
     /// catches what fuel cannot see (a descheduled thread, a host call that
     /// should have been instant). It must stay far above the time the
     /// largest fuel budget (`setup_fuel`) takes, so in-budget work never
-    /// reaches it even on a loaded machine: 50M fuel runs in roughly 50-150
-    /// ms on one idle core, so the default leaves a >10x margin. A call that
+    /// reaches it even on a loaded machine: 50M fuel took 5 ms in a tight
+    /// loop on a loaded 2-core machine, and call-heavy code is slower, up to
+    /// ~100 ms; the default leaves a 20x margin over that. A call that
     /// hits it is retried once on a fresh instance, then fails with
     /// `Fault::Stalled` (`deadline-backstop`). Default 2,000.
     pub deadline_ms: u64,

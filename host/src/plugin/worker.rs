@@ -78,7 +78,8 @@ impl Worker {
     /// `describe` on a plugin still being loaded. A failure to instantiate
     /// is blamed on instantiation (a start function), not on `describe`.
     pub(crate) fn describe_unloaded(plugin: &Plugin) -> Result<GameTypeInfo, LoadError> {
-        let first = call::instantiate(plugin).map_err(|f| LoadError::Instantiation(f.to_string()))?;
+        let first =
+            call::instantiate(plugin).map_err(|f| LoadError::Instantiation(f.to_string()))?;
         let mut live = Some(first);
         let mut instantiations = 1;
         let slot = Slot {
@@ -86,9 +87,11 @@ impl Worker {
             instantiations: &mut instantiations,
         };
         let c = setup_call(plugin, CallSeed::new("describe").finish());
-        call::retrying(plugin, slot, &c, &|s, g| g.veltrix_game_game().call_describe(s))
-            .map(|(i, _)| bindings::info(i))
-            .map_err(|f| LoadError::BadDescription(f.to_string()))
+        call::retrying(plugin, slot, &c, &|s, g| {
+            g.veltrix_game_game().call_describe(s)
+        })
+        .map(|(i, _)| bindings::info(i))
+        .map_err(|f| LoadError::BadDescription(f.to_string()))
     }
 
     /// The plugin this worker runs.
@@ -107,11 +110,12 @@ impl Worker {
         self.check_input(config.len())?;
         let c = setup_call(
             &self.plugin,
-            CallSeed::new("init").bytes(config.as_bytes()).u64(seed).finish(),
+            CallSeed::new("init")
+                .bytes(config.as_bytes())
+                .u64(seed)
+                .finish(),
         );
-        let (r, _) = self.call(&c, |s, g| {
-            g.veltrix_game_game().call_init(s, config, seed)
-        })?;
+        let (r, _) = self.call(&c, |s, g| g.veltrix_game_game().call_init(s, config, seed))?;
         let r = r.map_err(bindings::config_error);
         if let Ok(state) = &r {
             self.check_output(state.len())?;
@@ -182,7 +186,9 @@ impl Worker {
             let wit: Vec<bindings::WitAction> = sent.iter().map(|a| bindings::action(a)).collect();
             let seed = sent
                 .iter()
-                .fold(CallSeed::new("apply-batch").bytes(state), |h, a| h.action(a));
+                .fold(CallSeed::new("apply-batch").bytes(state), |h, a| {
+                    h.action(a)
+                });
             let c = Call {
                 fuel: self.apply_fuel().saturating_mul(n as u64),
                 ticks: limits.deadline_ticks().saturating_mul(n as u64),
@@ -281,11 +287,12 @@ impl Worker {
         self.check_input(state.len() + player.len())?;
         let c = setup_call(
             &self.plugin,
-            CallSeed::new("view").bytes(state).bytes(player.as_bytes()).finish(),
+            CallSeed::new("view")
+                .bytes(state)
+                .bytes(player.as_bytes())
+                .finish(),
         );
-        let (r, _) = self.call(&c, |s, g| {
-            g.veltrix_game_game().call_view(s, state, player)
-        })?;
+        let (r, _) = self.call(&c, |s, g| g.veltrix_game_game().call_view(s, state, player))?;
         let r = match r {
             Ok(v) => Ok(bindings::view(v)),
             Err(r) => Err(self.rejection(bindings::rejection(r))?),

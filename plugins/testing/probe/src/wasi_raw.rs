@@ -44,7 +44,10 @@ mod imp {
             drop_pollable(timer);
             let [ptr, len] = ret;
             if len > 0 {
-                dealloc(ptr as *mut u8, Layout::from_size_align_unchecked(len * 4, 4));
+                dealloc(
+                    ptr as *mut u8,
+                    Layout::from_size_align_unchecked(len * 4, 4),
+                );
             }
             len
         }
