@@ -37,15 +37,23 @@ fn every_builtin_game_type_passes_conformance() {
 
 #[test]
 fn a_guest_that_traps_or_loops_fails_robustness() {
-    // The probe traps on `trap` and loops forever on `spin` without a
-    // bound; the random run finds at least one of them.
+    // The probe traps on `trap`, loops forever on `spin` without a bound,
+    // exits on `exit`, reports `invalid-state` on `corrupt`; the random run
+    // finds at least one of them.
     let r = check(&host(), PROBE, &CheckOptions::default());
     assert!(!r.passed);
     assert!(step(&r, "load").passed && step(&r, "init").passed);
     let rob = step(&r, "robustness");
-    let named = ["trapped", "fuel budget", "memory"]
-        .iter()
-        .any(|f| rob.detail.contains(f));
+    let named = [
+        "trapped",
+        "fuel budget",
+        "memory",
+        "exit(",
+        "invalid state",
+        "handles",
+    ]
+    .iter()
+    .any(|f| rob.detail.contains(f));
     assert!(!rob.passed && named, "{rob:?}");
 }
 

@@ -15,7 +15,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use super::bindings::GameTypePre;
-use super::error::LoadError;
+use super::error::{LoadError, QUOTED_NAME_BYTES, plugin_text};
 use super::limits::PluginLimits;
 use super::sandbox::{Sandbox, check_import};
 use super::worker::Worker;
@@ -132,6 +132,8 @@ impl PluginHost {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| anyhow::anyhow!("linking virtual WASI: {e}"))?;
+        super::wasi::link(&mut linker)
+            .map_err(|e| anyhow::anyhow!("linking the sandbox's WASI overrides: {e}"))?;
         let ticker = EpochTicker::start(
             engine.clone(),
             Duration::from_millis(limits.epoch_tick_ms.max(1)),
@@ -172,22 +174,29 @@ impl PluginHost {
             debug!(%hash, "plugin cache hit");
             return Ok(Arc::clone(p));
         }
+        check_binary(bytes)?;
         // Before compiling: what compiling would cost is bounded first.
         super::inspect::inspect(bytes, &self.limits.component).map_err(|e| match e {
-            super::inspect::InspectError::Malformed(m) => LoadError::Invalid(m),
+            super::inspect::InspectError::Malformed(m) => {
+                LoadError::Invalid(plugin_text(&m, self.limits.stderr_capture_bytes))
+            }
             super::inspect::InspectError::Limit(l) => LoadError::Limit(l),
         })?;
         let started = std::time::Instant::now();
-        let component = Component::new(&self.engine, bytes)
-            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        // Parse errors and type mismatches quote names from the component.
+        let quote =
+            |e: wasmtime::Error| plugin_text(&format!("{e:#}"), self.limits.stderr_capture_bytes);
+        let component =
+            Component::new(&self.engine, bytes).map_err(|e| LoadError::Invalid(quote(e)))?;
         for (name, _) in component.component_type().imports(&self.engine) {
-            check_import(name)?;
+            check_import(name)
+                .map_err(|_| LoadError::ForbiddenImport(plugin_text(name, QUOTED_NAME_BYTES)))?;
         }
         let pre = self
             .linker
             .instantiate_pre(&component)
-            .map_err(|e| LoadError::WorldMismatch(format!("{e:#}")))?;
-        let pre = GameTypePre::new(pre).map_err(|e| LoadError::WorldMismatch(format!("{e:#}")))?;
+            .map_err(|e| LoadError::WorldMismatch(quote(e)))?;
+        let pre = GameTypePre::new(pre).map_err(|e| LoadError::WorldMismatch(quote(e)))?;
         let mut plugin = Plugin {
             hash: hash.clone(),
             size: bytes.len(),
@@ -196,8 +205,7 @@ impl PluginHost {
             engine: self.engine.clone(),
             limits: Arc::clone(&self.limits),
         };
-        let described = Worker::describe_unloaded(&plugin)
-            .map_err(|f| LoadError::BadDescription(f.to_string()))?;
+        let described = Worker::describe_unloaded(&plugin)?;
         // Before anything parses the schema or lists the kinds.
         super::inspect::check_description(&described, &self.limits.component)?;
         validate_info(&described)?;
@@ -229,9 +237,41 @@ fn placeholder_info() -> GameTypeInfo {
     }
 }
 
+/// The magic number and version of a component binary (a core module has
+/// version 1, layer 0).
+const COMPONENT_PREAMBLE: [u8; 8] = *b"\0asm\x0d\0\x01\0";
+
+/// Refuses anything but the binary encoding of a component before wasmtime
+/// parses it, with an error that says what it got instead. (wasmtime's own
+/// `wat` feature, which would accept text, is off in the workspace.)
+pub fn check_binary(bytes: &[u8]) -> Result<(), LoadError> {
+    if bytes.starts_with(&COMPONENT_PREAMBLE) {
+        return Ok(());
+    }
+    let what = if bytes.starts_with(b"\0asm\x01\0\0\0") {
+        "a core WebAssembly module; wrap it as a component (wasm-tools component new)"
+    } else if bytes.starts_with(b"\0asm") {
+        "unsupported WebAssembly binary version or layer"
+    } else if matches!(
+        bytes.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'(' | b';')
+    ) {
+        "text (WAT); only the binary encoding is accepted"
+    } else {
+        "no WebAssembly magic number"
+    };
+    Err(LoadError::NotBinary(what.into()))
+}
+
 /// Structural checks of a description (the conformance check goes further).
 pub fn validate_info(i: &GameTypeInfo) -> Result<(), LoadError> {
-    let bad = |m: String| Err(LoadError::BadDescription(m));
+    // The name and version are quoted in the error: make them safe to log.
+    let bad = |m: String| {
+        Err(LoadError::BadDescription(plugin_text(
+            &m,
+            QUOTED_NAME_BYTES,
+        )))
+    };
     let name_ok = i.name.len() <= 64
         && i.name.starts_with(|c: char| c.is_ascii_lowercase())
         && i.name

@@ -14,8 +14,15 @@ pub struct PluginLimits {
     /// budget. Default 50,000,000 (init may build large boards).
     pub setup_fuel: u64,
     /// Wall-clock backstop per call, in milliseconds, enforced with epoch
-    /// interruption (fuel stops loops first; this stops anything fuel
-    /// misses, such as a slow host call). Default 100.
+    /// interruption. Fuel is the budget that decides outcomes; this only
+    /// catches what fuel cannot see (a descheduled thread, a host call that
+    /// should have been instant). It must stay far above the time the
+    /// largest fuel budget (`setup_fuel`) takes, so in-budget work never
+    /// reaches it even on a loaded machine: 50M fuel took 5 ms in a tight
+    /// loop on a loaded 2-core machine, and call-heavy code is slower, up to
+    /// ~100 ms; the default leaves a 20x margin over that. A call that
+    /// hits it is retried once on a fresh instance, then fails with
+    /// `Fault::Stalled` (`deadline-backstop`). Default 2,000.
     pub deadline_ms: u64,
     /// Epoch tick, in milliseconds: the deadline's granularity. Default 1.
     pub epoch_tick_ms: u64,
@@ -47,6 +54,11 @@ pub struct PluginLimits {
     pub cache_capacity: usize,
     /// Concurrent instances in the pooling allocator. Default 256.
     pub pool_instances: u32,
+    /// Most resource handles (WASI pollables, streams, ...) one instance
+    /// may hold at once, enforced on both wasmtime's handle table and the
+    /// host's resource table; past it the call fails with
+    /// `Fault::HandlesExhausted`. Default 10,000: a plugin needs a handful.
+    pub max_handles: usize,
     /// Write `/tmp/perf-<pid>.map` so that `perf report` names the
     /// JIT-compiled plugin functions (for profiling). Default false.
     pub perf_map: bool,
@@ -61,7 +73,7 @@ impl Default for PluginLimits {
         Self {
             max_fuel: 10_000_000,
             setup_fuel: 50_000_000,
-            deadline_ms: 100,
+            deadline_ms: 2_000,
             epoch_tick_ms: 1,
             max_memory_bytes: 64 << 20,
             recycle_memory_bytes: 16 << 20,
@@ -73,6 +85,7 @@ impl Default for PluginLimits {
             max_component_bytes: 16 << 20,
             cache_capacity: 64,
             pool_instances: 256,
+            max_handles: 10_000,
             perf_map: false,
             component: super::inspect::ComponentLimits::default(),
         }

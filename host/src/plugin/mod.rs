@@ -6,15 +6,21 @@
 //! - [`sandbox`]: store data, virtual WASI, memory limiter, import allow-list;
 //! - [`inspect`]: size limits on a component and its description
 //!   (before compiling, and after `describe`);
+//! - [`wasi`]: the WASI interfaces the host overrides (no call ever waits);
+//! - [`entropy`]: randomness seeded per call from the call's inputs;
 //! - [`host`]: engine, linker, compiled-component cache, load;
-//! - [`worker`]: calls under fuel, deadline, memory and size limits.
+//! - [`worker`]: calls under fuel, deadline, memory and size limits;
+//! - `call`: one call, the deadline retry, fault classification.
 
 pub mod bindings;
+mod call;
+pub mod entropy;
 pub mod error;
 pub mod host;
 pub mod inspect;
 pub mod limits;
 pub mod sandbox;
+pub mod wasi;
 pub mod worker;
 
 pub use error::{Fault, LoadError};

@@ -4,30 +4,24 @@
 //! A `wasm32-wasip2` guest imports WASI even when it never calls it (std's
 //! runtime references clocks, random, environment and files). So the host
 //! links WASI, but virtualised: the wall and monotonic clocks are frozen at
-//! the Unix epoch, both random sources are a fixed-seed generator (std's
-//! `HashMap` seeds come from there, never from real entropy), there are no
-//! preopened directories, no environment, no arguments, no stdin, stdout is
-//! discarded and stderr goes to a small buffer that fault reports quote.
-//! Sockets are not even linkable: a component that imports them is refused.
+//! the Unix epoch, sleeping and polling never wait ([`super::wasi`]), the
+//! random sources are reseeded from each call's inputs
+//! ([`super::entropy`]), there are no preopened directories, no
+//! environment, no arguments, no stdin, stdout is discarded and stderr goes
+//! to a small buffer, cleared before each call, that fault reports quote
+//! (escaped). Resource handles are capped (`max_handles`). Sockets are not
+//! even linkable: a component that imports them is refused.
 
 use std::time::Duration;
 
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{
-    HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView,
-};
+use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::error::LoadError;
+use super::entropy::{CallSeed, Entropy};
+use super::error::{LoadError, plugin_text};
 use super::limits::PluginLimits;
-
-/// Seed of the sandbox's random generators. Fixed: plugins must take their
-/// randomness from `init`'s seed, and a fixed stream keeps any accidental use
-/// of std's randomness reproducible.
-const SANDBOX_SEED: u64 = 0x5EED_0F7E_1A00_u64;
+use super::wasi::StderrCapture;
 
 /// WASI interfaces (without version) a plugin may import. Everything here
 /// is virtualised as described in the module docs.
@@ -65,7 +59,8 @@ pub fn check_import(name: &str) -> Result<(), LoadError> {
     }
 }
 
-/// A clock stopped at the Unix epoch: plugins read time from actions.
+/// A wall clock stopped at the Unix epoch: plugins read time from actions.
+/// (The monotonic clock is linked separately, see [`super::wasi`].)
 struct FrozenClock;
 
 impl HostWallClock for FrozenClock {
@@ -74,15 +69,6 @@ impl HostWallClock for FrozenClock {
     }
     fn now(&self) -> Duration {
         Duration::ZERO
-    }
-}
-
-impl HostMonotonicClock for FrozenClock {
-    fn resolution(&self) -> u64 {
-        1_000_000_000
-    }
-    fn now(&self) -> u64 {
-        0
     }
 }
 
@@ -125,31 +111,37 @@ impl ResourceLimiter for Limiter {
 /// The store data of one plugin instance.
 pub struct Sandbox {
     wasi: WasiCtx,
-    table: ResourceTable,
-    stderr: MemoryOutputPipe,
+    pub(super) table: ResourceTable,
+    pub(super) entropy: Entropy,
+    stderr: StderrCapture,
+    text_limit: usize,
     /// The memory limiter.
     pub limiter: Limiter,
 }
 
 impl Sandbox {
-    /// A fresh sandbox under `limits` (memory, tables, stderr capture).
+    /// A fresh sandbox under `limits` (memory, tables, handles, stderr
+    /// capture), its entropy seeded for instantiation.
     pub fn new(limits: &PluginLimits) -> Self {
-        let stderr = MemoryOutputPipe::new(limits.stderr_capture_bytes);
+        let stderr = StderrCapture::new(limits.stderr_capture_bytes);
         let wasi = WasiCtxBuilder::new()
             .stderr(stderr.clone())
             .wall_clock(FrozenClock)
-            .monotonic_clock(FrozenClock)
-            .secure_random(StdRng::seed_from_u64(SANDBOX_SEED))
-            .insecure_random(StdRng::seed_from_u64(SANDBOX_SEED ^ 1))
-            .insecure_random_seed(u128::from(SANDBOX_SEED))
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .build();
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(limits.max_handles);
         Self {
             wasi,
-            table: ResourceTable::new(),
+            table,
+            entropy: Entropy::new(
+                CallSeed::new("instantiate").finish(),
+                limits.max_memory_bytes as u64,
+            ),
             stderr,
+            text_limit: limits.stderr_capture_bytes,
             limiter: Limiter {
                 max_memory: limits.max_memory_bytes,
                 max_table_elements: limits.max_table_elements,
@@ -159,12 +151,29 @@ impl Sandbox {
         }
     }
 
-    /// What the plugin wrote to stderr (a panic message, usually), lossy
-    /// UTF-8, at most `stderr_capture_bytes`.
+    /// Readies the sandbox for a call whose inputs hash to `seed`: random
+    /// streams restart from it, stderr starts empty.
+    pub fn begin_call(&mut self, seed: u64) {
+        self.entropy.reseed(seed);
+        self.stderr.clear();
+    }
+
+    /// Whether the guest ever read entropy (see [`super::entropy`]).
+    pub fn entropy_read(&self) -> bool {
+        self.entropy.read()
+    }
+
+    /// What the plugin wrote to stderr during the call (a panic message,
+    /// usually), at most `stderr_capture_bytes`, control characters
+    /// escaped.
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.contents())
-            .trim()
-            .to_string()
+        plugin_text(self.stderr.text().trim(), self.text_limit)
+    }
+
+    /// `text` from the plugin (a trap message, a backtrace), made safe to
+    /// log: escaped and bounded like stderr.
+    pub fn quote(&self, text: &str) -> String {
+        plugin_text(text, self.text_limit)
     }
 }
 

@@ -1,13 +1,15 @@
 //! A worker runs calls into one plugin under the per-call limits.
 //!
 //! Instantiating per call would cost more than the call itself, so a worker
-//! keeps one warm instance and resets fuel and the epoch deadline before each
-//! call. The plugin contract is a pure function of (state, action), so reuse
-//! is invisible to a conforming plugin; one that keeps hidden state between
-//! calls fails `veltrix plugin check`'s replay test. The instance is dropped
-//! after any fault (its memory may be inconsistent), after
-//! `recycle_after_calls` calls, and when its memory grew past
-//! `recycle_memory_bytes`.
+//! keeps one warm instance and resets fuel, the epoch deadline, the random
+//! streams and stderr before each call. The plugin contract is a pure
+//! function of (state, action), so reuse is invisible to a conforming
+//! plugin; one that keeps hidden state between calls fails `veltrix plugin
+//! check`'s replay test. The instance is dropped after any fault (its memory
+//! may be inconsistent), after a call that read entropy (see
+//! [`super::entropy`]), after `recycle_after_calls` calls, and when its
+//! memory grew past `recycle_memory_bytes`. How one call runs, and the
+//! deadline retry, is in [`super::call`].
 
 use std::sync::Arc;
 
@@ -15,10 +17,12 @@ use veltrix_sdk::{
     Action, ActionEffects, ConfigError, GameStatus, GameTypeInfo, PlayerView, Rejection,
     RejectionCode, Transition,
 };
-use wasmtime::{Store, Trap};
+use wasmtime::Store;
 
 use super::bindings::{self, GameType};
-use super::error::Fault;
+use super::call::{self, Call, Live, Slot};
+use super::entropy::CallSeed;
+use super::error::{Fault, LoadError, plugin_text};
 use super::host::Plugin;
 use super::sandbox::Sandbox;
 
@@ -43,12 +47,6 @@ pub struct BatchApplied {
     pub outcomes: Vec<Result<Result<ActionEffects, Rejection>, Fault>>,
     /// Fuel consumed by all the calls made.
     pub fuel: u64,
-}
-
-struct Live {
-    store: Store<Sandbox>,
-    guest: GameType,
-    calls: u64,
 }
 
 /// Runs calls into one plugin; use one per thread.
@@ -77,14 +75,23 @@ impl Worker {
         }
     }
 
-    /// `describe` on a plugin still being loaded.
-    pub(crate) fn describe_unloaded(plugin: &Plugin) -> Result<GameTypeInfo, Fault> {
-        let mut live = instantiate(plugin)?;
-        let fuel = plugin.limits.setup_fuel;
-        let r = run(plugin, &mut live, fuel, |s, g| {
+    /// `describe` on a plugin still being loaded. A failure to instantiate
+    /// is blamed on instantiation (a start function), not on `describe`.
+    pub(crate) fn describe_unloaded(plugin: &Plugin) -> Result<GameTypeInfo, LoadError> {
+        let first =
+            call::instantiate(plugin).map_err(|f| LoadError::Instantiation(f.to_string()))?;
+        let mut live = Some(first);
+        let mut instantiations = 1;
+        let slot = Slot {
+            live: &mut live,
+            instantiations: &mut instantiations,
+        };
+        let c = setup_call(plugin, CallSeed::new("describe").finish());
+        call::retrying(plugin, slot, &c, &|s, g| {
             g.veltrix_game_game().call_describe(s)
-        });
-        r.map(|(i, _)| bindings::info(i))
+        })
+        .map(|(i, _)| bindings::info(i))
+        .map_err(|f| LoadError::BadDescription(f.to_string()))
     }
 
     /// The plugin this worker runs.
@@ -101,10 +108,14 @@ impl Worker {
     /// Calls `init(config, seed)`.
     pub fn init(&mut self, config: &str, seed: u64) -> Result<Result<Vec<u8>, ConfigError>, Fault> {
         self.check_input(config.len())?;
-        let fuel = self.plugin.limits.setup_fuel;
-        let (r, _) = self.call(fuel, |s, g| {
-            g.veltrix_game_game().call_init(s, config, seed)
-        })?;
+        let c = setup_call(
+            &self.plugin,
+            CallSeed::new("init")
+                .bytes(config.as_bytes())
+                .u64(seed)
+                .finish(),
+        );
+        let (r, _) = self.call(&c, |s, g| g.veltrix_game_game().call_init(s, config, seed))?;
         let r = r.map_err(bindings::config_error);
         if let Ok(state) = &r {
             self.check_output(state.len())?;
@@ -129,11 +140,11 @@ impl Worker {
             });
         }
         self.check_input(state.len() + bindings::action_size(action))?;
-        let fuel = self
-            .plugin
-            .info
-            .fuel_budget
-            .min(self.plugin.limits.max_fuel);
+        let c = Call {
+            fuel: self.apply_fuel(),
+            ticks: self.plugin.limits.deadline_ticks(),
+            seed: CallSeed::new("apply").bytes(state).action(action).finish(),
+        };
         let wit_action = match self.scratch.take() {
             Some(mut w) => {
                 bindings::action_into(action, &mut w);
@@ -141,7 +152,7 @@ impl Worker {
             }
             None => bindings::action(action),
         };
-        let r = self.call(fuel, |s, g| {
+        let r = self.call(&c, |s, g| {
             g.veltrix_game_game().call_apply(s, state, &wit_action)
         });
         self.scratch = Some(wit_action);
@@ -152,7 +163,7 @@ impl Worker {
                 self.check_output(bindings::transition_size(&t))?;
                 Ok(t)
             }
-            Err(r) => Err(bindings::rejection(r)),
+            Err(r) => Err(self.rejection(bindings::rejection(r))?),
         };
         Ok(Applied { result, fuel: used })
     }
@@ -169,16 +180,27 @@ impl Worker {
         let input = state.len() + sent.iter().map(|a| bindings::action_size(a)).sum::<usize>();
         let n = sent.len().max(1);
         let limits = &plugin.limits;
-        let fuel = plugin
-            .info
-            .fuel_budget
-            .min(limits.max_fuel)
-            .saturating_mul(n as u64);
         let batched = if input > limits.max_input_bytes.saturating_mul(n) || sent.is_empty() {
             None
         } else {
             let wit: Vec<bindings::WitAction> = sent.iter().map(|a| bindings::action(a)).collect();
-            match self.call(fuel, |s, g| {
+            let seed = sent
+                .iter()
+                .fold(CallSeed::new("apply-batch").bytes(state), |h, a| {
+                    h.action(a)
+                });
+            let c = Call {
+                fuel: self.apply_fuel().saturating_mul(n as u64),
+                ticks: limits.deadline_ticks().saturating_mul(n as u64),
+                seed: seed.finish(),
+            };
+            // No deadline retry here: any fault replays the actions one by
+            // one, and each of those calls retries on its own.
+            let slot = Slot {
+                live: &mut self.live,
+                instantiations: &mut self.instantiations,
+            };
+            match call::attempt(&plugin, slot, &c, &|s, g| {
                 g.veltrix_game_game().call_apply_batch(s, state, &wit)
             }) {
                 Ok((Ok(b), used)) => {
@@ -186,10 +208,11 @@ impl Worker {
                     (bindings::batch_size(&b) <= limits.max_output_bytes.saturating_mul(n))
                         .then_some((b, used))
                 }
-                // The state does not decode: every action gets the rejection.
+                // The state does not decode: every action gets the rejection
+                // (or the fault, for `invalid-state`).
                 Ok((Err(r), used)) => {
-                    let r = bindings::rejection(r);
-                    let outcomes = actions.iter().map(|_| Ok(Err(r.clone()))).collect();
+                    let r = self.rejection(bindings::rejection(r));
+                    let outcomes = actions.iter().map(|_| r.clone().map(Err)).collect();
                     return BatchApplied {
                         state: state.to_vec(),
                         status: None,
@@ -206,7 +229,11 @@ impl Worker {
                 let outcomes = actions
                     .iter()
                     .map(|a| match declared(a) {
-                        true => Ok(sent_outcomes.next().unwrap_or_else(|| Err(lost(a)))),
+                        true => match sent_outcomes.next() {
+                            Some(Ok(e)) => Ok(Ok(e)),
+                            Some(Err(r)) => self.rejection(r).map(Err),
+                            None => Err(lost(a)),
+                        },
                         false => Ok(Err(undeclared(a, &plugin.info.name))),
                     })
                     .collect();
@@ -258,11 +285,18 @@ impl Worker {
         player: &str,
     ) -> Result<Result<PlayerView, Rejection>, Fault> {
         self.check_input(state.len() + player.len())?;
-        let fuel = self.plugin.limits.setup_fuel;
-        let (r, _) = self.call(fuel, |s, g| {
-            g.veltrix_game_game().call_view(s, state, player)
-        })?;
-        let r = r.map(bindings::view).map_err(bindings::rejection);
+        let c = setup_call(
+            &self.plugin,
+            CallSeed::new("view")
+                .bytes(state)
+                .bytes(player.as_bytes())
+                .finish(),
+        );
+        let (r, _) = self.call(&c, |s, g| g.veltrix_game_game().call_view(s, state, player))?;
+        let r = match r {
+            Ok(v) => Ok(bindings::view(v)),
+            Err(r) => Err(self.rejection(bindings::rejection(r))?),
+        };
         if let Ok(v) = &r {
             self.check_output(v.summary.len())?;
         }
@@ -271,8 +305,8 @@ impl Worker {
 
     /// Calls `describe`.
     pub fn describe(&mut self) -> Result<GameTypeInfo, Fault> {
-        let fuel = self.plugin.limits.setup_fuel;
-        let (i, _) = self.call(fuel, |s, g| g.veltrix_game_game().call_describe(s))?;
+        let c = setup_call(&self.plugin, CallSeed::new("describe").finish());
+        let (i, _) = self.call(&c, |s, g| g.veltrix_game_game().call_describe(s))?;
         Ok(bindings::info(i))
     }
 
@@ -292,27 +326,46 @@ impl Worker {
         Ok(())
     }
 
+    /// Fuel for one `apply`: the lower of the declared budget and the
+    /// host's ceiling.
+    fn apply_fuel(&self) -> u64 {
+        self.plugin
+            .info
+            .fuel_budget
+            .min(self.plugin.limits.max_fuel)
+    }
+
+    /// A plugin's rejection, or the fault it stands for: the WIT defines
+    /// `invalid-state` as a plugin fault, not a game outcome.
+    fn rejection(&self, r: Rejection) -> Result<Rejection, Fault> {
+        match r.code {
+            RejectionCode::InvalidState => Err(Fault::InvalidState(plugin_text(
+                &r.message,
+                self.plugin.limits.stderr_capture_bytes,
+            ))),
+            _ => Ok(r),
+        }
+    }
+
     fn call<R>(
         &mut self,
-        fuel: u64,
-        f: impl FnOnce(&mut Store<Sandbox>, &GameType) -> wasmtime::Result<R>,
+        c: &Call,
+        f: impl Fn(&mut Store<Sandbox>, &GameType) -> wasmtime::Result<R>,
     ) -> Result<(R, u64), Fault> {
-        let mut live = match self.live.take() {
-            Some(l) => l,
-            None => {
-                self.instantiations += 1;
-                instantiate(&self.plugin)?
-            }
+        let slot = Slot {
+            live: &mut self.live,
+            instantiations: &mut self.instantiations,
         };
-        let r = run(&self.plugin, &mut live, fuel, f);
-        let limits = &self.plugin.limits;
-        let keep = r.is_ok()
-            && live.calls < limits.recycle_after_calls
-            && live.store.data().limiter.memory_bytes <= limits.recycle_memory_bytes;
-        if keep {
-            self.live = Some(live);
-        }
-        r
+        call::retrying(&self.plugin, slot, c, &f)
+    }
+}
+
+/// The limits of `describe`, `init` and `view`.
+fn setup_call(plugin: &Plugin, seed: u64) -> Call {
+    Call {
+        fuel: plugin.limits.setup_fuel,
+        ticks: plugin.limits.deadline_ticks(),
+        seed,
     }
 }
 
@@ -323,70 +376,7 @@ fn undeclared(a: &Action, game_type: &str) -> Rejection {
     )
 }
 
-/// A plugin returned fewer outcomes than actions: treat the rest as refused.
-fn lost(a: &Action) -> Rejection {
-    Rejection::new(
-        RejectionCode::InvalidState,
-        format!("the plugin returned no outcome for `{}`", a.kind),
-    )
-}
-
-fn instantiate(plugin: &Plugin) -> Result<Live, Fault> {
-    let mut store = Store::new(&plugin.engine, Sandbox::new(&plugin.limits));
-    store.limiter(|s| &mut s.limiter);
-    // Instantiation runs start functions: give it the setup budget.
-    store
-        .set_fuel(plugin.limits.setup_fuel)
-        .map_err(|e| Fault::Instantiate(e.to_string()))?;
-    store.set_epoch_deadline(plugin.limits.deadline_ticks());
-    let guest = plugin
-        .pre
-        .instantiate(&mut store)
-        .map_err(|e| classify(&e, &store, plugin, plugin.limits.setup_fuel))?;
-    Ok(Live {
-        store,
-        guest,
-        calls: 0,
-    })
-}
-
-fn run<R>(
-    plugin: &Plugin,
-    live: &mut Live,
-    fuel: u64,
-    f: impl FnOnce(&mut Store<Sandbox>, &GameType) -> wasmtime::Result<R>,
-) -> Result<(R, u64), Fault> {
-    live.calls += 1;
-    let store = &mut live.store;
-    store
-        .set_fuel(fuel)
-        .map_err(|e| Fault::Instantiate(e.to_string()))?;
-    store.set_epoch_deadline(plugin.limits.deadline_ticks());
-    let r = f(store, &live.guest);
-    let used = fuel.saturating_sub(store.get_fuel().unwrap_or(0));
-    match r {
-        Ok(v) => Ok((v, used)),
-        Err(e) => Err(classify(&e, store, plugin, fuel)),
-    }
-}
-
-fn classify(e: &wasmtime::Error, store: &Store<Sandbox>, plugin: &Plugin, fuel: u64) -> Fault {
-    match e.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => Fault::FuelExhausted { budget: fuel },
-        Some(Trap::Interrupt) => Fault::DeadlineExceeded {
-            ms: plugin.limits.deadline_ms,
-        },
-        _ if store.data().limiter.exceeded => Fault::MemoryExceeded {
-            limit: plugin.limits.max_memory_bytes,
-        },
-        Some(trap) => {
-            let stderr = store.data().stderr();
-            if stderr.is_empty() {
-                Fault::Trapped(trap.to_string())
-            } else {
-                Fault::Trapped(format!("{trap} ({stderr})"))
-            }
-        }
-        None => Fault::Trapped(format!("{e}")),
-    }
+/// A plugin returned fewer outcomes than actions: a plugin bug.
+fn lost(a: &Action) -> Fault {
+    Fault::InvalidState(format!("the plugin returned no outcome for `{}`", a.kind))
 }

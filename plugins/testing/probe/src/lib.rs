@@ -7,11 +7,26 @@
 //! - `ok`: award one point;
 //! - `spin {iterations}`: a loop of that many rounds, or forever when absent;
 //! - `alloc {bytes}`: allocate and touch that many bytes;
-//! - `trap`: panic (a wasm trap);
+//! - `trap {message?}`: panic (a wasm trap) with that message;
 //! - `output {bytes}`: return a quest update carrying that many bytes;
 //! - `ambient`: report what the sandbox shows of the clock, randomness,
-//!   environment and files.
+//!   environment and files;
+//! - `sleep {ms}`: `std::thread::sleep`, then report the time that passed;
+//! - `poll {ms}`: `wasi:io/poll.poll` on a timer of that many ms; reports
+//!   how many pollables were ready;
+//! - `entropy`: report `getentropy` bytes, a fresh `RandomState` hash and a
+//!   `HashMap`'s iteration order;
+//! - `exit {code}`: `std::process::exit(code)`;
+//! - `handles {count}`: create that many pollables and never drop them;
+//! - `corrupt`: reject with `invalid-state` (which the WIT calls a fault).
+//!
+//! And outside actions: `describe` always sleeps 20 s (wasm only) and `init`
+//! sleeps `sleep_ms` from the config, so every load and init proves that a
+//! plugin cannot make the host wait.
 
+mod wasi_raw;
+
+use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 
@@ -21,10 +36,17 @@ use veltrix_sdk::prelude::*;
 /// The probe game type.
 pub struct Probe;
 
-/// Probe config: nothing to set.
+/// Probe config.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {}
+pub struct Config {
+    /// Milliseconds `init` sleeps (default none).
+    #[serde(default)]
+    sleep_ms: Option<u64>,
+}
+
+/// Milliseconds `describe` sleeps on wasm: far past any deadline.
+const DESCRIBE_SLEEP_MS: u64 = 20_000;
 
 /// Probe state: how many actions were applied.
 #[derive(Clone, Serialize, Deserialize)]
@@ -40,6 +62,53 @@ struct Spin {
 #[derive(Deserialize)]
 struct Bytes {
     bytes: usize,
+}
+
+#[derive(Deserialize)]
+struct Millis {
+    ms: u64,
+}
+
+#[derive(Deserialize)]
+struct Says {
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Code {
+    code: i32,
+}
+
+#[derive(Deserialize)]
+struct Count {
+    count: u64,
+}
+
+/// What `entropy` reports: everything a plugin could draw from the sandbox.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct Drawn {
+    /// Eight `getentropy` bytes (`wasi:random/random`).
+    pub random: u64,
+    /// A hash with a fresh `RandomState` (`wasi:random/insecure-seed`).
+    pub hash: u64,
+    /// The keys 0..16 in a `HashMap`'s iteration order.
+    pub order: Vec<u8>,
+}
+
+fn drawn() -> Drawn {
+    let map: HashMap<u8, ()> = (0..16).map(|k| (k, ())).collect();
+    Drawn {
+        random: wasi_raw::entropy_u64(),
+        hash: RandomState::new().hash_one("veltrix"),
+        order: map.keys().copied().collect(),
+    }
+}
+
+/// Sleeps for `ms` and reports how long the monotonic clock says it took.
+fn sleep_for(ms: u64) -> u128 {
+    let start = std::time::Instant::now();
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    start.elapsed().as_millis()
 }
 
 /// What `ambient` reports of the sandbox.
@@ -73,14 +142,20 @@ impl GameType for Probe {
     type State = State;
 
     fn info() -> GameTypeInfo {
+        if cfg!(target_family = "wasm") {
+            sleep_for(DESCRIBE_SLEEP_MS);
+        }
         GameTypeInfo {
             name: "probe".into(),
             version: "0.1.0".into(),
-            config_schema: r#"{"type":"object","additionalProperties":false}"#.into(),
+            config_schema: r#"{"type":"object","properties":{"sleep_ms":{"type":"integer","minimum":0}},"additionalProperties":false}"#.into(),
             example_config: "{}".into(),
-            action_kinds: ["noop", "ok", "spin", "alloc", "trap", "output", "ambient"]
-                .map(String::from)
-                .to_vec(),
+            action_kinds: [
+                "noop", "ok", "spin", "alloc", "trap", "output", "ambient", "sleep", "poll",
+                "entropy", "exit", "handles", "corrupt",
+            ]
+            .map(String::from)
+            .to_vec(),
             latency_budget_us: 1_000,
             // Deliberately huge, so the host's own ceiling (or, with the
             // ceiling lifted, the wall-clock deadline) is what stops a loop.
@@ -88,7 +163,10 @@ impl GameType for Probe {
         }
     }
 
-    fn init(_config: Config, _seed: u64) -> Result<State, ConfigError> {
+    fn init(config: Config, _seed: u64) -> Result<State, ConfigError> {
+        if let Some(ms) = config.sleep_ms {
+            sleep_for(ms);
+        }
         Ok(State { applied: 0 })
     }
 
@@ -119,12 +197,39 @@ impl GameType for Probe {
                 }
                 fx.quest("alloc", "done", a, std::hint::black_box(&v).len());
             }
-            "trap" => panic!("probe asked to trap"),
+            "trap" => {
+                let Says { message } = a.payload()?;
+                panic!("{}", message.as_deref().unwrap_or("probe asked to trap"))
+            }
             "output" => {
                 let Bytes { bytes } = a.payload()?;
                 fx.quest("output", "done", a, "x".repeat(bytes));
             }
             "ambient" => fx.quest("ambient", "done", a, ambient()),
+            "sleep" => {
+                let Millis { ms } = a.payload()?;
+                fx.quest("sleep", "done", a, sleep_for(ms));
+            }
+            "poll" => {
+                let Millis { ms } = a.payload()?;
+                fx.quest("poll", "done", a, wasi_raw::poll_sleep(ms));
+            }
+            "entropy" => fx.quest("entropy", "done", a, drawn()),
+            "exit" => {
+                let Code { code } = a.payload()?;
+                std::process::exit(code)
+            }
+            "handles" => {
+                let Count { count } = a.payload()?;
+                wasi_raw::leak_pollables(count);
+                fx.quest("handles", "done", a, count);
+            }
+            "corrupt" => {
+                return Err(Rejection::new(
+                    RejectionCode::InvalidState,
+                    "probe says its state is corrupt",
+                ));
+            }
             _ => return Err(unknown_kind(a)),
         }
         Ok(())
