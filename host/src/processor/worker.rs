@@ -282,6 +282,7 @@ impl Loop {
         let base = pending.rewards.len();
         pending.rewards.extend(local.rewards);
         pending.events.extend(local.events);
+        pending.parked.extend(local.parked);
         pending.outcomes.extend(
             local
                 .outcomes
