@@ -20,6 +20,7 @@
 //! - [`service`]: [`Processor`]: `create_game`, `submit`, `outcome`, start
 //!   and shutdown;
 //! - [`worker`]: the consume -> apply -> commit loop and the game cache;
+//! - `commit`: a batch's effects, outcomes and parked statuses, in order;
 //! - [`ticker`]: the host's clock, a periodic `tick` to unfinished games.
 //!
 //! Crash safety: a game's state is a snapshot plus the game stream after
@@ -33,6 +34,7 @@
 //! under the same event ids (consumers deduplicate on `event_id`).
 
 pub mod boards;
+mod commit;
 pub mod config;
 pub mod effects;
 pub mod game;
