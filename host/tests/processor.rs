@@ -482,6 +482,13 @@ async fn a_plugin_that_stalls_the_backstop_parks_its_game_only() -> Result<()> {
         .await?
         .context("stored outcome")?;
     ensure!(stored.result.contains("game-parked"), "{}", stored.result);
+    // Later actions' outcomes are their players' (retries and GET find them).
+    let later = rig
+        .store
+        .stored_outcome(TENANT, &outs[2].action_id)
+        .await?
+        .context("stored outcome")?;
+    ensure!(later.player_id == "p1", "{later:?}");
     p.shutdown().await;
 
     // Restarted: still parked (not replayed), the other game still plays.

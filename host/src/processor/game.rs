@@ -84,14 +84,6 @@ pub(crate) fn apply_records(
         entry.next_offset = r.offset + 1;
         entry.applied += 1;
         entry.since_snapshot += 1;
-        if let Some(why) = &entry.parked {
-            let res = ActionResult::Faulted {
-                code: PARKED.into(),
-                message: format!("the game is parked: {why}"),
-            };
-            pending.outcomes.push((outcome(r, res), 0..0));
-            continue;
-        }
         let action = match decode(r, key) {
             Ok(a) => a,
             Err(message) => {
@@ -103,6 +95,17 @@ pub(crate) fn apply_records(
                 continue;
             }
         };
+        if let Some(why) = &entry.parked {
+            let res = ActionResult::Faulted {
+                code: PARKED.into(),
+                message: format!("the game is parked: {why}"),
+            };
+            // The player's own outcome: their retries and GET find it.
+            let mut o = outcome(r, res);
+            o.player_id.clone_from(&action.player);
+            pending.outcomes.push((o, 0..0));
+            continue;
+        }
         let started = Instant::now();
         let (stepped, fuel) = measured_step(worker, &entry.state, &action, rules);
         sample.call(started.elapsed(), fuel);
