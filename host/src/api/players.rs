@@ -389,7 +389,7 @@ pub async fn get_action(
     super::extract::ApiPath(action_id): super::extract::ApiPath<String>,
 ) -> Result<Response, ApiError> {
     if action_id.is_empty()
-        || action_id.len() > 128
+        || action_id.len() > MAX_IDEMPOTENCY_KEY
         || !action_id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-')

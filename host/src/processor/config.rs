@@ -54,6 +54,11 @@ pub struct ProcessorConfig {
     /// stays exact (boards hold doubles, exact to 2^53) and the ledger's
     /// sums far from 64-bit overflow. Default 1,000,000,000.
     pub max_reward_points: i64,
+    /// Attempts at a replayed action that stalls the sandbox's wall-clock
+    /// backstop (it applied live, so the stall is the machine's, not the
+    /// plugin's) before its game is parked rather than rebuilt without
+    /// it. Default 3.
+    pub replay_stall_tries: u32,
 }
 
 impl Default for ProcessorConfig {
@@ -72,6 +77,7 @@ impl Default for ProcessorConfig {
             tick_page: 1_000,
             tick_concurrency: 64,
             max_reward_points: 1_000_000_000,
+            replay_stall_tries: 3,
         }
     }
 }

@@ -81,6 +81,8 @@ pub(crate) struct RewardRules {
     pub types: Vec<String>,
     /// `processor.max_reward_points`.
     pub max_points: i64,
+    /// `processor.replay_stall_tries`.
+    pub replay_stall_tries: u32,
 }
 
 /// Checks what the ledger, the relay or a board would refuse, before the
@@ -331,6 +333,7 @@ mod tests {
         let rules = RewardRules {
             types: vec!["points".to_string()],
             max_points: 1_000,
+            replay_stall_tries: 1,
         };
         assert!(check_rewards(&[reward("p1", 1, "points")], &rules).is_ok());
         assert!(check_rewards(&[reward("p1", 1, "gold")], &rules).is_err());
@@ -344,6 +347,7 @@ mod tests {
         let rules = RewardRules {
             types: vec!["points".to_string()],
             max_points: 1_000,
+            replay_stall_tries: 1,
         };
         for points in [1_001, -1_001, i64::MAX, i64::MIN, 1 << 53] {
             assert!(check_rewards(&[reward("p1", points, "points")], &rules).is_err());

@@ -214,7 +214,7 @@ pub(crate) fn replay_records(
             tries += 1;
             match step(worker, &e.state, &a, rules) {
                 Step::Faulted { code, message } if code == STALLED => {
-                    if tries >= REPLAY_STALL_TRIES {
+                    if tries >= rules.replay_stall_tries {
                         break Step::Faulted { code, message };
                     }
                 }
@@ -239,9 +239,6 @@ pub(crate) fn replay_records(
     }
     n
 }
-
-/// Attempts at a replayed action that stalls before its game is parked.
-const REPLAY_STALL_TRIES: u32 = 3;
 
 /// Applies one action; a result the host cannot use (rewards the ledger
 /// or relay would refuse) is a fault of that action, so a replay decides

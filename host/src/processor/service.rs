@@ -91,6 +91,7 @@ impl Processor {
                 rules: super::effects::RewardRules {
                     types: cfg.streams.reward_types.clone(),
                     max_points: cfg.processor.max_reward_points,
+                    replay_stall_tries: cfg.processor.replay_stall_tries.max(1),
                 },
                 game_types: Mutex::default(),
             }),

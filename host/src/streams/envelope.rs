@@ -103,9 +103,16 @@ impl Envelope {
     /// Encodes as version byte + postcard.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.payload.len() + 96);
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// [`Envelope::encode`], appended to `out`.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
         out.push(ENVELOPE_VERSION);
         // Encoding strings and bytes into a Vec cannot fail.
-        postcard::to_extend(self, out).expect("encoding into a Vec")
+        let taken = std::mem::take(out);
+        *out = postcard::to_extend(self, taken).expect("encoding into a Vec");
     }
 
     /// Decodes bytes written by [`Envelope::encode`].

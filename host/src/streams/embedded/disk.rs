@@ -147,7 +147,7 @@ impl Disk {
             let mut buf = Vec::new();
             put_frame(&mut buf, KIND_MARK, next, 0, None);
             for (offset, ts, e) in keep {
-                put_frame(&mut buf, KIND_RECORD, offset, ts, Some(&e.encode()));
+                put_frame(&mut buf, KIND_RECORD, offset, ts, Some(e));
             }
             let mut f = File::create(&tmp)?;
             f.write_all(&buf)?;
@@ -218,7 +218,7 @@ impl PartFile {
     /// a torn one.
     pub(crate) fn append(&mut self, offset: i64, ts_ms: i64, e: &Envelope) -> io::Result<()> {
         let mut buf = Vec::with_capacity(e.payload.len() + 128);
-        put_frame(&mut buf, KIND_RECORD, offset, ts_ms, Some(&e.encode()));
+        put_frame(&mut buf, KIND_RECORD, offset, ts_ms, Some(e));
         let wrote = self.file.write_all(&buf).and_then(|()| {
             if self.fsync {
                 self.file.sync_data()
@@ -239,16 +239,21 @@ impl PartFile {
     }
 }
 
-fn put_frame(buf: &mut Vec<u8>, kind: u8, offset: i64, ts: i64, env: Option<&[u8]>) {
-    let env = env.unwrap_or_default();
-    let mut body = Vec::with_capacity(BODY_HEAD + env.len());
-    body.push(kind);
-    body.extend_from_slice(&offset.to_le_bytes());
-    body.extend_from_slice(&ts.to_le_bytes());
-    body.extend_from_slice(env);
-    buf.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    buf.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
-    buf.extend_from_slice(&body);
+/// Appends one frame to `buf`: the body is written in place, then its
+/// length and checksum fill the header (no copy of the envelope).
+fn put_frame(buf: &mut Vec<u8>, kind: u8, offset: i64, ts: i64, env: Option<&Envelope>) {
+    let start = buf.len();
+    buf.extend_from_slice(&[0; 8]);
+    buf.push(kind);
+    buf.extend_from_slice(&offset.to_le_bytes());
+    buf.extend_from_slice(&ts.to_le_bytes());
+    if let Some(e) = env {
+        e.encode_into(buf);
+    }
+    let body = &buf[start + 8..];
+    let (len, crc) = (body.len() as u32, crc32fast::hash(body));
+    buf[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    buf[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
 }
 
 /// The frame at `at`: (kind, offset, ts, envelope bytes, end), or `None`
