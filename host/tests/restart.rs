@@ -438,27 +438,32 @@ async fn kill_9_mid_burst_loses_nothing_and_applies_nothing_twice() {
         .as_str()
         .unwrap()
         .to_string();
+    // GET by id: the caller's own action answers its stored outcome,
+    // another player's is not found.
     let path = format!("/v1/play/actions/{action_id}");
-    let (s, v) = call(
-        &client,
-        &host3.base,
-        reqwest::Method::GET,
-        &path,
-        &tokens[0],
-        None,
-    )
-    .await;
-    assert_eq!((s, &v), (StatusCode::OK, &finals[&key(0, 0)]));
-    let (s, _) = call(
-        &client,
-        &host3.base,
-        reqwest::Method::GET,
-        &path,
-        &tokens[1],
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::NOT_FOUND, "another player's action");
+    let mut answers = Vec::new();
+    for token in &tokens[..2] {
+        answers.push(
+            call(
+                &client,
+                &host3.base,
+                reqwest::Method::GET,
+                &path,
+                token,
+                None,
+            )
+            .await,
+        );
+    }
+    assert_eq!(
+        (answers[0].0, &answers[0].1),
+        (StatusCode::OK, &finals[&key(0, 0)])
+    );
+    assert_eq!(
+        answers[1].0,
+        StatusCode::NOT_FOUND,
+        "another player's action"
+    );
     let mut host3 = host3;
     host3.child.kill().unwrap();
     host3.child.wait().unwrap();

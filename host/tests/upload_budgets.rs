@@ -15,9 +15,8 @@ mod synth;
 
 use std::time::{Duration, Instant};
 
-use api_common::{BOOT, Resp, Server, code};
-use reqwest::{Method, StatusCode};
-use serde_json::json;
+use api_common::{Resp, Server, assert_limit_exceeded, partner_with};
+use reqwest::StatusCode;
 use store_common::TestDb;
 use veltrix_host::builtin::PROBE;
 use veltrix_host::config::HostConfig;
@@ -57,28 +56,6 @@ async fn upload(
     })
 }
 
-async fn partner(s: &Server) -> String {
-    let (st, _) = s
-        .call(
-            Method::POST,
-            "/v1/partners",
-            Some(BOOT),
-            Some(json!({ "partner_id": "p1", "name": "p1" })),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED);
-    let (st, v) = s
-        .call(
-            Method::POST,
-            "/v1/keys",
-            Some(BOOT),
-            Some(json!({ "role": "partner", "partner_id": "p1" })),
-        )
-        .await;
-    assert_eq!(st, StatusCode::CREATED, "{v}");
-    v["key"].as_str().unwrap().to_string()
-}
-
 fn assert_no_worker_left() {
     let left = synth::children();
     assert!(left.is_empty(), "child processes left: {left:?}");
@@ -89,27 +66,20 @@ async fn checks_end_within_their_budgets_and_hold_the_slot_until_then() {
     let heavy = synth::component_with_functions(1, 400_000);
     let db = TestDb::sqlite();
     let s = Server::start(&db, |c| budgets(c, BUDGET_MS, 1 << 30)).await;
-    let key = partner(&s).await;
+    let key = partner_with(&s, "p1").await;
 
     // Over its time budget: killed at 3 s, answered at once, no process left.
     let started = Instant::now();
     let r = upload(&s, &s.client, &key, &heavy).await.unwrap();
     let took = started.elapsed();
     eprintln!("time budget verdict in {took:?}");
-    let v = r.json();
-    assert_eq!(
-        (r.status, code(&v)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "limit_exceeded"),
-        "{}",
-        r.raw
-    );
-    let msg = v["error"]["message"].as_str().unwrap();
+    let msg = assert_limit_exceeded(&r, "time budget of 3000 ms");
+    assert!(msg.contains("api.upload_check_timeout_ms"), "{msg}");
+    // Not before the budget; and ended by it, not by the compile (which
+    // takes minutes): the bound is far above a loaded machine's delay.
     assert!(
-        msg.contains("time budget of 3000 ms") && msg.contains("api.upload_check_timeout_ms"),
-        "{msg}"
-    );
-    assert!(
-        took >= Duration::from_millis(BUDGET_MS) && took < Duration::from_millis(BUDGET_MS + 3_000),
+        took >= Duration::from_millis(BUDGET_MS)
+            && took < Duration::from_millis(BUDGET_MS + 15_000),
         "{took:?}"
     );
     assert_no_worker_left();
@@ -136,18 +106,10 @@ async fn checks_end_within_their_budgets_and_hold_the_slot_until_then() {
     // Over its memory budget (256 MiB of data; the compile wants GBs).
     let db = TestDb::sqlite();
     let s = Server::start(&db, |c| budgets(c, 60_000, 256 << 20)).await;
-    let key = partner(&s).await;
+    let key = partner_with(&s, "p1").await;
     let started = Instant::now();
     let r = upload(&s, &s.client, &key, &heavy).await.unwrap();
-    let v = r.json();
-    assert_eq!(
-        (r.status, code(&v)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "limit_exceeded"),
-        "{}",
-        r.raw
-    );
-    let msg = v["error"]["message"].as_str().unwrap();
-    assert!(msg.contains("memory budget of 268435456 bytes"), "{msg}");
+    assert_limit_exceeded(&r, "memory budget of 268435456 bytes");
     eprintln!("memory budget verdict in {:?}", started.elapsed());
     assert_no_worker_left();
     // And the slot is free again.

@@ -94,8 +94,8 @@ pub(crate) async fn commit_effects(shared: &Shared, p: &Pending) -> Result<Vec<b
             .await
             .map_err(|e| e.to_string())?;
         for (m, (r, at)) in minted.iter().zip(ats) {
-            let action = |p: &serde_json::Value| p.get("action_id").cloned();
-            first.push(m.first || action(&m.row.reward.payload) == action(&r.payload));
+            let same_action = m.row.reward.payload.get("action_id") == r.payload.get("action_id");
+            first.push(m.first || same_action);
             entries.push(effects::score_entry(&m.row, *at));
         }
     }

@@ -220,6 +220,44 @@ pub async fn tenant_with(s: &Server, tenant: &str, types: &[&str]) -> String {
     key
 }
 
+/// Operator creates partner `p` and a partner key; returns the key.
+pub async fn partner_with(s: &Server, p: &str) -> String {
+    let r = s
+        .req(
+            Method::POST,
+            "/v1/partners",
+            BOOT,
+            Some(json!({ "partner_id": p, "name": p })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    let r = s
+        .req(
+            Method::POST,
+            "/v1/keys",
+            BOOT,
+            Some(json!({ "role": "partner", "partner_id": p })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    r.json()["key"].as_str().unwrap().to_string()
+}
+
+/// An upload refused for a limit: 422 `limit_exceeded` whose message
+/// contains `needle`; returns the message.
+pub fn assert_limit_exceeded(r: &Resp, needle: &str) -> String {
+    let v = r.json();
+    assert_eq!(
+        (r.status, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "limit_exceeded"),
+        "{}",
+        r.raw
+    );
+    let msg = v["error"]["message"].as_str().unwrap().to_string();
+    assert!(msg.contains(needle), "{msg}");
+    msg
+}
+
 pub async fn player(
     s: &Server,
     key: &str,
