@@ -19,7 +19,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TARGET=${CARGO_TARGET_DIR:-$HERE/../target}
 BIN=${VELTRIX_BIN:-$TARGET/release/veltrix}
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
-[ -x "$BIN" ] || { echo "no binary at $BIN (cargo build --release -p veltrix-host)" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "no binary at $BIN (cargo build --release -p veltrix)" >&2; exit 1; }
 
 TMP=$(mktemp -d)
 BOOT=bench-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')

@@ -355,7 +355,7 @@ async fn probes_metrics_and_openapi() {
     let (st, doc) = s.call(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(doc["openapi"], "3.1.0");
-    for r in veltrix_host::api::server::routes() {
+    for r in veltrix_api::server::routes() {
         let m = r.method.as_str().to_lowercase();
         assert!(
             doc["paths"][r.path][&m].is_object(),

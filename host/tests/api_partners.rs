@@ -25,8 +25,8 @@ use api_common::{BOOT, Resp, Server, assert_limit_exceeded, code, partner_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use store_common::TestDb;
-use veltrix_host::builtin::{BUILTINS, PROBE};
-use veltrix_host::config::HostConfig;
+use veltrix_artifacts::{BUILTINS, PROBE};
+use veltrix_server::config::HostConfig;
 
 impl Server {
     /// `POST /v1/partners/{partner}/game-types` with raw bytes.
@@ -75,7 +75,7 @@ fn structural_check(c: &mut HostConfig) {
     c.api.max_component_bytes = PROBE.len() * 2;
 }
 
-const BLOAT: &[u8] = include_bytes!(env!("VELTRIX_GUEST_BLOAT"));
+use veltrix_artifacts::BLOAT;
 
 /// `bytes` with a custom section appended: another component (another
 /// hash) that behaves the same, i.e. a new version of the same type.

@@ -406,6 +406,7 @@ async fn player_tokens_are_revoked() {
     let db = TestDb::sqlite();
     let s = Server::start(&db, |c| {
         c.api.action_timeout_ms = 30_000;
+        c.api.request_timeout_ms = 60_000;
         c.processor.poll_wait_ms = 10;
     })
     .await;

@@ -17,7 +17,7 @@ use api_common::{Server, player, tenant_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use store_common::TestDb;
-use veltrix_host::streams::Family;
+use veltrix_streams::Family;
 
 fn riddle_config() -> Value {
     let challenges: Vec<Value> = (0..20)
@@ -151,7 +151,7 @@ async fn what_a_board_cannot_take_faults_its_action_and_nothing_else() {
 
     // Player deltas: one key per tenant, game and player, so the two
     // tenants' `p1` never share a compaction key.
-    let topic = s.state.config.streams.topic(Family::Players, "");
+    let topic = s.host.config.streams.topic(Family::Players, "");
     let mut keys = std::collections::BTreeSet::new();
     for p in 0..s.state.streams.partitions(&topic).await.unwrap() {
         for r in s

@@ -3,9 +3,9 @@
 
 use std::process::Command;
 
-use veltrix_host::bench::plugins::bench_one;
-use veltrix_host::builtin::BUILTINS;
-use veltrix_host::plugin::{PluginHost, PluginLimits};
+use veltrix_devtools::bench::plugins::bench_one;
+use veltrix_devtools::builtin::BUILTINS;
+use veltrix_runtime::{PluginHost, PluginLimits};
 
 #[test]
 fn wasm_and_native_agree_on_every_sample_stream() {

@@ -1,17 +1,20 @@
 //! `veltrix plugin check` on known-good and known-bad components.
 
-use veltrix_host::builtin::BUILTINS;
-use veltrix_host::check::{CheckOptions, check};
-use veltrix_host::plugin::{PluginHost, PluginLimits};
+use veltrix_artifacts::BUILTINS;
+use veltrix_runtime::check::{CheckOptions, check};
+use veltrix_runtime::{PluginHost, PluginLimits};
 
-const PROBE: &[u8] = include_bytes!(env!("VELTRIX_GUEST_PROBE"));
-const NETPROBE: &[u8] = include_bytes!(env!("VELTRIX_GUEST_NETPROBE"));
+use veltrix_artifacts::NETPROBE;
+use veltrix_artifacts::PROBE;
 
 fn host() -> PluginHost {
     PluginHost::new(PluginLimits::default()).unwrap()
 }
 
-fn step<'a>(r: &'a veltrix_host::check::CheckReport, name: &str) -> &'a veltrix_host::check::Step {
+fn step<'a>(
+    r: &'a veltrix_runtime::check::CheckReport,
+    name: &str,
+) -> &'a veltrix_runtime::check::Step {
     r.steps
         .iter()
         .find(|s| s.name == name)

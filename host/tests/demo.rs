@@ -3,8 +3,8 @@
 //! game has a leaderboard, ledger totals = leaderboard totals).
 
 use anyhow::{Result, ensure};
-use veltrix_host::config::HostConfig;
-use veltrix_host::demo::{self, DemoBackend, DemoOptions};
+use veltrix_devtools::demo::{self, DemoBackend, DemoOptions};
+use veltrix_server::config::HostConfig;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_demo_keeps_its_invariants() -> Result<()> {

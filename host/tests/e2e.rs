@@ -17,10 +17,10 @@ use api_common::{BOOT, Server, player, tenant_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use store_common::TestDb;
-use veltrix_host::api::LeaderboardBackend;
-use veltrix_host::config::HostConfig;
-use veltrix_host::streams::topics::Compression;
-use veltrix_host::streams::{BackendKind, Envelope, Family};
+use veltrix_api::LeaderboardBackend;
+use veltrix_server::config::HostConfig;
+use veltrix_streams::topics::Compression;
+use veltrix_streams::{BackendKind, Envelope, Family};
 
 /// Unique per test run (topics, groups and tenants carry it).
 fn run_id(test: &str) -> String {
@@ -139,7 +139,7 @@ async fn drained(s: &Server, within: Duration) {
 
 /// Every record on the run's reward topics: event id -> envelope.
 async fn reward_stream(s: &Server) -> (HashMap<String, Envelope>, usize) {
-    let cfg = &s.state.config.streams;
+    let cfg = &s.host.config.streams;
     let mut seen = HashMap::new();
     let mut records = 0;
     for ty in &cfg.reward_types {
@@ -354,7 +354,7 @@ async fn tenants_are_isolated() {
     assert_eq!(ledger(&s, &ta, "g1").await, 2);
 
     // Redis: A's keys live under A's prefix only; B has none with scores.
-    let client = redis::Client::open(s.state.config.redis.url.as_str()).unwrap();
+    let client = redis::Client::open(s.host.config.redis.url.as_str()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     let keys_a: Vec<String> = redis::cmd("KEYS")
         .arg(format!("vx:{ta}:*"))
@@ -422,7 +422,7 @@ async fn a_trapping_plugin_fails_one_action() {
         .post(format!("{}/v1/partners/{partner}/game-types", s.base))
         .bearer_auth(&pkey)
         .header("content-type", "application/wasm")
-        .body(veltrix_host::builtin::PROBE.to_vec())
+        .body(veltrix_artifacts::PROBE.to_vec())
         .send()
         .await
         .unwrap();

@@ -18,11 +18,12 @@ use anyhow::{Context, ensure};
 use broker::PrivateBroker;
 use store_common::{TestDb, reward};
 use tokio::sync::watch;
-use veltrix_host::outbox::{OutboxConfig, Relay};
-use veltrix_host::store::Store;
-use veltrix_host::streams::kafka::KafkaStreams;
-use veltrix_host::streams::topics::Compression;
-use veltrix_host::streams::{Family, KafkaConfig, Streams, StreamsConfig};
+use veltrix_kafka::KafkaConfig;
+use veltrix_kafka::KafkaStreams;
+use veltrix_pipeline::outbox::{OutboxConfig, Relay};
+use veltrix_store::Store;
+use veltrix_streams::topics::Compression;
+use veltrix_streams::{Family, Streams, StreamsConfig};
 
 const REWARDS: usize = 3_000;
 

@@ -9,8 +9,8 @@
 
 use std::time::Duration;
 
-use veltrix_host::config::RedisConfig;
-use veltrix_host::leaderboard::{
+use veltrix_leaderboard::RedisConfig;
+use veltrix_leaderboard::{
     Applied, Board, BoardSettings, EmbeddedBoard, Leaderboard, LeaderboardError, MAX_AT_MS,
     MAX_SCORE, RedisBoard, ScoreEntry, Standing, Tally,
 };
@@ -472,8 +472,8 @@ macro_rules! suite {
             $(
                 #[tokio::test]
                 async fn $check() {
-                    let lb = veltrix_host::leaderboard::EmbeddedBoard::default();
-                    assert_eq!(veltrix_host::leaderboard::Leaderboard::backend(&lb), "embedded");
+                    let lb = veltrix_leaderboard::EmbeddedBoard::default();
+                    assert_eq!(veltrix_leaderboard::Leaderboard::backend(&lb), "embedded");
                     super::$check(&lb, &super::scope()).await;
                 }
             )*

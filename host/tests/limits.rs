@@ -6,11 +6,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use veltrix_host::plugin::{Fault, LoadError, Plugin, PluginHost, PluginLimits, Worker};
+use veltrix_runtime::{Fault, LoadError, Plugin, PluginHost, PluginLimits, Worker};
 use veltrix_sdk::{Action, RejectionCode};
 
-const PROBE: &[u8] = include_bytes!(env!("VELTRIX_GUEST_PROBE"));
-const NETPROBE: &[u8] = include_bytes!(env!("VELTRIX_GUEST_NETPROBE"));
+use veltrix_artifacts::NETPROBE;
+use veltrix_artifacts::PROBE;
 
 fn limits() -> PluginLimits {
     PluginLimits {
@@ -236,7 +236,7 @@ fn no_clock_entropy_env_or_files_reach_a_plugin() {
     let host = PluginHost::new(limits()).unwrap();
     let plugin = probe(&host);
     let state = init(&plugin);
-    let ambient = |w: &mut veltrix_host::plugin::Worker| -> serde_json::Value {
+    let ambient = |w: &mut veltrix_runtime::Worker| -> serde_json::Value {
         let t = w
             .apply(&state, &act("ambient", serde_json::json!({})))
             .unwrap()

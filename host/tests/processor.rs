@@ -13,18 +13,19 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, ensure};
 use store_common::TestDb;
 use tokio::sync::watch;
-use veltrix_host::builtin::{PROBE, find};
-use veltrix_host::config::HostConfig;
-use veltrix_host::leaderboard::{
+use veltrix_artifacts::PROBE;
+use veltrix_devtools::builtin::find;
+use veltrix_leaderboard::{
     Applied, Board, BoardSettings, EmbeddedBoard, Leaderboard, LeaderboardError, ScoreEntry,
     Standing,
 };
-use veltrix_host::outbox::{OutboxConfig, Relay};
-use veltrix_host::processor::{ActionResult, Outcome, Processor, Registry, Submitted};
-use veltrix_host::store::Store;
-use veltrix_host::streams::embedded::EmbeddedLog;
-use veltrix_host::streams::{Family, Record, Streams};
+use veltrix_pipeline::outbox::{OutboxConfig, Relay};
+use veltrix_pipeline::processor::{ActionResult, Outcome, Processor, Registry, Submitted};
 use veltrix_sdk::Action;
+use veltrix_server::config::HostConfig;
+use veltrix_store::Store;
+use veltrix_streams::embedded::EmbeddedLog;
+use veltrix_streams::{Family, Record, Streams};
 
 const TENANT: &str = "acme";
 const WAIT: Duration = Duration::from_secs(60);
@@ -70,10 +71,12 @@ impl Rig {
     }
 
     async fn processor_with(&self, board: Arc<dyn Leaderboard>) -> Result<Processor> {
-        let registry = Registry::with_builtins(self.cfg.plugins.clone())?;
+        let builtins = veltrix_artifacts::BUILTINS.iter().map(|b| (b.name, b.wasm));
+        let registry = Registry::with_builtins(self.cfg.plugins.clone(), builtins)?;
         registry.register(PROBE)?;
         let p = Processor::new(
-            &self.cfg,
+            &self.cfg.processor,
+            &self.cfg.streams,
             Arc::new(self.log.clone()),
             self.store.clone(),
             board,
@@ -528,21 +531,23 @@ async fn games_pinned(rig: Rig) -> Result<()> {
     ensure!(stored.plugin_hash == p.registry().current("riddle").unwrap().hash);
     ensure!(matches!(
         p.create_game(TENANT, "pin", "riddle", &config, 1).await,
-        Err(veltrix_host::processor::ProcessorError::GameExists(_))
+        Err(veltrix_pipeline::processor::ProcessorError::GameExists(_))
     ));
     ensure!(matches!(
         p.create_game(TENANT, "bad", "riddle", "{\"nope\":1}", 1)
             .await,
-        Err(veltrix_host::processor::ProcessorError::InvalidConfig(_))
+        Err(veltrix_pipeline::processor::ProcessorError::InvalidConfig(
+            _
+        ))
     ));
     ensure!(matches!(
         p.create_game(TENANT, "x", "chess", "{}", 1).await,
-        Err(veltrix_host::processor::ProcessorError::UnknownGameType(_))
+        Err(veltrix_pipeline::processor::ProcessorError::UnknownGameType(_))
     ));
     ensure!(matches!(
         p.submit(TENANT, "missing", Action::new("p", "attempt", 1))
             .await,
-        Err(veltrix_host::processor::ProcessorError::UnknownGame(_))
+        Err(veltrix_pipeline::processor::ProcessorError::UnknownGame(_))
     ));
 
     let mut snap = rig

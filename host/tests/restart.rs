@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use veltrix_host::store::{DatabaseConfig, Store};
+use veltrix_store::{DatabaseConfig, Store};
 
 const BOOT: &str = "bootstrap-secret-for-restart-tests-0123";
 const CHALLENGES: usize = 40;

@@ -8,11 +8,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use veltrix_host::check::{CheckOptions, check};
-use veltrix_host::plugin::{Fault, LoadError, Plugin, PluginHost, PluginLimits, Worker};
+use veltrix_runtime::check::{CheckOptions, check};
+use veltrix_runtime::{Fault, LoadError, Plugin, PluginHost, PluginLimits, Worker};
 use veltrix_sdk::{Action, Transition};
 
-const PROBE: &[u8] = include_bytes!(env!("VELTRIX_GUEST_PROBE"));
+use veltrix_artifacts::PROBE;
 
 /// Far above a normal call, far below the 20 s the probe asks to sleep.
 const PROMPT: Duration = Duration::from_secs(8);

@@ -5,7 +5,7 @@
 mod store_common;
 
 use store_common::{TestDb, count, reward};
-use veltrix_host::store::{Claim, Store, StoreError, reward_id};
+use veltrix_store::{Claim, Store, StoreError, reward_id};
 
 #[test]
 fn reward_id_is_deterministic_and_tenant_scoped() {

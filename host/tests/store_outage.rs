@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use store_common::reward;
-use veltrix_host::store::{DatabaseConfig, Store, StoreError};
+use veltrix_store::{DatabaseConfig, Store, StoreError};
 
 const BIN: &str = "/usr/lib/postgresql/15/bin";
 

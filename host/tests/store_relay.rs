@@ -11,12 +11,10 @@ use std::time::{Duration, Instant};
 
 use store_common::{DynStreams, TestDb, count, reward, reward_records, streams};
 use tokio::sync::watch;
-use veltrix_host::outbox::{OutboxConfig, OutboxWriter, Relay};
-use veltrix_host::store::Store;
-use veltrix_host::streams::embedded::EmbeddedLog;
-use veltrix_host::streams::{
-    Ack, Consumer, EnsureReport, Envelope, StreamError, Streams, TopicSpec,
-};
+use veltrix_pipeline::outbox::{OutboxConfig, OutboxWriter, Relay};
+use veltrix_store::Store;
+use veltrix_streams::embedded::EmbeddedLog;
+use veltrix_streams::{Ack, Consumer, EnsureReport, Envelope, StreamError, Streams, TopicSpec};
 
 /// Runs a relay until the returned sender says stop.
 fn spawn_relay(
@@ -220,7 +218,7 @@ impl Streams for HangAfter {
     }
 }
 
-use veltrix_host::streams::Record;
+use veltrix_streams::Record;
 
 /// Fault (d): relay A publishes k of a batch's n events and is killed
 /// before marking any; relay B takes over after the lease expires, finds

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use veltrix_host::streams::conformance::{self, event, send_all};
-use veltrix_host::streams::embedded::EmbeddedLog;
-use veltrix_host::streams::topics::{Family, default_game, default_players};
-use veltrix_host::streams::{Streams, StreamsConfig, TopicSpec};
+use veltrix_streams::conformance::{self, event, send_all};
+use veltrix_streams::embedded::EmbeddedLog;
+use veltrix_streams::topics::{Family, default_game, default_players};
+use veltrix_streams::{Streams, StreamsConfig, TopicSpec};
 
 fn log() -> EmbeddedLog {
     EmbeddedLog::new(StreamsConfig::default())
@@ -132,7 +132,7 @@ async fn a_reopened_log_resumes_records_offsets_and_groups() -> anyhow::Result<(
     );
     // New records take new offsets.
     send_all(&log, &t.name, &[event("acme", "g0", 99)]).await?;
-    let part = veltrix_host::streams::partition::partition_for(b"g0", 2);
+    let part = veltrix_streams::partition::partition_for(b"g0", 2);
     let end = log.end_offset(&t.name, part).await?;
     let last = log.read(&t.name, part, end - 1, 1).await?;
     assert_eq!(last[0].envelope.key, "g0");

@@ -4,12 +4,11 @@
 
 use std::sync::Arc;
 
-use veltrix_host::streams::conformance;
-use veltrix_host::streams::kafka::KafkaStreams;
-use veltrix_host::streams::topics::Compression;
-use veltrix_host::streams::{
-    EnsureOutcome, Family, KafkaConfig, StreamError, Streams, StreamsConfig, TopicSpec,
-};
+use veltrix_kafka::KafkaConfig;
+use veltrix_kafka::KafkaStreams;
+use veltrix_streams::conformance;
+use veltrix_streams::topics::Compression;
+use veltrix_streams::{EnsureOutcome, Family, StreamError, Streams, StreamsConfig, TopicSpec};
 
 fn kafka_config() -> KafkaConfig {
     let mut k = KafkaConfig::default();

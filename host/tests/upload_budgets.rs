@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use api_common::{Resp, Server, assert_limit_exceeded, partner_with};
 use reqwest::StatusCode;
 use store_common::TestDb;
-use veltrix_host::builtin::PROBE;
-use veltrix_host::config::HostConfig;
+use veltrix_artifacts::PROBE;
+use veltrix_server::config::HostConfig;
 
 /// Budget of these servers' checks: the probe's structural check takes a
 /// few hundred ms, the heavy component's compile about a minute.
@@ -31,6 +31,8 @@ fn budgets(c: &mut HostConfig, timeout_ms: u64, memory_bytes: u64) {
     c.api.upload_replay_actions = 0;
     c.api.max_component_bytes = 16 << 20;
     c.api.upload_check_timeout_ms = timeout_ms;
+    // `HostConfig::validate`: a check must end before its request does.
+    c.api.request_timeout_ms = c.api.request_timeout_ms.max(timeout_ms + 1_000);
     c.api.upload_check_memory_bytes = memory_bytes;
     // Past the static limit, so only the budgets can stop it.
     c.plugins.component.max_functions = 10_000_000;

@@ -9,12 +9,12 @@ mod synth;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use veltrix_host::builtin::{BUILTINS, PROBE};
-use veltrix_host::check::{CheckOptions, check};
-use veltrix_host::plugin::inspect::{ComponentLimits, Limit, inspect};
-use veltrix_host::plugin::{LoadError, PluginHost, PluginLimits};
+use veltrix_artifacts::{BUILTINS, PROBE};
+use veltrix_runtime::check::{CheckOptions, check};
+use veltrix_runtime::inspect::{ComponentLimits, Limit, inspect};
+use veltrix_runtime::{LoadError, PluginHost, PluginLimits};
 
-const BLOAT: &[u8] = include_bytes!(env!("VELTRIX_GUEST_BLOAT"));
+use veltrix_artifacts::BLOAT;
 const VELTRIX: &str = env!("CARGO_BIN_EXE_veltrix");
 
 #[test]

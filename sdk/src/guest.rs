@@ -23,7 +23,7 @@ pub use wit::Guest;
 
 use crate::game::GameType;
 use crate::raw;
-use crate::types as t;
+use veltrix_contract as t;
 
 pub fn describe<G: GameType>() -> wit::GameTypeInfo {
     let i = raw::describe::<G>();

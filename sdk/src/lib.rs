@@ -14,9 +14,9 @@
 //!   revoke, schedule);
 //! - [`pack`]: compact state containers (record tables, interned names, a
 //!   roster) that keep decoding the state on every apply cheap;
-//! - [`raw`]: the byte-level functions the component exports;
 //! - [`harness`]: the native test harness;
-//! - [`native`]: a type-erased native runner (the host's benchmarks use it);
+//! - `native` (feature `native`): a type-erased native runner (the host's
+//!   benchmarks use it);
 //! - [`rng`]: [`SplitMix64`](rng::SplitMix64), the deterministic generator
 //!   a game type derives its randomness from (seeded by `init`);
 //! - [`submission`]: judged submissions for mission-style game types:
@@ -135,10 +135,14 @@
 pub mod game;
 pub mod harness;
 pub mod lifecycle;
+#[cfg(feature = "native")]
 pub mod native;
 pub mod pack;
+// The byte-level functions the component exports: the export glue and the
+// native runner call them; not part of the partner API.
+#[doc(hidden)]
 pub mod raw;
-pub mod rng;
+pub use veltrix_contract::rng;
 pub mod submission;
 pub mod types;
 pub mod util;

@@ -7,7 +7,9 @@ use std::marker::PhantomData;
 
 use crate::game::GameType;
 use crate::raw;
-use crate::types::{Action, Batch, ConfigError, GameTypeInfo, PlayerView, Rejection, Transition};
+use veltrix_contract::{
+    Action, Batch, ConfigError, GameTypeInfo, PlayerView, Rejection, Transition,
+};
 
 /// A game type with its type erased: the WIT functions as a trait object.
 pub trait DynGame: Send + Sync {

@@ -4,7 +4,7 @@
 //! game type behaves the same natively (tests, benchmarks) and as a component.
 
 use crate::game::{Effects, GameType};
-use crate::types::{
+use veltrix_contract::{
     Action, ActionEffects, Batch, ConfigError, GameTypeInfo, PlayerView, Rejection, RejectionCode,
     Transition,
 };

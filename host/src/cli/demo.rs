@@ -1,12 +1,12 @@
-//! `veltrix demo`: the simulated live event (see `host/src/demo`). Exit 0
+//! `veltrix demo`: the simulated live event (see `host/crates/devtools/src/demo`). Exit 0
 //! when every invariant held, 1 otherwise.
 
 use anyhow::Context;
 use clap::Args;
 
 use super::runtime;
-use crate::config::HostConfig;
-use crate::demo::{self, DemoBackend, DemoOptions};
+use veltrix_devtools::demo::{self, DemoBackend, DemoOptions};
+use veltrix_server::config::HostConfig;
 
 /// `veltrix demo` arguments.
 #[derive(Debug, Args)]

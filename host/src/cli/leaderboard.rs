@@ -5,11 +5,9 @@
 use anyhow::Context;
 
 use super::runtime;
-use crate::api::LeaderboardBackend;
-use crate::config::HostConfig;
-use crate::leaderboard::{BoardSettings, EmbeddedBoard, Leaderboard, RedisBoard};
-use crate::processor::rebuild_boards;
-use crate::store::Store;
+use veltrix_api::LeaderboardBackend;
+use veltrix_pipeline::processor::rebuild_boards;
+use veltrix_server::config::HostConfig;
 
 /// Rebuilds one game's boards (`tenant` and `game`) or every game's.
 pub(crate) fn rebuild(
@@ -18,20 +16,14 @@ pub(crate) fn rebuild(
     json: bool,
 ) -> anyhow::Result<i32> {
     let report = runtime()?.block_on(async {
-        let store = Store::open(config).await.context("opening the store")?;
-        let board: Box<dyn Leaderboard> = match config.api.leaderboard {
-            LeaderboardBackend::Redis => Box::new(
-                RedisBoard::connect(&config.redis)
-                    .await
-                    .context("connecting to Redis")?,
-            ),
-            // Nothing outlives this process in an in-memory board: this
-            // only checks that every ledger row folds (`serve` rebuilds it
-            // at start).
-            LeaderboardBackend::Embedded => {
-                Box::new(EmbeddedBoard::new(BoardSettings::from(&config.redis)))
-            }
-        };
+        let store = veltrix_server::open_store(config)
+            .await
+            .context("opening the store")?;
+        // With the embedded board nothing outlives this process: this only
+        // checks that every ledger row folds (`serve` rebuilds it at start).
+        let board = veltrix_server::open_board(config)
+            .await
+            .context("opening the leaderboard")?;
         let report = rebuild_boards(&store, board.as_ref(), game.map(|g| vec![g]))
             .await
             .context("rebuilding the leaderboards")?;

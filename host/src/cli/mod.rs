@@ -11,12 +11,12 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
-use crate::bench;
-use crate::builtin::BUILTINS;
-use crate::check::{self, CheckOptions};
-use crate::config::HostConfig;
-use crate::plugin::PluginHost;
-use crate::streams::BackendKind;
+use veltrix_artifacts::BUILTINS;
+use veltrix_devtools::bench;
+use veltrix_runtime::PluginHost;
+use veltrix_runtime::check::{self, CheckOptions};
+use veltrix_server::config::HostConfig;
+use veltrix_streams::BackendKind;
 
 /// Veltrix: a host for WebAssembly game types.
 #[derive(Debug, Parser)]
@@ -229,8 +229,8 @@ pub struct PipelineArgs {
     /// embedded: in-process log, SQLite in a temp dir, embedded board;
     /// kafka: the configured Kafka, database and Redis (plus a raw
     /// rdkafka run at the same rate first).
-    #[arg(long, value_enum, default_value_t = crate::demo::DemoBackend::Embedded)]
-    pub backend: crate::demo::DemoBackend,
+    #[arg(long, value_enum, default_value_t = veltrix_devtools::demo::DemoBackend::Embedded)]
+    pub backend: veltrix_devtools::demo::DemoBackend,
     /// Offered load, actions/s (open loop). The default suits a debug
     /// build on a small machine; the target is 100,000.
     #[arg(long, default_value_t = 1_000)]

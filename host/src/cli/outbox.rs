@@ -9,15 +9,15 @@ use anyhow::Context;
 use tokio::sync::watch;
 
 use super::runtime;
-use crate::config::HostConfig;
-use crate::outbox::Relay;
-use crate::store::Store;
-use crate::streams;
+use veltrix_pipeline::outbox::Relay;
+use veltrix_server::config::HostConfig;
 
 /// Prints the outbox backlog.
 pub(crate) fn status(config: &HostConfig, json: bool) -> anyhow::Result<i32> {
     let stats = runtime()?.block_on(async {
-        let store = Store::open(config).await.context("opening the store")?;
+        let store = veltrix_server::open_store(config)
+            .await
+            .context("opening the store")?;
         let stats = store.outbox_stats().await.context("reading the outbox")?;
         store.close().await;
         anyhow::Ok(stats)
@@ -44,8 +44,8 @@ pub(crate) fn relay(config: &HostConfig, id: Option<String>) -> anyhow::Result<i
         format!("{}-{}", host.trim(), std::process::id())
     });
     runtime()?.block_on(async {
-        let store = Store::open(config).await.context("opening the store")?;
-        let s = streams::open(&config.streams, &config.kafka, &config.database.url)
+        let store = veltrix_server::open_store(config).await.context("opening the store")?;
+        let s = veltrix_server::open_streams(&config.streams, &config.kafka, &config.database.url)
             .await
             .context("opening the stream backend")?;
         s.ensure(&config.streams.topics()).await.context("ensuring topics")?;

@@ -1,10 +1,9 @@
-//! `veltrix serve`: the HTTP API (see `host/src/api`) until Ctrl-C.
+//! `veltrix serve`: the HTTP API (see `host/crates/api`) until Ctrl-C.
 
 use anyhow::Context;
 
 use super::runtime;
-use crate::api;
-use crate::config::HostConfig;
+use veltrix_server::config::HostConfig;
 
 /// Serves the API on `api.listen` (or `listen` when given).
 pub(crate) fn serve(config: &HostConfig, listen: Option<String>) -> anyhow::Result<i32> {
@@ -20,7 +19,7 @@ pub(crate) fn serve(config: &HostConfig, listen: Option<String>) -> anyhow::Resu
     }
     eprintln!("serving the API on {}; Ctrl-C stops it", config.api.listen);
     runtime()?
-        .block_on(api::serve(config))
+        .block_on(veltrix_server::serve(config))
         .context("serving the API")?;
     Ok(0)
 }

@@ -4,8 +4,8 @@
 use anyhow::Context;
 
 use super::{BackendArg, runtime};
-use crate::config::HostConfig;
-use crate::streams::{self, EnsureOutcome};
+use veltrix_server::config::HostConfig;
+use veltrix_streams::EnsureOutcome;
 
 /// Runs `topics ensure`; exit 2 when an existing topic differs.
 pub(crate) fn ensure(config: &HostConfig, json: bool, backend: BackendArg) -> anyhow::Result<i32> {
@@ -16,7 +16,7 @@ pub(crate) fn ensure(config: &HostConfig, json: bool, backend: BackendArg) -> an
     let mut streams_cfg = config.streams.clone();
     streams_cfg.backend = backend.kinds()[0];
     let reports = runtime()?.block_on(async {
-        let s = streams::open(&streams_cfg, &config.kafka, &config.database.url)
+        let s = veltrix_server::open_streams(&streams_cfg, &config.kafka, &config.database.url)
             .await
             .with_context(|| format!("opening the {:?} stream backend", streams_cfg.backend))?;
         s.ensure(&streams_cfg.topics())

@@ -7,8 +7,9 @@
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
-use veltrix_host::api::{ApiConfig, AppState, serve_on};
-use veltrix_host::config::HostConfig;
+use veltrix_api::{ApiConfig, AppState, serve_on};
+use veltrix_server::Host;
+use veltrix_server::config::HostConfig;
 
 use crate::store_common::TestDb;
 
@@ -23,6 +24,7 @@ pub struct Server {
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     pub state: AppState,
+    pub host: Host,
 }
 
 /// A response: status, the `Idempotency-Replayed` header, the raw body.
@@ -59,8 +61,9 @@ impl Server {
         config.processor.tick_interval_ms = 0;
         config.streams.embedded_dir = db.log_dir();
         tweak(&mut config);
-        let state = AppState::open(config).await.unwrap();
-        state.start().await.unwrap();
+        let host = Host::open(config).await.unwrap();
+        host.start().await.unwrap();
+        let state = host.api_state();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, rx) = oneshot::channel::<()>();
@@ -76,6 +79,7 @@ impl Server {
             stop: Some(stop),
             task,
             state,
+            host,
         }
     }
 
@@ -147,7 +151,10 @@ impl Server {
     pub async fn halt(mut self, db: TestDb) -> TestDb {
         self.stop.take().unwrap().send(()).ok();
         self.task.await.unwrap().unwrap();
-        self.state.shutdown().await;
+        self.state.feed.stop();
+        // The host's processor must be its last handle to snapshot.
+        drop(self.state);
+        self.host.shutdown().await;
         db
     }
 }

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use sqlx::Connection;
-use veltrix_host::store::{DatabaseConfig, Reward, Store};
-use veltrix_host::streams::embedded::EmbeddedLog;
-use veltrix_host::streams::{Streams, StreamsConfig};
+use veltrix_store::{DatabaseConfig, Reward, Store};
+use veltrix_streams::embedded::EmbeddedLog;
+use veltrix_streams::{Streams, StreamsConfig};
 
 /// The shared server's maintenance database.
 pub const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";

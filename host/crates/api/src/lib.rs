@@ -1,0 +1,44 @@
+//! # veltrix-api
+//!
+//! The HTTP API (axum): operators, partners and tenants over JSON.
+//!
+//! - [`config`]: `[api]` (listen address, body limit, timeouts, bootstrap
+//!   operator key, leaderboard backend);
+//! - [`auth`]: hashed bearer API keys and the [`Caller`] extractor;
+//! - [`error`]: [`ApiError`], the one JSON error shape;
+//! - [`extract`]: request parsing shared by every route ([`ApiJson`],
+//!   [`extract::ApiPath`], the content-type and `Idempotency-Key` rules);
+//! - [`operators`]: tenants, partners, keys; `/healthz`, `/readyz`,
+//!   `/metrics`;
+//! - [`partners`]: partner game-type uploads (checked, versioned) and
+//!   their listings;
+//! - [`tenants`]: the game-type catalogue and per-tenant enablement;
+//! - [`games`]: a tenant's games, player tokens and game-master actions;
+//! - [`players`]: the [`players::Player`] extractor, actions (with
+//!   idempotency keys) and the leaderboard;
+//! - [`feed`]: `GET /v1/play/feed`, player deltas over SSE;
+//! - [`metrics`]: request counters and latency histograms;
+//! - [`openapi`]: `GET /openapi.json`;
+//! - [`server`]: [`AppState`], [`router`], [`serve_on`].
+//!
+//! See `docs/api.md`.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod feed;
+pub mod games;
+pub mod metrics;
+pub mod openapi;
+pub mod operators;
+pub mod partners;
+pub mod players;
+pub mod server;
+pub mod tenants;
+
+pub use auth::{Caller, Role};
+pub use config::{ApiConfig, LeaderboardBackend};
+pub use error::ApiError;
+pub use extract::{ApiJson, ApiPath};
+pub use server::{AppState, router, serve_on};

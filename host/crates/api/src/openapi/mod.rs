@@ -1,0 +1,420 @@
+//! `GET /openapi.json`: an OpenAPI 3.1 document of every route, built by
+//! hand with `serde_json`. [`DOCS`] must list exactly the routes of
+//! [`super::server::routes`]; a test fails when they drift.
+
+use std::sync::OnceLock;
+
+use axum::Json;
+use serde_json::{Value, json};
+
+mod schemas;
+
+use schemas::*;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// No key.
+    Public,
+    /// Any valid key.
+    AnyKey,
+    /// An operator key.
+    Operator,
+    /// An operator key, or a tenant key of the tenant in the path.
+    OperatorOrTenant,
+    /// An operator key, or a partner key of the partner in the path.
+    OperatorOrPartner,
+    /// A player token (`vx_player_...`): its tenant, game and player.
+    Player,
+}
+
+impl Auth {
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Public => "none",
+            Self::AnyKey => "any key",
+            Self::Operator => "operator",
+            Self::OperatorOrTenant => "operator, or tenant (own tenant only; others answer 404)",
+            Self::OperatorOrPartner => "operator, or partner (own partner only; others answer 404)",
+            Self::Player => "player token (vx_player_...) of the game",
+        }
+    }
+}
+
+/// One documented route.
+#[derive(Debug)]
+pub struct RouteDoc {
+    /// Lower-case method, as OpenAPI spells it.
+    pub method: &'static str,
+    /// Path pattern, as the router spells it.
+    pub path: &'static str,
+    /// Who may call it.
+    pub auth: Auth,
+    /// One line.
+    pub summary: &'static str,
+    /// Request body schema.
+    pub request: Option<fn() -> Value>,
+    /// Success status and its body schema.
+    pub response: (u16, fn() -> Value),
+}
+
+/// Every route, in router order.
+pub static DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: "get",
+        path: "/healthz",
+        auth: Auth::Public,
+        summary: "The process is up",
+        request: None,
+        response: (200, status_schema),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/readyz",
+        auth: Auth::Public,
+        summary: "Store, stream and leaderboard backends answer (503 names the failed ones)",
+        request: None,
+        response: (200, ready_schema),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/metrics",
+        auth: Auth::Public,
+        summary: "Prometheus metrics: outbox backlog, requests and latency per route",
+        request: None,
+        response: (200, text_schema),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/openapi.json",
+        auth: Auth::Public,
+        summary: "This document",
+        request: None,
+        response: (200, any_object),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/v1/tenants",
+        auth: Auth::Operator,
+        summary: "Create a tenant (409 if the id is taken)",
+        request: Some(new_tenant),
+        response: (201, created),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/v1/partners",
+        auth: Auth::Operator,
+        summary: "Create a partner (409 if the id is taken)",
+        request: Some(new_partner),
+        response: (201, created),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/v1/keys",
+        auth: Auth::Operator,
+        summary: "Issue an API key; the secret is returned only here",
+        request: Some(new_key),
+        response: (201, issued_key),
+    },
+    RouteDoc {
+        method: "delete",
+        path: "/v1/keys/{key_id}",
+        auth: Auth::Operator,
+        summary: "Revoke a key by its public id (from the issue response); effective on the next request; 404 when no live key has the id",
+        request: None,
+        response: (200, revoked_key),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/game-types",
+        auth: Auth::AnyKey,
+        summary: "The game-type catalogue: the built-ins and the partners' uploads",
+        request: None,
+        response: (200, catalogue),
+    },
+    RouteDoc {
+        method: "post",
+        path: super::server::UPLOAD_PATH,
+        auth: Auth::OperatorOrPartner,
+        summary: "Upload a game-type component (application/wasm), checked like `veltrix plugin check`: 201 new version; 200 when these bytes were uploaded before; 409 built-in or another partner's type; 413 over api.max_component_bytes; 415 not application/wasm; 422 limit_exceeded over a [plugins.component] limit or the check's time or memory budget (the message names the limit, the value and the config field); 422 invalid the check failed (its failed steps are the message)",
+        request: Some(component),
+        response: (201, plugin_version),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/partners/{partner}/game-types",
+        auth: Auth::OperatorOrPartner,
+        summary: "The partner's game types, each at its latest version",
+        request: None,
+        response: (200, partner_game_types),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/partners/{partner}/game-types/{type}/versions",
+        auth: Auth::OperatorOrPartner,
+        summary: "Every version of one of the partner's game types, ascending",
+        request: None,
+        response: (200, plugin_versions),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/tenants/{tenant}/game-types",
+        auth: Auth::OperatorOrTenant,
+        summary: "Every catalogue game type with the tenant's setting",
+        request: None,
+        response: (200, tenant_game_types),
+    },
+    RouteDoc {
+        method: "put",
+        path: "/v1/tenants/{tenant}/game-types/{type}",
+        auth: Auth::OperatorOrTenant,
+        summary: "Enable or disable a game type for the tenant",
+        request: Some(set_game_type),
+        response: (200, tenant_game_type),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/v1/tenants/{tenant}/games",
+        auth: Auth::OperatorOrTenant,
+        summary: "Create a game of an enabled type (422: type not enabled, or config refused by the game type)",
+        request: Some(new_game),
+        response: (201, game),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/tenants/{tenant}/games/{game}",
+        auth: Auth::OperatorOrTenant,
+        summary: "A game",
+        request: None,
+        response: (200, game),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/v1/tenants/{tenant}/games/{game}/players",
+        auth: Auth::OperatorOrTenant,
+        summary: "Issue a player token for the game; the secret is returned only here",
+        request: Some(new_player),
+        response: (201, player_token),
+    },
+    RouteDoc {
+        method: "delete",
+        path: "/v1/tenants/{tenant}/games/{game}/players/{player}/tokens",
+        auth: Auth::OperatorOrTenant,
+        summary: "Revoke all of a player's tokens in the game (every device); effective on the next request; 404 when the player holds none",
+        request: None,
+        response: (200, revoked_player_tokens),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/v1/tenants/{tenant}/games/{game}/gm",
+        auth: Auth::OperatorOrTenant,
+        summary: "A game-master action (start, pause, resume, end, grant, revoke, judge...), answered with its outcome",
+        request: Some(gm_action),
+        response: (200, action_result),
+    },
+    RouteDoc {
+        method: "post",
+        path: "/v1/play/actions",
+        auth: Auth::Player,
+        summary: "Submit an action (Idempotency-Key header required; a retry replays the first answer with Idempotency-Replayed: true; 202 pending when the outcome is not there within api.action_timeout_ms: the action applies once and a retry of the key or GET /v1/play/actions/{action_id} gives its outcome; 422 other body)",
+        request: Some(play_action),
+        response: (200, action_result),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/play/actions/{action_id}",
+        auth: Auth::Player,
+        summary: "The stored outcome of one of the caller's actions (200), pending (202) or 404",
+        request: None,
+        response: (200, action_result),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/play/leaderboard",
+        auth: Auth::Player,
+        summary: "Top n (?board=players|teams&n=10), the caller's standing and neighbours",
+        request: None,
+        response: (200, leaderboard),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/play/feed",
+        auth: Auth::Player,
+        summary: "Server-Sent Events: the caller's deltas",
+        request: None,
+        response: (200, event_stream),
+    },
+];
+
+/// Every `error.code` the API answers ([`super::ApiError::code`]).
+const ERROR_CODES: [&str; 12] = [
+    "bad_request",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "method_not_allowed",
+    "conflict",
+    "payload_too_large",
+    "unsupported_media_type",
+    "invalid",
+    "limit_exceeded",
+    "internal",
+    "unavailable",
+];
+
+fn error_schema() -> Value {
+    object(
+        json!({ "error": object(
+            json!({ "code": { "enum": ERROR_CODES }, "message": { "type": "string" } }),
+            &["code", "message"],
+        ) }),
+        &["error"],
+    )
+}
+
+fn is_upload(doc: &RouteDoc) -> bool {
+    doc.method == "post" && doc.path == super::server::UPLOAD_PATH
+}
+
+fn operation(doc: &RouteDoc) -> Value {
+    let mut responses = serde_json::Map::new();
+    let (status, schema) = doc.response;
+    let media = if doc.path == "/metrics" {
+        "text/plain"
+    } else if doc.path == "/v1/play/feed" {
+        "text/event-stream"
+    } else {
+        "application/json"
+    };
+    responses.insert(
+        status.to_string(),
+        json!({ "description": "success", "content": { media: { "schema": schema() } } }),
+    );
+    if is_upload(doc) {
+        responses.insert(
+            "200".into(),
+            json!({ "description": "these bytes were uploaded before: the stored version", "content": { media: { "schema": schema() } } }),
+        );
+    }
+    responses.insert(
+        "default".into(),
+        json!({ "description": "error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }),
+    );
+    let mut op = json!({
+        "summary": doc.summary,
+        "x-veltrix-auth": doc.auth.describe(),
+        "responses": responses,
+    });
+    if doc.auth != Auth::Public {
+        op["security"] = json!([{ "bearer": [] }]);
+    }
+    let mut params: Vec<Value> = doc
+        .path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+        .collect();
+    if doc.path == "/v1/play/actions" {
+        params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": true, "description": "exactly one; 400 when missing, empty, too long or repeated", "schema": { "type": "string", "minLength": 1, "maxLength": super::players::MAX_IDEMPOTENCY_KEY } }));
+    }
+    if doc.path == "/v1/play/leaderboard" {
+        params.push(json!({ "name": "board", "in": "query", "required": false, "schema": { "enum": ["players", "teams"], "default": "players" } }));
+        params.push(json!({ "name": "n", "in": "query", "required": false, "schema": { "type": "integer", "minimum": 1, "maximum": veltrix_leaderboard::MAX_PAGE, "default": 10 } }));
+    }
+    if !params.is_empty() {
+        op["parameters"] = params.into();
+    }
+    if let Some(req) = doc.request {
+        let media = if is_upload(doc) {
+            super::partners::WASM
+        } else {
+            "application/json"
+        };
+        op["requestBody"] = json!({ "required": true, "content": { media: { "schema": req() } } });
+    }
+    op
+}
+
+/// The whole document.
+pub fn document() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut paths = serde_json::Map::new();
+        for d in DOCS {
+            let entry = paths.entry(d.path).or_insert_with(|| json!({}));
+            entry[d.method] = operation(d);
+        }
+        json!({
+            "openapi": "3.1.0",
+            "info": { "title": "Veltrix host API", "version": env!("CARGO_PKG_VERSION") },
+            "paths": paths,
+            "components": {
+                "schemas": { "Error": error_schema() },
+                "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "vx_<role>_<hex> API key, or vx_player_<hex> player token on /v1/play" } },
+            },
+        })
+    })
+}
+
+/// `GET /openapi.json`.
+pub async fn serve_document() -> Json<Value> {
+    Json(document().clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ApiError;
+
+    #[test]
+    fn every_route_is_documented_and_nothing_else() {
+        let mut routed: Vec<(String, String)> = super::super::server::routes()
+            .iter()
+            .map(|r| (r.method.as_str().to_lowercase(), r.path.to_string()))
+            .collect();
+        let mut documented: Vec<(String, String)> = DOCS
+            .iter()
+            .map(|d| (d.method.to_string(), d.path.to_string()))
+            .collect();
+        routed.sort();
+        documented.sort();
+        assert_eq!(routed, documented);
+        let doc = document();
+        let codes: Vec<&str> = [
+            ApiError::BadRequest(String::new()),
+            ApiError::Unauthorized,
+            ApiError::Forbidden(String::new()),
+            ApiError::NotFound(String::new()),
+            ApiError::MethodNotAllowed,
+            ApiError::Conflict(String::new()),
+            ApiError::PayloadTooLarge(0),
+            ApiError::UnsupportedMediaType(""),
+            ApiError::Invalid(String::new()),
+            ApiError::LimitExceeded(String::new()),
+            ApiError::Internal,
+            ApiError::Unavailable(String::new()),
+        ]
+        .iter()
+        .map(ApiError::code)
+        .collect();
+        assert_eq!(codes, ERROR_CODES);
+        // No wildcard: a new variant does not compile until listed above.
+        let _ = |e: &ApiError| match e {
+            ApiError::BadRequest(_)
+            | ApiError::Unauthorized
+            | ApiError::Forbidden(_)
+            | ApiError::NotFound(_)
+            | ApiError::MethodNotAllowed
+            | ApiError::Conflict(_)
+            | ApiError::PayloadTooLarge(_)
+            | ApiError::UnsupportedMediaType(_)
+            | ApiError::Invalid(_)
+            | ApiError::LimitExceeded(_)
+            | ApiError::Internal
+            | ApiError::Unavailable(_) => {}
+        };
+        for (m, p) in &routed {
+            assert!(doc["paths"][p][m].is_object(), "{m} {p} missing");
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! Game types: the catalogue (`GET /v1/game-types`: the built-ins and the
+//! partners' uploads) and which ones each tenant has enabled (`GET`/`PUT /v1/tenants/{tenant}/game-types...`).
+//!
+//! A tenant key sees only its own tenant; another tenant's routes answer
+//! 404 exactly like a tenant that does not exist.
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+
+use super::auth::{Caller, tenant_not_found};
+use super::{ApiError, ApiJson, ApiPath, AppState};
+
+/// One game type of the catalogue.
+#[derive(Debug, Clone, Serialize)]
+pub struct GameTypeInfo {
+    /// Machine name.
+    pub name: String,
+    /// Semantic version.
+    pub version: String,
+    /// Action kinds it accepts.
+    pub action_kinds: Vec<String>,
+    /// Where it comes from: `builtin`, or `partner` (an upload).
+    pub source: &'static str,
+}
+
+/// Every game type this host can play: the built-ins (in catalogue
+/// order), then the partner uploads, by name, each at the version
+/// registered in the processor. The registry, not the database, is the
+/// source: it holds exactly what games can be created with.
+pub fn game_types(state: &AppState) -> Vec<GameTypeInfo> {
+    let registry = state.processor.registry();
+    let builtins = registry.builtins().iter().map(|n| (n.clone(), "builtin"));
+    let partners = registry
+        .game_types()
+        .into_iter()
+        .filter(|n| !registry.is_builtin(n))
+        .map(|n| (n, "partner"));
+    builtins
+        .chain(partners)
+        .filter_map(|(name, source)| {
+            let p = registry.current(&name)?;
+            Some(GameTypeInfo {
+                name,
+                version: p.info.version.clone(),
+                action_kinds: p.info.action_kinds.clone(),
+                source,
+            })
+        })
+        .collect()
+}
+
+/// Whether `name` is a game type this host can play.
+fn playable(state: &AppState, name: &str) -> bool {
+    state.processor.registry().current(name).is_some()
+}
+
+/// `GET /v1/game-types`: any valid key.
+#[tracing::instrument(skip_all)]
+pub async fn list_catalogue(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "game_types": game_types(&state) }))
+}
+
+/// `PUT /v1/tenants/{tenant}/game-types/{type}` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetGameType {
+    /// Whether the tenant may start games of this type.
+    pub enabled: bool,
+}
+
+/// A tenant's setting for one game type.
+#[derive(Debug, Serialize)]
+pub struct TenantGameTypeView {
+    /// Game-type name.
+    pub game_type: String,
+    /// Enabled?
+    pub enabled: bool,
+    /// Last change, ms since the epoch (absent when never set).
+    pub updated_at_ms: Option<i64>,
+}
+
+/// Checks access to `tenant`, then that it exists (operators only reach
+/// that lookup with a tenant that may not exist).
+pub(crate) async fn tenant_access(
+    state: &AppState,
+    caller: &Caller,
+    tenant: &str,
+) -> Result<(), ApiError> {
+    caller.require_tenant(tenant)?;
+    // An invalid id cannot name a tenant: same 404, no database round trip.
+    if super::operators::validate_id("tenant", tenant).is_err()
+        || !state.store.tenant_exists(tenant).await?
+    {
+        return Err(tenant_not_found());
+    }
+    Ok(())
+}
+
+/// `PUT /v1/tenants/{tenant}/game-types/{type}`: operator or that tenant.
+#[tracing::instrument(skip_all, fields(tenant = %tenant, game_type = %game_type))]
+pub async fn set_game_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((tenant, game_type)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<SetGameType>,
+) -> Result<Json<TenantGameTypeView>, ApiError> {
+    tenant_access(&state, &caller, &tenant).await?;
+    if !playable(&state, &game_type) {
+        return Err(ApiError::NotFound("game type not found".into()));
+    }
+    let row = state
+        .store
+        .set_game_type(&tenant, &game_type, body.enabled)
+        .await?;
+    tracing::info!(enabled = row.enabled, "game type set");
+    Ok(Json(TenantGameTypeView {
+        game_type: row.game_type,
+        enabled: row.enabled,
+        updated_at_ms: Some(row.updated_at_ms),
+    }))
+}
+
+/// `GET /v1/tenants/{tenant}/game-types`: every catalogue game type with
+/// the tenant's setting (disabled when never set), plus any stored type no
+/// longer in the catalogue.
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
+pub async fn list_tenant_game_types(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(tenant): ApiPath<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    tenant_access(&state, &caller, &tenant).await?;
+    let rows = state.store.list_game_types(&tenant).await?;
+    let mut out: Vec<TenantGameTypeView> = game_types(&state)
+        .iter()
+        .map(|g| {
+            let row = rows.iter().find(|r| r.game_type == g.name);
+            TenantGameTypeView {
+                game_type: g.name.clone(),
+                enabled: row.is_some_and(|r| r.enabled),
+                updated_at_ms: row.map(|r| r.updated_at_ms),
+            }
+        })
+        .collect();
+    for r in rows {
+        if !out.iter().any(|v| v.game_type == r.game_type) {
+            out.push(TenantGameTypeView {
+                game_type: r.game_type,
+                enabled: r.enabled,
+                updated_at_ms: Some(r.updated_at_ms),
+            });
+        }
+    }
+    Ok(Json(
+        serde_json::json!({ "tenant_id": tenant, "game_types": out }),
+    ))
+}

@@ -1,0 +1,87 @@
+//! The game processor: the core of the live pipeline.
+//!
+//! ```text
+//! submit ──> game.v1.<type> ──> worker: cached state (or snapshot + replay)
+//!                                  └─> pinned plugin `apply`, per action
+//!                                        ├─> rewards ─> ledger + outbox ─> relay ─> reward.v1.<type>
+//!                                        ├─> ledger rows ─> leaderboard (idempotent per reward_id)
+//!                                        ├─> quest updates ─> quest.v1.<type>
+//!                                        └─> player deltas ─> events.v1.players
+//!                                  then: commit consumer offsets, resolve outcomes, snapshot
+//! ```
+//!
+//! - [`config`]: the `[processor]` section;
+//! - [`boards`]: leaderboards rebuilt from the ledger;
+//! - [`registry`]: loaded plugins by content hash, current version per type;
+//! - [`effects`]: how WIT rewards, score deltas and quest updates map onto
+//!   the ledger, the leaderboard and the streams;
+//! - [`game`]: one game's cached state and how records advance it;
+//! - [`outcome`]: per-action outcomes and accepted -> applied latency;
+//! - [`service`]: [`Processor`]: `create_game`, `submit`, `outcome`, start
+//!   and shutdown;
+//! - [`worker`]: the consume -> apply -> commit loop and the game cache;
+//! - `commit`: a batch's effects, outcomes and parked statuses, in order;
+//! - [`ticker`]: the host's clock, a periodic `tick` to unfinished games.
+//!
+//! Crash safety: a game's state is a snapshot plus the game stream after
+//! the snapshot's `next_offset`. Snapshots are written only after the
+//! effects of the actions they cover have committed, and consumer offsets
+//! only after the effects of the records below them have committed. A
+//! processor that dies anywhere leaves records that are delivered again;
+//! re-applying them mints nothing twice (the ledger is unique on the
+//! deterministic `reward_id`), counts nothing twice on the leaderboard
+//! (idempotent per `reward_id`), and republishes quest and player events
+//! under the same event ids (consumers deduplicate on `event_id`).
+
+pub mod boards;
+mod commit;
+pub mod config;
+pub mod effects;
+pub mod game;
+pub mod outcome;
+pub mod registry;
+pub mod service;
+pub mod ticker;
+pub mod worker;
+
+pub use boards::{RebuildError, RebuildReport, rebuild_boards};
+pub use config::ProcessorConfig;
+pub use outcome::{ActionResult, LatencySummary, Outcome, ProcessorStats, StageTimes, Submitted};
+pub use registry::Registry;
+pub use service::Processor;
+
+use veltrix_runtime::Fault;
+use veltrix_store::StoreError;
+use veltrix_streams::StreamError;
+
+/// Processor failures callers branch on.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessorError {
+    /// No plugin is registered for this game type.
+    #[error("unknown game type `{0}`")]
+    UnknownGameType(String),
+    /// The game does not exist for this tenant.
+    #[error("unknown game `{0}`")]
+    UnknownGame(String),
+    /// A game with this id already exists.
+    #[error("game `{0}` already exists")]
+    GameExists(String),
+    /// The plugin's `init` refused the config.
+    #[error("invalid game config: {0}")]
+    InvalidConfig(String),
+    /// The plugin faulted during `init`.
+    #[error("plugin fault: {0}")]
+    Plugin(#[from] Fault),
+    /// The action or ids are unusable.
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stream failed.
+    #[error(transparent)]
+    Stream(#[from] StreamError),
+    /// The processor is already running, or was shut down.
+    #[error("processor is not in a state to do this: {0}")]
+    State(&'static str),
+}

@@ -1,0 +1,335 @@
+//! Per-action outcomes for the API layer, and the accepted -> applied
+//! latency.
+//!
+//! `submit` registers the action id before the action is sent, so the
+//! worker can never resolve an outcome nobody waits for yet. An outcome is
+//! published only after the action's effects have committed (ledger,
+//! leaderboard, quest and player events): "applied" means durable.
+//!
+//! Outcomes live in this process: with several hosts behind a load
+//! balancer, the API layer must ask the host that owns the game's
+//! partition (or a later result event; see the module docs).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+use veltrix_contract::{GameStatus, RejectionCode};
+
+/// What happened to one action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum ActionResult {
+    /// The plugin accepted it; its effects are committed.
+    Applied {
+        /// Game status after the action.
+        status: GameStatus,
+        /// Rewards the action produced.
+        rewards: usize,
+        /// Of those, rewards minted for the first time (the others were
+        /// already in the ledger: a replay).
+        minted: usize,
+        /// Quest updates published.
+        quest_updates: usize,
+        /// Score deltas the plugin reported.
+        score_deltas: usize,
+    },
+    /// The plugin refused it; the game state is unchanged.
+    Rejected {
+        /// Why.
+        code: RejectionCode,
+        /// For the player.
+        message: String,
+    },
+    /// The plugin faulted (trap, fuel, deadline, memory, size) or produced
+    /// unusable effects; the game state is unchanged.
+    Faulted {
+        /// Stable code (`trapped`, `fuel-exhausted`, `invalid-effects`...).
+        code: String,
+        /// Our message (no guest text beyond the fault's own).
+        message: String,
+    },
+    /// The game does not exist (or its pinned plugin is not registered).
+    UnknownGame {
+        /// Why.
+        message: String,
+    },
+}
+
+/// The outcome of one action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The action id (the game-stream event id `submit` returned).
+    pub action_id: String,
+    /// Tenant.
+    pub tenant: String,
+    /// Game.
+    pub game_id: String,
+    /// Game-stream offset of the action.
+    pub offset: i64,
+    /// The acting player (empty where the action could not be decoded).
+    #[serde(default)]
+    pub player_id: String,
+    /// What happened.
+    pub result: ActionResult,
+    /// When the host accepted it (the envelope time), ms since the epoch.
+    pub received_at_ms: i64,
+    /// When its effects committed, ms since the epoch.
+    pub applied_at_ms: i64,
+    /// When each processing stage ended, on this process's clock (the
+    /// pipeline bench's breakdown). Not serialized, ignored by `==`.
+    #[serde(skip)]
+    pub stages: StageTimes,
+}
+
+/// When the processor's stages ended for one action (this process's
+/// monotonic clock; `None` where the stage did not run).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StageTimes {
+    /// The poll that returned the action's batch.
+    pub polled: Option<Instant>,
+    /// The plugin returned for this action.
+    pub plugin_done: Option<Instant>,
+    /// The batch's effects committed: ledger + outbox, leaderboard, quest
+    /// and player events acknowledged.
+    pub effects_done: Option<Instant>,
+    /// The batch's game-stream offsets committed (the outcome resolves
+    /// right after).
+    pub offsets_done: Option<Instant>,
+}
+
+/// Timings are measurements, not part of what happened.
+impl PartialEq for StageTimes {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for StageTimes {}
+
+/// Latency from `submit` to outcome, in microseconds, for actions
+/// submitted through this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct LatencySummary {
+    /// Samples.
+    pub count: u64,
+    /// Median.
+    pub p50_us: u64,
+    /// 99th percentile.
+    pub p99_us: u64,
+    /// Maximum.
+    pub max_us: u64,
+}
+
+/// Counters since the processor started (for tests, metrics and the
+/// pipeline bench).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ProcessorStats {
+    /// Batches committed.
+    pub batches: u64,
+    /// Actions applied (effects committed).
+    pub applied: u64,
+    /// Actions the plugin rejected.
+    pub rejected: u64,
+    /// Actions that faulted.
+    pub faulted: u64,
+    /// Actions for games that could not be loaded.
+    pub unknown_game: u64,
+    /// Games loaded from a snapshot.
+    pub games_loaded: u64,
+    /// Actions replayed (state only) while loading games.
+    pub replayed: u64,
+    /// Snapshots written.
+    pub snapshots: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub batches: AtomicU64,
+    pub applied: AtomicU64,
+    pub rejected: AtomicU64,
+    pub faulted: AtomicU64,
+    pub unknown_game: AtomicU64,
+    pub games_loaded: AtomicU64,
+    pub replayed: AtomicU64,
+    pub snapshots: AtomicU64,
+}
+
+impl Counters {
+    pub(crate) fn add(c: &AtomicU64, n: u64) {
+        c.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count(&self, r: &ActionResult) {
+        let c = match r {
+            ActionResult::Applied { .. } => &self.applied,
+            ActionResult::Rejected { .. } => &self.rejected,
+            ActionResult::Faulted { .. } => &self.faulted,
+            ActionResult::UnknownGame { .. } => &self.unknown_game,
+        };
+        Self::add(c, 1);
+    }
+
+    pub(crate) fn snapshot(&self) -> ProcessorStats {
+        let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        ProcessorStats {
+            batches: g(&self.batches),
+            applied: g(&self.applied),
+            rejected: g(&self.rejected),
+            faulted: g(&self.faulted),
+            unknown_game: g(&self.unknown_game),
+            games_loaded: g(&self.games_loaded),
+            replayed: g(&self.replayed),
+            snapshots: g(&self.snapshots),
+        }
+    }
+}
+
+type Key = (String, String);
+
+/// Registrations older than this are dropped once `outcomes_retained` of
+/// them pile up.
+const STALE_WAITER: Duration = Duration::from_secs(600);
+
+#[derive(Default)]
+struct Book {
+    done: HashMap<Key, Outcome>,
+    order: VecDeque<Key>,
+    waiting: HashMap<Key, (Instant, Vec<oneshot::Sender<Outcome>>)>,
+}
+
+/// Outcomes by (tenant, action id), bounded.
+pub(crate) struct Outcomes {
+    book: Mutex<Book>,
+    latency: Mutex<Histogram<u64>>,
+    retained: usize,
+}
+
+impl Outcomes {
+    pub(crate) fn new(retained: usize) -> Self {
+        Self {
+            book: Mutex::default(),
+            // 1 us .. 1 h, 3 significant digits.
+            latency: Mutex::new(Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("bounds")),
+            retained: retained.max(1),
+        }
+    }
+
+    /// Registers interest in `action_id` before it is sent.
+    pub(crate) fn expect(&self, tenant: &str, action_id: &str) -> oneshot::Receiver<Outcome> {
+        let (tx, rx) = oneshot::channel();
+        let mut b = self.book.lock().expect("outcomes lock");
+        if b.waiting.len() >= self.retained {
+            // Actions applied by another process never resolve here: drop
+            // registrations nobody can still be waiting for.
+            b.waiting.retain(|_, (at, senders)| {
+                at.elapsed() < STALE_WAITER && senders.iter().any(|s| !s.is_closed())
+            });
+        }
+        b.waiting
+            .entry((tenant.to_string(), action_id.to_string()))
+            .or_insert_with(|| (Instant::now(), Vec::new()))
+            .1
+            .push(tx);
+        rx
+    }
+
+    /// Forgets a registration whose send failed.
+    pub(crate) fn forget(&self, tenant: &str, action_id: &str) {
+        let mut b = self.book.lock().expect("outcomes lock");
+        b.waiting
+            .remove(&(tenant.to_string(), action_id.to_string()));
+    }
+
+    /// Stores an outcome and wakes its waiters.
+    pub(crate) fn resolve(&self, o: Outcome) {
+        let key = (o.tenant.clone(), o.action_id.clone());
+        let mut b = self.book.lock().expect("outcomes lock");
+        if let Some((accepted, senders)) = b.waiting.remove(&key) {
+            let us = accepted.elapsed().as_micros().max(1) as u64;
+            let _ = self
+                .latency
+                .lock()
+                .expect("latency lock")
+                .record(us.min(3_600_000_000));
+            for s in senders {
+                let _ = s.send(o.clone());
+            }
+        }
+        if b.done.insert(key.clone(), o).is_none() {
+            b.order.push_back(key);
+        }
+        while b.order.len() > self.retained {
+            if let Some(k) = b.order.pop_front() {
+                b.done.remove(&k);
+            }
+        }
+    }
+
+    /// Whether someone here still waits for `action_id`'s outcome.
+    pub(crate) fn is_waiting(&self, tenant: &str, action_id: &str) -> bool {
+        let b = self.book.lock().expect("outcomes lock");
+        b.waiting
+            .contains_key(&(tenant.to_string(), action_id.to_string()))
+    }
+
+    pub(crate) fn get(&self, tenant: &str, game_id: &str, action_id: &str) -> Option<Outcome> {
+        let b = self.book.lock().expect("outcomes lock");
+        b.done
+            .get(&(tenant.to_string(), action_id.to_string()))
+            .filter(|o| o.game_id == game_id)
+            .cloned()
+    }
+
+    pub(crate) fn latency(&self) -> LatencySummary {
+        let h = self.latency.lock().expect("latency lock");
+        if h.is_empty() {
+            return LatencySummary::default();
+        }
+        LatencySummary {
+            count: h.len(),
+            p50_us: h.value_at_quantile(0.5),
+            p99_us: h.value_at_quantile(0.99),
+            max_us: h.max(),
+        }
+    }
+}
+
+/// An accepted action: stored in the game stream, not yet applied.
+#[derive(Debug)]
+pub struct Submitted {
+    /// The action id (the envelope's event id).
+    pub action_id: String,
+    /// Game-stream partition.
+    pub partition: u32,
+    /// Game-stream offset.
+    pub offset: i64,
+    outcome: oneshot::Receiver<Outcome>,
+}
+
+impl Submitted {
+    pub(crate) fn new(
+        action_id: String,
+        partition: u32,
+        offset: i64,
+        outcome: oneshot::Receiver<Outcome>,
+    ) -> Self {
+        Self {
+            action_id,
+            partition,
+            offset,
+            outcome,
+        }
+    }
+
+    /// Waits up to `timeout` for the outcome; `None` when it did not come
+    /// (still queued, or applied by another process: ask
+    /// [`super::Processor::outcome`] there).
+    pub async fn outcome(self, timeout: Duration) -> Option<Outcome> {
+        tokio::time::timeout(timeout, self.outcome).await.ok()?.ok()
+    }
+}

@@ -1,0 +1,263 @@
+//! # veltrix-store
+//!
+//! The durable store: reward ledger, idempotency keys and outbox, on
+//! Postgres (production) or SQLite (embedded mode), through sqlx.
+//!
+//! One [`sqlx::AnyPool`] serves both: the queries are written once, in the
+//! SQL both dialects accept (`$n` placeholders, `ON CONFLICT`, `RETURNING`,
+//! BIGINT millisecond timestamps). Only the migrations differ per backend.
+//!
+//! - [`ledger`]: rewards, minted once per `reward_id` with their outbox row;
+//! - [`idempotency`]: claim / complete / replay of client idempotency keys;
+//! - [`outbox`]: outbox rows, the relay lease and stream watermarks;
+//! - [`tenancy`]: tenants, partners, hashed API keys, enabled game types;
+//! - [`games`]: games (pinned plugin, config, seed) and state snapshots;
+//! - [`plugins`]: partner game types: components by hash, their versions;
+//! - [`outcomes`]: action outcomes, stored with the batch that applied them;
+//! - [`retry`]: the retry budget for writes while the database is down.
+
+mod config;
+mod error;
+pub mod games;
+pub mod idempotency;
+pub mod ledger;
+pub mod outbox;
+pub mod outcomes;
+pub mod players;
+pub mod plugins;
+mod retry;
+pub mod tenancy;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Transaction};
+
+pub use config::DatabaseConfig;
+pub use error::{StoreError, WriteOutcome};
+pub use games::{Created, GameRow, Snapshot};
+pub use idempotency::Claim;
+pub use ledger::{Minted, Reward, RewardRow, reward_id};
+pub use outbox::{OutboxEvent, OutboxStats, PendingRow};
+pub use outcomes::OutcomeRecord;
+pub use players::PlayerTokenRow;
+pub use plugins::{NewPluginVersion, PluginVersion, Upload};
+pub use tenancy::{ApiKeyRow, TenantGameType};
+
+use retry::{Failure, RetryPolicy};
+use veltrix_streams::{Family, StreamsConfig};
+
+/// Most rewards or events one transaction takes unless
+/// [`Store::with_max_batch`] says otherwise: `outbox.batch_size`'s default,
+/// which the composition root passes in.
+pub const DEFAULT_MAX_BATCH: usize = 100;
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `postgres://` or `postgresql://`.
+    Postgres,
+    /// `sqlite://`.
+    Sqlite,
+}
+
+impl Backend {
+    /// The backend a URL names.
+    pub fn of_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else {
+            Err(StoreError::Config(
+                "database.url must start with postgres:// or sqlite://".into(),
+            ))
+        }
+    }
+}
+
+/// Resolves a reward type to its stream topic (`reward.v1.<type>`).
+type TopicFn = Arc<dyn Fn(&str) -> String + Send + Sync>;
+
+/// A handle on the store. Cheap to clone; clones share the pool.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    retry: RetryPolicy,
+    claim_ttl_ms: i64,
+    max_batch: usize,
+    reward_topic: TopicFn,
+    /// Woken after each commit that added outbox rows, so an in-process
+    /// relay publishes at once instead of at its next poll.
+    outbox_written: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .field("max_batch", &self.max_batch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects, creating a missing SQLite file (in WAL mode), and runs the
+    /// backend's migrations. Reward topics follow the default `[streams]`
+    /// and batches the default `[outbox]` until [`Store::with_topics`] and
+    /// [`Store::with_max_batch`] say otherwise; the composition root
+    /// (`veltrix_server::open_store`) sets all
+    /// three from the host config.
+    #[tracing::instrument(skip_all, fields(backend))]
+    pub async fn connect(cfg: &DatabaseConfig) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(&cfg.url)?;
+        tracing::Span::current().record("backend", tracing::field::debug(backend));
+        let mut url = cfg.url.clone();
+        if backend == Backend::Sqlite && !url.contains("mode=") {
+            url.push_str(if url.contains('?') {
+                "&mode=rwc"
+            } else {
+                "?mode=rwc"
+            });
+        }
+        let size = match backend {
+            Backend::Postgres => cfg.max_connections,
+            Backend::Sqlite => cfg.sqlite_max_connections,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(size.max(1))
+            .acquire_timeout(cfg.acquire_timeout())
+            .connect(&url)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot connect to the database");
+                StoreError::Config("cannot connect to the database (see log)".into())
+            })?;
+        if backend == Backend::Sqlite {
+            // WAL: readers never block the writer. Persistent per file.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await
+                .map_err(|e| error::from_sqlx("sqlite_wal", e))?;
+        }
+        let migrated = match backend {
+            Backend::Postgres => {
+                sqlx::migrate!("../../../migrations/postgres")
+                    .run(&pool)
+                    .await
+            }
+            Backend::Sqlite => {
+                sqlx::migrate!("../../../migrations/sqlite")
+                    .run(&pool)
+                    .await
+            }
+        };
+        migrated.map_err(|e| {
+            tracing::error!(error = %e, "database migration failed");
+            StoreError::Migration
+        })?;
+        let streams = StreamsConfig::default();
+        Ok(Self {
+            pool,
+            backend,
+            retry: RetryPolicy {
+                budget: Duration::from_millis(cfg.retry_budget_ms),
+                initial: Duration::from_millis(cfg.retry_initial_backoff_ms.max(1)),
+                max: Duration::from_millis(cfg.retry_max_backoff_ms.max(1)),
+            },
+            claim_ttl_ms: cfg.idempotency_claim_ttl_ms as i64,
+            max_batch: DEFAULT_MAX_BATCH,
+            reward_topic: topic_fn(&streams),
+            outbox_written: std::sync::Arc::default(),
+        })
+    }
+
+    /// Reward topics from `streams` (`[streams.reward].topic`).
+    pub fn with_topics(mut self, streams: &StreamsConfig) -> Self {
+        self.reward_topic = topic_fn(streams);
+        self
+    }
+
+    /// Most rewards or events one transaction takes (`outbox.batch_size`).
+    pub fn with_max_batch(mut self, n: usize) -> Self {
+        self.max_batch = n.max(1);
+        self
+    }
+
+    /// Resolves after the next commit that adds outbox rows through this
+    /// store (or a clone of it); one waiter is woken per commit, and a
+    /// commit with nobody waiting wakes the next waiter at once. Relays in
+    /// other processes still find rows by polling.
+    pub async fn outbox_written(&self) {
+        self.outbox_written.notified().await;
+    }
+
+    pub(crate) fn wake_relay(&self) {
+        self.outbox_written.notify_one();
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool (for tools and tests).
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn check_batch(&self, n: usize) -> Result<(), StoreError> {
+        if n > self.max_batch {
+            return Err(StoreError::Invalid(format!(
+                "batch of {n} is over the limit of {}",
+                self.max_batch
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn topic_fn(streams: &StreamsConfig) -> TopicFn {
+    let spec = streams.family(Family::Reward).clone();
+    Arc::new(move |ty| spec.topic_for(ty))
+}
+
+/// Begins a transaction (a failure here wrote nothing).
+async fn begin(pool: &AnyPool) -> Result<Transaction<'static, Any>, Failure> {
+    pool.begin().await.map_err(Failure::Before)
+}
+
+/// Commits, marking a failure as "outcome unknown" for the retry helper.
+async fn commit(tx: Transaction<'static, Any>) -> Result<(), Failure> {
+    tx.commit().await.map_err(Failure::Commit)
+}
+
+/// Rows per multi-row statement (`INSERT .. VALUES (..), (..)`, `IN (..)`):
+/// one statement per chunk instead of one per row, at most ~1,000 binds
+/// (10 columns), well inside SQLite's 32,766 and Postgres' 65,535. Not a
+/// tunable: batch sizes are (`outbox.batch_size`, `processor.mint_batch`).
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// `$first, .., $(first + n - 1)`.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `($1, .., $w), ($w+1, ..), ..` for `rows` rows of `width` binds.
+fn rows_placeholders(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(r * width + 1, width)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

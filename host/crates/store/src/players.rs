@@ -1,0 +1,102 @@
+//! Player tokens (migration `0004_players.sql`): the credential of one
+//! player in one game of one tenant. Only the token's hash is stored.
+
+use sqlx::Row;
+
+use super::error::from_sqlx;
+use super::{Store, StoreError};
+use veltrix_streams::envelope::now_ms;
+
+/// A stored player token (never the secret: only its hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlayerTokenRow {
+    /// Hex SHA-256 of the secret.
+    pub token_hash: String,
+    /// Tenant of the game.
+    pub tenant_id: String,
+    /// The game the token may play.
+    pub game_id: String,
+    /// The player it acts as.
+    pub player_id: String,
+    /// The player's team, if the game is played in teams.
+    pub team_id: Option<String>,
+}
+
+impl Store {
+    /// Stores a new player token. `false` when the hash exists already (a
+    /// 256-bit collision: in practice a bug).
+    #[tracing::instrument(skip(self, row), fields(tenant = %row.tenant_id, game = %row.game_id, player = %row.player_id))]
+    pub async fn insert_player_token(&self, row: &PlayerTokenRow) -> Result<bool, StoreError> {
+        self.retry
+            .run("insert_player_token", || async {
+                let n = sqlx::query(
+                    "INSERT INTO player_tokens \
+                     (token_hash, tenant_id, game_id, player_id, team_id, created_at_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (token_hash) DO NOTHING",
+                )
+                .bind(&row.token_hash)
+                .bind(&row.tenant_id)
+                .bind(&row.game_id)
+                .bind(&row.player_id)
+                .bind(row.team_id.as_deref())
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    /// Deletes every token of `player` in `tenant`'s `game` (all their
+    /// devices); the number deleted. A deleted token is refused from the
+    /// next request on (tokens are looked up per request, never cached).
+    #[tracing::instrument(skip(self))]
+    pub async fn revoke_player_tokens(
+        &self,
+        tenant: &str,
+        game_id: &str,
+        player_id: &str,
+    ) -> Result<u64, StoreError> {
+        self.retry
+            .run("revoke_player_tokens", || async {
+                Ok(sqlx::query(
+                    "DELETE FROM player_tokens \
+                     WHERE tenant_id = $1 AND game_id = $2 AND player_id = $3",
+                )
+                .bind(tenant)
+                .bind(game_id)
+                .bind(player_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected())
+            })
+            .await
+    }
+
+    /// The player token with this hash.
+    #[tracing::instrument(skip_all)]
+    pub async fn find_player_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<PlayerTokenRow>, StoreError> {
+        let op = "find_player_token";
+        let row = sqlx::query(
+            "SELECT token_hash, tenant_id, game_id, player_id, team_id FROM player_tokens \
+             WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| from_sqlx(op, e))?;
+        let Some(row) = row else { return Ok(None) };
+        let get = |c: &str| row.try_get::<String, _>(c).map_err(|e| from_sqlx(op, e));
+        Ok(Some(PlayerTokenRow {
+            token_hash: get("token_hash")?,
+            tenant_id: get("tenant_id")?,
+            game_id: get("game_id")?,
+            player_id: get("player_id")?,
+            team_id: row.try_get("team_id").map_err(|e| from_sqlx(op, e))?,
+        }))
+    }
+}
