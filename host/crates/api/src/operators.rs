@@ -249,15 +249,9 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let limit = state.config.ready_timeout();
     let store = async { state.store.ping().await.map_err(|_| ()) };
     // Any configured topic will do: `partitions` is a metadata call on
-    // Kafka and a map lookup embedded; serve ensures the topics at start.
-    let topic = state
-        .config
-        .streams
-        .topics()
-        .first()
-        .map(|t| t.name.clone())
-        .unwrap_or_default();
-    let streams = async { state.streams.partitions(&topic).await.map_err(|_| ()) };
+    // Kafka and a map lookup embedded; the host ensures the topics at start.
+    let topic: &str = &state.players_topic;
+    let streams = async { state.streams.partitions(topic).await.map_err(|_| ()) };
     // A read of a board that never exists: cheap, and a real round trip.
     let board = async {
         state

@@ -195,7 +195,7 @@ async fn check_upload(
         }
     }
     let permit = CHECKS.acquire().await.map_err(|_| ApiError::Internal)?;
-    let api = &state.config.api;
+    let api = &*state.config;
     let (opts, budget) = (api.upload_check(), api.upload_check_budget());
     let binary = isolate::check_binary(&api.upload_check_binary);
     // The task owns the slot and hands it back with the verdict. If this

@@ -44,6 +44,8 @@ pub struct AppState {
     pub processor: Arc<Processor>,
     /// The player-delta fan-out behind `GET /v1/play/feed`.
     pub feed: Arc<FeedHub>,
+    /// The player-delta topic (the feed's; `/readyz` probes it).
+    pub players_topic: Arc<str>,
     /// Hash of `api.bootstrap_operator_key`, when set.
     pub(crate) bootstrap_hash: Option<String>,
 }
@@ -69,7 +71,7 @@ impl AppState {
         config: ApiConfig,
         players_topic: String,
     ) -> Self {
-        let feed = Arc::new(FeedHub::new(Arc::clone(&streams), players_topic));
+        let feed = Arc::new(FeedHub::new(Arc::clone(&streams), players_topic.clone()));
         Self {
             bootstrap_hash: auth::bootstrap_hash(&config.bootstrap_operator_key),
             store,
@@ -77,6 +79,7 @@ impl AppState {
             leaderboard,
             processor,
             feed,
+            players_topic: players_topic.into(),
             config: Arc::new(config),
             metrics: Arc::default(),
         }

@@ -12,10 +12,9 @@ use std::time::Duration;
 
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
+use crate::KafkaConfig;
 use crate::client::{base_config, classify};
-use veltrix_streams::{
-    Ack, Delivered, Envelope, Family, FamilySpec, KafkaConfig, StreamError, StreamsConfig,
-};
+use veltrix_streams::{Ack, Delivered, Envelope, Family, FamilySpec, StreamError, StreamsConfig};
 
 /// The four producers.
 pub struct FamilyProducers {

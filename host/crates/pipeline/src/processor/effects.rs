@@ -4,7 +4,7 @@
 //!
 //! The mapping (see also `docs/processor.md`):
 //!
-//! - WIT `reward` -> [`store::Reward`]: tenant and game from the action's
+//! - WIT `reward` -> [`veltrix_store::Reward`]: tenant and game from the action's
 //!   game (never from the plugin), `player`, `team`, `reward-type`,
 //!   `reward-key` unchanged, `points` -> `amount`, and a JSON payload
 //!   `{reason, action_id, at_ms}`. The ledger derives `reward_id` from
@@ -41,7 +41,7 @@ use veltrix_contract::{GameStatus, QuestUpdate, ScoreDelta};
 
 use veltrix_leaderboard::keys::validate_member_id;
 use veltrix_leaderboard::{MAX_AT_MS, ScoreEntry};
-use veltrix_store::{self, RewardRow};
+use veltrix_store::RewardRow;
 use veltrix_streams::Envelope;
 
 /// Stream kind of a quest update.
@@ -140,7 +140,7 @@ pub(crate) fn rewards(
     o: &Origin<'_>,
     rewards: &[veltrix_contract::Reward],
     deltas: &[ScoreDelta],
-) -> (Vec<(store::Reward, i64)>, usize) {
+) -> (Vec<(veltrix_store::Reward, i64)>, usize) {
     let mut queues: HashMap<(&str, i64), VecDeque<i64>> = HashMap::new();
     let mut individual = 0usize;
     for d in deltas {
@@ -161,7 +161,7 @@ pub(crate) fn rewards(
                 .and_then(VecDeque::pop_front)
                 .inspect(|_| used += 1)
                 .unwrap_or(o.at_ms);
-            let reward = store::Reward {
+            let reward = veltrix_store::Reward {
                 tenant: o.tenant.to_string(),
                 game_id: o.game_id.to_string(),
                 player_id: r.player.clone(),
@@ -324,7 +324,7 @@ mod tests {
         assert_eq!(r.amount, 5);
         assert_eq!(
             r.id(),
-            store::reward_id("acme", "g1", "p1", &rs[0].reward_key)
+            veltrix_store::reward_id("acme", "g1", "p1", &rs[0].reward_key)
         );
     }
 
