@@ -8,7 +8,7 @@
 //!
 //! - the data types (this module): actions, effects, transitions,
 //!   rejections, the game type's self-description;
-//! - [`rng`]: [`SplitMix64`](rng::SplitMix64).
+//! - [`rng`]: the `SplitMix64` generator.
 //!
 //! The WIT glue on each side converts by moving fields, so crossing the
 //! component boundary costs no extra copies.
@@ -87,7 +87,7 @@ impl Action {
     /// Sets the tenant and the game instance (`t` and `g` by default).
     ///
     /// ```
-    /// use veltrix_sdk::Action;
+    /// use veltrix_contract::Action;
     ///
     /// // The 42nd action of a generated stream.
     /// let a = Action::new("p1", "tap", 1_000)

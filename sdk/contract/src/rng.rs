@@ -18,7 +18,7 @@
 //!   id (`seed ^ fnv1a(id)`), never with std's `Hash`.
 //!
 //! ```
-//! use veltrix_sdk::rng::SplitMix64;
+//! use veltrix_contract::rng::SplitMix64;
 //!
 //! // Deal each team its own order of 8 stations, from the game seed.
 //! fn route(seed: u64, team_hash: u64) -> Vec<u32> {

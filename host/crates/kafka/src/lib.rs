@@ -3,7 +3,7 @@
 //! Its own crate so that librdkafka's C build is compiled and linked only by
 //! what runs on Kafka (the composition root, the benches, the Kafka tests).
 //!
-//! - [`config`]: `[kafka]`;
+//! - [`config`]: the `[kafka]` section;
 //! - [`client`]: librdkafka settings and error classification;
 //! - [`registry`]: which topics exist, their partition counts and families;
 //! - [`producer`]: one tuned producer per family, explicit partitioning;

@@ -2,7 +2,7 @@
 //!
 //! Leaderboards: a projection of the reward ledger, never a source of truth.
 //!
-//! - [`config`]: `[redis]`;
+//! - [`config`]: the `[redis]` section;
 //! - [`keys`]: id validation and the Redis key layout (tenant prefix on
 //!   every key);
 //! - [`order`]: the ranking order (score, then who reached it first), its

@@ -3,7 +3,7 @@
 //!
 //! - [`envelope`]: the versioned event envelope (tenant, key, type, ...);
 //! - [`topics`]: families and their topic settings;
-//! - [`config`]: `[streams]`;
+//! - [`config`]: the `[streams]` section;
 //! - [`partition`]: key -> partition, shared by every backend;
 //! - [`embedded`]: the in-process log (default, no server);
 //! - `conformance` (feature `conformance`): the suite every backend must
