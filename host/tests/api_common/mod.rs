@@ -8,8 +8,9 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use veltrix_api::{ApiConfig, AppState, serve_on};
-use veltrix_server::Host;
+use veltrix_clock::Clock;
 use veltrix_server::config::HostConfig;
+use veltrix_server::{Host, Options};
 
 use crate::store_common::TestDb;
 
@@ -48,6 +49,16 @@ pub fn code(v: &Value) -> &str {
 impl Server {
     /// Starts a server on `db`; `tweak` adjusts the config first.
     pub async fn start(db: &TestDb, tweak: impl FnOnce(&mut HostConfig)) -> Self {
+        Self::start_with_clock(db, Clock::system(), tweak).await
+    }
+
+    /// [`Server::start`] telling time by `clock` (a manual one moves time
+    /// for the tests about time, instead of sleeping).
+    pub async fn start_with_clock(
+        db: &TestDb,
+        clock: Clock,
+        tweak: impl FnOnce(&mut HostConfig),
+    ) -> Self {
         let mut config = HostConfig {
             database: db.cfg.clone(),
             api: ApiConfig {
@@ -61,7 +72,11 @@ impl Server {
         config.processor.tick_interval_ms = 0;
         config.streams.embedded_dir = db.log_dir();
         tweak(&mut config);
-        let host = Host::open(config).await.unwrap();
+        let options = Options {
+            clock,
+            ..Options::default()
+        };
+        let host = Host::open_with(config, options).await.unwrap();
         host.start().await.unwrap();
         let state = host.api_state();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -63,6 +63,20 @@ impl TestDb {
         dir.path().join("log").display().to_string()
     }
 
+    /// Runs one statement on this database, as an operator (or a DBA's
+    /// new rule) would, outside the store.
+    pub async fn execute(&self, sql: &str) {
+        sqlx::any::install_default_drivers();
+        let mut c = sqlx::AnyConnection::connect(&self.cfg.url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+        c.close().await.unwrap();
+    }
+
+    /// Whether this is a Postgres database.
+    pub fn is_postgres(&self) -> bool {
+        self.pg_name.is_some()
+    }
+
     pub async fn store(&self) -> Store {
         Store::connect(&self.cfg).await.unwrap()
     }
@@ -78,6 +92,48 @@ impl TestDb {
                 .unwrap();
         }
     }
+}
+
+/// What a per-backend suite returns: `()` or a `Result` (an `Err` fails
+/// the test with its chain).
+pub trait Verdict {
+    /// Panics on failure.
+    fn check(self);
+}
+
+impl Verdict for () {
+    fn check(self) {}
+}
+
+impl<E: std::fmt::Debug> Verdict for Result<(), E> {
+    fn check(self) {
+        if let Err(e) = self {
+            panic!("{e:?}");
+        }
+    }
+}
+
+/// The backend matrix, written once: `each_db!(name => suite)` makes a
+/// module `name` with a `sqlite` and a `postgres` test, each running the
+/// async fn `suite(db: TestDb)` (on a 2-thread runtime) on a fresh database.
+#[macro_export]
+macro_rules! each_db {
+    ($(#[$meta:meta])* $name:ident => $suite:ident) => {
+        $(#[$meta])*
+        mod $name {
+            use $crate::store_common::{TestDb, Verdict as _};
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$suite(TestDb::sqlite()).await.check();
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$suite(TestDb::postgres().await).await.check();
+            }
+        }
+    };
 }
 
 /// Reward number `i` of `game` for tenant `acme`.

@@ -101,7 +101,7 @@ impl GameType for Sprint {
                 s.credit(&fx.rewards()[minted..])?;
             }
             // After `tick`, `end` or any game-master action: close due rounds.
-            s.settle(a.timestamp_ms, fx);
+            standings::settle(s, a.timestamp_ms, fx);
             return Ok(());
         }
         match a.kind.as_str() {
@@ -109,7 +109,7 @@ impl GameType for Sprint {
             "close_round" => play::close_round(s, a, fx),
             "complete" => {
                 s.life.admit(a)?;
-                s.settle(a.timestamp_ms, fx);
+                standings::settle(s, a.timestamp_ms, fx);
                 play::complete(s, a, fx)
             }
             _ => Err(unknown_kind(a)),

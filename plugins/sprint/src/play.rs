@@ -74,7 +74,7 @@ pub fn open_round(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rej
         }
         GameStatus::Running | GameStatus::Paused => {}
     }
-    s.settle(now, fx);
+    standings::settle(s, now, fx);
     let p: OpenRound = a.payload()?;
     if p.round > MAX_ROUND {
         return Err(reject(
@@ -131,7 +131,7 @@ pub fn close_round(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Re
     let at = s.close_time(&s.rounds[i], now);
     let round = s.rounds.remove(i);
     standings::close(s, round, at, fx);
-    s.settle(now, fx);
+    standings::settle(s, now, fx);
     Ok(())
 }
 

@@ -96,6 +96,30 @@ struct Closed<'a> {
     ranking: Vec<Place<'a>>,
 }
 
+/// Moves rounds along the clock to `now`: a scheduled round whose start
+/// has come goes live (`open` update); a round whose window has passed
+/// closes at its end, ranked and paid at once; when the game is over
+/// every round closes at the game's end. Runs on every accepted action,
+/// so a `tick` from the host closes rounds even when nobody plays.
+pub fn settle(s: &mut State, now: i64, fx: &mut Effects) {
+    let game_end = s.game_end(now);
+    let mut i = 0;
+    while i < s.rounds.len() {
+        let r = &mut s.rounds[i];
+        let stop = State::stop(r, game_end);
+        if !r.live && now >= r.start_ms && r.start_ms < stop {
+            r.live = true;
+            fx.quest_update(opened(r));
+        }
+        if now >= r.end_ms || game_end.is_some() {
+            let round = s.rounds.remove(i);
+            close(s, round, stop.min(now), fx);
+        } else {
+            i += 1;
+        }
+    }
+}
+
 /// Closes round `r` at game time `at_ms`: ranks its teams (score, then who
 /// reached it first), pays the placement bonuses (reward
 /// `place:<round>:<team>`, credited to the team's last scorer in the round,

@@ -4,11 +4,10 @@
 use serde::{Deserialize, Serialize};
 use veltrix_sdk::lifecycle::Lifecycle;
 use veltrix_sdk::pack::{Reader, Record, Roster, Writer};
-use veltrix_sdk::{Effects, GameStatus, Rejection, Reward};
+use veltrix_sdk::{GameStatus, Rejection, Reward};
 
 use crate::config::Settings;
 use crate::round::Round;
-use crate::standings;
 
 /// Most rounds open (or scheduled) at once.
 pub const MAX_OPEN_ROUNDS: usize = 4;
@@ -61,14 +60,14 @@ impl State {
 
     /// When the game stopped, if it is over: the scheduled end if that has
     /// passed by `now`, else `now` (the game master ended it).
-    fn game_end(&self, now: i64) -> Option<i64> {
+    pub(crate) fn game_end(&self, now: i64) -> Option<i64> {
         (self.life.status() == GameStatus::Finished)
             .then(|| self.life.ends_at_ms().filter(|&e| e <= now).unwrap_or(now))
     }
 
     /// When round `r` stops by itself: at its window's end, or at the
     /// game's end if that came first.
-    fn stop(r: &Round, game_end: Option<i64>) -> i64 {
+    pub(crate) fn stop(r: &Round, game_end: Option<i64>) -> i64 {
         game_end.map_or(r.end_ms, |e| e.min(r.end_ms))
     }
 
@@ -76,30 +75,6 @@ impl State {
     /// the game's end, whichever came first.
     pub fn close_time(&self, r: &Round, now: i64) -> i64 {
         Self::stop(r, self.game_end(now)).min(now)
-    }
-
-    /// Moves rounds along the clock to `now`: a scheduled round whose start
-    /// has come goes live (`open` update); a round whose window has passed
-    /// closes at its end, ranked and paid at once; when the game is over
-    /// every round closes at the game's end. Runs on every accepted action,
-    /// so a `tick` from the host closes rounds even when nobody plays.
-    pub fn settle(&mut self, now: i64, fx: &mut Effects) {
-        let game_end = self.game_end(now);
-        let mut i = 0;
-        while i < self.rounds.len() {
-            let r = &mut self.rounds[i];
-            let stop = Self::stop(r, game_end);
-            if !r.live && now >= r.start_ms && r.start_ms < stop {
-                r.live = true;
-                fx.quest_update(standings::opened(r));
-            }
-            if now >= r.end_ms || game_end.is_some() {
-                let round = self.rounds.remove(i);
-                standings::close(self, round, stop.min(now), fx);
-            } else {
-                i += 1;
-            }
-        }
     }
 
     /// Books game-master grants and revocations (already minted by the

@@ -7,8 +7,8 @@ use veltrix_sdk::util::{haversine_m, within};
 use veltrix_sdk::{Action, Effects, Location, Rejection, RejectionCode};
 
 use crate::progress::{StepDetail, complete};
-use crate::rules::{Turn, reject};
 use crate::state::{Geofence, State};
+use crate::turn::{Turn, reject};
 
 /// `arrive {step, qr?}`: check in by QR code, or by the action's location.
 pub(crate) fn arrive(

@@ -43,6 +43,7 @@
 //! - [`state`]: the compact state (steps, team progress, roster), kept in
 //!   [`veltrix_sdk::pack`] containers;
 //! - [`rules`]: the player actions' dispatch and turn-order checks;
+//! - [`turn`]: the acting team's turn, shared by the action modules;
 //! - [`checkin`]: arriving at a step (geofence or QR code);
 //! - [`task`]: answers, hints and skips;
 //! - [`progress`]: completing steps and runs, bonuses, quest updates;
@@ -56,6 +57,7 @@ pub mod rules;
 pub mod sample;
 pub mod state;
 pub mod task;
+pub mod turn;
 pub mod view;
 
 use veltrix_sdk::lifecycle::Lifecycle;

@@ -6,8 +6,8 @@
 use serde::Serialize;
 use veltrix_sdk::{Action, Effects};
 
-use crate::rules::Turn;
 use crate::state::{State, Team};
+use crate::turn::Turn;
 
 /// Reward type of step points.
 const POINTS: &str = "points";

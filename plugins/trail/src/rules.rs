@@ -15,16 +15,12 @@ use serde::Deserialize;
 use veltrix_sdk::{Action, Effects, Rejection, RejectionCode};
 
 use crate::progress::{navigating, trail_detail};
-use crate::state::{State, Step, Team, check_id};
+use crate::state::{State, Team, check_id};
+use crate::turn::{Turn, reject};
 use crate::{checkin, task};
 
 /// The player action kinds of a trail.
 pub const KINDS: [&str; 5] = ["begin", "arrive", "answer", "hint", "skip"];
-
-/// A rejection.
-pub(crate) fn reject(code: RejectionCode, msg: impl Into<String>) -> Rejection {
-    Rejection::new(code, msg)
-}
 
 /// Parses a payload, borrowing strings from it where possible.
 fn payload<'a, T: Deserialize<'a>>(a: &'a Action) -> Result<T, Rejection> {
@@ -88,19 +84,6 @@ enum Need {
     TaskOpen,
     /// Either (`hint`, `skip`).
     Current,
-}
-
-/// The acting team and its current step, loaded from the state; the team
-/// record is written back once the action succeeds.
-pub(crate) struct Turn {
-    /// Team index.
-    pub team: usize,
-    /// The team's progress (written back on success).
-    pub t: Team,
-    /// Step index.
-    pub step: usize,
-    /// The step.
-    pub st: Step,
 }
 
 /// Applies a player action of one of [`KINDS`].

@@ -5,8 +5,8 @@ use veltrix_sdk::util::normalize_answer;
 use veltrix_sdk::{Action, Effects, Rejection, RejectionCode};
 
 use crate::progress::{HintDetail, StepDetail, advance, complete};
-use crate::rules::{Turn, reject};
 use crate::state::State;
+use crate::turn::{Turn, reject};
 
 /// `answer {step, answer}`: case- and whitespace-insensitive.
 pub(crate) fn answer(

@@ -4,18 +4,21 @@
 //! - [`is_json`]: the one content-type rule of JSON bodies;
 //! - [`parse_json`] / [`ApiJson`]: a JSON body (415, 400, 422, 413);
 //! - [`ApiPath`]: path parameters (400 when not UTF-8 once decoded);
+//! - [`ApiQuery`]: a query string of known parameters (400 otherwise);
 //! - [`idempotency_key`]: exactly one `Idempotency-Key` header (400).
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
-use super::players::MAX_IDEMPOTENCY_KEY;
 use super::{ApiError, AppState};
+
+/// Longest `Idempotency-Key` (and action id a client can look up).
+pub const MAX_IDEMPOTENCY_KEY: usize = 128;
 
 /// The media type of every JSON body.
 pub const JSON: &str = "application/json";
@@ -112,6 +115,27 @@ where
             .await
             .map(|Path(v)| Self(v))
             .map_err(path_rejection)
+    }
+}
+
+/// A query string deserialized into `T` (axum's [`Query`]), whose
+/// rejections are [`ApiError`]s: an unknown parameter (with
+/// `#[serde(deny_unknown_fields)]`), a value that does not parse or a
+/// name that is not one of `T`'s variants is a 400 naming the problem.
+#[derive(Debug, Clone)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T> FromRequestParts<AppState> for ApiQuery<T>
+where
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| Self(v))
+            .map_err(|e| ApiError::BadRequest(format!("query: {}", e.body_text())))
     }
 }
 

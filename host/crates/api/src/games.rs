@@ -16,7 +16,6 @@ use super::players::{Answer, generate_token, submit_and_wait};
 use super::tenants::tenant_access;
 use super::{ApiError, ApiJson, ApiPath, AppState};
 use veltrix_store::{GameRow, PlayerTokenRow};
-use veltrix_streams::envelope::now_ms;
 
 /// The actor id of game-master actions (plugins see it as the player).
 pub const GAME_MASTER: &str = "game-master";
@@ -226,7 +225,7 @@ pub async fn game_master_action(
         role: ActorRole::GameMaster,
         kind: body.kind,
         payload: body.payload.unwrap_or_else(|| json!({})).to_string(),
-        timestamp_ms: now_ms(),
+        timestamp_ms: state.processor.clock().now_ms(),
         location: None,
     };
     // A game-master action has no idempotency key: a pending answer is

@@ -290,7 +290,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `GET /metrics`: Prometheus text: request metrics, the outbox backlog,
+/// `GET /metrics`: OpenMetrics text (Prometheus reads it): request metrics, the outbox backlog,
 /// and the processor's telemetry (plugin calls, stream latency, consumer
 /// lag). The lag needs end offsets from the stream backend, bounded by
 /// `api.ready_timeout_ms` so a slow broker cannot hang the scrape.
@@ -308,7 +308,16 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             None
         }
     };
-    let mut text = state.metrics.render(outbox);
-    telemetry.render(&mut text, lag.as_deref());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+    let mut registry = veltrix_pipeline::telemetry::Registry::default();
+    state.metrics.register(&mut registry, outbox);
+    telemetry.register(&mut registry, lag.as_deref());
+    let text = veltrix_pipeline::telemetry::encode(&registry);
+    (
+        [(
+            header::CONTENT_TYPE,
+            veltrix_pipeline::telemetry::CONTENT_TYPE,
+        )],
+        text,
+    )
+        .into_response()
 }

@@ -44,6 +44,9 @@ use veltrix_runtime::check::isolate::{self, IsolateError};
 use veltrix_runtime::inspect::{self, InspectError};
 use veltrix_store::{NewPluginVersion, PluginVersion, Upload};
 
+/// The component upload route: the one body over `max_body_bytes`.
+pub const UPLOAD_PATH: &str = "/v1/partners/{partner}/game-types";
+
 /// The media type of an upload.
 pub const WASM: &str = "application/wasm";
 

@@ -8,7 +8,7 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, RawQuery, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -20,17 +20,15 @@ use sha2::{Digest, Sha256};
 use veltrix_contract::{Action, ActorRole, Location};
 
 use super::auth::hash_key;
-use super::extract::idempotency_key;
+use super::extract::{ApiQuery, idempotency_key};
 use super::{ApiError, AppState};
 use veltrix_leaderboard::{Board, MAX_PAGE, Standing};
 use veltrix_pipeline::processor::ProcessorError;
 use veltrix_store::Claim;
-use veltrix_streams::envelope::now_ms;
 
 /// Prefix of player tokens.
 pub const TOKEN_PREFIX: &str = "vx_player_";
-/// Longest `Idempotency-Key`.
-pub const MAX_IDEMPOTENCY_KEY: usize = 128;
+pub use super::extract::MAX_IDEMPOTENCY_KEY;
 
 /// A new player token secret.
 pub fn generate_token() -> String {
@@ -342,7 +340,7 @@ pub async fn act(
         role: ActorRole::Player,
         kind: parsed.kind,
         payload: parsed.payload.unwrap_or_else(|| json!({})).to_string(),
-        timestamp_ms: now_ms(),
+        timestamp_ms: state.processor.clock().now_ms(),
         location: parsed.location.map(|l| Location {
             lat: l.lat,
             lon: l.lon,
@@ -412,6 +410,25 @@ fn standing(s: &Standing) -> Value {
     json!({ "id": s.id, "score": s.score, "rank": s.rank, "reached_at_ms": s.reached_at_ms })
 }
 
+/// The leaderboard route's query: `board=players|teams`, `n=1..1000`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardQuery {
+    /// Which board (default `players`).
+    #[serde(default)]
+    board: Option<BoardName>,
+    /// How many standings from the top (default 10).
+    #[serde(default)]
+    n: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum BoardName {
+    Players,
+    Teams,
+}
+
 /// `GET /v1/play/leaderboard?board=players|teams&n=10`: the top `n` (at
 /// most 1,000), the caller's standing (`null` when not on the board, or
 /// without a team on the teams board) and up to 2 neighbours each side.
@@ -419,32 +436,17 @@ fn standing(s: &Standing) -> Value {
 pub async fn leaderboard(
     State(state): State<AppState>,
     player: Player,
-    RawQuery(query): RawQuery,
+    ApiQuery(query): ApiQuery<BoardQuery>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let mut board = Board::Players;
-    let mut n = 10usize;
-    for pair in query
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
-        match pair.split_once('=').unwrap_or((pair, "")) {
-            ("board", "players") => board = Board::Players,
-            ("board", "teams") => board = Board::Teams,
-            ("n", v) => {
-                n = v
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_PAGE).contains(n))
-                    .ok_or_else(|| ApiError::BadRequest(format!("n must be 1-{MAX_PAGE}")))?;
-            }
-            _ => {
-                return Err(ApiError::BadRequest(
-                    "query: board=players|teams, n=1..1000".into(),
-                ));
-            }
-        }
+    let board = match query.board {
+        None | Some(BoardName::Players) => Board::Players,
+        Some(BoardName::Teams) => Board::Teams,
+    };
+    let n = query.n.unwrap_or(10);
+    if !(1..=MAX_PAGE).contains(&n) {
+        return Err(ApiError::BadRequest(format!(
+            "query: n must be 1-{MAX_PAGE}"
+        )));
     }
     let lb = &state.leaderboard;
     let top = lb.top(&player.tenant, &player.game, board, n).await?;

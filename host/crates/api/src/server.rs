@@ -122,7 +122,11 @@ pub fn routes() -> Vec<Route> {
             delete(operators::revoke_key),
         ),
         r(Method::GET, "/v1/game-types", get(tenants::list_catalogue)),
-        r(Method::POST, UPLOAD_PATH, post(partners::upload_game_type)),
+        r(
+            Method::POST,
+            partners::UPLOAD_PATH,
+            post(partners::upload_game_type),
+        ),
         r(
             Method::GET,
             "/v1/partners/{partner}/game-types",
@@ -183,16 +187,13 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// The component upload route: the one body over `max_body_bytes`.
-pub const UPLOAD_PATH: &str = "/v1/partners/{partner}/game-types";
-
 /// The API router over `state`.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     let mut app = Router::new();
     for route in routes() {
         let mut handler = route.handler;
-        if route.path == UPLOAD_PATH && route.method == Method::POST {
+        if route.path == partners::UPLOAD_PATH && route.method == Method::POST {
             // Inside the router-wide limit below, so it wins for this route.
             handler = handler.layer(DefaultBodyLimit::max(state.config.max_component_bytes));
         }

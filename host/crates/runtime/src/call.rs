@@ -14,9 +14,9 @@ use wasmtime_wasi::I32Exit;
 
 use super::bindings::GameType;
 use super::error::Fault;
-use super::host::Plugin;
+use super::error::SandboxTrap;
+use super::plugin::Plugin;
 use super::sandbox::Sandbox;
-use super::wasi::SandboxTrap;
 
 /// A warm instance.
 pub(super) struct Live {

@@ -18,7 +18,7 @@ use rand::{Rng as _, SeedableRng as _};
 use veltrix_contract::{Action, ActorRole};
 use wasmtime_wasi::p2::bindings::random::{insecure, insecure_seed, random};
 
-use super::wasi::SandboxTrap;
+use super::error::SandboxTrap;
 
 /// Per-call random streams of one instance, seeded lazily from the call's
 /// seed.

@@ -183,6 +183,23 @@ fn needs_escape(c: char) -> bool {
         || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
+/// Host-side refusals that end a call as a trap.
+#[derive(Debug, Error)]
+pub enum SandboxTrap {
+    /// `poll`/`block` on something that is not ready: waiting is never
+    /// allowed, and nothing would ever make it ready.
+    #[error("plugin waited on I/O that is never ready in the sandbox (waiting is not allowed)")]
+    WouldBlock,
+    /// `get-random-bytes` for more than the instance's memory could hold.
+    #[error("plugin asked for {len} random bytes, over the {limit}-byte limit")]
+    RandomTooLarge {
+        /// Bytes asked for.
+        len: u64,
+        /// The limit (`max_memory_bytes`).
+        limit: u64,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,38 +17,9 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use super::bindings::GameTypePre;
 use super::error::{LoadError, QUOTED_NAME_BYTES, plugin_text};
 use super::limits::PluginLimits;
+use super::plugin::Plugin;
 use super::sandbox::{Sandbox, check_import};
 use super::worker::Worker;
-
-/// A loaded, validated, compiled game-type component.
-pub struct Plugin {
-    /// Hex sha256 of the component bytes: its content address.
-    pub hash: String,
-    /// Size of the component in bytes.
-    pub size: usize,
-    /// What `describe` returned at load.
-    pub info: GameTypeInfo,
-    pub(crate) pre: GameTypePre<Sandbox>,
-    pub(crate) engine: Engine,
-    pub(crate) limits: Arc<PluginLimits>,
-}
-
-impl std::fmt::Debug for Plugin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Plugin")
-            .field("hash", &self.hash)
-            .field("name", &self.info.name)
-            .field("version", &self.info.version)
-            .finish()
-    }
-}
-
-impl Plugin {
-    /// A fresh worker (one warm instance, used from one thread at a time).
-    pub fn worker(self: &Arc<Self>) -> Worker {
-        Worker::new(Arc::clone(self))
-    }
-}
 
 /// Increments the engine's epoch every tick until dropped; the per-call
 /// deadline is a number of ticks.

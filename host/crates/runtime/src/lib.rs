@@ -11,7 +11,9 @@
 //! - [`inspect`]: size limits on a component and its description
 //!   (before compiling, and after `describe`);
 //! - [`wasi`]: the WASI interfaces the host overrides (no call ever waits);
+//! - [`stderr`]: the plugin's stderr, captured in a bounded buffer;
 //! - [`entropy`]: randomness seeded per call from the call's inputs;
+//! - [`plugin`]: a loaded, compiled component;
 //! - [`host`]: engine, linker, compiled-component cache, load;
 //! - [`worker`]: calls under fuel, deadline, memory and size limits;
 //! - `call`: one call, the deadline retry, fault classification;
@@ -26,12 +28,15 @@ pub mod error;
 pub mod host;
 pub mod inspect;
 pub mod limits;
+pub mod plugin;
 pub mod sandbox;
+pub mod stderr;
 pub mod wasi;
 pub mod worker;
 
 pub use error::{Fault, LoadError};
-pub use host::{Plugin, PluginHost};
+pub use host::PluginHost;
 pub use inspect::{ComponentLimits, LimitExceeded};
 pub use limits::PluginLimits;
+pub use plugin::Plugin;
 pub use worker::{Applied, BatchApplied, Worker};

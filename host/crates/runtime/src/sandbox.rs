@@ -21,7 +21,7 @@ use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiVie
 use super::entropy::{CallSeed, Entropy};
 use super::error::{LoadError, plugin_text};
 use super::limits::PluginLimits;
-use super::wasi::StderrCapture;
+use super::stderr::StderrCapture;
 
 /// WASI interfaces (without version) a plugin may import. Everything here
 /// is virtualised as described in the module docs.

@@ -12,43 +12,18 @@
 //!   discarded, stderr captured) is ready at once; should one ever not be,
 //!   the call traps with [`SandboxTrap::WouldBlock`] instead of blocking.
 //! - `wasi:random/*`: see [`super::entropy`].
-//!
-//! And the stderr capture, a bounded buffer cleared before every call.
-
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 
 use futures::FutureExt as _;
-use thiserror::Error;
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
-use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::bindings::clocks::monotonic_clock;
 use wasmtime_wasi::p2::bindings::random::{insecure, insecure_seed, random};
 use wasmtime_wasi::p2::bindings::sync::io::poll;
-use wasmtime_wasi::p2::{DynPollable, OutputStream, Pollable, StreamResult, subscribe};
+use wasmtime_wasi::p2::{DynPollable, Pollable, subscribe};
 use wasmtime_wasi_io::bindings::wasi::io::poll as async_poll;
-use wasmtime_wasi_io::bytes::Bytes;
 
 use super::entropy::Entropy;
+use super::error::SandboxTrap;
 use super::sandbox::Sandbox;
-
-/// Host-side refusals that end a call as a trap.
-#[derive(Debug, Error)]
-pub enum SandboxTrap {
-    /// `poll`/`block` on something that is not ready: waiting is never
-    /// allowed, and nothing would ever make it ready.
-    #[error("plugin waited on I/O that is never ready in the sandbox (waiting is not allowed)")]
-    WouldBlock,
-    /// `get-random-bytes` for more than the instance's memory could hold.
-    #[error("plugin asked for {len} random bytes, over the {limit}-byte limit")]
-    RandomTooLarge {
-        /// Bytes asked for.
-        len: u64,
-        /// The limit (`max_memory_bytes`).
-        limit: u64,
-    },
-}
 
 /// Links the overriding interfaces over those `add_to_linker_sync` added.
 pub fn link(linker: &mut Linker<Sandbox>) -> wasmtime::Result<()> {
@@ -140,99 +115,5 @@ impl poll::HostPollable for NoWait<'_> {
 
     fn drop(&mut self, pollable: Resource<DynPollable>) -> wasmtime::Result<()> {
         async_poll::HostPollable::drop(self.0, pollable)
-    }
-}
-
-/// The plugin's stderr: keeps the first `capacity` bytes written since the
-/// last [`StderrCapture::clear`] and silently drops the rest (the stream
-/// never reports full, so a chatty plugin never spins or traps on it).
-#[derive(Clone)]
-pub struct StderrCapture {
-    buf: Arc<Mutex<Vec<u8>>>,
-    capacity: usize,
-}
-
-impl StderrCapture {
-    /// An empty capture of at most `capacity` bytes.
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            buf: Arc::new(Mutex::new(Vec::new())),
-            capacity,
-        }
-    }
-
-    /// Forgets what was written (before each call).
-    pub fn clear(&self) {
-        self.buf.lock().expect("stderr lock").clear();
-    }
-
-    /// What was written, lossy UTF-8.
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.buf.lock().expect("stderr lock")).into_owned()
-    }
-
-    fn append(&self, bytes: &[u8]) {
-        let mut buf = self.buf.lock().expect("stderr lock");
-        let room = self.capacity.saturating_sub(buf.len());
-        buf.extend_from_slice(&bytes[..bytes.len().min(room)]);
-    }
-}
-
-/// Largest write the capture invites at once (wasmtime-wasi's own pipes
-/// use the same order of magnitude).
-const STDERR_PERMIT: usize = 64 << 10;
-
-impl OutputStream for StderrCapture {
-    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
-        self.append(&bytes);
-        Ok(())
-    }
-
-    fn flush(&mut self) -> StreamResult<()> {
-        Ok(())
-    }
-
-    fn check_write(&mut self) -> StreamResult<usize> {
-        Ok(STDERR_PERMIT)
-    }
-}
-
-#[wasmtime_wasi::async_trait]
-impl Pollable for StderrCapture {
-    async fn ready(&mut self) {}
-}
-
-impl IsTerminal for StderrCapture {
-    fn is_terminal(&self) -> bool {
-        false
-    }
-}
-
-impl StdoutStream for StderrCapture {
-    fn p2_stream(&self) -> Box<dyn OutputStream> {
-        Box::new(self.clone())
-    }
-
-    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
-        Box::new(self.clone())
-    }
-}
-
-impl tokio::io::AsyncWrite for StderrCapture {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        self.append(buf);
-        Poll::Ready(Ok(buf.len()))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Poll::Ready(Ok(()))
     }
 }

@@ -23,8 +23,15 @@ use super::bindings::{self, GameType};
 use super::call::{self, Call, Live, Slot};
 use super::entropy::CallSeed;
 use super::error::{Fault, LoadError, plugin_text};
-use super::host::Plugin;
+use super::plugin::Plugin;
 use super::sandbox::Sandbox;
+
+impl Plugin {
+    /// A fresh worker (one warm instance, used from one thread at a time).
+    pub fn worker(self: &Arc<Self>) -> Worker {
+        Worker::new(Arc::clone(self))
+    }
+}
 
 /// The outcome of one `apply` that did not fault.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use veltrix_api::LeaderboardBackend;
+use veltrix_clock::Clock;
 use veltrix_kafka::{KafkaConfig, KafkaStreams};
 use veltrix_leaderboard::{
     BoardSettings, EmbeddedBoard, Leaderboard, LeaderboardError, RedisBoard,
@@ -19,18 +20,31 @@ use crate::HostConfig;
 /// Opens the configured stream backend; an embedded log is kept where
 /// [`StreamsConfig::embedded_location`] says for the ledger at
 /// `database_url`.
-#[tracing::instrument(skip_all, fields(backend = ?streams.backend))]
 pub async fn open_streams(
     streams: &StreamsConfig,
     kafka: &KafkaConfig,
     database_url: &str,
 ) -> Result<Arc<dyn Streams>, StreamError> {
+    open_streams_with(streams, kafka, database_url, &Clock::system()).await
+}
+
+/// [`open_streams`], an embedded log deciding retention by `clock`.
+#[tracing::instrument(skip_all, fields(backend = ?streams.backend))]
+pub async fn open_streams_with(
+    streams: &StreamsConfig,
+    kafka: &KafkaConfig,
+    database_url: &str,
+    clock: &Clock,
+) -> Result<Arc<dyn Streams>, StreamError> {
     streams.validate().map_err(StreamError::Config)?;
     Ok(match streams.backend {
-        BackendKind::Embedded => match streams.embedded_location(database_url) {
-            Some(dir) => Arc::new(EmbeddedLog::open(streams.clone(), &dir)?),
-            None => Arc::new(EmbeddedLog::new(streams.clone())),
-        },
+        BackendKind::Embedded => {
+            let log = match streams.embedded_location(database_url) {
+                Some(dir) => EmbeddedLog::open(streams.clone(), &dir)?,
+                None => EmbeddedLog::new(streams.clone()),
+            };
+            Arc::new(log.with_clock(clock.clone()))
+        }
         BackendKind::Kafka => Arc::new(KafkaStreams::connect(streams, kafka).await?),
     })
 }

@@ -13,13 +13,14 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use veltrix_api::AppState;
+use veltrix_clock::Clock;
 use veltrix_leaderboard::{Leaderboard, LeaderboardError};
 use veltrix_pipeline::outbox::Relay;
 use veltrix_pipeline::{Processor, ProcessorError, Registry};
 use veltrix_store::{Store, StoreError};
 use veltrix_streams::{Family, StreamError, Streams};
 
-use crate::{ConfigError, HostConfig, open_board, open_store, open_streams};
+use crate::{ConfigError, HostConfig, open_board, open_store, open_streams_with};
 
 /// Replaces the stream client and board the processor gets (the pipeline
 /// bench times them); everything else uses the plain ones.
@@ -42,6 +43,9 @@ pub struct Options {
     pub name: &'static str,
     /// See [`Wrap`]. Default none.
     pub wrap: Option<Wrap>,
+    /// The clock every layer tells time by. Default the system's; tests
+    /// pass a manual one to move time instead of sleeping.
+    pub clock: Clock,
 }
 
 impl Default for Options {
@@ -50,6 +54,7 @@ impl Default for Options {
             load_uploads: true,
             name: "serve",
             wrap: None,
+            clock: Clock::system(),
         }
     }
 }
@@ -60,6 +65,7 @@ impl std::fmt::Debug for Options {
             .field("load_uploads", &self.load_uploads)
             .field("name", &self.name)
             .field("wrap", &self.wrap.is_some())
+            .field("clock", &self.clock)
             .finish()
     }
 }
@@ -137,8 +143,10 @@ impl Host {
     #[tracing::instrument(skip_all, fields(name = options.name))]
     pub async fn open_with(config: HostConfig, options: Options) -> Result<Self, HostError> {
         config.validate()?;
-        let store = open_store(&config).await?;
-        let streams = open_streams(&config.streams, &config.kafka, &config.database.url).await?;
+        let clock = options.clock;
+        let store = open_store(&config).await?.with_clock(clock.clone());
+        let streams =
+            open_streams_with(&config.streams, &config.kafka, &config.database.url, &clock).await?;
         streams.ensure(&config.streams.topics()).await?;
         let board = open_board(&config).await?;
         let builtins = veltrix_artifacts::BUILTINS.iter().map(|b| (b.name, b.wasm));
@@ -161,6 +169,7 @@ impl Host {
             store.clone(),
             p_board,
             registry,
+            clock,
         );
         // Before start: ensures their topics and adds them to the loop's
         // subscription.

@@ -11,7 +11,6 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, begin, commit};
-use veltrix_streams::envelope::now_ms;
 
 /// A game as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,7 +130,7 @@ impl Store {
                 if !inserted {
                     return Ok(Created::Exists);
                 }
-                upsert_snapshot(&mut tx, initial, None).await?;
+                upsert_snapshot(&mut tx, initial, None, self.clock.now_ms()).await?;
                 commit(tx).await?;
                 Ok(Created::New)
             })
@@ -189,7 +188,8 @@ impl Store {
         self.retry
             .run("save_snapshot", || async {
                 let mut tx = begin(&self.pool).await?;
-                let saved = upsert_snapshot(&mut tx, snap, Some(status)).await?;
+                let saved =
+                    upsert_snapshot(&mut tx, snap, Some(status), self.clock.now_ms()).await?;
                 commit(tx).await?;
                 Ok(saved)
             })
@@ -208,7 +208,9 @@ impl Store {
                 let mut tx = begin(&self.pool).await?;
                 let mut out = Vec::with_capacity(snaps.len());
                 for (snap, status) in snaps {
-                    out.push(upsert_snapshot(&mut tx, snap, Some(status)).await?);
+                    out.push(
+                        upsert_snapshot(&mut tx, snap, Some(status), self.clock.now_ms()).await?,
+                    );
                 }
                 commit(tx).await?;
                 Ok(out)
@@ -264,6 +266,7 @@ async fn upsert_snapshot(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     s: &Snapshot,
     status: Option<&str>,
+    now: i64,
 ) -> Result<bool, sqlx::Error> {
     // Forward only: an older position never replaces a newer one.
     let saved = sqlx::query(&format!(
@@ -282,7 +285,7 @@ async fn upsert_snapshot(
     .bind(s.next_offset)
     .bind(s.actions_applied)
     .bind(if s.updated_at_ms == 0 {
-        now_ms()
+        now
     } else {
         s.updated_at_ms
     })

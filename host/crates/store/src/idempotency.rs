@@ -10,7 +10,6 @@
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use veltrix_streams::envelope::now_ms;
 
 /// What a claim found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +42,7 @@ impl Store {
     ) -> Result<Claim, StoreError> {
         self.retry
             .run("idempotency_claim", || async {
-                let now = now_ms();
+                let now = self.clock.now_ms();
                 let fresh = sqlx::query(
                     "INSERT INTO idempotency_keys (tenant_id, key, request_hash, created_at_ms) \
                      VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, key) DO NOTHING",
@@ -120,7 +119,7 @@ impl Store {
                      WHERE tenant_id = $3 AND key = $4 AND completed_at_ms IS NULL",
                 )
                 .bind(response.to_vec())
-                .bind(now_ms())
+                .bind(self.clock.now_ms())
                 .bind(tenant)
                 .bind(key)
                 .execute(&self.pool)

@@ -19,7 +19,6 @@ use super::{
     ROWS_PER_STATEMENT, Store, StoreError, begin, commit, placeholders, rows_placeholders,
 };
 use veltrix_streams::Envelope;
-use veltrix_streams::envelope::now_ms;
 
 /// The stream event kind of a minted reward.
 pub const REWARD_MINTED: &str = "reward.minted";
@@ -185,7 +184,7 @@ impl Store {
         tx: &mut Transaction<'static, Any>,
         rewards: &[Reward],
     ) -> Result<Vec<Minted>, Failure> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let ids: Vec<String> = rewards.iter().map(Reward::id).collect();
         let mut unique: Vec<usize> = Vec::with_capacity(rewards.len());
         let mut seen = HashSet::with_capacity(rewards.len());
@@ -254,7 +253,7 @@ impl Store {
             events.push(self.minted_event(&row));
             rows.insert(ids[i].clone(), row);
         }
-        insert_events(tx, &events).await?;
+        insert_events(tx, &events, now).await?;
         let mut first_seen = HashSet::with_capacity(inserted.len());
         ids.iter()
             .map(|id| {

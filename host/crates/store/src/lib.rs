@@ -46,6 +46,7 @@ pub use plugins::{NewPluginVersion, PluginVersion, Upload};
 pub use tenancy::{ApiKeyRow, TenantGameType};
 
 use retry::{Failure, RetryPolicy};
+use veltrix_clock::Clock;
 use veltrix_streams::{Family, StreamsConfig};
 
 /// Most rewards or events one transaction takes unless
@@ -92,6 +93,8 @@ pub struct Store {
     /// Woken after each commit that added outbox rows, so an in-process
     /// relay publishes at once instead of at its next poll.
     outbox_written: std::sync::Arc<tokio::sync::Notify>,
+    /// Stamps rows and decides claim and lease expiry.
+    clock: Clock,
 }
 
 impl std::fmt::Debug for Store {
@@ -172,12 +175,20 @@ impl Store {
             max_batch: DEFAULT_MAX_BATCH,
             reward_topic: topic_fn(&streams),
             outbox_written: std::sync::Arc::default(),
+            clock: Clock::system(),
         })
     }
 
     /// Reward topics from `streams` (`[streams.reward].topic`).
     pub fn with_topics(mut self, streams: &StreamsConfig) -> Self {
         self.reward_topic = topic_fn(streams);
+        self
+    }
+
+    /// Stamps rows and decides claim and lease expiry by `clock` (the
+    /// system's until this is called).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
         self
     }
 

@@ -19,7 +19,6 @@ use super::{
     ROWS_PER_STATEMENT, Store, StoreError, begin, commit, placeholders, rows_placeholders,
 };
 use veltrix_streams::Envelope;
-use veltrix_streams::envelope::now_ms;
 
 /// An event to publish on `topic`.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,8 +80,8 @@ pub type Watermark = (String, u32, i64);
 pub(crate) async fn insert_events(
     tx: &mut Transaction<'static, Any>,
     events: &[OutboxEvent],
+    now: i64,
 ) -> Result<(), sqlx::Error> {
-    let now = now_ms();
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO outbox (tenant_id, topic, msg_key, event_id, envelope, created_at_ms) \
@@ -110,11 +109,12 @@ async fn fence(
     tx: &mut Transaction<'static, Any>,
     lease: &Lease,
     lease_ms: u64,
+    now: i64,
 ) -> Result<(), Failure> {
     let n = sqlx::query(
         "UPDATE outbox_lease SET expires_at_ms = $1 WHERE name = $2 AND holder = $3 AND epoch = $4",
     )
-    .bind(now_ms() + lease_ms as i64)
+    .bind(now + lease_ms as i64)
     .bind(lease.name.as_str())
     .bind(lease.holder.as_str())
     .bind(lease.epoch)
@@ -146,7 +146,7 @@ impl Store {
         self.retry
             .run("outbox_enqueue", || async {
                 let mut tx = begin(&self.pool).await?;
-                insert_events(&mut tx, events).await?;
+                insert_events(&mut tx, events, self.clock.now_ms()).await?;
                 commit(tx).await
             })
             .await?;
@@ -203,7 +203,7 @@ impl Store {
             .map_err(|e| from_sqlx("outbox_stats", e))?;
         Ok(OutboxStats {
             pending: n.max(0) as u64,
-            oldest_age_ms: oldest.map_or(0, |t| (now_ms() - t).max(0) as u64),
+            oldest_age_ms: oldest.map_or(0, |t| (self.clock.now_ms() - t).max(0) as u64),
         })
     }
 
@@ -216,7 +216,7 @@ impl Store {
         holder: &str,
         lease_ms: u64,
     ) -> Result<Option<Lease>, StoreError> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         // One statement: concurrent takeovers serialise on the row, and the
         // WHERE is re-checked on the latest version, so one wins.
         let row = sqlx::query(
@@ -252,7 +252,7 @@ impl Store {
             "lease_renew",
             async {
                 let mut tx = begin(&self.pool).await?;
-                fence(&mut tx, lease, lease_ms).await?;
+                fence(&mut tx, lease, lease_ms, self.clock.now_ms()).await?;
                 commit(tx).await
             }
             .await,
@@ -320,7 +320,7 @@ impl Store {
             "watermarks_write",
             async {
                 let mut tx = begin(&self.pool).await?;
-                fence(&mut tx, lease, lease_ms).await?;
+                fence(&mut tx, lease, lease_ms, self.clock.now_ms()).await?;
                 for (t, p, next) in marks {
                     sqlx::query(&format!(
                         "INSERT INTO outbox_watermarks (topic, partition_no, next_offset) \
@@ -354,8 +354,8 @@ impl Store {
             "outbox_mark",
             async {
                 let mut tx = begin(&self.pool).await?;
-                fence(&mut tx, lease, lease_ms).await?;
-                let now = now_ms();
+                fence(&mut tx, lease, lease_ms, self.clock.now_ms()).await?;
+                let now = self.clock.now_ms();
                 let mut changed = 0;
                 // Chunks keep the statement under every parameter limit.
                 match done {

@@ -5,7 +5,6 @@ use sqlx::Row;
 
 use super::error::from_sqlx;
 use super::{Store, StoreError};
-use veltrix_streams::envelope::now_ms;
 
 /// A stored player token (never the secret: only its hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +38,7 @@ impl Store {
                 .bind(&row.game_id)
                 .bind(&row.player_id)
                 .bind(row.team_id.as_deref())
-                .bind(now_ms())
+                .bind(self.clock.now_ms())
                 .execute(&self.pool)
                 .await?
                 .rows_affected();

@@ -16,7 +16,6 @@ use sqlx::any::AnyRow;
 use super::error::from_sqlx;
 use super::retry::Failure;
 use super::{Store, StoreError, begin, commit};
-use veltrix_streams::envelope::now_ms;
 
 /// One stored version of a partner game type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +91,7 @@ impl Store {
         new: NewPluginVersion<'_>,
     ) -> Result<Upload, StoreError> {
         for _ in 0..VERSION_RACES {
-            let now = now_ms();
+            let now = self.clock.now_ms();
             let outcome = self
                 .retry
                 .run("add_plugin_version", || async {

@@ -10,7 +10,6 @@ use sqlx::Row;
 
 use super::error::from_sqlx;
 use super::{Store, StoreError};
-use veltrix_streams::envelope::now_ms;
 
 /// A stored API key (never the secret: only its hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,7 +83,7 @@ impl Store {
             "INSERT INTO {table} ({column}, name, created_at_ms) VALUES ($1, $2, $3) \
              ON CONFLICT ({column}) DO NOTHING"
         );
-        let now = now_ms();
+        let now = self.clock.now_ms();
         self.retry
             .run(op, || async {
                 let n = sqlx::query(&sql)
@@ -144,7 +143,7 @@ impl Store {
                 .bind(&key.role)
                 .bind(key.tenant_id.as_deref())
                 .bind(key.partner_id.as_deref())
-                .bind(now_ms())
+                .bind(self.clock.now_ms())
                 .execute(&self.pool)
                 .await?
                 .rows_affected();
@@ -164,7 +163,7 @@ impl Store {
                     "UPDATE api_keys SET revoked_at_ms = $1 \
                      WHERE key_hash LIKE $2 AND revoked_at_ms IS NULL",
                 )
-                .bind(now_ms())
+                .bind(self.clock.now_ms())
                 .bind(format!("{key_id}%"))
                 .execute(&self.pool)
                 .await?
@@ -203,7 +202,7 @@ impl Store {
         game_type: &str,
         enabled: bool,
     ) -> Result<TenantGameType, StoreError> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         self.retry
             .run("set_game_type", || async {
                 sqlx::query(

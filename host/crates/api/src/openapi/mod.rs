@@ -80,7 +80,7 @@ pub static DOCS: &[RouteDoc] = &[
         method: "get",
         path: "/metrics",
         auth: Auth::Public,
-        summary: "Prometheus metrics: outbox backlog, requests and latency per route",
+        summary: "OpenMetrics text (Prometheus reads it): outbox backlog, requests and latency per route",
         request: None,
         response: (200, text_schema),
     },
@@ -134,7 +134,7 @@ pub static DOCS: &[RouteDoc] = &[
     },
     RouteDoc {
         method: "post",
-        path: super::server::UPLOAD_PATH,
+        path: super::partners::UPLOAD_PATH,
         auth: Auth::OperatorOrPartner,
         summary: "Upload a game-type component (application/wasm), checked like `veltrix plugin check`: 201 new version; 200 when these bytes were uploaded before; 409 built-in or another partner's type; 413 over api.max_component_bytes; 415 not application/wasm; 422 limit_exceeded over a [plugins.component] limit or the check's time or memory budget (the message names the limit, the value and the config field); 422 invalid the check failed (its failed steps are the message)",
         request: Some(component),
@@ -273,14 +273,14 @@ fn error_schema() -> Value {
 }
 
 fn is_upload(doc: &RouteDoc) -> bool {
-    doc.method == "post" && doc.path == super::server::UPLOAD_PATH
+    doc.method == "post" && doc.path == super::partners::UPLOAD_PATH
 }
 
 fn operation(doc: &RouteDoc) -> Value {
     let mut responses = serde_json::Map::new();
     let (status, schema) = doc.response;
     let media = if doc.path == "/metrics" {
-        "text/plain"
+        "application/openmetrics-text"
     } else if doc.path == "/v1/play/feed" {
         "text/event-stream"
     } else {
@@ -315,7 +315,7 @@ fn operation(doc: &RouteDoc) -> Value {
         .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
         .collect();
     if doc.path == "/v1/play/actions" {
-        params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": true, "description": "exactly one; 400 when missing, empty, too long or repeated", "schema": { "type": "string", "minLength": 1, "maxLength": super::players::MAX_IDEMPOTENCY_KEY } }));
+        params.push(json!({ "name": "Idempotency-Key", "in": "header", "required": true, "description": "exactly one; 400 when missing, empty, too long or repeated", "schema": { "type": "string", "minLength": 1, "maxLength": super::extract::MAX_IDEMPOTENCY_KEY } }));
     }
     if doc.path == "/v1/play/leaderboard" {
         params.push(json!({ "name": "board", "in": "query", "required": false, "schema": { "enum": ["players", "teams"], "default": "players" } }));

@@ -28,7 +28,7 @@ pub(super) fn ready_schema() -> Value {
 }
 
 pub(super) fn text_schema() -> Value {
-    json!({ "type": "string", "description": "Prometheus text format 0.0.4" })
+    json!({ "type": "string", "description": "OpenMetrics text format 1.0.0" })
 }
 
 pub(super) fn any_object() -> Value {

@@ -4,6 +4,7 @@
 //! - [`streams`]: produce -> consume through our stream traits vs raw
 //!   rdkafka;
 //! - [`outbox`]: ledger + outbox write rate and the relay's drain rate;
+//! - [`row`]: a line of the streams and outbox table;
 //! - [`pipeline`]: the in-process pipeline under an open-loop load:
 //!   accepted -> applied / quest / reward latencies;
 //! - [`svg`]: the latency chart `bench plugins --svg` writes.
@@ -11,5 +12,6 @@
 pub mod outbox;
 pub mod pipeline;
 pub mod plugins;
+pub mod row;
 pub mod streams;
 pub mod svg;

@@ -14,7 +14,7 @@ use anyhow::{Context, ensure};
 use sqlx::Connection as _;
 use tokio::sync::watch;
 
-use super::streams::Row;
+use super::row::Row;
 use veltrix_pipeline::outbox::{OutboxConfig, Relay};
 use veltrix_store::{DatabaseConfig, Reward, Store};
 use veltrix_streams::{Family, Streams, StreamsConfig};

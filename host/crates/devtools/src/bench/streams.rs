@@ -18,7 +18,6 @@ use hdrhistogram::Histogram;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::message::Message as _;
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use serde::Serialize;
 
 use veltrix_kafka::KafkaConfig;
 use veltrix_kafka::client::base_config;
@@ -29,33 +28,12 @@ use veltrix_streams::{
     BackendKind, Envelope, Family, StreamError, Streams, StreamsConfig, TopicSpec,
 };
 
+pub use super::row::Row;
+
 /// Payload size of every benchmark record.
 pub const PAYLOAD_BYTES: usize = 200;
 /// A run fails when nothing arrives for this long.
 const STALL: Duration = Duration::from_secs(30);
-
-/// One measured (backend, family, client) combination.
-#[derive(Debug, Clone, Serialize)]
-pub struct Row {
-    /// `embedded`, `kafka`, or another source (`postgres` / `sqlite` for the outbox rows of [`super::outbox`]).
-    pub backend: String,
-    /// `game`, `quest`, `reward`, `players`.
-    pub family: String,
-    /// `veltrix` (our trait) or `rdkafka` (raw client).
-    pub client: String,
-    /// Records produced and consumed.
-    pub messages: usize,
-    /// First send to last receive.
-    pub seconds: f64,
-    /// Records per second.
-    pub msgs_per_sec: f64,
-    /// Produce -> consume latency, median, ms.
-    pub p50_ms: f64,
-    /// Produce -> consume latency, 99th percentile, ms.
-    pub p99_ms: f64,
-    /// Our throughput / raw rdkafka throughput (our Kafka rows only).
-    pub vs_raw: Option<f64>,
-}
 
 /// The families, in table order.
 pub const FAMILIES: [Family; 4] = [Family::Game, Family::Quest, Family::Reward, Family::Players];

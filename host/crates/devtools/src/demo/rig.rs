@@ -98,6 +98,7 @@ impl Rig {
             load_uploads: false,
             name: "demo-relay",
             wrap: Some(Box::new(wrap)),
+            ..Options::default()
         };
         let host = Host::open_with(cfg.clone(), options)
             .await

@@ -3,27 +3,91 @@
 //! (acked), then the outcomes and the status of games the batch parked.
 //! Every step is idempotent by id (reward ids, event ids, action ids), so
 //! a batch retried or redelivered after a crash changes nothing twice.
+//!
+//! A failure is either transient (a dependency is down or busy: retry the
+//! same effects) or permanent (the data itself is refused: retrying can
+//! never succeed), see [`EffectError`]. The worker retries the first and
+//! isolates the second to the game that caused it.
 
 use futures::future::try_join_all;
 
 use super::effects;
 use super::game::{PARKED_STATUS, Pending};
-use super::service::Shared;
+use super::shared::Shared;
 use veltrix_leaderboard::{LeaderboardError, ScoreEntry};
-use veltrix_store::{OutcomeRecord, Reward};
+use veltrix_store::{OutcomeRecord, Reward, StoreError};
+use veltrix_streams::{EnvelopeError, StreamError};
+
+/// Why a batch's effects did not commit.
+#[derive(Debug)]
+pub(crate) struct EffectError {
+    /// The data is refused (a constraint, an oversize event): the same
+    /// effects will never commit, so retrying them would stall every game
+    /// of the batch forever.
+    pub permanent: bool,
+    /// What failed, for the log and a parked game's status.
+    pub message: String,
+}
+
+impl EffectError {
+    fn store(e: StoreError) -> Self {
+        let permanent = match &e {
+            StoreError::Invalid(_) | StoreError::Corrupt(_) => true,
+            StoreError::Database { code } => code.as_deref().is_some_and(refused_data),
+            _ => false,
+        };
+        Self {
+            permanent,
+            message: e.to_string(),
+        }
+    }
+
+    fn stream(e: StreamError) -> Self {
+        Self {
+            // A missing topic is an operator's fix away (`topics ensure`):
+            // retried, like an unreachable broker.
+            permanent: matches!(e, StreamError::Invalid(EnvelopeError::TooLarge { .. })),
+            message: e.to_string(),
+        }
+    }
+
+    fn transient(message: String) -> Self {
+        Self {
+            permanent: false,
+            message,
+        }
+    }
+}
+
+/// Codes of errors about the data, not the database: Postgres classes 22
+/// (data exception) and 23 (integrity constraint); SQLite's constraint
+/// (19 and its extended codes, which end in 19 modulo 256), too big (18)
+/// and mismatch (20). Resource errors (disk full, out of memory) are not
+/// here: they pass, and are retried.
+fn refused_data(code: &str) -> bool {
+    if code.starts_with("22") || code.starts_with("23") {
+        return true;
+    }
+    // SQLSTATEs are five characters; SQLite's codes are shorter numbers.
+    code.len() < 5
+        && code
+            .parse::<u32>()
+            .is_ok_and(|c| matches!(c & 0xff, 18..=20))
+}
 
 /// Stores the batch's outcomes and the status of the games it parked.
-pub(crate) async fn save_outcomes(shared: &Shared, p: &Pending) -> Result<(), String> {
-    for (k, _) in &p.parked {
+pub(crate) async fn save_outcomes(shared: &Shared, parts: &[&Pending]) -> Result<(), String> {
+    let parked = parts.iter().flat_map(|p| &p.parked);
+    for (k, _) in parked {
         shared
             .store
             .set_game_status(&k.0, &k.1, PARKED_STATUS)
             .await
             .map_err(|e| e.to_string())?;
     }
-    let rows: Vec<OutcomeRecord> = p
-        .outcomes
+    let rows: Vec<OutcomeRecord> = parts
         .iter()
+        .flat_map(|p| &p.outcomes)
         .map(|(o, _)| OutcomeRecord {
             tenant: o.tenant.clone(),
             action_id: o.action_id.clone(),
@@ -46,7 +110,7 @@ pub(crate) async fn save_outcomes(shared: &Shared, p: &Pending) -> Result<(), St
 /// never the others (they may be other games', other tenants'). The
 /// processor refuses what a board cannot take before minting
 /// ([`effects::check_rewards`]), so this is the last line.
-async fn apply_board(shared: &Shared, entries: Vec<ScoreEntry>) -> Result<(), String> {
+async fn apply_board(shared: &Shared, entries: Vec<ScoreEntry>) -> Result<(), EffectError> {
     let (valid, refused): (Vec<_>, Vec<_>) = entries
         .into_iter()
         .partition(|e| veltrix_leaderboard::order::validate_entry(e).is_ok());
@@ -67,32 +131,34 @@ async fn apply_board(shared: &Shared, entries: Vec<ScoreEntry>) -> Result<(), St
                     Err(err @ (LeaderboardError::Invalid(_) | LeaderboardError::Corrupt)) => {
                         tracing::error!(tenant = %e.tenant, game = %e.game_id, reward_id = %e.reward_id, error = %err, "leaderboard refused an entry; the ledger keeps it");
                     }
-                    Err(err) => return Err(err.to_string()),
+                    Err(err) => return Err(EffectError::transient(err.to_string())),
                 }
             }
             Ok(())
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(EffectError::transient(e.to_string())),
     }
 }
 
 /// Mints, updates the leaderboard, publishes quest and player events;
-/// per reward, whether its action minted it (the first mint, or a
-/// redelivery of the action that did: the ledger row names its action).
-#[tracing::instrument(skip_all, fields(rewards = p.rewards.len(), events = p.events.len()))]
-pub(crate) async fn commit_effects(shared: &Shared, p: &Pending) -> Result<Vec<bool>, String> {
-    let mut first = Vec::with_capacity(p.rewards.len());
-    let mut entries = Vec::with_capacity(p.rewards.len());
-    let rewards: Vec<Reward> = p.rewards.iter().map(|(r, _)| r.clone()).collect();
-    for (chunk, ats) in rewards
-        .chunks(shared.cfg.mint_batch.max(1))
-        .zip(p.rewards.chunks(shared.cfg.mint_batch.max(1)))
-    {
+/// per reward of `parts` (in order), whether its action minted it (the
+/// first mint, or a redelivery of the action that did: the ledger row
+/// names its action).
+#[tracing::instrument(skip_all, fields(games = parts.len()))]
+pub(crate) async fn commit_effects(
+    shared: &Shared,
+    parts: &[&Pending],
+) -> Result<Vec<bool>, EffectError> {
+    let all: Vec<&(Reward, i64)> = parts.iter().flat_map(|p| &p.rewards).collect();
+    let mut first = Vec::with_capacity(all.len());
+    let mut entries = Vec::with_capacity(all.len());
+    for ats in all.chunks(shared.cfg.mint_batch.max(1)) {
+        let chunk: Vec<Reward> = ats.iter().map(|(r, _)| r.clone()).collect();
         let minted = shared
             .store
-            .mint_batch(chunk)
+            .mint_batch(&chunk)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(EffectError::store)?;
         for (m, (r, at)) in minted.iter().zip(ats) {
             let same_action = m.row.reward.payload.get("action_id") == r.payload.get("action_id");
             first.push(m.first || same_action);
@@ -100,10 +166,47 @@ pub(crate) async fn commit_effects(shared: &Shared, p: &Pending) -> Result<Vec<b
         }
     }
     apply_board(shared, entries).await?;
-    let mut acks = Vec::with_capacity(p.events.len());
-    for (topic, e) in &p.events {
-        acks.push(shared.streams.send(topic, e).map_err(|e| e.to_string())?);
+    let events = parts.iter().flat_map(|p| &p.events);
+    let mut acks = Vec::new();
+    for (topic, e) in events {
+        acks.push(shared.streams.send(topic, e).map_err(EffectError::stream)?);
     }
-    try_join_all(acks).await.map_err(|e| e.to_string())?;
+    try_join_all(acks).await.map_err(EffectError::stream)?;
     Ok(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_errors_are_permanent_resource_errors_are_not() {
+        // Postgres: string too long, unsupported \u0000, check violation.
+        for code in ["22001", "22P05", "23514", "23505"] {
+            assert!(refused_data(code), "{code}");
+        }
+        // SQLite: constraint (trigger, check), too big, mismatch.
+        for code in ["19", "1811", "275", "18", "20"] {
+            assert!(refused_data(code), "{code}");
+        }
+        // Disk full, out of memory, admin shutdown, busy: retried.
+        for code in ["53100", "53200", "57P01", "13", "7", "5", "517"] {
+            assert!(!refused_data(code), "{code}");
+        }
+        let e = EffectError::store(StoreError::Database {
+            code: Some("53100".into()),
+        });
+        assert!(!e.permanent);
+        let e = EffectError::store(StoreError::Unavailable {
+            waited_ms: 10,
+            outcome: veltrix_store::WriteOutcome::NotCommitted,
+        });
+        assert!(!e.permanent);
+        let e = EffectError::stream(StreamError::Invalid(EnvelopeError::TooLarge {
+            size: 2,
+            limit: 1,
+        }));
+        assert!(e.permanent);
+        assert!(!EffectError::stream(StreamError::UnknownTopic("t".into())).permanent);
+    }
 }

@@ -83,7 +83,15 @@ pub(crate) struct RewardRules {
     pub max_points: i64,
     /// `processor.replay_stall_tries`.
     pub replay_stall_tries: u32,
+    /// The largest quest update detail or reward reason a stream event can
+    /// carry: `streams.max_payload_bytes` less [`EVENT_OVERHEAD`].
+    pub max_text_bytes: usize,
 }
+
+/// Room left in an event payload for the fields the host adds around a
+/// plugin's text (ids, game type, times, JSON punctuation): ids are
+/// bounded well below this.
+pub(crate) const EVENT_OVERHEAD: usize = 1024;
 
 /// Checks what the ledger, the relay or a board would refuse, before the
 /// transition is adopted: a bad reward must fail its own action (a fault,
@@ -127,6 +135,41 @@ pub(crate) fn check_rewards(
                 "one action gives player `{}` more than +-{} points (processor.max_reward_points)",
                 r.player.escape_debug(),
                 rules.max_points
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks what the streams would refuse: a quest update (or a reward's
+/// reason) too large for one event would fail the batch's sends on every
+/// retry, so it faults its own action instead.
+pub(crate) fn check_sizes(
+    t: &veltrix_contract::Transition,
+    rules: &RewardRules,
+) -> Result<(), String> {
+    let limit = rules.max_text_bytes;
+    for q in &t.quest_updates {
+        let size = [Some(&q.detail), Some(&q.quest_id), Some(&q.status)]
+            .into_iter()
+            .chain([q.team.as_ref(), q.player.as_ref()])
+            .flatten()
+            .map(String::len)
+            .sum::<usize>();
+        if size > limit {
+            return Err(format!(
+                "quest update `{}` is {size} bytes; an event carries at most {limit} \
+                 (streams.max_payload_bytes less {EVENT_OVERHEAD})",
+                q.quest_id.escape_debug()
+            ));
+        }
+    }
+    for r in &t.rewards {
+        if r.reason.len() > limit {
+            return Err(format!(
+                "a reward's reason is {} bytes; an event carries at most {limit} \
+                 (streams.max_payload_bytes less {EVENT_OVERHEAD})",
+                r.reason.len()
             ));
         }
     }
@@ -334,6 +377,7 @@ mod tests {
             types: vec!["points".to_string()],
             max_points: 1_000,
             replay_stall_tries: 1,
+            max_text_bytes: 1 << 16,
         };
         assert!(check_rewards(&[reward("p1", 1, "points")], &rules).is_ok());
         assert!(check_rewards(&[reward("p1", 1, "gold")], &rules).is_err());
@@ -348,6 +392,7 @@ mod tests {
             types: vec!["points".to_string()],
             max_points: 1_000,
             replay_stall_tries: 1,
+            max_text_bytes: 1 << 16,
         };
         for points in [1_001, -1_001, i64::MAX, i64::MIN, 1 << 53] {
             assert!(check_rewards(&[reward("p1", points, "points")], &rules).is_err());
@@ -392,5 +437,36 @@ mod tests {
         assert_eq!(keys, ["acme/g1/p1", "acme/g1/p2"]);
         let v: serde_json::Value = serde_json::from_slice(&ev[1].payload).unwrap();
         assert_eq!(v["points"], 5);
+    }
+
+    #[test]
+    fn text_too_large_for_an_event_faults_the_action() {
+        let rules = RewardRules {
+            types: vec!["points".to_string()],
+            max_points: 1_000,
+            replay_stall_tries: 1,
+            max_text_bytes: 100,
+        };
+        let quest = |detail: &str| QuestUpdate {
+            quest_id: "q1".into(),
+            status: "done".into(),
+            team: None,
+            player: Some("p1".into()),
+            detail: detail.into(),
+        };
+        let mut t = veltrix_contract::Transition {
+            state: Vec::new(),
+            status: GameStatus::Running,
+            rewards: vec![reward("p1", 1, "points")],
+            score_deltas: Vec::new(),
+            quest_updates: vec![quest("small")],
+        };
+        assert!(check_sizes(&t, &rules).is_ok());
+        t.quest_updates.push(quest(&"x".repeat(100)));
+        let e = check_sizes(&t, &rules).unwrap_err();
+        assert!(e.contains("quest update `q1`"), "{e}");
+        t.quest_updates.pop();
+        t.rewards[0].reason = "y".repeat(101);
+        assert!(check_sizes(&t, &rules).unwrap_err().contains("reason"));
     }
 }

@@ -9,7 +9,7 @@ use veltrix_contract::{Action, GameStatus, Transition};
 
 use super::effects::{self, Origin, RewardRules};
 use super::outcome::{ActionResult, Outcome, StageTimes};
-use super::service::Shared;
+use super::shared::Shared;
 use crate::telemetry::PluginSample;
 use veltrix_runtime::{Plugin, Worker};
 use veltrix_store::Reward;
@@ -263,7 +263,9 @@ fn measured_step(
     match worker.apply(state, action) {
         Ok(applied) => {
             let step = match applied.result {
-                Ok(t) => match effects::check_rewards(&t.rewards, rules) {
+                Ok(t) => match effects::check_rewards(&t.rewards, rules)
+                    .and_then(|()| effects::check_sizes(&t, rules))
+                {
                     Ok(()) => Step::Applied(t),
                     Err(message) => Step::Faulted {
                         code: "invalid-effects".into(),

@@ -19,6 +19,8 @@
 //! - [`outcome`]: per-action outcomes and accepted -> applied latency;
 //! - [`service`]: [`Processor`]: `create_game`, `submit`, `outcome`, start
 //!   and shutdown;
+//! - `shared`: what the loops, the ticker and the handle share, and the
+//!   submit path;
 //! - [`worker`]: the consume -> apply -> commit loop and the game cache;
 //! - `commit`: a batch's effects, outcomes and parked statuses, in order;
 //! - [`ticker`]: the host's clock, a periodic `tick` to unfinished games.
@@ -41,6 +43,7 @@ pub mod game;
 pub mod outcome;
 pub mod registry;
 pub mod service;
+mod shared;
 pub mod ticker;
 pub mod worker;
 

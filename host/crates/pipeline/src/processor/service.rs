@@ -1,42 +1,21 @@
 //! [`Processor`]: the handle the API layer and the CLI use: create games,
 //! submit actions, read outcomes, run and stop the worker loop.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use veltrix_contract::Action;
 
-use super::effects::GAME_ACTION;
 use super::outcome::{Counters, LatencySummary, Outcome, Outcomes, ProcessorStats, Submitted};
 use super::registry::Registry;
+use super::shared::Shared;
 use super::{ProcessorConfig, ProcessorError, ticker, worker};
+use veltrix_clock::Clock;
 use veltrix_leaderboard::Leaderboard;
 use veltrix_store::{Created, GameRow, Snapshot, Store};
-use veltrix_streams::envelope::now_ms;
 use veltrix_streams::partition::partition_for;
-use veltrix_streams::{Envelope, Family, Streams, StreamsConfig, TopicSpec};
-
-/// What the worker loop shares with the handle.
-pub(crate) struct Shared {
-    pub cfg: ProcessorConfig,
-    pub streams_cfg: StreamsConfig,
-    pub streams: Arc<dyn Streams>,
-    pub store: Store,
-    pub board: Arc<dyn Leaderboard>,
-    pub registry: Arc<Registry>,
-    pub outcomes: Outcomes,
-    pub counters: Counters,
-    /// Plugin, stream and lag metrics (rendered by `/metrics`).
-    pub telemetry: Arc<crate::telemetry::Telemetry>,
-    /// What rewards must satisfy (`streams.reward_types`,
-    /// `processor.max_reward_points`).
-    pub rules: super::effects::RewardRules,
-    /// Game type per (tenant, game): immutable once created, so `submit`
-    /// reads the database once per game.
-    game_types: Mutex<HashMap<(String, String), String>>,
-}
+use veltrix_streams::{Family, Streams, StreamsConfig, TopicSpec};
 
 /// The game processor. Dropping it without [`Processor::shutdown`] stops
 /// the worker at its next await point, like a crash: nothing is lost (the
@@ -62,8 +41,14 @@ impl std::fmt::Debug for Processor {
 }
 
 impl Processor {
+    /// The clock this processor (and the API in front of it) tells time by.
+    pub fn clock(&self) -> &Clock {
+        &self.shared.clock
+    }
+
     /// A processor over the given backends, with the `[processor]` and
-    /// `[streams]` sections. Call [`Processor::start`] to consume.
+    /// `[streams]` sections, telling time by `clock`. Call
+    /// [`Processor::start`] to consume.
     pub fn new(
         processor: &ProcessorConfig,
         streams_cfg: &StreamsConfig,
@@ -71,6 +56,7 @@ impl Processor {
         store: Store,
         board: Arc<dyn Leaderboard>,
         registry: Arc<Registry>,
+        clock: Clock,
     ) -> Self {
         let (stop, _) = watch::channel(false);
         let telemetry = Arc::new(crate::telemetry::Telemetry::new());
@@ -85,6 +71,7 @@ impl Processor {
                 store,
                 board,
                 registry,
+                clock,
                 outcomes: Outcomes::new(processor.outcomes_retained),
                 counters: Counters::default(),
                 telemetry,
@@ -92,6 +79,9 @@ impl Processor {
                     types: streams_cfg.reward_types.clone(),
                     max_points: processor.max_reward_points,
                     replay_stall_tries: processor.replay_stall_tries.max(1),
+                    max_text_bytes: streams_cfg
+                        .max_payload_bytes
+                        .saturating_sub(super::effects::EVENT_OVERHEAD),
                 },
                 game_types: Mutex::default(),
             }),
@@ -260,7 +250,7 @@ impl Processor {
         let partitions = self.shared.streams.partitions(&topic).await?;
         let partition = partition_for(game_id.as_bytes(), partitions);
         let next_offset = self.shared.streams.end_offset(&topic, partition).await?;
-        let now = now_ms();
+        let now = self.shared.clock.now_ms();
         let row = GameRow {
             tenant: tenant.into(),
             game_id: game_id.into(),
@@ -342,73 +332,6 @@ impl Processor {
     /// Counters since this processor was created.
     pub fn stats(&self) -> ProcessorStats {
         self.shared.counters.snapshot()
-    }
-}
-
-impl Shared {
-    /// [`Processor::submit`]'s work, shared with the ticker.
-    pub(crate) async fn submit(
-        &self,
-        tenant: &str,
-        game_id: &str,
-        mut action: Action,
-        action_id: Option<String>,
-    ) -> Result<Submitted, ProcessorError> {
-        let game_type = self.game_type(tenant, game_id).await?;
-        action.tenant = tenant.to_string();
-        action.game = game_id.to_string();
-        let payload =
-            serde_json::to_vec(&action).map_err(|e| ProcessorError::Invalid(e.to_string()))?;
-        let mut envelope = Envelope::new(tenant, game_id, GAME_ACTION, payload);
-        if let Some(id) = action_id {
-            envelope.event_id = id;
-        }
-        let topic = self.streams_cfg.topic(Family::Game, &game_type);
-        let rx = self.outcomes.expect(tenant, &envelope.event_id);
-        let sent = match self.streams.send(&topic, &envelope) {
-            Ok(ack) => ack.await,
-            Err(e) => Err(e),
-        };
-        match sent {
-            Ok(d) => Ok(Submitted::new(envelope.event_id, d.partition, d.offset, rx)),
-            Err(e) => {
-                self.outcomes.forget(tenant, &envelope.event_id);
-                Err(e.into())
-            }
-        }
-    }
-
-    /// The worker loop polled `records`; `last_seen` is its highest offset
-    /// read per partition. Feeds the game stream's accepted -> polled
-    /// latency and the processor group's consumer lag.
-    pub(crate) fn observe_poll(
-        &self,
-        records: &[veltrix_streams::Record],
-        last_seen: &HashMap<(Arc<str>, u32), i64>,
-    ) {
-        self.telemetry.polled(
-            Family::Game,
-            &self.streams_cfg.game.consumer_group,
-            records,
-            last_seen,
-        );
-    }
-
-    async fn game_type(&self, tenant: &str, game_id: &str) -> Result<String, ProcessorError> {
-        let key = (tenant.to_string(), game_id.to_string());
-        if let Some(t) = self.game_types.lock().expect("types lock").get(&key) {
-            return Ok(t.clone());
-        }
-        let row = self
-            .store
-            .game(tenant, game_id)
-            .await?
-            .ok_or_else(|| ProcessorError::UnknownGame(game_id.to_string()))?;
-        self.game_types
-            .lock()
-            .expect("types lock")
-            .insert(key, row.game_type.clone());
-        Ok(row.game_type)
     }
 }
 

@@ -7,7 +7,8 @@
 //! on the next action. Without players acting, that next action is the
 //! host's tick. Ticks go through the game stream like any action (so a game
 //! rebuilt from snapshot + stream sees them at the same place) and carry
-//! the host's clock as their timestamp.
+//! the host's clock ([`veltrix_clock::Clock`]) as their timestamp; the
+//! interval between rounds is real time.
 //!
 //! Every host runs a ticker over every unfinished game; with several hosts
 //! a game gets several ticks per interval, which costs throughput but not
@@ -20,9 +21,8 @@ use futures::StreamExt;
 use tokio::sync::watch;
 use veltrix_contract::{Action, ActorRole};
 
-use super::service::Shared;
+use super::shared::Shared;
 use veltrix_store::GameRow;
-use veltrix_streams::envelope::now_ms;
 
 /// The action kind the host sends.
 pub const TICK: &str = "tick";
@@ -85,7 +85,7 @@ async fn round(shared: &Shared) -> usize {
         // Concurrent sends: on Kafka each waits for its broker ack.
         let results: Vec<bool> = futures::stream::iter(due)
             .map(|g: GameRow| async move {
-                let now = now_ms();
+                let now = shared.clock.now_ms();
                 let action = Action {
                     tenant: g.tenant.clone(),
                     game: g.game_id.clone(),

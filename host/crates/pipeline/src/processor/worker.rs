@@ -23,14 +23,13 @@ use tokio::sync::watch;
 
 use super::commit::{commit_effects, save_outcomes};
 use super::game::{
-    GameEntry, GameKey, PARKED_STATUS, Pending, apply_records, entry_status, outcome, parse_status,
-    replay_records,
+    GameEntry, GameKey, PARKED, PARKED_STATUS, Pending, apply_records, entry_status, outcome,
+    parse_status, replay_records,
 };
 use super::outcome::{ActionResult, Counters};
-use super::service::Shared;
+use super::shared::Shared;
 use veltrix_runtime::Worker;
 use veltrix_store::Snapshot;
-use veltrix_streams::envelope::now_ms;
 use veltrix_streams::{Consumer, Record, StreamError};
 
 /// Why a game could not be loaded.
@@ -122,38 +121,35 @@ impl Loop {
                 })
                 .push(r);
         }
-        let mut pending = Pending::default();
+        // One part per game, so a permanent refusal can be traced to it.
+        let mut parts: Vec<(GameKey, Pending)> = Vec::with_capacity(order.len());
         for k in &order {
-            if !self.apply_game(k, &groups[k], &mut pending, stop).await {
+            let mut part = Pending::default();
+            if !self.apply_game(k, &groups[k], &mut part, stop).await {
                 // A host bug, not a plugin fault: stop without committing,
                 // like a crash; the records are delivered again.
                 return false;
             }
+            parts.push((k.clone(), part));
         }
-        let retry = Duration::from_millis(self.shared.cfg.effect_retry_ms.max(1));
-        let first = loop {
-            match commit_effects(&self.shared, &pending).await {
-                Ok(first) => break first,
-                Err(e) => {
-                    tracing::warn!(error = %e, "committing effects failed; retrying the batch");
-                    if *stop.borrow() {
-                        return false;
-                    }
-                    tokio::time::sleep(retry).await;
-                }
-            }
+        let Some(first) = self.commit(&mut parts, stop).await else {
+            return false;
         };
         let effects_done = std::time::Instant::now();
-        let applied_at = now_ms();
-        for (o, range) in &mut pending.outcomes {
-            if let ActionResult::Applied { minted, .. } = &mut o.result {
-                *minted = first[range.clone()].iter().filter(|f| **f).count();
+        let applied_at = self.shared.clock.now_ms();
+        for ((_, part), first) in parts.iter_mut().zip(&first) {
+            for (o, range) in &mut part.outcomes {
+                if let ActionResult::Applied { minted, .. } = &mut o.result {
+                    *minted = first[range.clone()].iter().filter(|f| **f).count();
+                }
+                o.applied_at_ms = applied_at;
             }
-            o.applied_at_ms = applied_at;
         }
+        let retry = Duration::from_millis(self.shared.cfg.effect_retry_ms.max(1));
         // Outcomes (and parked statuses) before the offsets: an action
         // whose offset is committed always has its stored outcome.
-        while let Err(e) = save_outcomes(&self.shared, &pending).await {
+        let all: Vec<&Pending> = parts.iter().map(|(_, p)| p).collect();
+        while let Err(e) = save_outcomes(&self.shared, &all).await {
             tracing::warn!(error = %e, "storing outcomes failed; retrying");
             if *stop.borrow() {
                 return false;
@@ -169,7 +165,7 @@ impl Loop {
         }
         let offsets_done = std::time::Instant::now();
         Counters::add(&self.shared.counters.batches, 1);
-        for (mut o, _) in pending.outcomes {
+        for (mut o, _) in parts.into_iter().flat_map(|(_, p)| p.outcomes) {
             (o.stages.polled, o.stages.effects_done) = (Some(polled), Some(effects_done));
             o.stages.offsets_done = Some(offsets_done);
             self.shared.counters.count(&o.result);
@@ -178,6 +174,103 @@ impl Loop {
         self.snapshot_due(&order).await;
         self.evict().await;
         true
+    }
+
+    /// Commits the parts' effects; per part, per reward, whether its
+    /// action minted it. Transient failures are retried until `stop`
+    /// (`None`). A permanent one is traced to its game by committing game
+    /// by game, and that game is parked ([`Loop::park_refused`]); the
+    /// other games' effects commit and they play on.
+    async fn commit(
+        &mut self,
+        parts: &mut [(GameKey, Pending)],
+        stop: &watch::Receiver<bool>,
+    ) -> Option<Vec<Vec<bool>>> {
+        let retry = Duration::from_millis(self.shared.cfg.effect_retry_ms.max(1));
+        loop {
+            let all: Vec<&Pending> = parts.iter().map(|(_, p)| p).collect();
+            match commit_effects(&self.shared, &all).await {
+                Ok(first) => {
+                    let mut rest = first.as_slice();
+                    let mut out = Vec::with_capacity(parts.len());
+                    for (_, p) in parts.iter() {
+                        let (mine, later) = rest.split_at(p.rewards.len());
+                        out.push(mine.to_vec());
+                        rest = later;
+                    }
+                    return Some(out);
+                }
+                Err(e) if e.permanent && parts.len() > 1 => {
+                    tracing::warn!(games = parts.len(), error = %e.message, "a batch's effects were refused; committing game by game");
+                    break;
+                }
+                Err(e) if e.permanent => {
+                    self.park_refused(&mut parts[0], &e.message);
+                    return Some(vec![Vec::new()]);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e.message, "committing effects failed; retrying the batch");
+                    if *stop.borrow() {
+                        return None;
+                    }
+                    tokio::time::sleep(retry).await;
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(parts.len());
+        for part in parts.iter_mut() {
+            loop {
+                match commit_effects(&self.shared, &[&part.1]).await {
+                    Ok(first) => {
+                        out.push(first);
+                        break;
+                    }
+                    Err(e) if e.permanent => {
+                        self.park_refused(part, &e.message);
+                        out.push(Vec::new());
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::warn!(tenant = %part.0.0, game = %part.0.1, error = %e.message, "committing effects failed; retrying");
+                        if *stop.borrow() {
+                            return None;
+                        }
+                        tokio::time::sleep(retry).await;
+                    }
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// Parks a game whose effects the store or the streams refuse: its
+    /// actions of this batch are answered `game-parked` (none of their
+    /// effects is published from here on; a mint chunk that committed
+    /// before the refusal stays in the ledger, which the log line says),
+    /// later ones too, and its status says `parked` until an operator
+    /// looks at it. Replaying its actions would only hit the refusal again.
+    fn park_refused(&mut self, part: &mut (GameKey, Pending), message: &str) {
+        let (key, p) = part;
+        let why = format!("its effects were refused: {message}");
+        let actions: Vec<&str> = p
+            .outcomes
+            .iter()
+            .map(|(o, _)| o.action_id.as_str())
+            .collect();
+        tracing::error!(tenant = %key.0, game = %key.1, reason = %why, ?actions, "game parked");
+        p.rewards.clear();
+        p.events.clear();
+        for (o, range) in &mut p.outcomes {
+            *range = 0..0;
+            o.result = ActionResult::Faulted {
+                code: PARKED.into(),
+                message: format!("the game is parked: {why}"),
+            };
+        }
+        p.parked.push((key.clone(), why.clone()));
+        if let Some(e) = self.cache.get_mut(key) {
+            e.parked = Some(why);
+        }
     }
 
     fn detect_gaps(&mut self, records: &[Record]) {
@@ -394,7 +487,10 @@ impl Loop {
                 // A failed save only lengthens a replay; the next cadence
                 // (or shutdown) saves the game again.
                 e.since_snapshot = 0;
-                due.push((snapshot_of(k, e), entry_status(e).to_string()));
+                due.push((
+                    snapshot_of(k, e, self.shared.clock.now_ms()),
+                    entry_status(e).to_string(),
+                ));
             }
         }
         if due.is_empty() {
@@ -424,7 +520,7 @@ impl Loop {
         let Some(e) = self.cache.get_mut(k) else {
             return;
         };
-        let snap = snapshot_of(k, e);
+        let snap = snapshot_of(k, e, self.shared.clock.now_ms());
         match self
             .shared
             .store
@@ -470,7 +566,7 @@ impl Loop {
     }
 }
 
-fn snapshot_of(k: &GameKey, e: &GameEntry) -> Snapshot {
+fn snapshot_of(k: &GameKey, e: &GameEntry, now_ms: i64) -> Snapshot {
     Snapshot {
         tenant: k.0.clone(),
         game_id: k.1.clone(),
@@ -479,6 +575,6 @@ fn snapshot_of(k: &GameKey, e: &GameEntry) -> Snapshot {
         partition: e.partition,
         next_offset: e.next_offset,
         actions_applied: e.applied,
-        updated_at_ms: now_ms(),
+        updated_at_ms: now_ms,
     }
 }

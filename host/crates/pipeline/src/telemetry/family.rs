@@ -1,40 +1,49 @@
-//! Labelled metric families and their Prometheus text rendering.
+//! Labelled metric families, on `prometheus-client`: its [`Family`] maps
+//! label values to a series and its [`Registry`] renders the text format
+//! (escaping, `# HELP`/`# TYPE`, `_total`, `# EOF`). What stays ours is the
+//! histogram a batch can merge into ([`super::histogram`]).
 //!
-//! A family maps label values to one series. Looking a series up takes the
-//! family's lock; callers on hot paths look up once (per batch, or once at
-//! construction) and keep the `Arc<Histogram>`. Label values must come
-//! from bounded sets (routes, game types, topics, fault codes): never
-//! tenant, game or player ids, which would grow the series without end.
+//! Looking a series up takes the family's lock; callers on hot paths look
+//! up once (per batch, or once at construction) and keep the handle. Label
+//! values must come from bounded sets (routes, game types, topics, fault
+//! codes): never tenant, game or player ids, which would grow the series
+//! without end.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::{Family, MetricConstructor};
+use prometheus_client::registry::Registry;
 
-use super::histogram::{Histogram, Snapshot};
+use super::histogram::Histogram;
 
-/// Label values of one series, in the family's label order.
-type Key = Vec<String>;
+/// Label (name, value) pairs of one series, in the family's label order.
+pub type Labels = Vec<(&'static str, String)>;
 
-fn find<'a, V>(map: &'a BTreeMap<Key, V>, values: &[&str]) -> Option<&'a V> {
-    // A scan rather than a keyed lookup: it needs no allocation, and
-    // families hold a few dozen series at most.
-    map.iter()
-        .find(|(k, _)| k.len() == values.len() && k.iter().zip(values).all(|(a, b)| a == b))
-        .map(|(_, v)| v)
+fn labels(names: &'static [&'static str], values: &[&str]) -> Labels {
+    debug_assert_eq!(values.len(), names.len(), "one value per label");
+    names
+        .iter()
+        .zip(values)
+        .map(|(n, v)| (*n, (*v).to_string()))
+        .collect()
 }
 
-fn key(values: &[&str]) -> Key {
-    values.iter().map(|v| (*v).to_string()).collect()
+/// Makes the series of a histogram family, all over the same bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct Buckets(pub &'static [f64]);
+
+impl MetricConstructor<Histogram> for Buckets {
+    fn new_metric(&self) -> Histogram {
+        Histogram::new(self.0)
+    }
 }
 
 /// Histograms by label values.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct HistogramFamily {
     name: &'static str,
     help: &'static str,
     labels: &'static [&'static str],
-    bounds: &'static [f64],
-    series: Mutex<BTreeMap<Key, Arc<Histogram>>>,
+    family: Family<Labels, Histogram, Buckets>,
 }
 
 impl HistogramFamily {
@@ -49,164 +58,94 @@ impl HistogramFamily {
             name,
             help,
             labels,
-            bounds,
-            series: Mutex::default(),
+            family: Family::new_with_constructor(Buckets(bounds)),
         }
     }
 
-    /// The series for `values` (one per label), created empty if new.
-    pub fn with(&self, values: &[&str]) -> Arc<Histogram> {
-        debug_assert_eq!(
-            values.len(),
-            self.labels.len(),
-            "{}: label count",
-            self.name
-        );
-        let mut series = self.series.lock().expect("metric family lock");
-        if let Some(h) = find(&series, values) {
-            return Arc::clone(h);
-        }
-        let h = Arc::new(Histogram::new(self.bounds));
-        series.insert(key(values), Arc::clone(&h));
-        h
+    /// The series for `values` (one per label), created empty if new; a
+    /// handle to keep (it shares the series).
+    pub fn with(&self, values: &[&str]) -> Histogram {
+        self.family
+            .get_or_create_owned(&labels(self.labels, values))
     }
 
-    /// Appends `# HELP`, `# TYPE` and every series.
-    pub fn render(&self, out: &mut String) {
-        header(out, self.name, self.help, "histogram");
-        let series: Vec<(Key, Snapshot)> = self
-            .series
-            .lock()
-            .expect("metric family lock")
-            .iter()
-            .map(|(k, h)| (k.clone(), h.snapshot()))
-            .collect();
-        for (k, s) in series {
-            write_histogram(out, self.name, &labels(self.labels, &k), &s);
-        }
+    /// Adds the family to `registry` (a scrape's).
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(self.name, self.help, self.family.clone());
     }
 }
 
-/// Monotonic counters by label values.
-#[derive(Debug)]
+/// Counters by label values. `name` is given without `_total`: the
+/// format adds it.
+#[derive(Debug, Clone)]
 pub struct CounterFamily {
     name: &'static str,
     help: &'static str,
     labels: &'static [&'static str],
-    series: Mutex<BTreeMap<Key, u64>>,
+    family: Family<Labels, Counter>,
 }
 
 impl CounterFamily {
-    /// An empty family (`name` should end in `_total`).
+    /// An empty family.
     pub fn new(name: &'static str, help: &'static str, labels: &'static [&'static str]) -> Self {
         Self {
             name,
             help,
             labels,
-            series: Mutex::default(),
+            family: Family::default(),
         }
     }
 
     /// Adds `n` to the series for `values`.
     pub fn add(&self, values: &[&str], n: u64) {
-        debug_assert_eq!(
-            values.len(),
-            self.labels.len(),
-            "{}: label count",
-            self.name
-        );
-        let mut series = self.series.lock().expect("metric family lock");
-        let found = series
-            .iter_mut()
-            .find(|(k, _)| k.len() == values.len() && k.iter().zip(values).all(|(a, b)| a == b));
-        match found {
-            Some((_, c)) => *c += n,
-            None => {
-                series.insert(key(values), n);
-            }
-        }
+        self.family
+            .get_or_create(&labels(self.labels, values))
+            .inc_by(n);
     }
 
-    /// Appends `# HELP`, `# TYPE` and every series.
-    pub fn render(&self, out: &mut String) {
-        header(out, self.name, self.help, "counter");
-        for (k, n) in self.series.lock().expect("metric family lock").iter() {
-            let _ = writeln!(out, "{}{{{}}} {n}", self.name, labels(self.labels, k));
-        }
+    /// Adds the family to `registry` (a scrape's).
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(self.name, self.help, self.family.clone());
     }
 }
 
-/// `# HELP` and `# TYPE` lines.
-pub fn header(out: &mut String, name: &str, help: &str, kind: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
+/// The text exposition of `registry` (OpenMetrics, which Prometheus reads).
+pub fn encode(registry: &Registry) -> String {
+    let mut out = String::new();
+    prometheus_client::encoding::text::encode(&mut out, registry)
+        .expect("writing to a String cannot fail");
+    out
 }
 
-/// `a="x",b="y"`, values escaped.
-pub fn labels(names: &[&str], values: &[String]) -> String {
-    let mut s = String::new();
-    for (i, (n, v)) in names.iter().zip(values).enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        let _ = write!(s, "{n}=\"{}\"", escape(v));
-    }
-    s
-}
-
-/// One histogram series: `_bucket` lines (cumulative, then `+Inf`), `_sum`
-/// and `_count`. `labels` is the rendered label set, possibly empty.
-pub fn write_histogram(out: &mut String, name: &str, labels: &str, s: &Snapshot) {
-    let sep = if labels.is_empty() { "" } else { "," };
-    for (le, n) in &s.buckets {
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{le}\"}} {n}");
-    }
-    let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", s.count);
-    let _ = writeln!(out, "{name}_sum{{{labels}}} {}", s.sum);
-    let _ = writeln!(out, "{name}_count{{{labels}}} {}", s.count);
-}
-
-/// Label values escape `\`, `"` and newlines.
-pub fn escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
+/// The content type of [`encode`]'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    static B: &[f64] = &[0.5, 1.0];
-
     #[test]
-    fn histogram_family_renders_each_series() {
-        let f = HistogramFamily::new("x_seconds", "Test.", &["kind"], B);
-        f.with(&["a"]).observe(0.2);
-        f.with(&["a"]).observe(3.0);
-        f.with(&["b\"q"]).observe(1.0);
-        let mut out = String::new();
-        f.render(&mut out);
-        assert!(out.starts_with("# HELP x_seconds Test.\n# TYPE x_seconds histogram\n"));
-        assert!(out.contains("x_seconds_bucket{kind=\"a\",le=\"0.5\"} 1\n"));
-        assert!(out.contains("x_seconds_bucket{kind=\"a\",le=\"1\"} 1\n"));
-        assert!(out.contains("x_seconds_bucket{kind=\"a\",le=\"+Inf\"} 2\n"));
-        assert!(out.contains("x_seconds_sum{kind=\"a\"} 3.2\n"));
-        assert!(out.contains("x_seconds_count{kind=\"a\"} 2\n"));
-        assert!(out.contains("x_seconds_bucket{kind=\"b\\\"q\",le=\"0.5\"} 0\n"));
-        assert!(out.contains("x_seconds_bucket{kind=\"b\\\"q\",le=\"1\"} 1\n"));
-    }
-
-    #[test]
-    fn counter_family_adds_per_series() {
-        let f = CounterFamily::new("y_total", "Test.", &["a", "b"]);
-        f.add(&["1", "2"], 2);
-        f.add(&["1", "2"], 3);
-        f.add(&["1", "3"], 1);
-        let mut out = String::new();
-        f.render(&mut out);
-        assert!(out.contains("# TYPE y_total counter\n"));
-        assert!(out.contains("y_total{a=\"1\",b=\"2\"} 5\n"));
-        assert!(out.contains("y_total{a=\"1\",b=\"3\"} 1\n"));
+    fn families_render_through_the_registry() {
+        let h = HistogramFamily::new("t_seconds", "Time.", &["route"], &[0.5, 1.0]);
+        h.with(&["/a"]).observe(0.2);
+        h.with(&["/a"]).observe(3.0);
+        let c = CounterFamily::new("t_requests", "Requests.", &["route", "code"]);
+        c.add(&["/a\"b", "200"], 2);
+        let mut reg = Registry::default();
+        h.register(&mut reg);
+        c.register(&mut reg);
+        let text = encode(&reg);
+        for want in [
+            "# TYPE t_seconds histogram\n",
+            "t_seconds_count{route=\"/a\"} 2\n",
+            "t_seconds_bucket{le=\"0.5\",route=\"/a\"} 1\n",
+            "t_seconds_bucket{le=\"+Inf\",route=\"/a\"} 2\n",
+            "# TYPE t_requests counter\n",
+            // Label values escaped by the format.
+            "t_requests_total{route=\"/a\\\"b\",code=\"200\"} 2\n",
+            "# EOF\n",
+        ] {
+            assert!(text.contains(want), "missing {want:?} in\n{text}");
+        }
     }
 }

@@ -1,7 +1,10 @@
 //! A Prometheus histogram with fixed buckets.
 //!
-//! [`Histogram`] is shared and lock-free (atomics), so a hot path can hold
-//! an `Arc<Histogram>` and observe without touching any registry lock.
+//! [`Histogram`] is shared and lock-free (atomics): a clone is a handle to
+//! the same series, so a hot path can hold one and observe without
+//! touching any registry lock. (prometheus-client's own histogram takes a
+//! mutex per observation and cannot merge a batch; this one is rendered
+//! through prometheus-client's encoder, see [`super::family`].)
 //! [`Sample`] is its unshared twin: a loop that observes many values (a
 //! batch of plugin calls, a poll's records) fills a `Sample` and merges it
 //! once, paying a handful of atomic adds per batch instead of per value.
@@ -10,7 +13,11 @@
 //! read, which is what the exposition format's `le` means: the count of
 //! observations `<= le`.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use prometheus_client::encoding::{EncodeMetric, MetricEncoder, NoLabelSet};
+use prometheus_client::metrics::{MetricType, TypedMetric};
 
 /// Latency buckets, seconds: 0.5 ms to 10 s.
 pub static SECONDS: &[f64] = &[
@@ -27,9 +34,13 @@ fn bucket(bounds: &[f64], v: f64) -> usize {
     bounds.partition_point(|le| *le < v)
 }
 
-/// A shared histogram: observations from any thread, no lock.
+/// A shared histogram: observations from any thread, no lock. Clones
+/// share the series.
+#[derive(Debug, Clone)]
+pub struct Histogram(Arc<Inner>);
+
 #[derive(Debug)]
-pub struct Histogram {
+struct Inner {
     bounds: &'static [f64],
     /// Per bucket, the last one being `+Inf`.
     counts: Box<[AtomicU64]>,
@@ -52,16 +63,16 @@ impl Histogram {
     /// An empty histogram over `bounds` (ascending upper bounds).
     pub fn new(bounds: &'static [f64]) -> Self {
         debug_assert!(bounds.windows(2).all(|w| w[0] < w[1]), "ascending bounds");
-        Self {
+        Self(Arc::new(Inner {
             bounds,
             counts: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
             sum: AtomicU64::new(0f64.to_bits()),
-        }
+        }))
     }
 
     /// Its bucket bounds.
     pub fn bounds(&self) -> &'static [f64] {
-        self.bounds
+        self.0.bounds
     }
 
     /// Records one value (NaN is ignored: it has no bucket).
@@ -69,15 +80,15 @@ impl Histogram {
         if v.is_nan() {
             return;
         }
-        self.counts[bucket(self.bounds, v)].fetch_add(1, Ordering::Relaxed);
+        self.0.counts[bucket(self.0.bounds, v)].fetch_add(1, Ordering::Relaxed);
         self.add_sum(v);
     }
 
     /// Adds a batch of observations made with the same bounds.
     pub fn merge(&self, s: &Sample) {
-        debug_assert_eq!(self.bounds, s.bounds, "same buckets");
+        debug_assert_eq!(self.0.bounds, s.bounds, "same buckets");
         let mut any = false;
-        for (c, n) in self.counts.iter().zip(&s.counts) {
+        for (c, n) in self.0.counts.iter().zip(&s.counts) {
             if *n > 0 {
                 c.fetch_add(*n, Ordering::Relaxed);
                 any = true;
@@ -91,6 +102,7 @@ impl Histogram {
     fn add_sum(&self, v: f64) {
         // No atomic f64 add: a compare-exchange loop, uncontended in practice.
         let _ = self
+            .0
             .sum
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
                 Some((f64::from_bits(b) + v).to_bits())
@@ -102,17 +114,45 @@ impl Histogram {
     /// sum may lag by an observation in flight).
     pub fn snapshot(&self) -> Snapshot {
         let mut acc = 0;
-        let mut buckets = Vec::with_capacity(self.bounds.len());
-        for (le, c) in self.bounds.iter().zip(self.counts.iter()) {
+        let mut buckets = Vec::with_capacity(self.0.bounds.len());
+        for (le, c) in self.0.bounds.iter().zip(self.0.counts.iter()) {
             acc += c.load(Ordering::Relaxed);
             buckets.push((*le, acc));
         }
-        acc += self.counts[self.bounds.len()].load(Ordering::Relaxed);
+        acc += self.0.counts[self.0.bounds.len()].load(Ordering::Relaxed);
         Snapshot {
             buckets,
             count: acc,
-            sum: f64::from_bits(self.sum.load(Ordering::Relaxed)),
+            sum: f64::from_bits(self.0.sum.load(Ordering::Relaxed)),
         }
+    }
+}
+
+impl TypedMetric for Histogram {
+    const TYPE: MetricType = MetricType::Histogram;
+}
+
+impl EncodeMetric for Histogram {
+    fn encode(&self, mut encoder: MetricEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let s = self.snapshot();
+        // The encoder makes counts cumulative itself, and reads f64::MAX
+        // as `+Inf`: hand it per-bucket counts.
+        let mut below = 0;
+        let mut buckets: Vec<(f64, u64)> = s
+            .buckets
+            .iter()
+            .map(|(le, acc)| {
+                let n = acc - below;
+                below = *acc;
+                (*le, n)
+            })
+            .collect();
+        buckets.push((f64::MAX, s.count - below));
+        encoder.encode_histogram::<NoLabelSet>(s.sum, s.count, &buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
     }
 }
 
@@ -183,10 +223,10 @@ mod tests {
 
     #[test]
     fn shared_across_threads() {
-        let h = std::sync::Arc::new(Histogram::new(SECONDS));
+        let h = Histogram::new(SECONDS);
         let threads: Vec<_> = (0..4)
             .map(|_| {
-                let h = std::sync::Arc::clone(&h);
+                let h = h.clone();
                 std::thread::spawn(move || (0..1000).for_each(|_| h.observe(0.003)))
             })
             .collect();

@@ -2,7 +2,7 @@
 //! next to the API's own request metrics (logs and spans are `tracing`'s).
 //!
 //! - [`histogram`]: fixed-bucket histograms, shared (atomics) and local;
-//! - [`family`]: labelled families and the text format;
+//! - [`family`]: labelled families and the text format (prometheus-client);
 //! - [`lag`]: consumer positions, lag computed at scrape time;
 //! - [`timed`]: a [`Streams`](veltrix_streams::Streams) that times send -> ack.
 //!
@@ -21,13 +21,16 @@ pub mod lag;
 pub mod timed;
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use family::{CounterFamily, HistogramFamily};
+pub use family::{CONTENT_TYPE, CounterFamily, HistogramFamily, encode};
 pub use histogram::{Histogram, Sample};
 pub use lag::Lag;
+pub use prometheus_client::registry::Registry;
+
+use prometheus_client::metrics::family::Family as PromFamily;
+use prometheus_client::metrics::gauge::Gauge;
 pub use timed::TimedStreams;
 
 use veltrix_streams::{Family, Record, Streams};
@@ -136,7 +139,7 @@ impl Telemetry {
                 histogram::FUEL,
             ),
             plugin_faults: CounterFamily::new(
-                "veltrix_plugin_faults_total",
+                "veltrix_plugin_faults",
                 "Plugin apply calls that faulted, by game type and fault code.",
                 &["game_type", "code"],
             ),
@@ -166,7 +169,7 @@ impl Telemetry {
 
     /// The latency series of `topic` at `stage` (keep it: looking it up
     /// takes the family's lock).
-    pub fn stream_latency(&self, family: Family, topic: &str, stage: Stage) -> Arc<Histogram> {
+    pub fn stream_latency(&self, family: Family, topic: &str, stage: Stage) -> Histogram {
         self.stream_latency
             .with(&[family_label(family), topic, stage.as_str()])
     }
@@ -241,30 +244,27 @@ impl Telemetry {
         self.positions.lag(streams, limit).await
     }
 
-    /// Appends every family; `lag` as computed by
+    /// Adds every family to `registry` (a scrape's); `lag` as computed by
     /// [`Telemetry::consumer_lag`] (`None` leaves the gauge out rather than
     /// reporting zero).
-    pub fn render(&self, out: &mut String, lag: Option<&[Lag]>) {
-        self.plugin_apply.render(out);
-        self.plugin_fuel.render(out);
-        self.plugin_faults.render(out);
-        self.stream_latency.render(out);
+    pub fn register(&self, registry: &mut Registry, lag: Option<&[Lag]>) {
+        self.plugin_apply.register(registry);
+        self.plugin_fuel.register(registry);
+        self.plugin_faults.register(registry);
+        self.stream_latency.register(registry);
         if let Some(lag) = lag {
-            family::header(
-                out,
+            let gauge: PromFamily<family::Labels, Gauge> = PromFamily::default();
+            for l in lag {
+                let labels = vec![("group", l.group.clone()), ("topic", l.topic.clone())];
+                gauge
+                    .get_or_create(&labels)
+                    .set(i64::try_from(l.records).unwrap_or(i64::MAX));
+            }
+            registry.register(
                 "veltrix_consumer_lag",
                 "Records not yet read by a consumer group, per topic (partitions this host consumed).",
-                "gauge",
+                gauge,
             );
-            for l in lag {
-                let _ = writeln!(
-                    out,
-                    "veltrix_consumer_lag{{group=\"{}\",topic=\"{}\"}} {}",
-                    family::escape(&l.group),
-                    family::escape(&l.topic),
-                    l.records
-                );
-            }
         }
     }
 }
@@ -303,14 +303,15 @@ mod tests {
             topic: "game.v1.hunt".into(),
             records: 3,
         }];
-        let mut out = String::new();
-        t.render(&mut out, Some(&lag));
+        let mut reg = Registry::default();
+        t.register(&mut reg, Some(&lag));
+        let out = encode(&reg);
         for want in [
             "veltrix_plugin_apply_seconds_count{game_type=\"hunt\"} 2\n",
-            "veltrix_plugin_apply_seconds_bucket{game_type=\"hunt\",le=\"0.0005\"} 1\n",
+            "veltrix_plugin_apply_seconds_bucket{le=\"0.0005\",game_type=\"hunt\"} 1\n",
             // A call without fuel (the host answered) is not a fuel sample.
             "veltrix_plugin_fuel_count{game_type=\"hunt\"} 1\n",
-            "veltrix_plugin_fuel_bucket{game_type=\"hunt\",le=\"30000\"} 1\n",
+            "veltrix_plugin_fuel_bucket{le=\"30000.0\",game_type=\"hunt\"} 1\n",
             "veltrix_plugin_faults_total{game_type=\"hunt\",code=\"trapped\"} 2\n",
             "veltrix_stream_latency_seconds_count{family=\"game\",topic=\"game.v1.hunt\",stage=\"polled\"} 2\n",
             "veltrix_stream_latency_seconds_count{family=\"reward\",topic=\"reward.v1.coin\",stage=\"published\"} 1\n",
@@ -319,8 +320,9 @@ mod tests {
         ] {
             assert!(out.contains(want), "missing {want:?} in\n{out}");
         }
-        let mut without = String::new();
-        t.render(&mut without, None);
+        let mut reg = Registry::default();
+        t.register(&mut reg, None);
+        let without = encode(&reg);
         assert!(!without.contains("veltrix_consumer_lag"));
         assert_eq!(
             t.positions.groups.lock().expect("lock")["proc"][&(topic, 1)],

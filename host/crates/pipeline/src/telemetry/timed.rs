@@ -24,7 +24,7 @@ use veltrix_streams::{
 pub struct TimedStreams {
     inner: Arc<dyn Streams>,
     telemetry: Arc<Telemetry>,
-    timers: RwLock<HashMap<String, Arc<Histogram>>>,
+    timers: RwLock<HashMap<String, Histogram>>,
 }
 
 impl TimedStreams {
@@ -70,13 +70,7 @@ impl Streams for TimedStreams {
 
     fn send(&self, topic: &str, event: &Envelope) -> Result<Ack, StreamError> {
         let ack = self.inner.send(topic, event)?;
-        let Some(h) = self
-            .timers
-            .read()
-            .expect("timers lock")
-            .get(topic)
-            .map(Arc::clone)
-        else {
+        let Some(h) = self.timers.read().expect("timers lock").get(topic).cloned() else {
             return Ok(ack);
         };
         let start = Instant::now();

@@ -23,12 +23,12 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::watch;
 
-use super::envelope::now_ms;
 use super::partition::partition_for;
 use super::{
     Ack, CleanupPolicy, Consumer, Delivered, EnsureOutcome, EnsureReport, Envelope, Record,
     StreamError, Streams, StreamsConfig, TopicSpec,
 };
+use veltrix_clock::Clock;
 
 /// The in-process log. Cheap to clone; clones share the log.
 #[derive(Clone)]
@@ -37,6 +37,8 @@ pub struct EmbeddedLog {
 }
 
 struct Shared {
+    /// Decides retention and stamps appends.
+    clock: Clock,
     max_payload: usize,
     maintenance_ms: i64,
     topics: RwLock<HashMap<String, Arc<Topic>>>,
@@ -116,6 +118,15 @@ impl EmbeddedLog {
         Ok(Self::with_disk(&cfg, Some(disk), groups))
     }
 
+    /// The same log deciding retention by `clock` (call before cloning:
+    /// clones share the log and its clock).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        Arc::get_mut(&mut self.inner)
+            .expect("EmbeddedLog::with_clock before the log is cloned")
+            .clock = clock;
+        self
+    }
+
     fn with_disk(
         cfg: &StreamsConfig,
         disk: Option<disk::Disk>,
@@ -123,6 +134,7 @@ impl EmbeddedLog {
     ) -> Self {
         Self {
             inner: Arc::new(Shared {
+                clock: Clock::system(),
                 max_payload: cfg.max_payload_bytes,
                 maintenance_ms: cfg.embedded_retention_interval_ms as i64,
                 topics: RwLock::default(),
@@ -144,7 +156,7 @@ impl EmbeddedLog {
         let io = |e: std::io::Error| {
             StreamError::Unavailable(format!("embedded log, topic {}: {e}", spec.name))
         };
-        let now = now_ms();
+        let now = self.inner.clock.now_ms();
         let mut parts = Vec::with_capacity(spec.partitions as usize);
         for p in 0..spec.partitions {
             let loaded = disk.load(&spec.name, p).map_err(io)?;
@@ -194,7 +206,7 @@ impl EmbeddedLog {
             .values()
             .cloned()
             .collect();
-        let now = now_ms();
+        let now = self.inner.clock.now_ms();
         for t in topics {
             for p in &t.parts {
                 p.lock().expect("partition lock").maintain(&t.spec, now);
@@ -262,7 +274,7 @@ impl Streams for EmbeddedLog {
         let t = self.topic(topic)?;
         event.validate(self.inner.max_payload)?;
         let partition = partition_for(event.key.as_bytes(), t.spec.partitions);
-        let now = now_ms();
+        let now = self.inner.clock.now_ms();
         let offset = {
             let mut p = t.parts[partition as usize].lock().expect("partition lock");
             let offset = p.next;

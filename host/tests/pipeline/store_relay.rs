@@ -2,7 +2,7 @@
 //! concurrent mints (fault b) and a relay killed mid-batch (fault d). Each
 //! event must reach the stream exactly once.
 
-mod store_common;
+use crate::store_common;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -95,16 +95,6 @@ async fn end_to_end(db: TestDb) {
     db.finish(store).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn relay_end_to_end_postgres() {
-    end_to_end(TestDb::postgres().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn relay_end_to_end_sqlite() {
-    end_to_end(TestDb::sqlite()).await;
-}
-
 /// Fault (b): every reward minted 2-5 times by concurrent tasks while the
 /// relay runs.
 async fn repeated_mints(db: TestDb) {
@@ -159,16 +149,6 @@ async fn repeated_mints(db: TestDb) {
     );
     assert_eq!((firsts, ledger, recs.len(), dups, lost), (n, n, n, 0, 0));
     db.finish(store).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fault_b_repeated_concurrent_mints_postgres() {
-    repeated_mints(TestDb::postgres().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fault_b_repeated_concurrent_mints_sqlite() {
-    repeated_mints(TestDb::sqlite()).await;
 }
 
 /// Streams that store the first `k` sends and then never acknowledge
@@ -294,16 +274,6 @@ async fn relay_killed_mid_batch(db: TestDb) {
     db.finish(store).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fault_d_relay_killed_mid_batch_postgres() {
-    relay_killed_mid_batch(TestDb::postgres().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fault_d_relay_killed_mid_batch_sqlite() {
-    relay_killed_mid_batch(TestDb::sqlite()).await;
-}
-
 /// The embedded log forgets everything on restart; stored watermarks then
 /// point past its end. The relay resets them and keeps publishing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -346,3 +316,9 @@ async fn embedded_log_restart_resets_watermarks_sqlite() {
     assert_eq!((a.len(), b.len()), (10, 5));
     db.finish(store).await;
 }
+
+crate::each_db!(relay_end_to_end => end_to_end);
+
+crate::each_db!(fault_b_repeated_concurrent_mints => repeated_mints);
+
+crate::each_db!(fault_d_relay_killed_mid_batch => relay_killed_mid_batch);

@@ -15,11 +15,10 @@
 //! `[plugins.component]` limit are refused before any compile. The time and
 //! memory budgets are in `upload_budgets.rs`.
 
-#[path = "store_common/mod.rs"]
-mod store_common;
+use crate::store_common;
 
-mod api_common;
-mod synth;
+use crate::api_common;
+use crate::synth;
 
 use api_common::{BOOT, Resp, Server, assert_limit_exceeded, code, partner_with};
 use reqwest::{Method, StatusCode};
@@ -334,16 +333,6 @@ async fn upload_and_play(db: TestDb) {
 }
 
 #[tokio::test]
-async fn upload_and_play_sqlite() {
-    upload_and_play(TestDb::sqlite()).await;
-}
-
-#[tokio::test]
-async fn upload_and_play_postgres() {
-    upload_and_play(TestDb::postgres().await).await;
-}
-
-#[tokio::test]
 async fn the_full_check_refuses_the_probe() {
     let db = TestDb::sqlite();
     let s = Server::start(&db, isolated).await;
@@ -440,3 +429,5 @@ async fn uploads_over_a_component_limit_are_refused() {
     assert!(r.raw.contains("100002"), "{}", r.raw);
     s.stop(db).await;
 }
+
+crate::each_db!(upload_and_play => upload_and_play);

@@ -6,10 +6,9 @@
 //! keyed by tenant, game and player, so a same-named player elsewhere
 //! never replaces one.
 
-#[path = "store_common/mod.rs"]
-mod store_common;
+use crate::store_common;
 
-mod api_common;
+use crate::api_common;
 
 use std::collections::BTreeMap;
 

@@ -2,9 +2,10 @@
 //! no-ops returning the first row, ledger and outbox commit together, and
 //! reward ids are deterministic and tenant-scoped.
 
-mod store_common;
+use crate::store_common;
 
 use store_common::{TestDb, count, reward};
+use veltrix_clock::Clock;
 use veltrix_store::{Claim, Store, StoreError, reward_id};
 
 #[test]
@@ -127,12 +128,14 @@ async fn abandoned_claim(db: &TestDb) {
     // Long enough that the takeover below is still in progress when the
     // next claim arrives, even on a slow database.
     cfg.idempotency_claim_ttl_ms = 1_000;
-    let store = Store::connect(&cfg).await.unwrap();
+    // Claim expiry is decided by the store's clock: moved, not slept through.
+    let (clock, hands) = Clock::manual_from_now();
+    let store = Store::connect(&cfg).await.unwrap().with_clock(clock);
     assert_eq!(
         store.claim("acme", "slow", "h").await.unwrap(),
         Claim::Fresh
     );
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    hands.advance(std::time::Duration::from_millis(1_100));
     assert_eq!(
         store.claim("acme", "slow", "h").await.unwrap(),
         Claim::TakenOver
@@ -153,12 +156,4 @@ async fn all(db: TestDb) {
     db.finish(store).await;
 }
 
-#[tokio::test]
-async fn ledger_and_idempotency_postgres() {
-    all(TestDb::postgres().await).await;
-}
-
-#[tokio::test]
-async fn ledger_and_idempotency_sqlite() {
-    all(TestDb::sqlite()).await;
-}
+crate::each_db!(ledger_and_idempotency => all);

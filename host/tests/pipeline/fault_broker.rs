@@ -6,9 +6,8 @@
 //! port, so the shared CI broker is never disturbed; the ledger is a fresh
 //! Postgres database.
 
-#[path = "common/broker.rs"]
-mod broker;
-mod store_common;
+use crate::broker;
+use crate::store_common;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -191,6 +190,17 @@ async fn broker_killed_while_minting(label: &str, message_timeout_ms: u64) -> an
         stats.errors,
     );
     ensure!(minted.len() == REWARDS, "minted {}", minted.len());
+    // The fault really happened: the broker was down under a backlog that
+    // only its return could drain (and, without producer retries, the
+    // relay saw deliveries fail).
+    ensure!(
+        backlog_before_restart > 0,
+        "the kill hit no backlog (at kill {backlog_at_kill})"
+    );
+    ensure!(
+        retries || stats.errors > 0,
+        "no delivery failed while the broker was down"
+    );
     ensure!(lost == 0, "{lost} rewards lost");
     ensure!(duplicated == 0, "{duplicated} duplicate records");
     ensure!(unknown == 0, "{unknown} records that were never minted");

@@ -4,12 +4,10 @@
 //! nothing (no idempotency key claimed, no action reaching a game, no row
 //! created).
 
-#[path = "store_common/mod.rs"]
-mod store_common;
+use crate::store_common;
 
-mod api_common;
-#[path = "api_common/raw.rs"]
-mod raw;
+use crate::api_common;
+use crate::raw;
 
 use api_common::{BODY_LIMIT, BOOT, Server, player, tenant_with};
 use raw::{Got, JSON, is_error, raw, unresolved};

@@ -2,10 +2,9 @@
 //! idempotency keys, the leaderboard and the SSE feed, on SQLite, the
 //! embedded stream log, the embedded board and a running processor.
 
-#[path = "store_common/mod.rs"]
-mod store_common;
+use crate::store_common;
 
-mod api_common;
+use crate::api_common;
 
 use std::time::Duration;
 
@@ -48,16 +47,6 @@ async fn wait_delta(resp: &mut reqwest::Response, action_id: &str) -> String {
         .await
         .unwrap_or_else(|_| panic!("no delta in the feed; got {seen:?}"));
     seen
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn play_sqlite() {
-    play(TestDb::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn play_postgres() {
-    play(TestDb::postgres().await).await;
 }
 
 /// The sum of the values of `name`'s lines that contain every `needle`.
@@ -448,3 +437,5 @@ async fn player_tokens_are_revoked() {
         (StatusCode::NOT_FOUND, "not_found")
     );
 }
+
+crate::each_db!(play => play);

@@ -2,10 +2,9 @@
 //! (SQLite, and Postgres on the shared server), the embedded stream log and
 //! the embedded leaderboard.
 
-#[path = "store_common/mod.rs"]
-mod store_common;
+use crate::store_common;
 
-mod api_common;
+use crate::api_common;
 
 use api_common::{BODY_LIMIT, BOOT, Server, code};
 use reqwest::{Method, StatusCode};
@@ -245,16 +244,6 @@ async fn tenancy(db: TestDb) {
 }
 
 #[tokio::test]
-async fn tenancy_sqlite() {
-    tenancy(TestDb::sqlite()).await;
-}
-
-#[tokio::test]
-async fn tenancy_postgres() {
-    tenancy(TestDb::postgres().await).await;
-}
-
-#[tokio::test]
 async fn bad_bodies_are_json_errors_and_change_nothing() {
     let db = TestDb::sqlite();
     let s = Server::start(&db, |_| {}).await;
@@ -365,3 +354,5 @@ async fn probes_metrics_and_openapi() {
     }
     s.stop(db).await;
 }
+
+crate::each_db!(tenancy => tenancy);

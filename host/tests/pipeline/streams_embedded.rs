@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use veltrix_clock::Clock;
 use veltrix_streams::conformance::{self, event, send_all};
 use veltrix_streams::embedded::EmbeddedLog;
 use veltrix_streams::topics::{Family, default_game, default_players};
@@ -20,7 +21,9 @@ async fn conformance_suite() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn retention_drops_old_records() -> anyhow::Result<()> {
-    let log = log();
+    // Retention is decided by the log's clock: moved, not slept through.
+    let (clock, hands) = Clock::manual_from_now();
+    let log = log().with_clock(clock);
     let mut spec = default_game();
     spec.partitions = 1;
     spec.retention_ms = 100;
@@ -28,7 +31,7 @@ async fn retention_drops_old_records() -> anyhow::Result<()> {
     log.ensure(std::slice::from_ref(&t)).await?;
     let old: Vec<_> = (0..5).map(|i| event("acme", "k", i)).collect();
     send_all(&log, &t.name, &old).await?;
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    hands.advance(Duration::from_millis(250));
     send_all(&log, &t.name, &[event("acme", "k", 5)]).await?;
     log.maintain();
     let left = log.read(&t.name, 0, 0, 100).await?;

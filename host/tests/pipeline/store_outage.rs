@@ -4,7 +4,7 @@
 //! retry budget with `StoreError::Unavailable`, and after a restart every
 //! mint that returned Ok must be in the ledger.
 
-mod store_common;
+use crate::store_common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -202,6 +202,9 @@ async fn fault_c_postgres_stops_under_load() {
         ledger.len(),
         recovered_in.as_millis()
     );
+    // The stop landed mid-load: writers had succeeded before it, and
+    // every one of them then failed on the outage.
+    assert!(ok_before_stop > 0, "no mint before the stop");
     assert_eq!(tally.failed.len(), writers);
     for (e, took) in &tally.failed {
         assert!(

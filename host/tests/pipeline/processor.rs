@@ -4,7 +4,7 @@
 //! once through the relay, a crash mid-game changes nothing in the final
 //! ledger, and a plugin fault fails one action, not the game.
 
-mod store_common;
+use crate::store_common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use anyhow::{Context, Result, ensure};
 use store_common::TestDb;
 use tokio::sync::watch;
 use veltrix_artifacts::PROBE;
+use veltrix_clock::Clock;
 use veltrix_devtools::builtin::find;
 use veltrix_leaderboard::{
     Applied, Board, BoardSettings, EmbeddedBoard, Leaderboard, LeaderboardError, ScoreEntry,
@@ -81,6 +82,7 @@ impl Rig {
             self.store.clone(),
             board,
             Arc::new(registry),
+            Clock::system(),
         );
         p.start().await?;
         Ok(p)
@@ -509,6 +511,114 @@ async fn a_plugin_that_stalls_the_backstop_parks_its_game_only() -> Result<()> {
     Ok(())
 }
 
+/// Effects the database refuses (here a rule a DBA added: no reward key
+/// holding "poison") can never commit: the game that made them is parked,
+/// visibly, and the games that shared its batch commit and play on
+/// (before, the whole batch was retried forever, stalling every game of
+/// the partition).
+async fn refused_effects(db: TestDb) -> Result<()> {
+    let rules: &[&str] = if db.is_postgres() {
+        &[
+            "CREATE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN \
+             IF NEW.reward_key LIKE '%poison%' THEN \
+             RAISE EXCEPTION 'poisoned reward' USING ERRCODE = '23514'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON rewards \
+             FOR EACH ROW EXECUTE FUNCTION refuse_poison()",
+        ]
+    } else {
+        &["CREATE TRIGGER refuse_poison BEFORE INSERT ON rewards \
+           WHEN NEW.reward_key LIKE '%poison%' \
+           BEGIN SELECT RAISE(ABORT, 'poisoned reward'); END"]
+    };
+    let rig = Rig::with_db(db, 100).await?;
+    for sql in rules {
+        rig._db.execute(sql).await;
+    }
+    let p = rig.processor().await?;
+    p.create_game(TENANT, "poisoned", "probe", "{}", 1).await?;
+    p.create_game(TENANT, "calm", "probe", "{}", 1).await?;
+    let act = |key: &str| Action::new("p1", "ok", 1_000).with_key(key);
+    let before = outcomes(submit_all(&p, "poisoned", [act("a")]).await?).await?;
+    ensure!(
+        matches!(before[0].result, ActionResult::Applied { minted: 1, .. }),
+        "{:?}",
+        before[0]
+    );
+    // Submitted together: the refused reward and the calm game's share
+    // batches.
+    let mut subs = submit_all(&p, "poisoned", [act("poison"), act("c")]).await?;
+    subs.extend(submit_all(&p, "calm", [act("d")]).await?);
+    let outs = outcomes(subs).await?;
+    let parked = |o: &Outcome| matches!(&o.result, ActionResult::Faulted { code, message } if code == "game-parked" && message.contains("refused"));
+    ensure!(parked(&outs[0]), "{:?}", outs[0]);
+    ensure!(parked(&outs[1]), "later actions too: {:?}", outs[1]);
+    ensure!(
+        matches!(outs[2].result, ActionResult::Applied { minted: 1, .. }),
+        "the calm game plays on: {:?}",
+        outs[2]
+    );
+    // The refusal really happened in the database: the status says so and
+    // the stored outcome carries it.
+    let row = rig.store.game(TENANT, "poisoned").await?.context("game")?;
+    ensure!(row.status == "parked", "status {}", row.status);
+    let stored = rig
+        .store
+        .stored_outcome(TENANT, &outs[0].action_id)
+        .await?
+        .context("stored outcome")?;
+    ensure!(stored.result.contains("refused"), "{}", stored.result);
+    ensure!(rig.store.rewards(TENANT, "poisoned").await?.len() == 1);
+    ensure!(rig.store.rewards(TENANT, "calm").await?.len() == 1);
+    p.shutdown().await;
+
+    // Restarted: still parked, the calm game still plays.
+    let p2 = rig.processor().await?;
+    let again = outcomes(submit_all(&p2, "poisoned", [act("e")]).await?).await?;
+    ensure!(
+        matches!(&again[0].result, ActionResult::Faulted { code, .. } if code == "game-parked"),
+        "{:?}",
+        again[0]
+    );
+    let calm = outcomes(submit_all(&p2, "calm", [act("f")]).await?).await?;
+    ensure!(
+        matches!(calm[0].result, ActionResult::Applied { minted: 1, .. }),
+        "{:?}",
+        calm[0]
+    );
+    p2.shutdown().await;
+    Ok(())
+}
+
+/// A quest update too large for one stream event faults its own action
+/// (the streams would refuse it on every retry); the game plays on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_too_large_for_the_streams_faults_its_action() -> Result<()> {
+    let rig = Rig::new(100).await?;
+    let limit = rig.cfg.streams.max_payload_bytes;
+    let p = rig.processor().await?;
+    p.create_game(TENANT, "loud", "probe", "{}", 1).await?;
+    let big = Action::new("p1", "output", 1_000)
+        .with_key("big")
+        .with_payload(serde_json::json!({ "bytes": limit + 1 }));
+    let ok = Action::new("p1", "ok", 1_000).with_key("after");
+    let outs = outcomes(submit_all(&p, "loud", [big, ok]).await?).await?;
+    ensure!(
+        matches!(&outs[0].result, ActionResult::Faulted { code, message } if code == "invalid-effects" && message.contains("quest update")),
+        "{:?}",
+        outs[0]
+    );
+    ensure!(
+        matches!(outs[1].result, ActionResult::Applied { minted: 1, .. }),
+        "{:?}",
+        outs[1]
+    );
+    let row = rig.store.game(TENANT, "loud").await?.context("game")?;
+    ensure!(row.status != "parked", "status {}", row.status);
+    p.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn games_are_pinned_and_snapshots_only_move_forward() -> Result<()> {
     games_pinned(Rig::new(100).await?).await
@@ -720,3 +830,5 @@ async fn a_crash_after_minting_before_the_offset_commit_mints_nothing_twice() ->
     p2.shutdown().await;
     Ok(())
 }
+
+crate::each_db!(refused_effects_park_their_game_only => refused_effects);

@@ -4,7 +4,7 @@
 //! check` ends within its time and memory budgets (the upload route's
 //! behaviour is in `api_partners.rs` and `upload_budgets.rs`).
 
-mod synth;
+use crate::synth;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
