@@ -337,9 +337,14 @@ async fn probes_metrics_and_openapi() {
         ),
         "{text}"
     );
-    assert!(text.contains(
-        "veltrix_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\""
-    ));
+    // A latency series for the route (the format puts `le` first).
+    assert!(
+        text.lines().any(
+            |l| l.starts_with("veltrix_http_request_duration_seconds_bucket{")
+                && l.contains("method=\"GET\",route=\"/healthz\"")
+        ),
+        "{text}"
+    );
 
     let (st, doc) = s.call(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(st, StatusCode::OK);

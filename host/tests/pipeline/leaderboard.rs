@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use veltrix_clock::Clock;
 use veltrix_leaderboard::RedisConfig;
 use veltrix_leaderboard::{
     Applied, Board, BoardSettings, EmbeddedBoard, Leaderboard, LeaderboardError, MAX_AT_MS,
@@ -648,25 +649,28 @@ async fn redis_top_survives_view_expiry() {
     assert_eq!(lb.top(&t, "g1", Board::Players, 4).await.unwrap(), all[..4]);
 }
 
-/// Embedded boards expire `board_ttl` after their last write.
+/// Embedded boards expire `board_ttl` after their last write, on the
+/// board's clock (moved here, not slept through).
 #[tokio::test]
 async fn embedded_boards_expire() {
+    let (clock, hands) = Clock::manual_from_now();
     let lb = EmbeddedBoard::new(BoardSettings {
         board_ttl: Duration::from_millis(60),
         ..BoardSettings::default()
-    });
+    })
+    .with_clock(clock);
     let t = scope();
     lb.apply(&[entry(&t, "g1", "p", None, 1, "r1", 1)])
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(30)).await;
+    hands.advance(Duration::from_millis(30));
     // A write refreshes the TTL.
     lb.apply(&[entry(&t, "g1", "p", None, 1, "r2", 2)])
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(40)).await;
+    hands.advance(Duration::from_millis(40));
     assert_eq!(lb.top(&t, "g1", Board::Players, 5).await.unwrap().len(), 1);
-    tokio::time::sleep(Duration::from_millis(80)).await;
+    hands.advance(Duration::from_millis(80));
     assert!(
         lb.top(&t, "g1", Board::Players, 5)
             .await

@@ -9,7 +9,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
-use std::time::Instant;
+
+use veltrix_clock::Clock;
 
 use super::keys::GameKeys;
 use super::order::{RankKey, Tally, Total, check_scope, validate_entry};
@@ -20,6 +21,8 @@ use super::{
 /// The in-process board. Share it behind an `Arc`.
 pub struct EmbeddedBoard {
     settings: BoardSettings,
+    /// Decides expiry.
+    clock: Clock,
     games: Mutex<HashMap<String, Game>>,
 }
 
@@ -27,11 +30,12 @@ struct Game {
     tally: Tally,
     players: BTreeSet<RankKey>,
     teams: BTreeSet<RankKey>,
-    expires: Instant,
+    /// Clock time (ms) the game's boards expire at.
+    expires: i64,
 }
 
 impl Game {
-    fn new(tally: Tally, expires: Instant) -> Self {
+    fn new(tally: Tally, expires: i64) -> Self {
         let index = |b| {
             tally
                 .totals(b)
@@ -113,8 +117,21 @@ impl EmbeddedBoard {
     pub fn new(settings: BoardSettings) -> Self {
         Self {
             settings,
+            clock: Clock::system(),
             games: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The same board, expiring games by `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// When a game written now expires.
+    fn expiry(&self, now: i64) -> i64 {
+        let ttl = i64::try_from(self.settings.board_ttl.as_millis()).unwrap_or(i64::MAX);
+        now.saturating_add(ttl)
     }
 
     /// Runs `f` on the live game (expired games are dropped first).
@@ -126,7 +143,7 @@ impl EmbeddedBoard {
     ) -> Result<Option<T>, LeaderboardError> {
         let key = GameKeys::new(tenant, game)?.prefix().to_string();
         let mut games = self.games.lock().expect("leaderboard lock poisoned");
-        let now = Instant::now();
+        let now = self.clock.now_ms();
         if games.get(&key).is_some_and(|g| g.expires <= now) {
             games.remove(&key);
         }
@@ -148,8 +165,8 @@ impl Leaderboard for EmbeddedBoard {
 
     async fn apply(&self, entries: &[ScoreEntry]) -> Result<Applied, LeaderboardError> {
         entries.iter().try_for_each(validate_entry)?;
-        let now = Instant::now();
-        let expires = now + self.settings.board_ttl;
+        let now = self.clock.now_ms();
+        let expires = self.expiry(now);
         let mut games = self.games.lock().expect("leaderboard lock poisoned");
         // Finished games go away without a sweeper task.
         games.retain(|_, g| g.expires > now);
@@ -222,7 +239,7 @@ impl Leaderboard for EmbeddedBoard {
     ) -> Result<(), LeaderboardError> {
         let key = GameKeys::new(tenant, game)?.prefix().to_string();
         check_scope(tenant, game, entries)?;
-        let fresh = Game::new(Tally::of(entries), Instant::now() + self.settings.board_ttl);
+        let fresh = Game::new(Tally::of(entries), self.expiry(self.clock.now_ms()));
         let mut games = self.games.lock().expect("leaderboard lock poisoned");
         if fresh.tally.applied().next().is_none() {
             games.remove(&key);

@@ -60,10 +60,19 @@ pub async fn open_store(config: &HostConfig) -> Result<Store, StoreError> {
 
 /// The leaderboard `api.leaderboard` names, with the `[redis]` settings.
 pub async fn open_board(config: &HostConfig) -> Result<Arc<dyn Leaderboard>, LeaderboardError> {
+    open_board_with(config, &Clock::system()).await
+}
+
+/// [`open_board`], an in-process board expiring games by `clock` (Redis
+/// expires keys by its own).
+pub async fn open_board_with(
+    config: &HostConfig,
+    clock: &Clock,
+) -> Result<Arc<dyn Leaderboard>, LeaderboardError> {
     Ok(match config.api.leaderboard {
-        LeaderboardBackend::Embedded => {
-            Arc::new(EmbeddedBoard::new(BoardSettings::from(&config.redis)))
-        }
+        LeaderboardBackend::Embedded => Arc::new(
+            EmbeddedBoard::new(BoardSettings::from(&config.redis)).with_clock(clock.clone()),
+        ),
         LeaderboardBackend::Redis => Arc::new(RedisBoard::connect(&config.redis).await?),
     })
 }

@@ -20,7 +20,7 @@ use veltrix_pipeline::{Processor, ProcessorError, Registry};
 use veltrix_store::{Store, StoreError};
 use veltrix_streams::{Family, StreamError, Streams};
 
-use crate::{ConfigError, HostConfig, open_board, open_store, open_streams_with};
+use crate::{ConfigError, HostConfig, open_board_with, open_store, open_streams_with};
 
 /// Replaces the stream client and board the processor gets (the pipeline
 /// bench times them); everything else uses the plain ones.
@@ -148,7 +148,7 @@ impl Host {
         let streams =
             open_streams_with(&config.streams, &config.kafka, &config.database.url, &clock).await?;
         streams.ensure(&config.streams.topics()).await?;
-        let board = open_board(&config).await?;
+        let board = open_board_with(&config, &clock).await?;
         let builtins = veltrix_artifacts::BUILTINS.iter().map(|b| (b.name, b.wasm));
         let registry = Registry::with_builtins(config.plugins.clone(), builtins)
             .map_err(|e| HostError::Plugins(format!("{e:#}")))?;

@@ -23,7 +23,7 @@ pub mod host;
 pub mod serve;
 pub mod validate;
 
-pub use backends::{open_board, open_store, open_streams, open_streams_with};
+pub use backends::{open_board, open_board_with, open_store, open_streams, open_streams_with};
 pub use config::HostConfig;
 pub use host::{Host, HostError, Options, Wrap};
 pub use serve::serve;

@@ -135,7 +135,7 @@ impl TypedMetric for Histogram {
 impl EncodeMetric for Histogram {
     fn encode(&self, mut encoder: MetricEncoder<'_>) -> Result<(), std::fmt::Error> {
         let s = self.snapshot();
-        // The encoder makes counts cumulative itself, and reads f64::MAX
+        // The encoder makes counts cumulative itself, and writes infinity
         // as `+Inf`: hand it per-bucket counts.
         let mut below = 0;
         let mut buckets: Vec<(f64, u64)> = s
@@ -147,7 +147,7 @@ impl EncodeMetric for Histogram {
                 (*le, n)
             })
             .collect();
-        buckets.push((f64::MAX, s.count - below));
+        buckets.push((f64::INFINITY, s.count - below));
         encoder.encode_histogram::<NoLabelSet>(s.sum, s.count, &buckets, None)
     }
 
