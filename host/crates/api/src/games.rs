@@ -6,8 +6,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use rand::RngExt as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 use veltrix_contract::{Action, ActorRole};
 
 use super::auth::{Caller, hash_key};
@@ -21,7 +22,7 @@ use veltrix_store::{GameRow, PlayerTokenRow};
 pub const GAME_MASTER: &str = "game-master";
 
 /// `POST /v1/tenants/{tenant}/games` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewGame {
     /// Game id, unique in the tenant.
@@ -29,6 +30,7 @@ pub struct NewGame {
     /// An enabled game type.
     pub game_type: String,
     /// The game type's config (a JSON object; its schema is the type's).
+    #[schema(value_type = Object)]
     pub config: serde_json::Map<String, Value>,
     /// The plugin's entropy; random when absent.
     #[serde(default)]
@@ -36,7 +38,7 @@ pub struct NewGame {
 }
 
 /// `POST /v1/tenants/{tenant}/games/{game}/players` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPlayer {
     /// Player id.
@@ -53,7 +55,7 @@ pub async fn revoke_player_tokens(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((tenant, game, player)): ApiPath<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RevokedPlayerTokens>, ApiError> {
     game_access(&state, &caller, &tenant, &game).await?;
     validate_id("player_id", &player)?;
     let n = state
@@ -66,11 +68,24 @@ pub async fn revoke_player_tokens(
         )));
     }
     tracing::info!(revoked = n, "player tokens revoked");
-    Ok(Json(json!({ "player_id": player, "revoked": n })))
+    Ok(Json(RevokedPlayerTokens {
+        player_id: player,
+        revoked: n,
+    }))
+}
+
+/// A player's revoked tokens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevokedPlayerTokens {
+    /// The player.
+    pub player_id: String,
+    /// How many tokens were revoked (at least 1).
+    #[schema(minimum = 1)]
+    pub revoked: u64,
 }
 
 /// `POST /v1/tenants/{tenant}/games/{game}/gm` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GmAction {
     /// A game-master kind of the game type (`start`, `pause`, `resume`,
@@ -78,20 +93,58 @@ pub struct GmAction {
     pub kind: String,
     /// Kind-specific payload (`{}` when absent).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub payload: Option<Value>,
 }
 
-fn view(row: &GameRow) -> Value {
-    json!({
-        "tenant_id": row.tenant,
-        "game_id": row.game_id,
-        "game_type": row.game_type,
-        "plugin_hash": row.plugin_hash,
-        "status": row.status,
-        "seed": row.seed,
-        "config": serde_json::from_str::<Value>(&row.config).unwrap_or(Value::Null),
-        "created_at_ms": row.created_at_ms,
-    })
+/// A game, as answered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GameView {
+    /// Its tenant.
+    pub tenant_id: String,
+    /// Its id.
+    pub game_id: String,
+    /// Its game type.
+    pub game_type: String,
+    /// The component it is pinned to (hex SHA-256).
+    pub plugin_hash: String,
+    /// `waiting`, `running`, `paused`, `finished`, or `parked`.
+    pub status: String,
+    /// The plugin's entropy.
+    pub seed: u64,
+    /// Its config, as created.
+    #[schema(value_type = Object)]
+    pub config: Value,
+    /// When created, ms since the epoch.
+    pub created_at_ms: i64,
+}
+
+fn view(row: &GameRow) -> GameView {
+    GameView {
+        tenant_id: row.tenant.clone(),
+        game_id: row.game_id.clone(),
+        game_type: row.game_type.clone(),
+        plugin_hash: row.plugin_hash.clone(),
+        status: row.status.clone(),
+        seed: row.seed,
+        config: serde_json::from_str::<Value>(&row.config).unwrap_or(Value::Null),
+        created_at_ms: row.created_at_ms,
+    }
+}
+
+/// A new player token: the only time its secret is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlayerToken {
+    /// The secret, `vx_player_<hex>`.
+    pub token: String,
+    /// Its tenant.
+    pub tenant_id: String,
+    /// Its game.
+    pub game_id: String,
+    /// Its player.
+    pub player_id: String,
+    /// Its team, if any.
+    pub team_id: Option<String>,
 }
 
 fn game_not_found() -> ApiError {
@@ -124,7 +177,7 @@ pub async fn create_game(
     caller: Caller,
     ApiPath(tenant): ApiPath<String>,
     ApiJson(body): ApiJson<NewGame>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<GameView>), ApiError> {
     tenant_access(&state, &caller, &tenant).await?;
     validate_id("game_id", &body.game_id)?;
     let enabled = state
@@ -155,7 +208,7 @@ pub async fn get_game(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((tenant, game)): ApiPath<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<GameView>, ApiError> {
     let row = game_access(&state, &caller, &tenant, &game).await?;
     Ok(Json(view(&row)))
 }
@@ -168,7 +221,7 @@ pub async fn add_player(
     caller: Caller,
     ApiPath((tenant, game)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<NewPlayer>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<PlayerToken>), ApiError> {
     game_access(&state, &caller, &tenant, &game).await?;
     validate_id("player_id", &body.player_id)?;
     if body.player_id == GAME_MASTER {
@@ -194,13 +247,13 @@ pub async fn add_player(
     tracing::info!(player = %body.player_id, "player token issued");
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "token": token,
-            "tenant_id": tenant,
-            "game_id": game,
-            "player_id": body.player_id,
-            "team_id": body.team_id,
-        })),
+        Json(PlayerToken {
+            token,
+            tenant_id: tenant,
+            game_id: game,
+            player_id: body.player_id,
+            team_id: body.team_id,
+        }),
     ))
 }
 

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::auth::{Operator, Role, generate_key, hash_key};
 use super::{ApiError, ApiJson, ApiPath, AppState};
@@ -41,27 +42,31 @@ fn validate_name(name: &str) -> Result<(), ApiError> {
 }
 
 /// `POST /v1/tenants` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
     /// 1-64 of `[A-Za-z0-9_.-]`, not `.` or `..`.
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     pub tenant_id: String,
     /// Display name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
 }
 
 /// `POST /v1/partners` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPartner {
     /// 1-64 of `[A-Za-z0-9_.-]`, not `.` or `..`.
+    #[schema(pattern = "^[A-Za-z0-9_.-]{1,64}$")]
     pub partner_id: String,
     /// Display name.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
 }
 
 /// A created tenant or partner.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Created {
     /// Its id.
     pub id: String,
@@ -123,7 +128,7 @@ fn created(id: String, name: String, created_at_ms: i64) -> (StatusCode, Json<Cr
 }
 
 /// `POST /v1/keys` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
     /// Role of the key.
@@ -137,7 +142,7 @@ pub struct NewKey {
 }
 
 /// A new key: the only time its secret is shown.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct IssuedKey {
     /// The secret, `vx_<role>_<hex>`.
     pub key: String,
@@ -219,7 +224,7 @@ pub async fn revoke_key(
     State(state): State<AppState>,
     _operator: Operator,
     ApiPath(key_id): ApiPath<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<RevokedKey>, ApiError> {
     let well_formed = key_id.len() == KEY_ID_LEN
         && key_id
             .bytes()
@@ -231,14 +236,41 @@ pub async fn revoke_key(
         return Err(ApiError::NotFound("no live key with this id".into()));
     }
     tracing::info!(%key_id, "API key revoked");
-    Ok(Json(
-        serde_json::json!({ "key_id": key_id, "revoked": true }),
-    ))
+    Ok(Json(RevokedKey {
+        key_id,
+        revoked: true,
+    }))
+}
+
+/// A revoked key.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevokedKey {
+    /// Its public id.
+    pub key_id: String,
+    /// Always true.
+    pub revoked: bool,
+}
+
+/// `GET /healthz`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
 }
 
 /// `GET /healthz`: the process is up and serving.
-pub async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok" }))
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// `GET /readyz`'s answer: each backend `ok` or `failed` (a 503 carries
+/// the same `checks` beside its error).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ready {
+    /// `ready`.
+    pub status: &'static str,
+    /// Per backend (`store`, `streams`, `leaderboard`): `ok` or `failed`.
+    pub checks: std::collections::BTreeMap<String, String>,
 }
 
 /// `GET /readyz`: 200 when the store, the stream backend and the
@@ -271,21 +303,21 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         ("leaderboard", matches!(b, Ok(Ok(_)))),
     ];
     let failed: Vec<&str> = checks.iter().filter(|c| !c.1).map(|c| c.0).collect();
-    let body: serde_json::Map<String, serde_json::Value> = checks
+    let body: std::collections::BTreeMap<String, String> = checks
         .iter()
         .map(|(n, ok)| (n.to_string(), (if *ok { "ok" } else { "failed" }).into()))
         .collect();
     if failed.is_empty() {
-        (
-            StatusCode::OK,
-            Json(serde_json::json!({ "status": "ready", "checks": body })),
-        )
-            .into_response()
+        let ready = Ready {
+            status: "ready",
+            checks: body,
+        };
+        (StatusCode::OK, Json(ready)).into_response()
     } else {
         tracing::warn!(?failed, "not ready");
         let e = ApiError::Unavailable(format!("not ready: {} failed", failed.join(", ")));
         let mut json = e.body();
-        json["checks"] = body.into();
+        json["checks"] = serde_json::to_value(&body).unwrap_or_default();
         (e.status(), Json(json)).into_response()
     }
 }

@@ -30,7 +30,6 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use serde::Serialize;
-use serde_json::{Value, json};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::auth::{Caller, partner_not_found};
@@ -60,7 +59,7 @@ static CHECKS: Semaphore = Semaphore::const_new(1);
 const VERDICT_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A stored version, as answered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VersionView {
     /// Game-type name.
     pub game_type: String,
@@ -293,7 +292,7 @@ pub async fn list_game_types(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(partner): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PartnerGameTypes>, ApiError> {
     partner_access(&state, &caller, &partner).await?;
     let types: Vec<VersionView> = state
         .store
@@ -302,7 +301,30 @@ pub async fn list_game_types(
         .into_iter()
         .map(VersionView::from)
         .collect();
-    Ok(Json(json!({ "partner_id": partner, "game_types": types })))
+    Ok(Json(PartnerGameTypes {
+        partner_id: partner,
+        game_types: types,
+    }))
+}
+
+/// `GET /v1/partners/{partner}/game-types`' answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PartnerGameTypes {
+    /// The partner.
+    pub partner_id: String,
+    /// Each of its types at its latest version.
+    pub game_types: Vec<VersionView>,
+}
+
+/// `GET /v1/partners/{partner}/game-types/{type}/versions`' answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PluginVersions {
+    /// The partner.
+    pub partner_id: String,
+    /// The game type.
+    pub game_type: String,
+    /// Every version, ascending.
+    pub versions: Vec<VersionView>,
 }
 
 /// `GET /v1/partners/{partner}/game-types/{type}/versions`: every version,
@@ -312,16 +334,16 @@ pub async fn list_versions(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((partner, game_type)): ApiPath<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PluginVersions>, ApiError> {
     partner_access(&state, &caller, &partner).await?;
     let versions = state.store.plugin_versions(&game_type).await?;
     if versions.first().is_none_or(|v| v.partner_id != partner) {
         return Err(ApiError::NotFound("game type not found".into()));
     }
     let versions: Vec<VersionView> = versions.into_iter().map(VersionView::from).collect();
-    Ok(Json(json!({
-        "partner_id": partner,
-        "game_type": game_type,
-        "versions": versions,
-    })))
+    Ok(Json(PluginVersions {
+        partner_id: partner,
+        game_type,
+        versions,
+    }))
 }

@@ -14,7 +14,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rand::RngExt as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use veltrix_contract::{Action, ActorRole, Location};
@@ -23,7 +23,7 @@ use super::auth::hash_key;
 use super::extract::{ApiQuery, idempotency_key};
 use super::{ApiError, AppState};
 use veltrix_leaderboard::{Board, MAX_PAGE, Standing};
-use veltrix_pipeline::processor::ProcessorError;
+use veltrix_pipeline::processor::{ActionResult, ProcessorError};
 use veltrix_store::Claim;
 
 /// Prefix of player tokens.
@@ -79,13 +79,14 @@ impl FromRequestParts<AppState> for Player {
 
 /// `POST /v1/play/actions` body: the player-chosen fields of a WIT
 /// `action` (the rest comes from the token and the host).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActBody {
     /// Action kind (one of the game type's `action_kinds`).
     pub kind: String,
     /// Kind-specific payload (any JSON; `{}` when absent).
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub payload: Option<Value>,
     /// Device location.
     #[serde(default)]
@@ -95,14 +96,17 @@ pub struct ActBody {
 /// A device location, checked against the WIT `location` ranges while
 /// the body is parsed: out of range is 422 before the idempotency key is
 /// claimed, never a value the game type faults on.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "RawLocation")]
 pub struct LocationBody {
     /// Latitude, decimal degrees, -90..=90.
+    #[schema(minimum = -90, maximum = 90)]
     pub lat: f64,
     /// Longitude, decimal degrees, -180..=180.
+    #[schema(minimum = -180, maximum = 180)]
     pub lon: f64,
     /// Accuracy radius, metres: finite, not negative.
+    #[schema(minimum = 0)]
     pub accuracy_m: f32,
 }
 
@@ -177,24 +181,60 @@ pub enum Answer {
     Pending(Value),
 }
 
+/// An action's answer: its outcome (the [`ActionResult`] fields, tagged by
+/// `result`) and where and when it was applied.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ActionAnswer {
+    /// The action id (the game-stream event id).
+    pub action_id: String,
+    /// Its game.
+    pub game_id: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub result: ActionResult,
+    /// When the host accepted it, ms since the epoch.
+    pub received_at_ms: i64,
+    /// When its effects committed, ms since the epoch.
+    pub applied_at_ms: i64,
+}
+
+/// The 202 answer: the action is durable and applies once; its outcome
+/// comes on a retry of the key or from `GET /v1/play/actions/{action_id}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PendingAnswer {
+    /// The action id.
+    pub action_id: String,
+    /// Its game.
+    pub game_id: String,
+    /// `pending`.
+    pub result: &'static str,
+}
+
 /// The JSON answer of an outcome.
 fn outcome_json(
-    result: Value,
+    result: ActionResult,
     action_id: &str,
     game_id: &str,
     received_at_ms: i64,
     applied_at_ms: i64,
-) -> Value {
-    let mut out = result;
-    out["action_id"] = json!(action_id);
-    out["game_id"] = json!(game_id);
-    out["received_at_ms"] = json!(received_at_ms);
-    out["applied_at_ms"] = json!(applied_at_ms);
-    out
+) -> Result<Value, ApiError> {
+    let answer = ActionAnswer {
+        action_id: action_id.to_string(),
+        game_id: game_id.to_string(),
+        result,
+        received_at_ms,
+        applied_at_ms,
+    };
+    serde_json::to_value(answer).map_err(|_| ApiError::Internal)
 }
 
 fn pending_json(action_id: &str, game_id: &str) -> Value {
-    json!({ "action_id": action_id, "game_id": game_id, "result": "pending" })
+    let answer = PendingAnswer {
+        action_id: action_id.to_string(),
+        game_id: game_id.to_string(),
+        result: "pending",
+    };
+    serde_json::to_value(answer).unwrap_or_default()
 }
 
 fn encoded(v: &Value) -> Result<Vec<u8>, ApiError> {
@@ -218,14 +258,14 @@ async fn stored_answer(
     if o.game_id != player.game || o.player_id != player.player {
         return Ok(None);
     }
-    let result: Value = serde_json::from_str(&o.result).map_err(|_| ApiError::Internal)?;
+    let result: ActionResult = serde_json::from_str(&o.result).map_err(|_| ApiError::Internal)?;
     let out = outcome_json(
         result,
         &o.action_id,
         &o.game_id,
         o.received_at_ms,
         o.applied_at_ms,
-    );
+    )?;
     encoded(&out).map(Some)
 }
 
@@ -247,14 +287,13 @@ pub async fn submit_and_wait(
         tracing::warn!(%action_id, "action outcome not in time; answered pending");
         return Ok(Answer::Pending(pending_json(&action_id, game)));
     };
-    let result = serde_json::to_value(&outcome.result).map_err(|_| ApiError::Internal)?;
     Ok(Answer::Done(outcome_json(
-        result,
+        outcome.result,
         &outcome.action_id,
         &outcome.game_id,
         outcome.received_at_ms,
         outcome.applied_at_ms,
-    )))
+    )?))
 }
 
 /// The action id of a player's action under an idempotency key: the same
@@ -406,8 +445,41 @@ pub async fn get_action(
     ))
 }
 
-fn standing(s: &Standing) -> Value {
-    json!({ "id": s.id, "score": s.score, "rank": s.rank, "reached_at_ms": s.reached_at_ms })
+/// One standing on a board.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StandingView {
+    /// Player or team id.
+    pub id: String,
+    /// Points.
+    pub score: i64,
+    /// 1-based rank.
+    pub rank: u64,
+    /// Game time the score was reached (ties: earlier first).
+    pub reached_at_ms: i64,
+}
+
+fn standing(s: &Standing) -> StandingView {
+    StandingView {
+        id: s.id.clone(),
+        score: s.score,
+        rank: s.rank,
+        reached_at_ms: s.reached_at_ms,
+    }
+}
+
+/// `GET /v1/play/leaderboard`'s answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LeaderboardView {
+    /// The caller's game.
+    pub game_id: String,
+    /// `players` or `teams`.
+    pub board: &'static str,
+    /// The top `n`.
+    pub top: Vec<StandingView>,
+    /// The caller's standing (`null` when not on the board).
+    pub me: Option<StandingView>,
+    /// Up to 2 neighbours each side of the caller.
+    pub around: Vec<StandingView>,
 }
 
 /// The leaderboard route's query: `board=players|teams`, `n=1..1000`.
@@ -437,7 +509,7 @@ pub async fn leaderboard(
     State(state): State<AppState>,
     player: Player,
     ApiQuery(query): ApiQuery<BoardQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<LeaderboardView>, ApiError> {
     let board = match query.board {
         None | Some(BoardName::Players) => Board::Players,
         Some(BoardName::Teams) => Board::Teams,
@@ -462,11 +534,11 @@ pub async fn leaderboard(
         ),
         None => (None, Vec::new()),
     };
-    Ok(axum::Json(json!({
-        "game_id": player.game,
-        "board": board.as_str(),
-        "top": top.iter().map(standing).collect::<Vec<_>>(),
-        "me": me.as_ref().map(standing),
-        "around": around.iter().map(standing).collect::<Vec<_>>(),
-    })))
+    Ok(axum::Json(LeaderboardView {
+        game_id: player.game,
+        board: board.as_str(),
+        top: top.iter().map(standing).collect(),
+        me: me.as_ref().map(standing),
+        around: around.iter().map(standing).collect(),
+    }))
 }

@@ -7,12 +7,13 @@
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::auth::{Caller, tenant_not_found};
 use super::{ApiError, ApiJson, ApiPath, AppState};
 
 /// One game type of the catalogue.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GameTypeInfo {
     /// Machine name.
     pub name: String,
@@ -21,6 +22,7 @@ pub struct GameTypeInfo {
     /// Action kinds it accepts.
     pub action_kinds: Vec<String>,
     /// Where it comes from: `builtin`, or `partner` (an upload).
+    #[schema(value_type = String, example = "builtin")]
     pub source: &'static str,
 }
 
@@ -57,15 +59,30 @@ fn playable(state: &AppState, name: &str) -> bool {
 
 /// `GET /v1/game-types`: any valid key.
 #[tracing::instrument(skip_all)]
-pub async fn list_catalogue(
-    State(state): State<AppState>,
-    _caller: Caller,
-) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "game_types": game_types(&state) }))
+pub async fn list_catalogue(State(state): State<AppState>, _caller: Caller) -> Json<Catalogue> {
+    Json(Catalogue {
+        game_types: game_types(&state),
+    })
+}
+
+/// `GET /v1/game-types`' answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Catalogue {
+    /// The built-ins, then the partners' uploads.
+    pub game_types: Vec<GameTypeInfo>,
+}
+
+/// `GET /v1/tenants/{tenant}/game-types`' answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TenantGameTypes {
+    /// The tenant.
+    pub tenant_id: String,
+    /// Every catalogue type (and any stored one no longer in it).
+    pub game_types: Vec<TenantGameTypeView>,
 }
 
 /// `PUT /v1/tenants/{tenant}/game-types/{type}` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetGameType {
     /// Whether the tenant may start games of this type.
@@ -73,7 +90,7 @@ pub struct SetGameType {
 }
 
 /// A tenant's setting for one game type.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TenantGameTypeView {
     /// Game-type name.
     pub game_type: String,
@@ -132,7 +149,7 @@ pub async fn list_tenant_game_types(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(tenant): ApiPath<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<TenantGameTypes>, ApiError> {
     tenant_access(&state, &caller, &tenant).await?;
     let rows = state.store.list_game_types(&tenant).await?;
     let mut out: Vec<TenantGameTypeView> = game_types(&state)
@@ -155,7 +172,8 @@ pub async fn list_tenant_game_types(
             });
         }
     }
-    Ok(Json(
-        serde_json::json!({ "tenant_id": tenant, "game_types": out }),
-    ))
+    Ok(Json(TenantGameTypes {
+        tenant_id: tenant,
+        game_types: out,
+    }))
 }

@@ -1,15 +1,24 @@
-//! `GET /openapi.json`: an OpenAPI 3.1 document of every route, built by
-//! hand with `serde_json`. [`DOCS`] must list exactly the routes of
-//! [`super::server::routes`]; a test fails when they drift.
+//! `GET /openapi.json`: an OpenAPI 3.1 document of every route. The body
+//! schemas are generated from the handlers' own request and response
+//! types (utoipa, see [`schemas`]); [`DOCS`] adds what a type cannot say
+//! (method, path, who may call, summary, status) and must list exactly the
+//! routes of [`super::server::routes`]: a test fails when they drift.
 
 use std::sync::OnceLock;
 
 use axum::Json;
 use serde_json::{Value, json};
 
-mod schemas;
+pub mod schemas;
 
-use schemas::*;
+use crate::games::{GameView, GmAction, NewGame, NewPlayer, PlayerToken, RevokedPlayerTokens};
+use crate::operators::{
+    Created, Health, IssuedKey, NewKey, NewPartner, NewTenant, Ready, RevokedKey,
+};
+use crate::partners::{PartnerGameTypes, PluginVersions, VersionView};
+use crate::players::{ActBody, ActionAnswer, LeaderboardView, PendingAnswer};
+use crate::tenants::{Catalogue, SetGameType, TenantGameTypeView, TenantGameTypes};
+use schemas::{any_object, body, component, components, event_stream, text_schema};
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +75,7 @@ pub static DOCS: &[RouteDoc] = &[
         auth: Auth::Public,
         summary: "The process is up",
         request: None,
-        response: (200, status_schema),
+        response: (200, body::<Health>),
     },
     RouteDoc {
         method: "get",
@@ -74,7 +83,7 @@ pub static DOCS: &[RouteDoc] = &[
         auth: Auth::Public,
         summary: "Store, stream and leaderboard backends answer (503 names the failed ones)",
         request: None,
-        response: (200, ready_schema),
+        response: (200, body::<Ready>),
     },
     RouteDoc {
         method: "get",
@@ -97,24 +106,24 @@ pub static DOCS: &[RouteDoc] = &[
         path: "/v1/tenants",
         auth: Auth::Operator,
         summary: "Create a tenant (409 if the id is taken)",
-        request: Some(new_tenant),
-        response: (201, created),
+        request: Some(body::<NewTenant>),
+        response: (201, body::<Created>),
     },
     RouteDoc {
         method: "post",
         path: "/v1/partners",
         auth: Auth::Operator,
         summary: "Create a partner (409 if the id is taken)",
-        request: Some(new_partner),
-        response: (201, created),
+        request: Some(body::<NewPartner>),
+        response: (201, body::<Created>),
     },
     RouteDoc {
         method: "post",
         path: "/v1/keys",
         auth: Auth::Operator,
         summary: "Issue an API key; the secret is returned only here",
-        request: Some(new_key),
-        response: (201, issued_key),
+        request: Some(body::<NewKey>),
+        response: (201, body::<IssuedKey>),
     },
     RouteDoc {
         method: "delete",
@@ -122,7 +131,7 @@ pub static DOCS: &[RouteDoc] = &[
         auth: Auth::Operator,
         summary: "Revoke a key by its public id (from the issue response); effective on the next request; 404 when no live key has the id",
         request: None,
-        response: (200, revoked_key),
+        response: (200, body::<RevokedKey>),
     },
     RouteDoc {
         method: "get",
@@ -130,7 +139,7 @@ pub static DOCS: &[RouteDoc] = &[
         auth: Auth::AnyKey,
         summary: "The game-type catalogue: the built-ins and the partners' uploads",
         request: None,
-        response: (200, catalogue),
+        response: (200, body::<Catalogue>),
     },
     RouteDoc {
         method: "post",
@@ -138,7 +147,7 @@ pub static DOCS: &[RouteDoc] = &[
         auth: Auth::OperatorOrPartner,
         summary: "Upload a game-type component (application/wasm), checked like `veltrix plugin check`: 201 new version; 200 when these bytes were uploaded before; 409 built-in or another partner's type; 413 over api.max_component_bytes; 415 not application/wasm; 422 limit_exceeded over a [plugins.component] limit or the check's time or memory budget (the message names the limit, the value and the config field); 422 invalid the check failed (its failed steps are the message)",
         request: Some(component),
-        response: (201, plugin_version),
+        response: (201, body::<VersionView>),
     },
     RouteDoc {
         method: "get",
@@ -146,7 +155,7 @@ pub static DOCS: &[RouteDoc] = &[
         auth: Auth::OperatorOrPartner,
         summary: "The partner's game types, each at its latest version",
         request: None,
-        response: (200, partner_game_types),
+        response: (200, body::<PartnerGameTypes>),
     },
     RouteDoc {
         method: "get",
@@ -154,7 +163,7 @@ pub static DOCS: &[RouteDoc] = &[
         auth: Auth::OperatorOrPartner,
         summary: "Every version of one of the partner's game types, ascending",
         request: None,
-        response: (200, plugin_versions),
+        response: (200, body::<PluginVersions>),
     },
     RouteDoc {
         method: "get",
@@ -162,23 +171,23 @@ pub static DOCS: &[RouteDoc] = &[
         auth: Auth::OperatorOrTenant,
         summary: "Every catalogue game type with the tenant's setting",
         request: None,
-        response: (200, tenant_game_types),
+        response: (200, body::<TenantGameTypes>),
     },
     RouteDoc {
         method: "put",
         path: "/v1/tenants/{tenant}/game-types/{type}",
         auth: Auth::OperatorOrTenant,
         summary: "Enable or disable a game type for the tenant",
-        request: Some(set_game_type),
-        response: (200, tenant_game_type),
+        request: Some(body::<SetGameType>),
+        response: (200, body::<TenantGameTypeView>),
     },
     RouteDoc {
         method: "post",
         path: "/v1/tenants/{tenant}/games",
         auth: Auth::OperatorOrTenant,
         summary: "Create a game of an enabled type (422: type not enabled, or config refused by the game type)",
-        request: Some(new_game),
-        response: (201, game),
+        request: Some(body::<NewGame>),
+        response: (201, body::<GameView>),
     },
     RouteDoc {
         method: "get",
@@ -186,15 +195,15 @@ pub static DOCS: &[RouteDoc] = &[
         auth: Auth::OperatorOrTenant,
         summary: "A game",
         request: None,
-        response: (200, game),
+        response: (200, body::<GameView>),
     },
     RouteDoc {
         method: "post",
         path: "/v1/tenants/{tenant}/games/{game}/players",
         auth: Auth::OperatorOrTenant,
         summary: "Issue a player token for the game; the secret is returned only here",
-        request: Some(new_player),
-        response: (201, player_token),
+        request: Some(body::<NewPlayer>),
+        response: (201, body::<PlayerToken>),
     },
     RouteDoc {
         method: "delete",
@@ -202,23 +211,23 @@ pub static DOCS: &[RouteDoc] = &[
         auth: Auth::OperatorOrTenant,
         summary: "Revoke all of a player's tokens in the game (every device); effective on the next request; 404 when the player holds none",
         request: None,
-        response: (200, revoked_player_tokens),
+        response: (200, body::<RevokedPlayerTokens>),
     },
     RouteDoc {
         method: "post",
         path: "/v1/tenants/{tenant}/games/{game}/gm",
         auth: Auth::OperatorOrTenant,
         summary: "A game-master action (start, pause, resume, end, grant, revoke, judge...), answered with its outcome",
-        request: Some(gm_action),
-        response: (200, action_result),
+        request: Some(body::<GmAction>),
+        response: (200, body::<ActionAnswer>),
     },
     RouteDoc {
         method: "post",
         path: "/v1/play/actions",
         auth: Auth::Player,
         summary: "Submit an action (Idempotency-Key header required; a retry replays the first answer with Idempotency-Replayed: true; 202 pending when the outcome is not there within api.action_timeout_ms: the action applies once and a retry of the key or GET /v1/play/actions/{action_id} gives its outcome; 422 other body)",
-        request: Some(play_action),
-        response: (200, action_result),
+        request: Some(body::<ActBody>),
+        response: (200, body::<ActionAnswer>),
     },
     RouteDoc {
         method: "get",
@@ -226,7 +235,7 @@ pub static DOCS: &[RouteDoc] = &[
         auth: Auth::Player,
         summary: "The stored outcome of one of the caller's actions (200), pending (202) or 404",
         request: None,
-        response: (200, action_result),
+        response: (200, body::<ActionAnswer>),
     },
     RouteDoc {
         method: "get",
@@ -234,7 +243,7 @@ pub static DOCS: &[RouteDoc] = &[
         auth: Auth::Player,
         summary: "Top n (?board=players|teams&n=10), the caller's standing and neighbours",
         request: None,
-        response: (200, leaderboard),
+        response: (200, body::<LeaderboardView>),
     },
     RouteDoc {
         method: "get",
@@ -263,13 +272,15 @@ const ERROR_CODES: [&str; 12] = [
 ];
 
 fn error_schema() -> Value {
-    object(
-        json!({ "error": object(
-            json!({ "code": { "enum": ERROR_CODES }, "message": { "type": "string" } }),
-            &["code", "message"],
-        ) }),
-        &["error"],
-    )
+    json!({
+        "type": "object",
+        "properties": { "error": {
+            "type": "object",
+            "properties": { "code": { "enum": ERROR_CODES }, "message": { "type": "string" } },
+            "required": ["code", "message"],
+        } },
+        "required": ["error"],
+    })
 }
 
 fn is_upload(doc: &RouteDoc) -> bool {
@@ -290,6 +301,13 @@ fn operation(doc: &RouteDoc) -> Value {
         status.to_string(),
         json!({ "description": "success", "content": { media: { "schema": schema() } } }),
     );
+    // Actions answer 202 when their outcome is not there in time.
+    if doc.path.starts_with("/v1/play/actions") || doc.path.ends_with("/gm") {
+        responses.insert(
+            "202".into(),
+            json!({ "description": "pending: durable, applies once; retry the key or GET /v1/play/actions/{action_id}", "content": { media: { "schema": body::<PendingAnswer>() } } }),
+        );
+    }
     if is_upload(doc) {
         responses.insert(
             "200".into(),
@@ -344,12 +362,14 @@ pub fn document() -> &'static Value {
             let entry = paths.entry(d.path).or_insert_with(|| json!({}));
             entry[d.method] = operation(d);
         }
+        let mut bodies = components();
+        bodies.insert("Error".into(), error_schema());
         json!({
             "openapi": "3.1.0",
             "info": { "title": "Veltrix host API", "version": env!("CARGO_PKG_VERSION") },
             "paths": paths,
             "components": {
-                "schemas": { "Error": error_schema() },
+                "schemas": bodies,
                 "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "vx_<role>_<hex> API key, or vx_player_<hex> player token on /v1/play" } },
             },
         })
@@ -416,5 +436,47 @@ mod tests {
         for (m, p) in &routed {
             assert!(doc["paths"][p][m].is_object(), "{m} {p} missing");
         }
+    }
+
+    #[test]
+    fn body_schemas_come_from_the_handlers_types() {
+        let doc = document();
+        if let Ok(path) = std::env::var("VELTRIX_DUMP_OPENAPI") {
+            std::fs::write(path, serde_json::to_string_pretty(doc).expect("json")).expect("dump");
+        }
+        let schemas = &doc["components"]["schemas"];
+        // Every $ref in the document names a component.
+        let text = doc.to_string();
+        for r in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+            let name = &r[..r.find('"').expect("closing quote")];
+            assert!(schemas[name].is_object(), "dangling $ref {name}");
+        }
+        // What the types say reaches the document: required fields, the
+        // id pattern, unknown fields refused, an enum's variants.
+        let t = &schemas["NewTenant"];
+        assert_eq!(t["required"], json!(["tenant_id", "name"]));
+        assert_eq!(
+            t["properties"]["tenant_id"]["pattern"],
+            "^[A-Za-z0-9_.-]{1,64}$"
+        );
+        assert_eq!(t["additionalProperties"], json!(false));
+        assert_eq!(
+            t["properties"]["name"]["maxLength"],
+            json!(crate::operators::MAX_NAME)
+        );
+        let role = schemas["Role"].to_string();
+        for r in ["operator", "partner", "tenant"] {
+            assert!(role.contains(r), "{role}");
+        }
+        let result = schemas["ActionResult"].to_string();
+        for r in ["applied", "rejected", "faulted", "unknown_game", "minted"] {
+            assert!(result.contains(r), "{result}");
+        }
+        let play = &doc["paths"]["/v1/play/actions"]["post"];
+        assert_eq!(
+            play["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ActBody"
+        );
+        assert!(play["responses"]["202"].is_object());
     }
 }

@@ -20,13 +20,15 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use veltrix_contract::{GameStatus, RejectionCode};
 
-/// What happened to one action.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What happened to one action (its schema is part of the API's OpenAPI
+/// document).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum ActionResult {
     /// The plugin accepted it; its effects are committed.
     Applied {
         /// Game status after the action.
+        #[schema(value_type = String, example = "running")]
         status: GameStatus,
         /// Rewards the action produced.
         rewards: usize,
@@ -41,6 +43,7 @@ pub enum ActionResult {
     /// The plugin refused it; the game state is unchanged.
     Rejected {
         /// Why.
+        #[schema(value_type = String, example = "wrong-answer")]
         code: RejectionCode,
         /// For the player.
         message: String,
