@@ -439,3 +439,64 @@ async fn player_tokens_are_revoked() {
 }
 
 crate::each_db!(play => play);
+
+/// A game read is current: the status the last answer reported, the last
+/// applied action and the standings, right after each answer (before, the
+/// status came from the last snapshot: a game started, played and ended
+/// still read `waiting`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn game_reads_are_current_after_every_answer() {
+    let db = TestDb::sqlite();
+    // Snapshots far apart: nothing but the pipeline's own writes can make
+    // the reads current.
+    let s = Server::start(&db, |c| c.processor.snapshot_every = 1_000_000).await;
+    let key = tenant(&s, "acme").await;
+    let r = s
+        .req(
+            Method::POST,
+            "/v1/tenants/acme/games",
+            &key,
+            Some(json!({ "game_id": "g1", "game_type": "riddle", "config": riddle_config() })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    let read = || async {
+        let r = s
+            .req(Method::GET, "/v1/tenants/acme/games/g1", &key, None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
+        r.json()
+    };
+    let g = read().await;
+    assert_eq!(g["last_action"], Value::Null, "{g}");
+    assert_eq!(g["scores"]["players"], json!([]), "{g}");
+
+    let token = player(&s, &key, "acme", "g1", "p1", "red").await;
+    let r = s.act(&token, "k1", attempt("c1", "forty two")).await;
+    let a = r.json();
+    assert_eq!(a["result"], "applied", "{}", r.raw);
+    let g = read().await;
+    assert_eq!(g["status"], a["status"], "status after a play: {g}");
+    assert_eq!(g["last_action"]["action_id"], a["action_id"], "{g}");
+    assert_eq!(g["last_action"]["player_id"], "p1", "{g}");
+    assert_eq!(g["scores"]["players"][0]["id"], "p1", "{g}");
+    assert_eq!(g["scores"]["players"][0]["score"], 110, "{g}");
+    assert_eq!(g["scores"]["teams"][0]["id"], "red", "{g}");
+
+    let r = s
+        .req(
+            Method::POST,
+            "/v1/tenants/acme/games/g1/gm",
+            &key,
+            Some(json!({ "kind": "end" })),
+        )
+        .await;
+    let end = r.json();
+    assert_eq!(end["result"], "applied", "{}", r.raw);
+    assert_eq!(end["status"], "finished", "{end}");
+    let g = read().await;
+    assert_eq!(g["status"], "finished", "{g}");
+    assert_eq!(g["last_action"]["action_id"], end["action_id"], "{g}");
+    assert_eq!(g["last_action"]["player_id"], "game-master", "{g}");
+    s.stop(db).await;
+}

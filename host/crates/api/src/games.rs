@@ -13,9 +13,11 @@ use veltrix_contract::{Action, ActorRole};
 
 use super::auth::{Caller, hash_key};
 use super::operators::validate_id;
-use super::players::{Answer, generate_token, submit_and_wait};
+use super::players::{Answer, StandingView, generate_token, standing, submit_and_wait};
 use super::tenants::tenant_access;
 use super::{ApiError, ApiJson, ApiPath, AppState};
+use veltrix_leaderboard::Board;
+use veltrix_pipeline::processor::ActionResult;
 use veltrix_store::{GameRow, PlayerTokenRow};
 
 /// The actor id of game-master actions (plugins see it as the player).
@@ -117,6 +119,63 @@ pub struct GameView {
     pub config: Value,
     /// When created, ms since the epoch.
     pub created_at_ms: i64,
+    /// The last applied action (`null` before the first): read from the
+    /// stored outcomes, so it is current on every host.
+    pub last_action: Option<LastAction>,
+    /// The current standings (top 10 of each board).
+    pub scores: Scores,
+}
+
+/// A game's last applied action.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LastAction {
+    /// Its id.
+    pub action_id: String,
+    /// Who acted (`game-master`, `host` for the clock's ticks, or a player).
+    pub player_id: String,
+    /// What happened.
+    pub result: ActionResult,
+    /// When its effects committed, ms since the epoch.
+    pub applied_at_ms: i64,
+}
+
+/// A game's standings.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct Scores {
+    /// Top players.
+    pub players: Vec<StandingView>,
+    /// Top teams.
+    pub teams: Vec<StandingView>,
+}
+
+/// How many standings of each board a game read carries.
+const SCORES_SHOWN: usize = 10;
+
+/// [`view`] with what the pipeline has applied: the last action's outcome
+/// and the boards. The status is the stored one, which the processor
+/// writes with the outcomes of the batch that changed it.
+async fn live_view(state: &AppState, row: &GameRow) -> Result<GameView, ApiError> {
+    let mut v = view(row);
+    let last = state.store.last_outcome(&row.tenant, &row.game_id).await?;
+    v.last_action = match last {
+        Some(o) => Some(LastAction {
+            action_id: o.action_id,
+            player_id: o.player_id,
+            result: serde_json::from_str(&o.result).map_err(|_| ApiError::Internal)?,
+            applied_at_ms: o.applied_at_ms,
+        }),
+        None => None,
+    };
+    let lb = &state.leaderboard;
+    let (players, teams) = tokio::join!(
+        lb.top(&row.tenant, &row.game_id, Board::Players, SCORES_SHOWN),
+        lb.top(&row.tenant, &row.game_id, Board::Teams, SCORES_SHOWN),
+    );
+    v.scores = Scores {
+        players: players?.iter().map(standing).collect(),
+        teams: teams?.iter().map(standing).collect(),
+    };
+    Ok(v)
 }
 
 fn view(row: &GameRow) -> GameView {
@@ -129,6 +188,8 @@ fn view(row: &GameRow) -> GameView {
         seed: row.seed,
         config: serde_json::from_str::<Value>(&row.config).unwrap_or(Value::Null),
         created_at_ms: row.created_at_ms,
+        last_action: None,
+        scores: Scores::default(),
     }
 }
 
@@ -210,7 +271,7 @@ pub async fn get_game(
     ApiPath((tenant, game)): ApiPath<(String, String)>,
 ) -> Result<Json<GameView>, ApiError> {
     let row = game_access(&state, &caller, &tenant, &game).await?;
-    Ok(Json(view(&row)))
+    Ok(Json(live_view(&state, &row).await?))
 }
 
 /// `POST /v1/tenants/{tenant}/games/{game}/players`: issues a player token

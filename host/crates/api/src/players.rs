@@ -458,7 +458,7 @@ pub struct StandingView {
     pub reached_at_ms: i64,
 }
 
-fn standing(s: &Standing) -> StandingView {
+pub(crate) fn standing(s: &Standing) -> StandingView {
     StandingView {
         id: s.id.clone(),
         score: s.score,

@@ -109,6 +109,29 @@ impl Store {
             .await
     }
 
+    /// The outcome of the game's last applied action (the highest stream
+    /// offset), if any.
+    #[tracing::instrument(skip(self))]
+    pub async fn last_outcome(
+        &self,
+        tenant: &str,
+        game_id: &str,
+    ) -> Result<Option<OutcomeRecord>, StoreError> {
+        self.retry
+            .run("last_outcome", || async {
+                let row = sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM action_outcomes WHERE tenant_id = $1 AND game_id = $2 \
+                     ORDER BY stream_offset DESC LIMIT 1"
+                ))
+                .bind(tenant)
+                .bind(game_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.as_ref().map(decode).transpose()?)
+            })
+            .await
+    }
+
     /// How many outcomes a game has stored (tests and tools).
     pub async fn count_outcomes(&self, tenant: &str, game_id: &str) -> Result<i64, StoreError> {
         self.retry

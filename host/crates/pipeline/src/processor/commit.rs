@@ -75,8 +75,16 @@ fn refused_data(code: &str) -> bool {
             .is_ok_and(|c| matches!(c & 0xff, 18..=20))
 }
 
-/// Stores the batch's outcomes and the status of the games it parked.
+/// Stores the batch's outcomes, the statuses it changed and those of the
+/// games it parked.
 pub(crate) async fn save_outcomes(shared: &Shared, parts: &[&Pending]) -> Result<(), String> {
+    for (k, status) in parts.iter().flat_map(|p| &p.statuses) {
+        shared
+            .store
+            .set_game_status(&k.0, &k.1, status)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     let parked = parts.iter().flat_map(|p| &p.parked);
     for (k, _) in parked {
         shared

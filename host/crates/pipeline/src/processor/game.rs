@@ -62,6 +62,10 @@ pub(crate) struct Pending {
     /// Games parked by this batch, and why (their status is stored with
     /// the batch's outcomes).
     pub(crate) parked: Vec<(GameKey, String)>,
+    /// Games whose status this batch changed, and the new one: stored with
+    /// the batch's outcomes, so a read after an answer sees it (not only
+    /// the next snapshot).
+    pub(crate) statuses: Vec<(GameKey, &'static str)>,
 }
 
 /// Applies a game's records of one batch to its cached entry, collecting

@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use super::commit::{commit_effects, save_outcomes};
 use super::game::{
     GameEntry, GameKey, PARKED, PARKED_STATUS, Pending, apply_records, entry_status, outcome,
-    parse_status, replay_records,
+    parse_status, replay_records, status_str,
 };
 use super::outcome::{ActionResult, Counters};
 use super::shared::Shared;
@@ -146,8 +146,16 @@ impl Loop {
             }
         }
         let retry = Duration::from_millis(self.shared.cfg.effect_retry_ms.max(1));
-        // Outcomes (and parked statuses) before the offsets: an action
-        // whose offset is committed always has its stored outcome.
+        // A snapshot save still running carries an older status: let it
+        // land first, so the statuses below are the last word.
+        if parts
+            .iter()
+            .any(|(_, p)| !p.statuses.is_empty() || !p.parked.is_empty())
+        {
+            self.saved().await;
+        }
+        // Outcomes (and statuses) before the offsets: an action whose
+        // offset is committed always has its stored outcome.
         let all: Vec<&Pending> = parts.iter().map(|(_, p)| p).collect();
         while let Err(e) = save_outcomes(&self.shared, &all).await {
             tracing::warn!(error = %e, "storing outcomes failed; retrying");
@@ -260,6 +268,7 @@ impl Loop {
         tracing::error!(tenant = %key.0, game = %key.1, reason = %why, ?actions, "game parked");
         p.rewards.clear();
         p.events.clear();
+        p.statuses.clear();
         for (o, range) in &mut p.outcomes {
             *range = 0..0;
             o.result = ActionResult::Faulted {
@@ -357,7 +366,11 @@ impl Loop {
         // blocking pool.
         let joined = tokio::task::spawn_blocking(move || {
             let mut local = Pending::default();
+            let before = entry.status;
             apply_records(&shared, &k, &mut entry, &mut worker, &owned, &mut local);
+            if entry.parked.is_none() && entry.status != before {
+                local.statuses.push((k, status_str(entry.status)));
+            }
             (entry, worker, local)
         })
         .await;
@@ -374,6 +387,7 @@ impl Loop {
         pending.rewards.extend(local.rewards);
         pending.events.extend(local.events);
         pending.parked.extend(local.parked);
+        pending.statuses.extend(local.statuses);
         pending.outcomes.extend(
             local
                 .outcomes
