@@ -500,3 +500,72 @@ async fn game_reads_are_current_after_every_answer() {
     assert_eq!(g["last_action"]["player_id"], "game-master", "{g}");
     s.stop(db).await;
 }
+
+/// A game config is checked against its type's declared schema before
+/// `init`: the 422 names the place in the tenant's own document, and
+/// nothing is created. The catalogue carries what a form needs: the
+/// type's description, config schema and an example config, which
+/// creates a game as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configs_meet_their_schema_and_the_catalogue_says_how() {
+    let db = TestDb::sqlite();
+    // Example configs are larger than the harness's tiny body limit.
+    let s = Server::start(&db, |c| c.api.max_body_bytes = 64 << 10).await;
+    let key = tenant(&s, "acme").await;
+    let mut config = riddle_config();
+    config["rate_limit"] = json!({ "max_wrong": 5000 });
+    config["first_solve_bonus"] = json!(-1);
+    let create = |id: &str, config: Value| {
+        let body = json!({ "game_id": id, "game_type": "riddle", "config": config });
+        let s = &s;
+        let key = key.clone();
+        async move {
+            s.req(Method::POST, "/v1/tenants/acme/games", &key, Some(body))
+                .await
+        }
+    };
+    let r = create("bad", config).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.raw);
+    let msg = r.json()["error"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    for want in [
+        "/rate_limit/max_wrong",
+        "5000",
+        "/first_solve_bonus",
+        "riddle config schema",
+    ] {
+        assert!(msg.contains(want), "{want} missing from {msg}");
+    }
+    let r = s
+        .req(Method::GET, "/v1/tenants/acme/games/bad", &key, None)
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "nothing created: {}",
+        r.raw
+    );
+
+    let (st, cat) = s
+        .call(Method::GET, "/v1/game-types", Some(&key), None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let riddle = cat["game_types"]
+        .as_array()
+        .and_then(|a| a.iter().find(|t| t["name"] == "riddle"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        riddle["description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "{riddle}"
+    );
+    assert_eq!(riddle["config_schema"]["type"], "object", "{riddle}");
+    assert!(riddle["example_config"].is_object(), "{riddle}");
+    let r = create("from-example", riddle["example_config"].clone()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    s.stop(db).await;
+}

@@ -21,6 +21,14 @@ pub struct GameTypeInfo {
     pub version: String,
     /// Action kinds it accepts.
     pub action_kinds: Vec<String>,
+    /// What it is (its config schema's `description`), when it says.
+    pub description: Option<String>,
+    /// The JSON Schema its game configs must match (checked before `init`).
+    #[schema(value_type = Object)]
+    pub config_schema: serde_json::Value,
+    /// A config it accepts: a form's starting point.
+    #[schema(value_type = Object)]
+    pub example_config: serde_json::Value,
     /// Where it comes from: `builtin`, or `partner` (an upload).
     #[schema(value_type = String, example = "builtin")]
     pub source: &'static str,
@@ -42,10 +50,15 @@ pub fn game_types(state: &AppState) -> Vec<GameTypeInfo> {
         .chain(partners)
         .filter_map(|(name, source)| {
             let p = registry.current(&name)?;
+            let json = |s: &str| serde_json::from_str(s).unwrap_or(serde_json::Value::Null);
+            let config_schema = json(&p.info.config_schema);
             Some(GameTypeInfo {
                 name,
                 version: p.info.version.clone(),
                 action_kinds: p.info.action_kinds.clone(),
+                description: config_schema["description"].as_str().map(str::to_string),
+                example_config: json(&p.info.example_config),
+                config_schema,
                 source,
             })
         })

@@ -175,11 +175,16 @@ impl PluginHost {
             pre,
             engine: self.engine.clone(),
             limits: Arc::clone(&self.limits),
+            config_schema: None,
         };
         let described = Worker::describe_unloaded(&plugin)?;
         // Before anything parses the schema or lists the kinds.
         super::inspect::check_description(&described, &self.limits.component)?;
         validate_info(&described)?;
+        plugin.config_schema = super::plugin::compile_schema(&described.config_schema);
+        if plugin.config_schema.is_none() {
+            tracing::warn!(%hash, name = %described.name, "config schema does not compile; configs go to init unchecked");
+        }
         plugin.info = described;
         let plugin = Arc::new(plugin);
         info!(%hash, name = %plugin.info.name, version = %plugin.info.version,

@@ -237,6 +237,16 @@ impl Processor {
             .registry
             .current(game_type)
             .ok_or_else(|| ProcessorError::UnknownGameType(game_type.to_string()))?;
+        // The declared schema first: its errors point into the tenant's own
+        // document (init's would quote the host's re-encoding of it).
+        let value: serde_json::Value = serde_json::from_str(config_json)
+            .map_err(|e| ProcessorError::InvalidConfig(format!("not JSON: {e}")))?;
+        plugin.check_config(&value).map_err(|issues| {
+            ProcessorError::InvalidConfig(format!(
+                "it does not match the {game_type} config schema: {}",
+                issues.join("; ")
+            ))
+        })?;
         // A short-lived worker: init is rare, and the loop's workers belong
         // to the loop. On the blocking pool: sync WASI may block on tokio.
         let config = config_json.to_string();
