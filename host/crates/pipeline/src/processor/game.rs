@@ -150,6 +150,7 @@ pub(crate) fn apply_records(
                     minted: 0,
                     quest_updates: t.quest_updates.len(),
                     score_deltas: t.score_deltas.len(),
+                    paid: Vec::new(),
                 };
                 let mut o = outcome(r, res);
                 o.player_id.clone_from(&action.player);

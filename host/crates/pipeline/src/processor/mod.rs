@@ -49,7 +49,9 @@ pub mod worker;
 
 pub use boards::{RebuildError, RebuildReport, rebuild_boards};
 pub use config::ProcessorConfig;
-pub use outcome::{ActionResult, LatencySummary, Outcome, ProcessorStats, StageTimes, Submitted};
+pub use outcome::{
+    ActionResult, LatencySummary, Outcome, Paid, ProcessorStats, StageTimes, Submitted,
+};
 pub use registry::Registry;
 pub use service::Processor;
 

@@ -39,6 +39,10 @@ pub enum ActionResult {
         quest_updates: usize,
         /// Score deltas the plugin reported.
         score_deltas: usize,
+        /// What the action paid, one entry per reward, in the ledger's
+        /// terms (empty in outcomes stored before this field existed).
+        #[serde(default)]
+        paid: Vec<Paid>,
     },
     /// The plugin refused it; the game state is unchanged.
     Rejected {
@@ -61,6 +65,24 @@ pub enum ActionResult {
         /// Why.
         message: String,
     },
+}
+
+/// One reward an action paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Paid {
+    /// The player credited.
+    pub player: String,
+    /// Their team, if the reward counts for one.
+    pub team: Option<String>,
+    /// A declared reward type (`streams.reward_types`).
+    pub reward_type: String,
+    /// The plugin's key for it (unique per player in the game).
+    pub reward_key: String,
+    /// Points (negative for a penalty or a revocation).
+    pub points: i64,
+    /// Whether this action minted it (`false`: it was in the ledger
+    /// already, from an earlier delivery of the same action).
+    pub minted: bool,
 }
 
 /// The outcome of one action.

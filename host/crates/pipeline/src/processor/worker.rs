@@ -26,7 +26,7 @@ use super::game::{
     GameEntry, GameKey, PARKED, PARKED_STATUS, Pending, apply_records, entry_status, outcome,
     parse_status, replay_records, status_str,
 };
-use super::outcome::{ActionResult, Counters};
+use super::outcome::{ActionResult, Counters, Paid};
 use super::shared::Shared;
 use veltrix_runtime::Worker;
 use veltrix_store::Snapshot;
@@ -138,9 +138,23 @@ impl Loop {
         let effects_done = std::time::Instant::now();
         let applied_at = self.shared.clock.now_ms();
         for ((_, part), first) in parts.iter_mut().zip(&first) {
+            let rewards = &part.rewards;
             for (o, range) in &mut part.outcomes {
-                if let ActionResult::Applied { minted, .. } = &mut o.result {
-                    *minted = first[range.clone()].iter().filter(|f| **f).count();
+                if let ActionResult::Applied { minted, paid, .. } = &mut o.result {
+                    let firsts = &first[range.clone()];
+                    *minted = firsts.iter().filter(|f| **f).count();
+                    *paid = rewards[range.clone()]
+                        .iter()
+                        .zip(firsts)
+                        .map(|((r, _), minted)| Paid {
+                            player: r.player_id.clone(),
+                            team: r.team_id.clone(),
+                            reward_type: r.reward_type.clone(),
+                            reward_key: r.reward_key.clone(),
+                            points: r.amount,
+                            minted: *minted,
+                        })
+                        .collect();
                 }
                 o.applied_at_ms = applied_at;
             }
