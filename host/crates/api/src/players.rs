@@ -196,57 +196,6 @@ pub struct ActionAnswer {
     pub received_at_ms: i64,
     /// When its effects committed, ms since the epoch.
     pub applied_at_ms: i64,
-    /// The new totals of every player and team it paid, read from the
-    /// boards when answered (empty when it paid nothing, or when the board
-    /// did not answer: the log says so).
-    pub totals: Vec<Total>,
-}
-
-/// A player's or team's total on its board.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Total {
-    /// `players` or `teams`.
-    pub board: &'static str,
-    /// The player or team.
-    pub id: String,
-    /// Points.
-    pub score: i64,
-    /// 1-based rank.
-    pub rank: u64,
-}
-
-/// The totals of everyone `result` paid, from the boards.
-async fn totals(state: &AppState, tenant: &str, game: &str, result: &ActionResult) -> Vec<Total> {
-    let ActionResult::Applied { paid, .. } = result else {
-        return Vec::new();
-    };
-    let mut wanted: Vec<(Board, &str)> = Vec::new();
-    for p in paid {
-        let ids = std::iter::once((Board::Players, p.player.as_str()))
-            .chain(p.team.as_deref().map(|t| (Board::Teams, t)));
-        for w in ids {
-            if !wanted.contains(&w) {
-                wanted.push(w);
-            }
-        }
-    }
-    let mut out = Vec::with_capacity(wanted.len());
-    for (board, id) in wanted {
-        match state.leaderboard.rank(tenant, game, board, id).await {
-            Ok(Some(s)) => out.push(Total {
-                board: board.as_str(),
-                id: s.id,
-                score: s.score,
-                rank: s.rank,
-            }),
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "board unreadable; answering without totals");
-                return Vec::new();
-            }
-        }
-    }
-    out
 }
 
 /// The 202 answer: the action is durable and applies once; its outcome
@@ -261,24 +210,20 @@ pub struct PendingAnswer {
     pub result: &'static str,
 }
 
-/// The JSON answer of an outcome of an action in `tenant`'s game.
-async fn outcome_json(
-    state: &AppState,
-    tenant: &str,
+/// The JSON answer of an outcome.
+fn outcome_json(
     result: ActionResult,
     action_id: &str,
     game_id: &str,
     received_at_ms: i64,
     applied_at_ms: i64,
 ) -> Result<Value, ApiError> {
-    let totals = totals(state, tenant, game_id, &result).await;
     let answer = ActionAnswer {
         action_id: action_id.to_string(),
         game_id: game_id.to_string(),
         result,
         received_at_ms,
         applied_at_ms,
-        totals,
     };
     serde_json::to_value(answer).map_err(|_| ApiError::Internal)
 }
@@ -315,15 +260,12 @@ async fn stored_answer(
     }
     let result: ActionResult = serde_json::from_str(&o.result).map_err(|_| ApiError::Internal)?;
     let out = outcome_json(
-        state,
-        &player.tenant,
         result,
         &o.action_id,
         &o.game_id,
         o.received_at_ms,
         o.applied_at_ms,
-    )
-    .await?;
+    )?;
     encoded(&out).map(Some)
 }
 
@@ -345,18 +287,13 @@ pub async fn submit_and_wait(
         tracing::warn!(%action_id, "action outcome not in time; answered pending");
         return Ok(Answer::Pending(pending_json(&action_id, game)));
     };
-    Ok(Answer::Done(
-        outcome_json(
-            state,
-            tenant,
-            outcome.result,
-            &outcome.action_id,
-            &outcome.game_id,
-            outcome.received_at_ms,
-            outcome.applied_at_ms,
-        )
-        .await?,
-    ))
+    Ok(Answer::Done(outcome_json(
+        outcome.result,
+        &outcome.action_id,
+        &outcome.game_id,
+        outcome.received_at_ms,
+        outcome.applied_at_ms,
+    )?))
 }
 
 /// The action id of a player's action under an idempotency key: the same
