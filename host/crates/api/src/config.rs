@@ -38,6 +38,9 @@ pub struct ApiConfig {
     /// 5,000: below `request_timeout_ms`, so the request itself never
     /// times out while the action is durable.
     pub action_timeout_ms: u64,
+    /// How many standings of each board `GET` of a game carries in its
+    /// `scores`. Default 10.
+    pub game_scores_shown: usize,
     /// An operator key accepted without being in the database, to create
     /// the first tenants and keys on a fresh install. Unset (empty) by
     /// default; set it with `VELTRIX_API__BOOTSTRAP_OPERATOR_KEY` rather
@@ -92,6 +95,7 @@ impl Default for ApiConfig {
             request_timeout_ms: 15_000,
             ready_timeout_ms: 2_000,
             action_timeout_ms: 5_000,
+            game_scores_shown: 10,
             bootstrap_operator_key: String::new(),
             leaderboard: LeaderboardBackend::Embedded,
             max_component_bytes: 16 * 1024 * 1024,
@@ -113,6 +117,7 @@ impl std::fmt::Debug for ApiConfig {
             .field("request_timeout_ms", &self.request_timeout_ms)
             .field("ready_timeout_ms", &self.ready_timeout_ms)
             .field("action_timeout_ms", &self.action_timeout_ms)
+            .field("game_scores_shown", &self.game_scores_shown)
             .field(
                 "bootstrap_operator_key",
                 &if self.bootstrap_operator_key.is_empty() {

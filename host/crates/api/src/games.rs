@@ -122,7 +122,7 @@ pub struct GameView {
     /// The last applied action (`null` before the first): read from the
     /// stored outcomes, so it is current on every host.
     pub last_action: Option<LastAction>,
-    /// The current standings (top 10 of each board).
+    /// The current standings (the top `api.game_scores_shown` of each board).
     pub scores: Scores,
 }
 
@@ -148,9 +148,6 @@ pub struct Scores {
     pub teams: Vec<StandingView>,
 }
 
-/// How many standings of each board a game read carries.
-const SCORES_SHOWN: usize = 10;
-
 /// [`view`] with what the pipeline has applied: the last action's outcome
 /// and the boards. The status is the stored one, which the processor
 /// writes with the outcomes of the batch that changed it.
@@ -166,10 +163,10 @@ async fn live_view(state: &AppState, row: &GameRow) -> Result<GameView, ApiError
         }),
         None => None,
     };
-    let lb = &state.leaderboard;
+    let (lb, n) = (&state.leaderboard, state.config.game_scores_shown);
     let (players, teams) = tokio::join!(
-        lb.top(&row.tenant, &row.game_id, Board::Players, SCORES_SHOWN),
-        lb.top(&row.tenant, &row.game_id, Board::Teams, SCORES_SHOWN),
+        lb.top(&row.tenant, &row.game_id, Board::Players, n),
+        lb.top(&row.tenant, &row.game_id, Board::Teams, n),
     );
     v.scores = Scores {
         players: players?.iter().map(standing).collect(),

@@ -69,6 +69,14 @@ impl HostConfig {
             ),
         );
         rule(
+            (1..=veltrix_leaderboard::MAX_PAGE).contains(&api.game_scores_shown),
+            format!(
+                "api.game_scores_shown ({}) must be 1-{}, the boards' page limit",
+                api.game_scores_shown,
+                veltrix_leaderboard::MAX_PAGE
+            ),
+        );
+        rule(
             api.upload_check_timeout_ms < api.request_timeout_ms,
             format!(
                 "api.upload_check_timeout_ms ({}) must be below api.request_timeout_ms ({}), so a slow check answers 422, not a timeout",
@@ -143,6 +151,7 @@ mod tests {
         c.outbox.renew_interval_ms = c.outbox.lease_ms;
         c.streams.reward_types = vec!["points".into(), "points".into(), "a b".into()];
         c.processor.max_reward_points = 0;
+        c.api.game_scores_shown = 0;
         let e = c.validate().unwrap_err();
         let all = e.to_string();
         for needle in [
@@ -152,10 +161,11 @@ mod tests {
             "`points` is listed twice",
             "`a b` must be",
             "processor.max_reward_points",
+            "api.game_scores_shown",
         ] {
             assert!(all.contains(needle), "{needle} missing from: {all}");
         }
-        assert_eq!(e.problems.len(), 6, "{all}");
+        assert_eq!(e.problems.len(), 7, "{all}");
     }
 
     #[test]
