@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::contract::Contract;
 use crate::types::{
     Action, Board, ConfigError, GameStatus, GameTypeInfo, PlayerView, QuestUpdate, Rejection,
     Reward, ScoreDelta,
@@ -27,8 +28,15 @@ pub trait GameType {
     /// batch roll back a rejected action without re-decoding.
     type State: Serialize + DeserializeOwned + Clone;
 
-    /// Name, version, config schema, action kinds and budgets.
+    /// Name, version, config schema, action kinds and budgets. Leave
+    /// `action_kinds` empty to have it filled from [`GameType::contract`]
+    /// (if listed, it must name the same kinds: the host refuses a
+    /// component whose two lists differ).
     fn info() -> GameTypeInfo;
+
+    /// The typed contract: each action kind's payload type, who may send
+    /// it, and the reward types `apply` mints (see [`Contract`]).
+    fn contract() -> Contract;
 
     /// Validates the config and builds the initial state.
     fn init(config: Self::Config, seed: u64) -> Result<Self::State, ConfigError>;

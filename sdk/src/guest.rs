@@ -38,6 +38,33 @@ pub fn describe<G: GameType>() -> wit::GameTypeInfo {
     }
 }
 
+pub fn contract<G: GameType>() -> wit::GameContract {
+    let c = raw::contract::<G>();
+    wit::GameContract {
+        actions: c
+            .actions
+            .into_iter()
+            .map(|a| wit::ActionSpec {
+                kind: a.kind,
+                description: a.description,
+                roles: a
+                    .roles
+                    .into_iter()
+                    .map(|r| match r {
+                        t::ActorRole::Player => wit::ActorRole::Player,
+                        t::ActorRole::GameMaster => wit::ActorRole::GameMaster,
+                        t::ActorRole::System => wit::ActorRole::System,
+                    })
+                    .collect(),
+                payload_schema: a.payload_schema,
+                takes_location: a.takes_location,
+                takes_evidence: a.takes_evidence,
+            })
+            .collect(),
+        reward_types: c.reward_types,
+    }
+}
+
 pub fn init<G: GameType>(config: String, seed: u64) -> Result<Vec<u8>, wit::ConfigError> {
     raw::init::<G>(&config, seed).map_err(|e| wit::ConfigError { message: e.message })
 }
@@ -198,6 +225,9 @@ macro_rules! __export_game_wasm {
             impl $crate::__private::Guest for VeltrixGuest {
                 fn describe() -> wit::GameTypeInfo {
                     $crate::__private::describe::<$game>()
+                }
+                fn contract() -> wit::GameContract {
+                    $crate::__private::contract::<$game>()
                 }
                 fn init(config: String, seed: u64) -> Result<Vec<u8>, wit::ConfigError> {
                     $crate::__private::init::<$game>(config, seed)

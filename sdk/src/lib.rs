@@ -10,6 +10,8 @@
 //! Modules:
 //! - [`types`]: the contract's data types (mirrors of `wit/game.wit`);
 //! - [`game`]: the [`GameType`] trait and the [`Effects`] collector;
+//! - [`contract`]: the typed [`Contract`] (payload schemas derived from the
+//!   partner's Rust types, roles, reward types);
 //! - [`lifecycle`]: the shared game-master rules (pause, resume, end, grant,
 //!   revoke, schedule);
 //! - [`pack`]: compact state containers (record tables, interned names, a
@@ -51,10 +53,18 @@
 //!             config_schema: r#"{"type":"object","required":["points"],
 //!                 "properties":{"points":{"type":"integer","minimum":1}}}"#.into(),
 //!             example_config: r#"{"points": 10}"#.into(),
-//!             action_kinds: vec!["tap".into(), "end".into()],
+//!             // Filled from `contract()`.
+//!             action_kinds: vec![],
 //!             latency_budget_us: 1_000,
 //!             fuel_budget: 2_000_000,
 //!         }
+//!     }
+//!
+//!     fn contract() -> Contract {
+//!         Contract::new()
+//!             .action::<NoPayload>("tap", "tap first to win")
+//!             .action::<NoPayload>("end", "end the game").game_master()
+//!             .rewards(&["points"])
 //!     }
 //!
 //!     fn init(config: Config, _seed: u64) -> Result<State, ConfigError> {
@@ -132,6 +142,7 @@
 
 #![warn(missing_docs)]
 
+pub mod contract;
 pub mod game;
 pub mod harness;
 pub mod lifecycle;
@@ -159,12 +170,15 @@ pub mod arena;
 #[global_allocator]
 static ALLOCATOR: arena::CallArena = arena::CallArena::new();
 
+pub use contract::{Contract, NoPayload};
 pub use game::{Effects, GameType};
 pub use harness::Harness;
+pub use schemars;
 pub use types::*;
 
 /// Everything a game type usually needs, in one import.
 pub mod prelude {
+    pub use crate::contract::{Contract, NoPayload};
     pub use crate::game::{Effects, GameType};
     pub use crate::harness::Harness;
     pub use crate::lifecycle::Lifecycle;
@@ -191,6 +205,36 @@ macro_rules! export_game {
     ($game:ty) => {
         #[cfg(target_family = "wasm")]
         $crate::__export_game_wasm!($game);
+    };
+}
+
+/// Embeds a scenario file (see `veltrix plugin check --scenario`) in the
+/// component, so the upload check plays it too: the upload and `veltrix
+/// plugin check` then give the same verdict without passing the file.
+///
+/// ```ignore
+/// veltrix_sdk::embed_scenario!("../scenario.json");
+/// ```
+///
+/// The path is relative to the file that calls it, as for `include_bytes!`.
+#[macro_export]
+macro_rules! embed_scenario {
+    ($path:literal) => {
+        #[cfg(target_family = "wasm")]
+        const _: () = {
+            const BYTES: &[u8] = include_bytes!($path);
+            #[unsafe(link_section = "veltrix-scenario")]
+            #[used]
+            static SCENARIO: [u8; BYTES.len()] = {
+                let mut out = [0u8; BYTES.len()];
+                let mut i = 0;
+                while i < BYTES.len() {
+                    out[i] = BYTES[i];
+                    i += 1;
+                }
+                out
+            };
+        };
     };
 }
 

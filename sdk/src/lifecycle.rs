@@ -1,9 +1,31 @@
 //! The game-master rules every game type shares: start, pause, resume, end,
 //! grant and revoke points, and the scheduled start and end of a game.
 //!
-//! Embed a [`Lifecycle`] in your state, list [`Lifecycle::KINDS`] among your
-//! action kinds, hand every action to [`Lifecycle::handle`] first and call
-//! [`Lifecycle::admit`] before applying a player action.
+//! Embed a [`Lifecycle`] in your state, declare its kinds with
+//! [`crate::Contract::with_lifecycle`], hand every action to
+//! [`Lifecycle::handle`] first and call [`Lifecycle::admit`] before applying
+//! a player action.
+//!
+//! A game starts now, at a time, or when the game master sends `start`
+//! ([`Start`]). Timed rules read the game's own clock, which stands still
+//! while the game is paused:
+//!
+//! ```
+//! use veltrix_sdk::lifecycle::{Lifecycle, Start};
+//! use veltrix_sdk::prelude::*;
+//!
+//! let mut life = Lifecycle::scheduled(Start::GameMaster, None);
+//! let mut fx = Effects::default();
+//! let gm = |kind: &str, t: i64| Action::new("gm", kind, t).as_game_master();
+//! assert!(life.admit(&Action::new("ann", "answer", 1_000)).is_err()); // waiting
+//! life.handle(&gm("start", 10_000), &mut fx).unwrap().unwrap();
+//! life.handle(&gm("pause", 70_000), &mut fx).unwrap().unwrap();
+//! life.handle(&gm("resume", 100_000), &mut fx).unwrap().unwrap();
+//! assert_eq!(life.started_at_ms(), Some(10_000));
+//! assert_eq!(life.paused_ms(130_000), 30_000);
+//! // "Answers after 90 s of play score half": one line.
+//! assert_eq!(life.played_ms(130_000), Some(90_000));
+//! ```
 
 use std::collections::BTreeSet;
 
@@ -15,17 +37,35 @@ use crate::types::{Action, GameStatus, Rejection, RejectionCode};
 /// Reward type of game-master grants and revocations.
 pub const ADJUSTMENT: &str = "adjustment";
 
-/// Status and schedule of one game, plus the ids of grants already paid.
+/// When a game starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Start {
+    /// With the first action it sees.
+    Now,
+    /// At this game time (ms since the epoch); the game master may start it
+    /// earlier.
+    At(i64),
+    /// When the game master sends `start` (the game waits until then).
+    GameMaster,
+}
+
+/// Status and schedule of one game, its own clock (when it started, how
+/// long it was paused), plus the ids of grants already paid.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Lifecycle {
     status: GameStatus,
     starts_at_ms: Option<i64>,
     ends_at_ms: Option<i64>,
     adjustments: BTreeSet<String>,
+    /// Waits for the game master's `start` (no scheduled start).
+    manual_start: bool,
+    started_at_ms: Option<i64>,
+    paused_since_ms: Option<i64>,
+    paused_total_ms: i64,
 }
 
 /// Payload of `grant` and `revoke`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Adjustment {
     /// Unique id chosen by the game master; the reward key derives from it,
@@ -37,6 +77,7 @@ pub struct Adjustment {
     #[serde(default)]
     pub team: Option<String>,
     /// Points, strictly positive (a revoke removes them).
+    #[schemars(range(min = 1))]
     pub points: i64,
     /// Why, for the wallet history.
     #[serde(default)]
@@ -49,23 +90,66 @@ impl Lifecycle {
         ["start", "pause", "resume", "end", "grant", "revoke", "tick"];
 
     /// A game that runs from `starts_at_ms` (now, if `None`) until
-    /// `ends_at_ms` (until the game master ends it, if `None`).
+    /// `ends_at_ms` (until the game master ends it, if `None`). See
+    /// [`Lifecycle::scheduled`] for a game that waits for the game master.
     pub fn new(starts_at_ms: Option<i64>, ends_at_ms: Option<i64>) -> Self {
+        Self::scheduled(starts_at_ms.map_or(Start::Now, Start::At), ends_at_ms)
+    }
+
+    /// A game that starts as `start` says and runs until `ends_at_ms` (until
+    /// the game master ends it, if `None`).
+    pub fn scheduled(start: Start, ends_at_ms: Option<i64>) -> Self {
+        let (status, starts_at_ms) = match start {
+            Start::Now => (GameStatus::Running, None),
+            Start::At(t) => (GameStatus::Waiting, Some(t)),
+            Start::GameMaster => (GameStatus::Waiting, None),
+        };
         Self {
-            status: if starts_at_ms.is_some() {
-                GameStatus::Waiting
-            } else {
-                GameStatus::Running
-            },
+            status,
             starts_at_ms,
             ends_at_ms,
-            adjustments: BTreeSet::new(),
+            manual_start: start == Start::GameMaster,
+            ..Self::default()
+        }
+    }
+
+    /// The start a config asks for: the game master's `start` when
+    /// `wait_for_start`, else `starts_at_ms` (now, if `None`).
+    pub fn start_of(starts_at_ms: Option<i64>, wait_for_start: bool) -> Start {
+        match (wait_for_start, starts_at_ms) {
+            (true, _) => Start::GameMaster,
+            (false, Some(t)) => Start::At(t),
+            (false, None) => Start::Now,
         }
     }
 
     /// Current status (as of the last action applied).
     pub fn status(&self) -> GameStatus {
         self.status
+    }
+
+    /// When the game started (game time), once it has: its scheduled start,
+    /// the game master's `start`, or the first action of a game that
+    /// started at once.
+    pub fn started_at_ms(&self) -> Option<i64> {
+        self.started_at_ms
+    }
+
+    /// How long the game has been paused in total, up to `now_ms`
+    /// (including a pause still going on).
+    pub fn paused_ms(&self, now_ms: i64) -> i64 {
+        self.paused_total_ms
+            + self
+                .paused_since_ms
+                .map_or(0, |since| (now_ms - since).max(0))
+    }
+
+    /// How long the game has been played at `now_ms`: time since its start
+    /// less the time paused (`None` before it starts). The clock of timed
+    /// rules ("the first 10 minutes", "a 90-second round").
+    pub fn played_ms(&self, now_ms: i64) -> Option<i64> {
+        self.started_at_ms
+            .map(|s| (now_ms - s - self.paused_ms(now_ms)).max(0))
     }
 
     /// Scheduled end, if any.
@@ -77,11 +161,26 @@ impl Lifecycle {
     /// game starts at its start time, a running or paused one finishes at its
     /// end time.
     pub fn advance(&mut self, now_ms: i64) {
-        if self.status == GameStatus::Waiting && self.starts_at_ms.is_some_and(|s| now_ms >= s) {
+        if self.status == GameStatus::Waiting
+            && let Some(s) = self.starts_at_ms.filter(|s| now_ms >= *s)
+        {
             self.status = GameStatus::Running;
+            self.started_at_ms = Some(s);
         }
-        if self.status != GameStatus::Finished && self.ends_at_ms.is_some_and(|e| now_ms >= e) {
+        if self.status == GameStatus::Running && self.started_at_ms.is_none() {
+            self.started_at_ms = Some(now_ms);
+        }
+        if self.status != GameStatus::Finished
+            && let Some(e) = self.ends_at_ms.filter(|e| now_ms >= *e)
+        {
+            self.close_pause(e);
             self.status = GameStatus::Finished;
+        }
+    }
+
+    fn close_pause(&mut self, at_ms: i64) {
+        if let Some(since) = self.paused_since_ms.take() {
+            self.paused_total_ms += (at_ms - since).max(0);
         }
     }
 
@@ -134,6 +233,14 @@ impl Lifecycle {
             }
         };
         if next != self.status {
+            match (self.status, next) {
+                (GameStatus::Waiting, GameStatus::Running) => {
+                    self.started_at_ms = Some(a.timestamp_ms);
+                }
+                (_, GameStatus::Paused) => self.paused_since_ms = Some(a.timestamp_ms),
+                (GameStatus::Paused, _) => self.close_pause(a.timestamp_ms),
+                _ => {}
+            }
             self.status = next;
             fx.quest(
                 "game",
@@ -215,6 +322,45 @@ mod tests {
         );
         assert_eq!(l.status(), GameStatus::Finished);
         assert_eq!(fx.quest_updates().len(), 2);
+    }
+
+    #[test]
+    fn a_game_can_wait_for_the_game_master_and_keeps_its_own_clock() {
+        let mut l = Lifecycle::scheduled(Start::GameMaster, None);
+        let mut fx = Effects::default();
+        // No scheduled time starts it: only the game master does.
+        for t in [0, 1_000_000, i64::MAX / 2] {
+            assert_eq!(
+                l.admit(&Action::new("p", "x", t)).unwrap_err().code,
+                RejectionCode::NotAllowedNow
+            );
+        }
+        assert_eq!(l.played_ms(5_000), None);
+        l.handle(&gm("start", 10_000), &mut fx).unwrap().unwrap();
+        assert_eq!(l.started_at_ms(), Some(10_000));
+        assert_eq!(l.played_ms(15_000), Some(5_000));
+        l.handle(&gm("pause", 20_000), &mut fx).unwrap().unwrap();
+        // The game clock stands still while paused.
+        assert_eq!(l.played_ms(50_000), Some(10_000));
+        assert_eq!(l.paused_ms(50_000), 30_000);
+        l.handle(&gm("resume", 60_000), &mut fx).unwrap().unwrap();
+        assert_eq!(l.played_ms(70_000), Some(20_000));
+        l.handle(&gm("end", 80_000), &mut fx).unwrap().unwrap();
+        assert_eq!(l.status(), GameStatus::Finished);
+        assert_eq!(l.paused_ms(1_000_000), 40_000);
+    }
+
+    #[test]
+    fn scheduled_and_immediate_starts_record_when_they_started() {
+        let mut l = Lifecycle::new(Some(100), None);
+        assert!(l.admit(&Action::new("p", "x", 150)).is_ok());
+        assert_eq!(l.started_at_ms(), Some(100));
+        let mut now = Lifecycle::new(None, None);
+        assert!(now.admit(&Action::new("p", "x", 42)).is_ok());
+        assert_eq!(now.started_at_ms(), Some(42));
+        assert_eq!(Lifecycle::start_of(Some(5), true), Start::GameMaster);
+        assert_eq!(Lifecycle::start_of(Some(5), false), Start::At(5));
+        assert_eq!(Lifecycle::start_of(None, false), Start::Now);
     }
 
     #[test]

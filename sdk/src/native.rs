@@ -8,13 +8,15 @@ use std::marker::PhantomData;
 use crate::game::GameType;
 use crate::raw;
 use veltrix_contract::{
-    Action, Batch, ConfigError, GameTypeInfo, PlayerView, Rejection, Transition,
+    Action, Batch, ConfigError, GameContract, GameTypeInfo, PlayerView, Rejection, Transition,
 };
 
 /// A game type with its type erased: the WIT functions as a trait object.
 pub trait DynGame: Send + Sync {
     /// `describe`.
     fn describe(&self) -> GameTypeInfo;
+    /// `contract`.
+    fn contract(&self) -> GameContract;
     /// `init`.
     fn init(&self, config: &str, seed: u64) -> Result<Vec<u8>, ConfigError>;
     /// `apply`.
@@ -44,6 +46,9 @@ impl<G: GameType + 'static> Native<G> {
 impl<G: GameType> DynGame for Native<G> {
     fn describe(&self) -> GameTypeInfo {
         raw::describe::<G>()
+    }
+    fn contract(&self) -> GameContract {
+        raw::contract::<G>()
     }
     fn init(&self, config: &str, seed: u64) -> Result<Vec<u8>, ConfigError> {
         raw::init::<G>(config, seed)

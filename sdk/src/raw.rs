@@ -5,13 +5,23 @@
 
 use crate::game::{Effects, GameType};
 use veltrix_contract::{
-    Action, ActionEffects, Batch, ConfigError, GameTypeInfo, PlayerView, Rejection, RejectionCode,
-    Transition,
+    Action, ActionEffects, Batch, ConfigError, GameContract, GameTypeInfo, PlayerView, Rejection,
+    RejectionCode, Transition,
 };
 
-/// `describe`: the game type's self-description.
+/// `describe`: the game type's self-description (its action kinds from
+/// the contract when it lists none).
 pub fn describe<G: GameType>() -> GameTypeInfo {
-    G::info()
+    let mut info = G::info();
+    if info.action_kinds.is_empty() {
+        info.action_kinds = G::contract().kinds();
+    }
+    info
+}
+
+/// `contract`: the typed contract.
+pub fn contract<G: GameType>() -> GameContract {
+    G::contract().into_inner()
 }
 
 /// `init`: parse the JSON config, build and encode the initial state.

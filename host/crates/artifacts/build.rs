@@ -17,6 +17,7 @@ const GUESTS: &[&str] = &[
     "veltrix-probe",
     "veltrix-netprobe",
     "veltrix-bloat",
+    "veltrix-legacy",
 ];
 
 fn main() {

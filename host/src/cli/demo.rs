@@ -31,6 +31,11 @@ pub struct DemoArgs {
     /// Seed of the workloads and the retries.
     #[arg(long, default_value_t = DemoOptions::default().seed)]
     pub seed: u64,
+    /// Players whose live feed (what `GET /v1/play/feed` sends) stays open
+    /// all along, spread over the games; the summary gives the median
+    /// message size. 0: none.
+    #[arg(long, default_value_t = DemoOptions::default().feeds)]
+    pub feeds: usize,
     /// Print the report as JSON (no progress bar).
     #[arg(long)]
     pub json: bool,
@@ -45,6 +50,7 @@ pub(crate) fn demo(config: &HostConfig, args: DemoArgs) -> anyhow::Result<i32> {
         retry_rate: args.retry_rate,
         backend: args.backend,
         seed: args.seed,
+        feeds: args.feeds,
         progress: !args.json,
     };
     let report = runtime()?

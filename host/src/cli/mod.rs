@@ -2,6 +2,7 @@
 
 mod demo;
 mod leaderboard;
+mod new;
 mod outbox;
 mod serve;
 mod topics;
@@ -14,7 +15,7 @@ use clap::{Args, Parser, Subcommand};
 use veltrix_artifacts::BUILTINS;
 use veltrix_devtools::bench;
 use veltrix_runtime::PluginHost;
-use veltrix_runtime::check::{self, CheckOptions};
+use veltrix_runtime::check;
 use veltrix_server::config::HostConfig;
 use veltrix_streams::BackendKind;
 
@@ -51,12 +52,24 @@ pub enum Command {
     /// A simulated live event through the whole pipeline, in-process:
     /// six games, players in teams, client retries; checks the invariants.
     Demo(demo::DemoArgs),
+    /// Start something new: `veltrix new game-type NAME` writes a game-type
+    /// crate that builds, passes `plugin check` and plays as it is.
+    #[command(subcommand)]
+    New(NewCmd),
     /// Serve the HTTP API (`[api]`) until Ctrl-C.
     Serve {
         /// Listen address (default `api.listen`, 127.0.0.1:8080).
         #[arg(long)]
         listen: Option<String>,
     },
+}
+
+/// `veltrix new ...`
+#[derive(Debug, Subcommand)]
+pub enum NewCmd {
+    /// A game-type crate (rules, contract, schema, example config, tests,
+    /// a scenario) in a directory of its own.
+    GameType(new::NewGameTypeArgs),
 }
 
 /// `veltrix outbox ...`
@@ -167,12 +180,18 @@ pub struct CheckArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Random actions in the robustness run.
-    #[arg(long, default_value_t = CheckOptions::default().random_actions)]
-    pub actions: usize,
-    /// Seed of the conformance run.
-    #[arg(long, default_value_t = CheckOptions::default().seed)]
-    pub seed: u64,
+    /// Generated actions in the robustness run (default: the upload
+    /// check's `api.upload_check_actions`, so the CLI gives an upload's
+    /// verdict).
+    #[arg(long)]
+    pub actions: Option<usize>,
+    /// Seed of the conformance run (default: the upload check's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// A scenario file (JSON: a config and steps with expected outcomes) to
+    /// replay and assert; see docs/partners.md.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
     /// Check in this process, without the time and memory budgets of
     /// `api.upload_check_timeout_ms` / `api.upload_check_memory_bytes`
     /// (by default each component is checked in a child process within
@@ -344,6 +363,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             leaderboard::rebuild(&config, tenant.zip(game), json)
         }
         Command::Demo(args) => demo::demo(&config, args),
+        Command::New(NewCmd::GameType(args)) => new::run(&args),
     }
 }
 
@@ -356,11 +376,23 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 fn plugin_check(config: &HostConfig, args: CheckArgs) -> anyhow::Result<i32> {
     let host = PluginHost::new(config.plugins.clone())?;
-    let opts = CheckOptions {
-        random_actions: args.actions,
-        seed: args.seed,
-        ..CheckOptions::default()
-    };
+    // The upload's options (counts, seed, reward types) unless told
+    // otherwise: the same code with the same inputs gives the same verdict.
+    let mut opts = config.upload_check_options();
+    if let Some(n) = args.actions {
+        opts.random_actions = n;
+    }
+    if let Some(seed) = args.seed {
+        opts.seed = seed;
+    }
+    if let Some(path) = &args.scenario {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        opts.scenario = Some(
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a scenario", path.display()))?,
+        );
+    }
     let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
     for f in &args.files {
         let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
@@ -410,6 +442,31 @@ fn plugin_check(config: &HostConfig, args: CheckArgs) -> anyhow::Result<i32> {
                     s.name,
                     s.detail
                 );
+            }
+            if !report.kinds.is_empty() {
+                println!(
+                    "  {:<14} {:>8} {:>9} {:>8} {:>8}  top rejections",
+                    "kind", "applied", "rejected", "refused", "faulted"
+                );
+                for k in &report.kinds {
+                    let sum = |m: &std::collections::BTreeMap<String, u64>| m.values().sum::<u64>();
+                    let mut top: Vec<_> = k.rejected.iter().collect();
+                    top.sort_by(|a, b| b.1.cmp(a.1));
+                    let top: Vec<String> = top
+                        .iter()
+                        .take(3)
+                        .map(|(c, n)| format!("{c} {n}"))
+                        .collect();
+                    println!(
+                        "  {:<14} {:>8} {:>9} {:>8} {:>8}  {}",
+                        k.kind,
+                        k.applied,
+                        sum(&k.rejected),
+                        sum(&k.refused),
+                        k.faulted,
+                        top.join(", ")
+                    );
+                }
             }
         }
         reports.push(serde_json::json!({ "file": name, "report": report }));

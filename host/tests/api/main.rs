@@ -17,5 +17,6 @@ mod api;
 mod api_errors;
 mod api_partners;
 mod api_play;
+mod api_view;
 mod boundaries;
 mod e2e;

@@ -16,6 +16,7 @@ async fn small_demo_keeps_its_invariants() -> Result<()> {
         retry_rate: 0.2,
         backend: DemoBackend::Embedded,
         seed: 11,
+        feeds: 6,
         progress: false,
     };
     let r = demo::run(&HostConfig::default(), &opts).await?;
@@ -51,5 +52,12 @@ async fn small_demo_keeps_its_invariants() -> Result<()> {
     ensure!(t.minted as usize == r.ledger_rows);
     ensure!(r.streams.distinct_rewards as usize == r.ledger_rows);
     ensure!(r.published_rewards == Some(r.ledger_rows));
+    // One feed per game, each with its whole view first, then patches.
+    let f = &r.feed;
+    ensure!(f.feeds == 6, "feeds {}", f.feeds);
+    let n = |e: &str| f.by_event.get(e).copied().unwrap_or(0);
+    ensure!(n("view") >= f.feeds, "a whole view per feed: {f:?}");
+    ensure!(n("patch") > 0 && n("delta") > 0, "{f:?}");
+    ensure!(f.median_bytes > 0 && f.median_bytes <= f.max_bytes, "{f:?}");
     Ok(())
 }

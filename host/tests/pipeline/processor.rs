@@ -590,6 +590,36 @@ async fn refused_effects(db: TestDb) -> Result<()> {
     Ok(())
 }
 
+/// A typed component minting a reward type its contract does not declare
+/// faults that action (even a type the host runs); declared types mint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undeclared_reward_type_faults_its_action() -> Result<()> {
+    let rig = Rig::new(100).await?;
+    let p = rig.processor().await?;
+    p.create_game(TENANT, "minty", "probe", "{}", 1).await?;
+    let mint = |key: &str, ty: &str| {
+        Action::new("p1", "mint", 1_000)
+            .with_key(key)
+            .with_payload(serde_json::json!({ "reward_type": ty }))
+    };
+    // `bonus` is a stream the host runs, but the probe declares `points` only.
+    ensure!(rig.cfg.streams.reward_types.iter().any(|t| t == "bonus"));
+    let outs =
+        outcomes(submit_all(&p, "minty", [mint("a", "bonus"), mint("b", "points")]).await?).await?;
+    ensure!(
+        matches!(&outs[0].result, ActionResult::Faulted { code, message } if code == "invalid-effects" && message.contains("declared reward types")),
+        "{:?}",
+        outs[0]
+    );
+    ensure!(
+        matches!(outs[1].result, ActionResult::Applied { minted: 1, .. }),
+        "{:?}",
+        outs[1]
+    );
+    p.shutdown().await;
+    Ok(())
+}
+
 /// A quest update too large for one stream event faults its own action
 /// (the streams would refuse it on every retry); the game plays on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -43,7 +43,7 @@ fn cli_check_exit_codes() {
 
     let good = dir.path().join("riddle.wasm");
     let out = veltrix()
-        .args(["plugin", "check", "--json", "--actions", "500"])
+        .args(["plugin", "check", "--json"])
         .arg(&good)
         .output()
         .unwrap();

@@ -10,5 +10,6 @@ mod synth;
 mod builtins;
 mod check;
 mod limits;
+mod mutants;
 mod sandbox;
 mod upload_limits;

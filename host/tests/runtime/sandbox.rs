@@ -294,11 +294,12 @@ fn start_trap_component() -> Vec<u8> {
             (func $start unreachable)
             (start $start)
             (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) unreachable)
-            (func (export "veltrix:game/game@0.2.0#describe") (result i32) unreachable)
-            (func (export "veltrix:game/game@0.2.0#init") (param i32 i32 i64) (result i32) unreachable)
-            (func (export "veltrix:game/game@0.2.0#apply") (param i32) (result i32) unreachable)
-            (func (export "veltrix:game/game@0.2.0#apply-batch") (param i32 i32 i32 i32) (result i32) unreachable)
-            (func (export "veltrix:game/game@0.2.0#view") (param i32 i32 i32 i32) (result i32) unreachable)
+            (func (export "veltrix:game/game@0.3.0#describe") (result i32) unreachable)
+            (func (export "veltrix:game/game@0.3.0#contract") (result i32) unreachable)
+            (func (export "veltrix:game/game@0.3.0#init") (param i32 i32 i64) (result i32) unreachable)
+            (func (export "veltrix:game/game@0.3.0#apply") (param i32) (result i32) unreachable)
+            (func (export "veltrix:game/game@0.3.0#apply-batch") (param i32 i32 i32 i32) (result i32) unreachable)
+            (func (export "veltrix:game/game@0.3.0#view") (param i32 i32 i32 i32) (result i32) unreachable)
         )"#,
     )
     .unwrap();
@@ -349,6 +350,7 @@ fn plugin_check_never_calls_a_deadline_hit_non_determinism() {
         random_actions: 50,
         replay_actions: 300,
         seed: 42,
+        ..CheckOptions::default()
     };
     let r = check(&host, PROBE, &opts);
     let replay = r

@@ -32,6 +32,10 @@ pub struct Config {
     /// Scheduled start (ms since the epoch); absent: the game runs at once.
     #[serde(default)]
     pub starts_at_ms: Option<i64>,
+    /// The game waits for the game master's `start` (`starts_at_ms` is then
+    /// ignored).
+    #[serde(default)]
+    pub wait_for_start: bool,
     /// Scheduled end; absent: the game master ends the game.
     #[serde(default)]
     pub ends_at_ms: Option<i64>,
@@ -164,7 +168,8 @@ impl Config {
             blackout_bonus: self.blackout_bonus,
             first_bingo_ends_round: self.first_bingo_ends_round,
         };
-        let life = Lifecycle::new(self.starts_at_ms, self.ends_at_ms);
+        let start = Lifecycle::start_of(self.starts_at_ms, self.wait_for_start);
+        let life = Lifecycle::scheduled(start, self.ends_at_ms);
         Ok(State::new(life, rules, ids, answers, tasks))
     }
 }

@@ -6,6 +6,7 @@
 //! complete lines or the board; rejecting opens the cell again. Judging is
 //! allowed while the game runs or is paused, not once it is over.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use veltrix_sdk::prelude::*;
@@ -15,7 +16,7 @@ use crate::scoring::{self, Credit};
 use crate::state::{Mark, State};
 
 /// Payload of `judge`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Judge {
     /// Task id.
@@ -23,13 +24,27 @@ pub struct Judge {
     /// The team judged (the player id in a game without teams).
     pub team: String,
     /// The decision.
+    #[schemars(with = "VerdictSchema")]
     pub verdict: Verdict,
-    /// Points to award on approval (default: the task value).
+    /// Points to award on approval (default: the task value), from 0 to the
+    /// task value.
     #[serde(default)]
+    #[schemars(range(min = 0))]
     pub points: Option<i64>,
     /// A note for the team.
     #[serde(default)]
     pub note: String,
+}
+
+/// The schema of [`Verdict`] (the SDK type has no `JsonSchema`).
+#[derive(JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+enum VerdictSchema {
+    /// Accept the evidence.
+    Approve,
+    /// Refuse it: the cell is open again.
+    Reject,
 }
 
 fn reject(code: RejectionCode, msg: impl Into<String>) -> Rejection {

@@ -63,6 +63,7 @@ pub const CONFIG_SCHEMA: &str = include_str!("../config.schema.json");
 /// A realistic config that validates against [`CONFIG_SCHEMA`] and that
 /// `init` accepts: a 3 x 3 office bingo drawn from ten tasks.
 pub const EXAMPLE_CONFIG: &str = r#"{
+  "starts_at_ms": 1767261600000,
   "size": 3,
   "line_bonus": 100,
   "blackout_bonus": 300,
@@ -109,6 +110,24 @@ impl GameType for Bingo {
             latency_budget_us: 500,
             fuel_budget: 2_000_000,
         }
+    }
+
+    fn contract() -> Contract {
+        Contract::new()
+            .action::<play::Join>(
+                "join",
+                "join the team's board (drawn on the team's first action)",
+            )
+            .action::<play::Submit>(
+                "submit",
+                "complete a cell: a typed answer, a check-in or photo/video evidence",
+            )
+            .located()
+            .evidence()
+            .action::<judge::Judge>("judge", "approve or reject a team's pending evidence")
+            .game_master()
+            .with_lifecycle()
+            .rewards(&["points", "bonus"])
     }
 
     fn init(config: Config, seed: u64) -> Result<State, ConfigError> {

@@ -11,6 +11,7 @@
 //! itself. Answers and check-ins complete the cell on the spot; evidence
 //! waits for the judge.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use veltrix_sdk::prelude::*;
@@ -20,7 +21,7 @@ use crate::scoring::{self, Credit};
 use crate::state::{Mark, State};
 
 /// Payload of `submit`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Submit {
     /// Task id (the cell is where the task sits on the team's board).
@@ -34,7 +35,7 @@ pub struct Submit {
 }
 
 /// Payload of `join`: nothing.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Join {}
 

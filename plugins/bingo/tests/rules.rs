@@ -4,6 +4,12 @@ use serde_json::{Value, json};
 use veltrix_bingo::{Bingo, EXAMPLE_CONFIG, board, sample};
 use veltrix_sdk::prelude::*;
 
+#[path = "../../testing/contract_check.rs"]
+mod contract_check;
+// Shadows the SDK's: every game below holds each accepted action to the
+// contract (declared kind, listed role, payload schema, reward types).
+use contract_check::Harness;
+
 const T: i64 = 1_700_000_000_000;
 const SEED: u64 = 99;
 const LAT: f64 = 52.52;
@@ -529,6 +535,28 @@ fn pause_join_and_end() {
 }
 
 #[test]
+fn wait_for_start_waits_for_the_game_master_whatever_starts_at_ms_says() {
+    let mut c = config();
+    c["wait_for_start"] = json!(true);
+    // Accepted, and ignored: waiting for the game master wins.
+    c["starts_at_ms"] = json!(T + 1_000);
+    let mut g = game_with(c);
+    let first = board_of("red")[0];
+    let day = 86_400_000;
+    assert_eq!(
+        code(g.apply(solve("ann", "red", T + day, first))),
+        RejectionCode::NotAllowedNow
+    );
+    g.apply(Action::new("host", "tick", T + 2 * day).as_system())
+        .unwrap();
+    assert_eq!(g.status(), GameStatus::Waiting);
+    let t = g.apply(gm("start", T + 3 * day)).unwrap();
+    assert_eq!(t.status, GameStatus::Running);
+    complete(&mut g, "ann", "red", T + 3 * day + 1, first);
+    assert_eq!(g.score(Board::Team, "red"), points_of(first));
+}
+
+#[test]
 fn grants_and_revokes_show_in_the_view() {
     let mut g = game();
     complete(&mut g, "ann", "red", T, board_of("red")[0]);
@@ -709,4 +737,64 @@ fn sample_state_stays_bounded_on_a_long_stream() {
         .filter(|k| k.starts_with("blackout:"))
         .count();
     assert_eq!(blackouts, 10, "teams t10-t19 black out, t00-t09 never do");
+}
+
+#[test]
+fn contract_matches_info_and_declares_what_the_sample_mints() {
+    contract_check::assert_contract_matches_info::<Bingo>();
+    let declared = contract_check::reward_types::<Bingo>();
+    assert_eq!(
+        declared,
+        ["points", "bonus", "adjustment"].map(String::from).into()
+    );
+    // `play` checks every accepted action (role, schema, reward types).
+    let mut minted = contract_check::play::<Bingo>(&sample::config(), 7, sample::actions(5_000, 1));
+    // The sample's grants fall on its ticks (every 1,000th action is also a
+    // 250th): the script has one.
+    minted.extend(contract_check::play::<Bingo>(
+        &config().to_string(),
+        SEED,
+        script(),
+    ));
+    assert_eq!(minted, declared);
+    let c = Bingo::contract();
+    let submit = c.spec("submit").unwrap();
+    assert!(submit.takes_location && submit.takes_evidence);
+    assert_eq!(submit.roles, [ActorRole::Player]);
+    assert_eq!(c.spec("join").unwrap().roles, [ActorRole::Player]);
+    let judge = c.spec("judge").unwrap();
+    assert_eq!(judge.roles, [ActorRole::GameMaster, ActorRole::System]);
+}
+
+#[test]
+fn payload_schemas_accept_what_the_game_accepts() {
+    let ok = |kind: &str, p: Value| contract_check::schema_accepts::<Bingo>(kind, &p);
+    assert!(ok("join", json!({})));
+    assert!(ok("submit", json!({ "task": "ans-0", "answer": "word 0" })));
+    assert!(ok("submit", json!({ "task": "ev-0", "evidence": "u:1" })));
+    assert!(ok("submit", json!({ "task": "gps" })));
+    assert!(ok(
+        "judge",
+        json!({ "task": "ev-0", "team": "red", "verdict": "reject", "note": "" })
+    ));
+    assert!(ok(
+        "judge",
+        json!({ "task": "ev-0", "team": "red", "verdict": "approve", "points": 5 })
+    ));
+    // What serde refuses, the schema refuses.
+    assert!(!ok("join", json!({ "team": "red" })));
+    assert!(!ok("submit", json!({ "answer": "word 0" })));
+    assert!(!ok("submit", json!({ "task": "gps", "lat": 1.0 })));
+    assert!(!ok("judge", json!({ "task": "ev-0", "team": "red" })));
+    assert!(!ok(
+        "judge",
+        json!({ "task": "ev-0", "team": "red", "verdict": "Approve" })
+    ));
+    assert!(!ok(
+        "judge",
+        json!({ "task": "ev-0", "team": "red", "verdict": "approve", "points": -5 })
+    ));
+    let mut g = game();
+    let r = g.apply(Action::new("ann", "join", T).with_payload(json!({ "team": "red" })));
+    assert_eq!(r.unwrap_err().code, RejectionCode::InvalidPayload);
 }

@@ -35,6 +35,10 @@ pub const MAX_HINT_TEXT: usize = 1_000;
 pub struct Config {
     /// When the game starts (now if absent).
     pub starts_at_ms: Option<i64>,
+    /// The game waits for the game master's `start` (`starts_at_ms` is then
+    /// ignored).
+    #[serde(default)]
+    pub wait_for_start: bool,
     /// When the game ends (when the game master ends it, if absent).
     pub ends_at_ms: Option<i64>,
     /// Default first-solve bonus of every challenge.

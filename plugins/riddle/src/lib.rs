@@ -81,9 +81,21 @@ impl GameType for Riddle {
         }
     }
 
+    fn contract() -> Contract {
+        Contract::new()
+            .action::<play::Attempt>(
+                "attempt",
+                "answer a challenge (a wrong answer counts toward the rate limit)",
+            )
+            .action::<play::HintRequest>("hint", "buy a hint of an open challenge, for a penalty")
+            .with_lifecycle()
+            .rewards(&["points", "bonus", "penalty"])
+    }
+
     fn init(config: Config, _seed: u64) -> Result<State, ConfigError> {
-        let (starts, ends) = (config.starts_at_ms, config.ends_at_ms);
-        Ok(State::new(config.build()?, starts, ends))
+        let start = Lifecycle::start_of(config.starts_at_ms, config.wait_for_start);
+        let ends = config.ends_at_ms;
+        Ok(State::new(config.build()?, start, ends))
     }
 
     fn apply(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {

@@ -4,6 +4,7 @@
 //! change the state, because it counts toward the team's rate limit, and a
 //! rejection never changes the state.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use veltrix_sdk::util::normalize_answer;
 use veltrix_sdk::{Action, Effects, Rejection, RejectionCode};
@@ -13,7 +14,7 @@ use crate::config::MAX_ANSWER;
 use crate::state::State;
 
 /// Payload of `attempt`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Attempt {
     /// Challenge id.
@@ -23,12 +24,13 @@ pub struct Attempt {
 }
 
 /// Payload of `hint`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HintRequest {
     /// Challenge id.
     pub challenge: String,
     /// Hint index within the challenge, from 0.
+    #[schemars(range(max = u32::MAX))]
     pub hint: u32,
 }
 

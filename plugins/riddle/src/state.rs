@@ -2,7 +2,7 @@
 //! (including the wrong-answer rate limit).
 
 use serde::{Deserialize, Serialize};
-use veltrix_sdk::lifecycle::Lifecycle;
+use veltrix_sdk::lifecycle::{Lifecycle, Start};
 use veltrix_sdk::pack::{Reader, Record, Roster, Writer};
 use veltrix_sdk::{Effects, GameStatus, QuestUpdate, Rejection, Reward};
 
@@ -101,8 +101,8 @@ impl Progress {
 }
 
 impl State {
-    /// The initial state of a game on `board`.
-    pub fn new(board: Board, starts_at_ms: Option<i64>, ends_at_ms: Option<i64>) -> Self {
+    /// The initial state of a game on `board` that starts as `start` says.
+    pub fn new(board: Board, start: Start, ends_at_ms: Option<i64>) -> Self {
         let mut released = 0;
         let mut next = i64::MAX;
         for (i, c) in board.challenges.iter().enumerate() {
@@ -112,7 +112,7 @@ impl State {
             }
         }
         Self {
-            life: Lifecycle::new(starts_at_ms, ends_at_ms),
+            life: Lifecycle::scheduled(start, ends_at_ms),
             board,
             released,
             next_release_ms: next,

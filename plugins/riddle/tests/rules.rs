@@ -5,6 +5,12 @@ use veltrix_riddle::{Riddle, sample};
 use veltrix_sdk::lifecycle::Lifecycle;
 use veltrix_sdk::prelude::*;
 
+#[path = "../../testing/contract_check.rs"]
+mod contract_check;
+// Shadows the SDK's: every game below holds each accepted action to the
+// contract (declared kind, listed role, payload schema, reward types).
+use contract_check::Harness;
+
 const CONFIG: &str = r#"{
   "first_solve_bonus": 50,
   "rate_limit": {"max_wrong": 3, "window_ms": 60000, "cooldown_ms": 30000},
@@ -439,6 +445,31 @@ fn schedule_starts_and_ends_the_game_and_releases_wait_for_the_start() {
 }
 
 #[test]
+fn wait_for_start_waits_for_the_game_master_then_releases() {
+    let cfg: Value = serde_json::from_str(CONFIG).unwrap();
+    let mut cfg = cfg.as_object().unwrap().clone();
+    cfg.insert("wait_for_start".into(), json!(true));
+    // Accepted, and ignored: waiting for the game master wins.
+    cfg.insert("starts_at_ms".into(), json!(20_000));
+    let mut g = Harness::<Riddle>::with_config(&cfg, 1).unwrap();
+    assert_eq!(
+        code(g.apply(attempt("ann", "red", "a", "golden gate", 5_000_000))),
+        RejectionCode::NotAllowedNow
+    );
+    let t = g
+        .apply(Action::new("host", "tick", 6_000_000).as_system())
+        .unwrap();
+    assert_eq!(t.status, GameStatus::Waiting);
+    assert!(t.quest_updates.is_empty());
+    // The start releases `d` (due at 10 s) at once.
+    let t = g.apply(gm("start", 7_000_000)).unwrap();
+    assert_eq!(t.status, GameStatus::Running);
+    assert!(t.quest_updates.iter().any(|q| q.status == "released"));
+    let t = g.apply(attempt("ann", "red", "d", "d", 7_000_001)).unwrap();
+    assert_eq!(t.rewards[0].points, 200);
+}
+
+#[test]
 fn grants_and_revokes_move_boards_and_views_once() {
     let mut g = game();
     g.apply(attempt("ann", "red", "a", "golden gate", 1_000))
@@ -582,7 +613,9 @@ fn sample_stream_keeps_the_game_running_with_sane_rewards() {
 
 #[test]
 fn garbage_payloads_never_panic_and_never_score() {
-    let mut g = game();
+    // The SDK's own harness: the host refuses most of these before the
+    // plugin (payload schemas, roles), but the plugin must not rely on it.
+    let mut g = veltrix_sdk::Harness::<Riddle>::new(CONFIG, 1).unwrap();
     let garbage = [
         "",
         "null",
@@ -612,4 +645,63 @@ fn garbage_payloads_never_panic_and_never_score() {
     let keys: Vec<_> = g.rewards().keys().cloned().collect();
     assert_eq!(keys, vec!["grant:x", "revoke:x"]);
     assert_eq!(g.status(), GameStatus::Running);
+}
+
+#[test]
+fn contract_matches_info_and_declares_what_the_sample_mints() {
+    contract_check::assert_contract_matches_info::<Riddle>();
+    let declared = contract_check::reward_types::<Riddle>();
+    assert_eq!(
+        declared,
+        ["points", "bonus", "penalty", "adjustment"]
+            .map(String::from)
+            .into()
+    );
+    // `play` checks every accepted action (role, schema, reward types).
+    let minted = contract_check::play::<Riddle>(&sample::config(), 1, sample::actions(5_000, 1));
+    assert_eq!(minted, declared);
+    let c = Riddle::contract();
+    for k in veltrix_riddle::KINDS {
+        let spec = c.spec(k).unwrap();
+        assert_eq!(spec.roles, [ActorRole::Player]);
+        assert!(!spec.takes_location && !spec.takes_evidence);
+    }
+}
+
+#[test]
+fn payload_schemas_accept_what_the_game_accepts() {
+    let ok = |kind: &str, p: Value| contract_check::schema_accepts::<Riddle>(kind, &p);
+    assert!(ok(
+        "attempt",
+        json!({ "challenge": "a", "answer": "golden gate" })
+    ));
+    assert!(ok("attempt", json!({ "challenge": "a", "answer": "" })));
+    assert!(ok("hint", json!({ "challenge": "a", "hint": 0 })));
+    assert!(ok(
+        "hint",
+        json!({ "challenge": "a", "hint": 4_294_967_295_u64 })
+    ));
+    assert!(ok(
+        "grant",
+        json!({ "id": "g", "player": "ann", "team": null, "points": 5 })
+    ));
+    // What serde refuses, the schema refuses.
+    assert!(!ok("attempt", json!({ "challenge": "c00" })));
+    assert!(!ok(
+        "attempt",
+        json!({ "challenge": "a", "answer": "x", "hint": 0 })
+    ));
+    assert!(!ok("hint", json!({ "challenge": "a", "hint": -1 })));
+    assert!(!ok(
+        "hint",
+        json!({ "challenge": "a", "hint": 4_294_967_296_u64 })
+    ));
+    assert!(!ok("hint", json!({ "challenge": "a", "hint": "0" })));
+    assert!(!ok(
+        "revoke",
+        json!({ "id": "g", "player": "ann", "points": 0 })
+    ));
+    let mut g = game();
+    let r = g.apply(hint("ann", "red", "a", 0, 1).with_payload(json!({ "challenge": "a" })));
+    assert_eq!(code(r), RejectionCode::InvalidPayload);
 }

@@ -11,6 +11,7 @@
 //! mission itself expired (the submission came in time); not once the game
 //! is over, since final scores stand (the same rule as grants).
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use veltrix_sdk::prelude::*;
@@ -19,7 +20,7 @@ use veltrix_sdk::submission::{Verdict, check_note, require_pending};
 use crate::state::{State, Window};
 
 /// Payload of `judge`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Judge {
     /// Mission id.
@@ -27,13 +28,27 @@ pub struct Judge {
     /// The team judged (the player id in a game without teams).
     pub team: String,
     /// The decision.
+    #[schemars(with = "VerdictSchema")]
     pub verdict: Verdict,
-    /// Points to award on approval (default: the mission value).
+    /// Points to award on approval (default: the mission value), from 0 to
+    /// the mission value.
     #[serde(default)]
+    #[schemars(range(min = 0))]
     pub points: Option<i64>,
     /// A note for the team.
     #[serde(default)]
     pub note: String,
+}
+
+/// The schema of [`Verdict`] (the SDK type has no `JsonSchema`).
+#[derive(JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+enum VerdictSchema {
+    /// Accept the evidence.
+    Approve,
+    /// Refuse it: the team may submit again.
+    Reject,
 }
 
 fn reject(code: RejectionCode, msg: impl Into<String>) -> Rejection {

@@ -60,6 +60,7 @@ pub const CONFIG_SCHEMA: &str = include_str!("../config.schema.json");
 /// A realistic config that validates against [`CONFIG_SCHEMA`] and that
 /// `init` accepts: an afternoon office hunt.
 pub const EXAMPLE_CONFIG: &str = r#"{
+  "starts_at_ms": 1767261600000,
   "max_accuracy_m": 40,
   "missions": [
     {
@@ -116,6 +117,20 @@ impl GameType for Scavenger {
             latency_budget_us: 1_000,
             fuel_budget: 2_000_000,
         }
+    }
+
+    fn contract() -> Contract {
+        Contract::new()
+            .action::<submit::Submit>(
+                "submit",
+                "hand in a mission: a typed answer, a check-in or photo/video evidence",
+            )
+            .located()
+            .evidence()
+            .action::<judge::Judge>("judge", "approve or reject a team's pending evidence")
+            .game_master()
+            .with_lifecycle()
+            .rewards(&["points"])
     }
 
     fn init(config: Config, _seed: u64) -> Result<State, ConfigError> {

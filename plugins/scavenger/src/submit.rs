@@ -6,6 +6,7 @@
 //! check-ins are accepted on the spot; evidence goes to `pending` for the
 //! judge. "Submitted" is never stored: it resolves within the same apply.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 use veltrix_sdk::prelude::*;
@@ -14,7 +15,7 @@ use veltrix_sdk::submission::{Entry, Outcome, evaluate};
 use crate::state::{Mark, State, Window};
 
 /// Payload of `submit`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Submit {
     /// Mission id.

@@ -4,6 +4,12 @@ use serde_json::{Value, json};
 use veltrix_scavenger::{EXAMPLE_CONFIG, Scavenger, sample};
 use veltrix_sdk::prelude::*;
 
+#[path = "../../testing/contract_check.rs"]
+mod contract_check;
+// Shadows the SDK's: every game below holds each accepted action to the
+// contract (declared kind, listed role, payload schema, reward types).
+use contract_check::Harness;
+
 const T: i64 = 1_700_000_000_000;
 const LAT: f64 = 48.8566;
 const LON: f64 = 2.3522;
@@ -489,6 +495,36 @@ fn scheduled_start_and_end() {
 }
 
 #[test]
+fn wait_for_start_waits_for_the_game_master_whatever_starts_at_ms_says() {
+    let mut c = config();
+    c["wait_for_start"] = json!(true);
+    // Accepted, and ignored: waiting for the game master wins.
+    c["starts_at_ms"] = json!(T + 100);
+    let mut g = Harness::<Scavenger>::with_config(c, 0).unwrap();
+    let day = 86_400_000;
+    assert_eq!(
+        code(g.apply(answer("ann", "red", T + day, "riddle", "golden gate"))),
+        RejectionCode::NotAllowedNow
+    );
+    g.apply(Action::new("host", "tick", T + 2 * day).as_system())
+        .unwrap();
+    assert_eq!(g.status(), GameStatus::Waiting);
+    let t = g.apply(gm("start", T + 3 * day)).unwrap();
+    assert_eq!(t.status, GameStatus::Running);
+    let t = g
+        .apply(answer(
+            "ann",
+            "red",
+            T + 3 * day + 1,
+            "riddle",
+            "golden gate",
+        ))
+        .unwrap();
+    assert_eq!(t.rewards[0].points, 50);
+    assert_eq!(g.score(Board::Team, "red"), 50);
+}
+
+#[test]
 fn grants_and_revokes_pay_once_and_show_in_the_view() {
     let mut g = game();
     g.apply(answer("ann", "red", T, "riddle", "golden gate"))
@@ -695,4 +731,79 @@ fn sample_state_stays_bounded_on_a_long_stream() {
         end <= size_at_10k + 200,
         "state grew from {size_at_10k} to {end}"
     );
+}
+
+#[test]
+fn contract_matches_info_and_declares_what_the_sample_mints() {
+    contract_check::assert_contract_matches_info::<Scavenger>();
+    let declared = contract_check::reward_types::<Scavenger>();
+    assert_eq!(declared, ["points", "adjustment"].map(String::from).into());
+    // `play` checks every accepted action (role, schema, reward types).
+    let mut minted =
+        contract_check::play::<Scavenger>(&sample::config(), 7, sample::actions(5_000, 1));
+    // The sample's grants fall on its ticks (every 1,000th action is also a
+    // 250th): the script has one.
+    minted.extend(contract_check::play::<Scavenger>(
+        &config().to_string(),
+        1,
+        script(),
+    ));
+    assert_eq!(minted, declared);
+    let c = Scavenger::contract();
+    let submit = c.spec("submit").unwrap();
+    assert!(submit.takes_location && submit.takes_evidence);
+    assert_eq!(submit.roles, [ActorRole::Player]);
+    let judge = c.spec("judge").unwrap();
+    assert_eq!(judge.roles, [ActorRole::GameMaster, ActorRole::System]);
+    assert_eq!(c.spec("tick").unwrap().roles, [ActorRole::System]);
+}
+
+#[test]
+fn payload_schemas_accept_what_the_game_accepts() {
+    let ok = |kind: &str, p: Value| contract_check::schema_accepts::<Scavenger>(kind, &p);
+    assert!(ok("submit", json!({ "mission": "m", "answer": "x" })));
+    assert!(ok(
+        "submit",
+        json!({ "mission": "m", "evidence": "u:1", "answer": null })
+    ));
+    assert!(ok("submit", json!({ "mission": "m" })));
+    assert!(ok(
+        "judge",
+        json!({ "mission": "m", "team": "red", "verdict": "approve" })
+    ));
+    assert!(ok(
+        "judge",
+        json!({ "mission": "m", "team": "red", "verdict": "approve", "points": 0, "note": "n" })
+    ));
+    assert!(ok(
+        "judge",
+        json!({ "mission": "m", "team": "red", "verdict": "reject", "points": null })
+    ));
+    assert!(ok(
+        "grant",
+        json!({ "id": "g", "player": "ann", "points": 5 })
+    ));
+    assert!(ok("start", json!({})));
+    // What serde refuses, the schema refuses.
+    assert!(!ok("submit", json!({ "answer": "x" })));
+    assert!(!ok("submit", json!({ "mission": "m", "photo": "x" })));
+    assert!(!ok("submit", json!({ "mission": 3 })));
+    assert!(!ok(
+        "judge",
+        json!({ "mission": "m", "team": "red", "verdict": "maybe" })
+    ));
+    assert!(!ok(
+        "judge",
+        json!({ "mission": "m", "team": "red", "verdict": "approve", "points": -1 })
+    ));
+    assert!(!ok("start", json!({ "now": true })));
+    // ... and so does the game.
+    let mut g = game();
+    let r = g.apply(submit(
+        "ann",
+        "red",
+        T,
+        json!({ "mission": "riddle", "photo": "x" }),
+    ));
+    assert_eq!(code(r), RejectionCode::InvalidPayload);
 }

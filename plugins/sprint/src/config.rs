@@ -29,6 +29,10 @@ pub const MAX_DURATION_MS: i64 = 86_400_000;
 pub struct Config {
     /// When the game starts (now if absent).
     pub starts_at_ms: Option<i64>,
+    /// The game waits for the game master's `start` (`starts_at_ms` is then
+    /// ignored).
+    #[serde(default)]
+    pub wait_for_start: bool,
     /// When the game ends (when the game master ends it, if absent).
     pub ends_at_ms: Option<i64>,
     /// Bonus per place when a round closes: first place first.

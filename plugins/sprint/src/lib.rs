@@ -88,9 +88,30 @@ impl GameType for Sprint {
         }
     }
 
+    fn contract() -> Contract {
+        Contract::new()
+            .action::<round::OpenRound>(
+                "open_round",
+                "open (or schedule) a numbered round of tasks whose value drains over its window",
+            )
+            .game_master()
+            .action::<play::CloseRound>(
+                "close_round",
+                "close a round now: rank its teams and pay the placement bonuses",
+            )
+            .game_master()
+            .action::<play::Complete>(
+                "complete",
+                "complete a task of an open round, once per team",
+            )
+            .with_lifecycle()
+            .rewards(&["points", "bonus"])
+    }
+
     fn init(config: Config, _seed: u64) -> Result<State, ConfigError> {
         let settings = config.build()?;
-        Ok(State::new(settings, config.starts_at_ms, config.ends_at_ms))
+        let start = Lifecycle::start_of(config.starts_at_ms, config.wait_for_start);
+        Ok(State::new(settings, start, config.ends_at_ms))
     }
 
     fn apply(s: &mut State, a: &Action, fx: &mut Effects) -> Result<(), Rejection> {

@@ -1,6 +1,7 @@
 //! The sprint's own actions: `open_round` and `close_round` (game master)
 //! and `complete` (players).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use veltrix_sdk::util::normalize_answer;
 use veltrix_sdk::{Action, Effects, GameStatus, Rejection, RejectionCode};
@@ -13,18 +14,20 @@ use crate::state::{MAX_OPEN_ROUNDS, State};
 pub const MAX_ROUND: u32 = 1_000_000_000;
 
 /// Payload of `close_round`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloseRound {
     /// Round number.
+    #[schemars(range(max = u32::MAX))]
     pub round: u32,
 }
 
 /// Payload of `complete`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Complete {
     /// Round number.
+    #[schemars(range(max = u32::MAX))]
     pub round: u32,
     /// Task id.
     pub task: String,

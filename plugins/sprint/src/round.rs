@@ -6,6 +6,7 @@
 //! with one integer (`next_round`) and reward keys such as
 //! `place:<round>:<team>` can never repeat.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use veltrix_sdk::pack::{Names, Reader, Record, Span, Table, Writer};
 use veltrix_sdk::util::normalize_answer;
@@ -25,28 +26,36 @@ pub const MAX_ANSWER: usize = 256;
 pub const MAX_LEAD_MS: i64 = 7 * 86_400_000;
 
 /// Payload of `open_round`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+// The schema bounds (`#[schemars(...)]`) are what `Round::build` refuses
+// whatever the game's state: the host then refuses them before the plugin.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpenRound {
     /// Round number: at least 1, above every round opened before.
+    #[schemars(range(min = 1, max = crate::play::MAX_ROUND))]
     pub round: u32,
     /// Window start; now if absent, never in the past.
     pub start_ms: Option<i64>,
     /// Window length; the config's default if absent.
+    #[schemars(range(min = MIN_DURATION_MS, max = MAX_DURATION_MS))]
     pub duration_ms: Option<i64>,
     /// Decay floor for this round, percent of points; the config's if absent.
+    #[schemars(range(max = 100))]
     pub floor_percent: Option<u8>,
     /// The round's tasks.
+    #[schemars(length(min = 1, max = MAX_TASKS))]
     pub tasks: Vec<TaskSpec>,
 }
 
 /// One task of an `open_round` payload.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskSpec {
     /// Id, unique in the round: 1 to 32 of `A-Z a-z 0-9 _ . -`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_.-]{1,32}$"))]
     pub id: String,
     /// Full value, at the window's start.
+    #[schemars(range(min = 1, max = MAX_POINTS))]
     pub points: i64,
     /// Accepted answers (case- and whitespace-insensitive); none means the
     /// task is done on the player's word (e.g. judged on site).

@@ -2,7 +2,7 @@
 //! live at their start and closing at their end (or when the game ends).
 
 use serde::{Deserialize, Serialize};
-use veltrix_sdk::lifecycle::Lifecycle;
+use veltrix_sdk::lifecycle::{Lifecycle, Start};
 use veltrix_sdk::pack::{Reader, Record, Roster, Writer};
 use veltrix_sdk::{GameStatus, Rejection, Reward};
 
@@ -42,10 +42,10 @@ impl Record for TeamScore {
 }
 
 impl State {
-    /// The initial state.
-    pub fn new(settings: Settings, starts_at_ms: Option<i64>, ends_at_ms: Option<i64>) -> Self {
+    /// The initial state of a game that starts as `start` says.
+    pub fn new(settings: Settings, start: Start, ends_at_ms: Option<i64>) -> Self {
         Self {
-            life: Lifecycle::new(starts_at_ms, ends_at_ms),
+            life: Lifecycle::scheduled(start, ends_at_ms),
             settings,
             next_round: 1,
             rounds: Vec::new(),

@@ -3,6 +3,12 @@
 use serde_json::{Value, json};
 use veltrix_sdk::lifecycle::Lifecycle;
 use veltrix_sdk::prelude::*;
+
+#[path = "../../testing/contract_check.rs"]
+mod contract_check;
+// Shadows the SDK's: every game below holds each accepted action to the
+// contract (declared kind, listed role, payload schema, reward types).
+use contract_check::Harness;
 use veltrix_sprint::{Sprint, sample};
 
 const CONFIG: &str = r#"{
@@ -348,6 +354,26 @@ fn the_scheduled_end_closes_rounds_at_the_games_end() {
 }
 
 #[test]
+fn wait_for_start_waits_for_the_game_master_whatever_starts_at_ms_says() {
+    // `starts_at_ms` is accepted, and ignored: waiting for the game master
+    // wins.
+    let mut g =
+        Harness::<Sprint>::new(r#"{"wait_for_start": true, "starts_at_ms": 1000}"#, 1).unwrap();
+    let day = 86_400_000;
+    assert_eq!(
+        code(g.apply(done("ann", "red", 1, "a", day))),
+        RejectionCode::NotAllowedNow
+    );
+    assert_eq!(code(g.apply(open(1, day))), RejectionCode::NotAllowedNow);
+    assert_eq!(g.apply(tick(2 * day)).unwrap().status, GameStatus::Waiting);
+    let t = g.apply(gm("start", 3 * day, json!({}))).unwrap();
+    assert_eq!(t.status, GameStatus::Running);
+    g.apply(open(1, 3 * day)).unwrap();
+    g.apply(done("ann", "red", 1, "a", 3 * day)).unwrap();
+    assert_eq!(g.rewards()["task:1:a:red"].points, 100);
+}
+
+#[test]
 fn pause_blocks_players_but_not_the_clock() {
     let mut g = game();
     g.apply(open(1, 0)).unwrap();
@@ -514,7 +540,9 @@ fn invalid_payloads_are_rejected() {
 
 #[test]
 fn garbage_payloads_never_panic() {
-    let mut g = game();
+    // The SDK's own harness: the host refuses most of these before the
+    // plugin (payload schemas, roles), but the plugin must not rely on it.
+    let mut g = veltrix_sdk::Harness::<Sprint>::new(CONFIG, 1).unwrap();
     g.apply(open(1, 0)).unwrap();
     let garbage = [
         "",
@@ -624,4 +652,83 @@ fn sample_stream_keeps_the_game_running_with_sane_rewards() {
     assert!((2_000..=5_000).contains(&n), "{n} rewards");
     assert!(g.rewards().keys().any(|k| k.starts_with("place:")));
     assert!(max_state < 4_000, "state grew to {max_state} bytes");
+}
+
+#[test]
+fn contract_matches_info_and_declares_what_the_sample_mints() {
+    contract_check::assert_contract_matches_info::<Sprint>();
+    let declared = contract_check::reward_types::<Sprint>();
+    assert_eq!(
+        declared,
+        ["points", "bonus", "adjustment"].map(String::from).into()
+    );
+    // `play` checks every accepted action (role, schema, reward types).
+    let minted = contract_check::play::<Sprint>(&sample::config(), 1, sample::actions(5_000, 1));
+    assert_eq!(minted, declared);
+    let c = Sprint::contract();
+    let gm = [ActorRole::GameMaster, ActorRole::System];
+    assert_eq!(c.spec("open_round").unwrap().roles, gm);
+    assert_eq!(c.spec("close_round").unwrap().roles, gm);
+    assert_eq!(c.spec("complete").unwrap().roles, [ActorRole::Player]);
+}
+
+#[test]
+fn payload_schemas_accept_what_the_game_accepts() {
+    let ok = |kind: &str, p: Value| contract_check::schema_accepts::<Sprint>(kind, &p);
+    assert!(ok("open_round", json!({ "round": 1, "tasks": tasks() })));
+    assert!(ok(
+        "open_round",
+        json!({ "round": 1_000_000_000, "start_ms": null, "duration_ms": 1_000,
+            "floor_percent": 100, "tasks": [{ "id": "A.z_-9", "points": 1_000_000 }] })
+    ));
+    assert!(ok("close_round", json!({ "round": 0 })));
+    assert!(ok("complete", json!({ "round": 1, "task": "a" })));
+    assert!(ok(
+        "complete",
+        json!({ "round": 1, "task": "b", "answer": "blue whale" })
+    ));
+    // What serde refuses, the schema refuses; and what `open_round` refuses
+    // whatever the state.
+    assert!(!ok("complete", json!({ "round": -1, "task": "a" })));
+    assert!(!ok("complete", json!({ "task": "a" })));
+    assert!(!ok("close_round", json!({ "round": 1, "now": true })));
+    let open_with = |extra: Value| {
+        let mut p = json!({ "round": 1, "tasks": tasks() });
+        p.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        p
+    };
+    let mut g = game();
+    for bad in [
+        json!({ "round": 0 }),
+        json!({ "round": 1_000_000_001 }),
+        json!({ "duration_ms": 999 }),
+        json!({ "duration_ms": 86_400_001 }),
+        json!({ "floor_percent": 101 }),
+        json!({ "tasks": [] }),
+        json!({ "tasks": [{ "id": "", "points": 1 }] }),
+        json!({ "tasks": [{ "id": "a b", "points": 1 }] }),
+        json!({ "tasks": [{ "id": "x".repeat(33), "points": 1 }] }),
+        json!({ "tasks": [{ "id": "a", "points": 0 }] }),
+        json!({ "tasks": [{ "id": "a", "points": 1_000_001 }] }),
+    ] {
+        let p = open_with(bad);
+        assert!(!ok("open_round", p.clone()), "{p}");
+        // The game refuses each of them too.
+        assert_eq!(
+            code(g.apply(gm("open_round", 0, p.clone()))),
+            RejectionCode::InvalidPayload,
+            "{p}"
+        );
+    }
+    let many: Vec<Value> = (0..33)
+        .map(|i| json!({ "id": format!("t{i}"), "points": 1 }))
+        .collect();
+    let p = open_with(json!({ "tasks": many }));
+    assert!(!ok("open_round", p.clone()));
+    assert_eq!(
+        code(g.apply(gm("open_round", 0, p))),
+        RejectionCode::InvalidPayload
+    );
 }

@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use veltrix_sdk::util::{haversine_m, normalize_answer, within};
 use veltrix_sdk::{Action, Effects, QuestUpdate, Rejection, RejectionCode};
@@ -21,16 +22,16 @@ use crate::state::{Holder, Point, State};
 pub const KINDS: [&str; 1] = ["capture"];
 
 /// Reward type of capture points.
-const POINTS: &str = "points";
+pub(crate) const POINTS: &str = "points";
 
 fn reject(code: RejectionCode, msg: impl Into<String>) -> Rejection {
     Rejection::new(code, msg)
 }
 
 /// Payload of `capture`.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Capture<'a> {
+pub(crate) struct Capture<'a> {
     /// Control point id.
     #[serde(borrow)]
     cp: Cow<'a, str>,

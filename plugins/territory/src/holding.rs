@@ -19,7 +19,7 @@ use veltrix_sdk::{Action, Effects, GameStatus, QuestUpdate};
 use crate::state::{MINUTE_MS, State};
 
 /// Reward type of holding pay.
-const POINTS: &str = "points";
+pub(crate) const POINTS: &str = "points";
 
 #[derive(Serialize)]
 struct ClosedDetail<'a> {

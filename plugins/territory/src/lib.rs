@@ -81,6 +81,17 @@ impl GameType for Territory {
         }
     }
 
+    fn contract() -> Contract {
+        Contract::new()
+            .action::<capture::Capture<'static>>(
+                "capture",
+                "capture a control point from inside its zone, answering its question if it has one",
+            )
+            .located()
+            .with_lifecycle()
+            .rewards(&[capture::POINTS, holding::POINTS])
+    }
+
     fn init(config: Config, _seed: u64) -> Result<State, ConfigError> {
         // Nothing is drawn at random: the seed is not needed.
         config.compile()

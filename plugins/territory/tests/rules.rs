@@ -2,6 +2,12 @@
 
 use serde_json::{Value, json};
 use veltrix_sdk::prelude::*;
+
+#[path = "../../testing/contract_check.rs"]
+mod contract_check;
+// Shadows the SDK's: every game below holds each accepted action to the
+// contract (declared kind, listed role, payload schema, reward types).
+use contract_check::Harness;
 use veltrix_territory::{Territory, sample};
 
 const T0: i64 = 1_700_000_000_000;
@@ -547,4 +553,34 @@ fn the_sample_stream_keeps_the_game_running() {
         "{} bytes",
         h.state_bytes().len()
     );
+}
+
+#[test]
+fn contract_matches_info_and_declares_what_the_sample_mints() {
+    contract_check::assert_contract_matches_info::<Territory>();
+    let declared = contract_check::reward_types::<Territory>();
+    assert_eq!(declared, ["points", "adjustment"].map(String::from).into());
+    // `play` checks every accepted action (role, schema, reward types).
+    let minted = contract_check::play::<Territory>(&sample::config(), 1, sample::actions(5_000, 1));
+    assert_eq!(minted, declared);
+    let c = Territory::contract();
+    let capture = c.spec("capture").unwrap();
+    assert_eq!(capture.roles, [ActorRole::Player]);
+    assert!(capture.takes_location && !capture.takes_evidence);
+}
+
+#[test]
+fn payload_schemas_accept_what_the_game_accepts() {
+    let ok = |kind: &str, p: Value| contract_check::schema_accepts::<Territory>(kind, &p);
+    assert!(ok("capture", json!({ "cp": "a" })));
+    assert!(ok("capture", json!({ "cp": "b", "answer": "granite" })));
+    assert!(ok("capture", json!({ "cp": "a", "answer": null })));
+    assert!(ok("tick", json!({})));
+    // What serde refuses, the schema refuses.
+    assert!(!ok("capture", json!({})));
+    assert!(!ok("capture", json!({ "cp": 1 })));
+    assert!(!ok("capture", json!({ "cp": "a", "team": "red" })));
+    let mut h = game();
+    let a = cap("ann", "red", "a", S).with_payload(json!({ "cp": "a", "team": "red" }));
+    assert_eq!(code(&mut h, a), RejectionCode::InvalidPayload);
 }

@@ -38,6 +38,10 @@ pub struct Config {
     /// Scheduled start; the game runs from creation when absent.
     #[serde(default)]
     pub starts_at_ms: Option<i64>,
+    /// The game waits for the game master's `start` (not with
+    /// `starts_at_ms`).
+    #[serde(default)]
+    pub wait_for_start: bool,
     /// Scheduled end; the game master ends it when absent.
     #[serde(default)]
     pub ends_at_ms: Option<i64>,
@@ -153,6 +157,12 @@ impl Config {
         {
             return Err(err("/ends_at_ms", "must be after starts_at_ms"));
         }
+        if self.wait_for_start && self.starts_at_ms.is_some() {
+            return Err(err(
+                "/wait_for_start",
+                "a game that waits for the game master's start has no starts_at_ms",
+            ));
+        }
         let day_min = 7 * 24 * 60;
         let rules = Rules {
             finish_bonus: int_in("/finish_bonus", self.finish_bonus, 0, 1_000_000)? as u32,
@@ -188,7 +198,10 @@ impl Config {
             ));
         }
         Ok(State {
-            life: Lifecycle::new(self.starts_at_ms, self.ends_at_ms),
+            life: Lifecycle::scheduled(
+                Lifecycle::start_of(self.starts_at_ms, self.wait_for_start),
+                self.ends_at_ms,
+            ),
             rules,
             step_ids,
             text,

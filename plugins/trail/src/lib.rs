@@ -91,6 +91,24 @@ impl GameType for Trail {
         }
     }
 
+    fn contract() -> Contract {
+        Contract::new()
+            .action::<rules::Empty>("begin", "start the team's clock on the trail")
+            .action::<rules::Arrive<'static>>(
+                "arrive",
+                "check in at the current step: by QR code or by the device location",
+            )
+            .located()
+            .action::<rules::Answer<'static>>("answer", "answer the current step's task")
+            .action::<rules::Hint<'static>>("hint", "reveal the next hint, for a time penalty")
+            .action::<rules::Skip<'static>>(
+                "skip",
+                "skip the current step: no points, a time penalty",
+            )
+            .with_lifecycle()
+            .rewards(&[progress::POINTS, progress::BONUS])
+    }
+
     fn init(config: Config, _seed: u64) -> Result<State, ConfigError> {
         // The trail draws nothing at random: the seed is not needed.
         config.compile()

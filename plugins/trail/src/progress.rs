@@ -10,9 +10,9 @@ use crate::state::{State, Team};
 use crate::turn::Turn;
 
 /// Reward type of step points.
-const POINTS: &str = "points";
+pub(crate) const POINTS: &str = "points";
 /// Reward type of the finish bonus.
-const BONUS: &str = "bonus";
+pub(crate) const BONUS: &str = "bonus";
 
 /// Quest detail of step updates.
 #[derive(Serialize)]

@@ -11,6 +11,7 @@
 
 use std::borrow::Cow;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use veltrix_sdk::{Action, Effects, Rejection, RejectionCode};
 
@@ -33,44 +34,54 @@ fn payload<'a, T: Deserialize<'a>>(a: &'a Action) -> Result<T, Rejection> {
 }
 
 /// Payload of `begin`: nothing.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Empty {}
+pub(crate) struct Empty {}
 
 /// Payload of `arrive`: the step, and the QR code if scanned.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Arrive<'a> {
+pub(crate) struct Arrive<'a> {
+    /// Step id: the team's current step.
     #[serde(borrow)]
     step: Cow<'a, str>,
+    /// The step's QR code, if scanned; without it the team checks in by the
+    /// device location.
     #[serde(default, borrow)]
     qr: Option<Cow<'a, str>>,
 }
 
 /// Payload of `answer`.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Answer<'a> {
+pub(crate) struct Answer<'a> {
+    /// Step id: the team's current step, arrived at.
     #[serde(borrow)]
     step: Cow<'a, str>,
+    /// The answer to the step's task (case and spaces ignored).
     #[serde(borrow)]
     answer: Cow<'a, str>,
 }
 
 /// Payload of `hint`: the step, and the index of the hint wanted.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Hint<'a> {
+pub(crate) struct Hint<'a> {
+    /// Step id: the team's current step.
     #[serde(borrow)]
     step: Cow<'a, str>,
+    /// Index of the next hint (from 0), so that a double tap cannot take
+    /// two; any next hint if absent.
     #[serde(default)]
+    #[schemars(range(max = u32::MAX))]
     hint: Option<u32>,
 }
 
 /// Payload of `skip`.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Skip<'a> {
+pub(crate) struct Skip<'a> {
+    /// Step id: the team's current step.
     #[serde(borrow)]
     step: Cow<'a, str>,
 }

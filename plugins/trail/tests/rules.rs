@@ -2,6 +2,12 @@
 
 use serde_json::{Value, json};
 use veltrix_sdk::prelude::*;
+
+#[path = "../../testing/contract_check.rs"]
+mod contract_check;
+// Shadows the SDK's: every game below holds each accepted action to the
+// contract (declared kind, listed role, payload schema, reward types).
+use contract_check::Harness;
 use veltrix_trail::{Trail, sample};
 
 const T0: i64 = 1_700_000_000_000;
@@ -553,6 +559,37 @@ fn the_schedule_bounds_the_game() {
 }
 
 #[test]
+fn wait_for_start_waits_for_the_game_master() {
+    let mut c = config();
+    c["wait_for_start"] = json!(true);
+    // A start time as well contradicts waiting: refused.
+    let mut both = c.clone();
+    both["starts_at_ms"] = json!(T0 + 10 * MIN);
+    let e = Harness::<Trail>::with_config(both, 7).unwrap_err().message;
+    assert!(e.starts_with("/wait_for_start:"), "{e}");
+    let mut h = game_with(c);
+    let day = 24 * 60 * MIN;
+    let early = act("ann", "red", "begin", day, json!({}));
+    assert_eq!(code(&mut h, early), RejectionCode::NotAllowedNow);
+    h.apply(Action::new("host", "tick", T0 + 2 * day).as_system())
+        .unwrap();
+    assert_eq!(h.status(), GameStatus::Waiting);
+    let t = h.apply(gm("start", 3 * day, json!({}))).unwrap();
+    assert_eq!(t.status, GameStatus::Running);
+    begin(&mut h, "ann", "red", 3 * day + 1);
+    h.apply(arrive_s1("ann", "red", 3 * day + 2)).unwrap();
+    let answer = act(
+        "ann",
+        "red",
+        "answer",
+        3 * day + 3,
+        json!({"step": "s1", "answer": "golden gate"}),
+    );
+    h.apply(answer).unwrap();
+    assert_eq!(h.score(Board::Team, "red"), 10);
+}
+
+#[test]
 fn game_master_pause_resume_end_grant_revoke() {
     let mut h = game();
     begin(&mut h, "ann", "red", 0);
@@ -731,4 +768,49 @@ fn the_sample_stream_keeps_the_game_running() {
         "{} bytes",
         h.state_bytes().len()
     );
+}
+
+#[test]
+fn contract_matches_info_and_declares_what_the_sample_mints() {
+    contract_check::assert_contract_matches_info::<Trail>();
+    let declared = contract_check::reward_types::<Trail>();
+    assert_eq!(
+        declared,
+        ["points", "bonus", "adjustment"].map(String::from).into()
+    );
+    // `play` checks every accepted action (role, schema, reward types).
+    let minted = contract_check::play::<Trail>(&sample::config(), 1, sample::actions(5_000, 1));
+    assert_eq!(minted, declared);
+    let c = Trail::contract();
+    for k in ["begin", "arrive", "answer", "hint", "skip"] {
+        let spec = c.spec(k).unwrap();
+        assert_eq!(spec.roles, [ActorRole::Player], "{k}");
+        assert_eq!(spec.takes_location, k == "arrive", "{k}");
+        assert!(!spec.takes_evidence, "{k}");
+    }
+}
+
+#[test]
+fn payload_schemas_accept_what_the_game_accepts() {
+    let ok = |kind: &str, p: Value| contract_check::schema_accepts::<Trail>(kind, &p);
+    assert!(ok("begin", json!({})));
+    assert!(ok("arrive", json!({ "step": "s1" })));
+    assert!(ok("arrive", json!({ "step": "s2", "qr": "QR-S2" })));
+    assert!(ok("arrive", json!({ "step": "s2", "qr": null })));
+    assert!(ok(
+        "answer",
+        json!({ "step": "s1", "answer": "golden gate" })
+    ));
+    assert!(ok("hint", json!({ "step": "s1" })));
+    assert!(ok("hint", json!({ "step": "s1", "hint": 1 })));
+    assert!(ok("skip", json!({ "step": "s1" })));
+    // What serde refuses, the schema refuses.
+    assert!(!ok("begin", json!({ "team": "red" })));
+    assert!(!ok("arrive", json!({ "qr": "QR-S2" })));
+    assert!(!ok("answer", json!({ "step": "s1" })));
+    assert!(!ok("hint", json!({ "step": "s1", "hint": -1 })));
+    assert!(!ok("skip", json!({ "step": "s1", "why": "lost" })));
+    let mut h = game();
+    let r = h.apply(act("ann", "red", "begin", 0, json!({ "team": "red" })));
+    assert_eq!(r.unwrap_err().code, RejectionCode::InvalidPayload);
 }

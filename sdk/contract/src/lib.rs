@@ -8,12 +8,17 @@
 //!
 //! - the data types (this module): actions, effects, transitions,
 //!   rejections, the game type's self-description;
+//! - [`spec`]: the typed contract (action payload schemas, roles, reward
+//!   types) a game type publishes;
 //! - [`rng`]: the `SplitMix64` generator.
 //!
 //! The WIT glue on each side converts by moving fields, so crossing the
 //! component boundary costs no extra copies.
 
 pub mod rng;
+pub mod spec;
+
+pub use spec::{ActionSpec, GameContract};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

@@ -153,13 +153,15 @@ impl ApiConfig {
         Duration::from_millis(self.action_timeout_ms.max(1))
     }
 
-    /// The conformance run of the upload check: the CLI's defaults, with
-    /// the action counts of `upload_check_actions` and
-    /// `upload_replay_actions`.
-    pub fn upload_check(&self) -> veltrix_runtime::check::CheckOptions {
+    /// The conformance run of the upload check (and of `veltrix plugin
+    /// check`, which starts from it): the action counts of
+    /// `upload_check_actions` and `upload_replay_actions`, the default seed,
+    /// and the reward types the host runs (`streams.reward_types`).
+    pub fn upload_check(&self, reward_types: &[String]) -> veltrix_runtime::check::CheckOptions {
         veltrix_runtime::check::CheckOptions {
             random_actions: self.upload_check_actions,
             replay_actions: self.upload_replay_actions,
+            reward_types: reward_types.to_vec(),
             ..veltrix_runtime::check::CheckOptions::default()
         }
     }

@@ -198,7 +198,8 @@ async fn check_upload(
     }
     let permit = CHECKS.acquire().await.map_err(|_| ApiError::Internal)?;
     let api = &*state.config;
-    let (opts, budget) = (api.upload_check(), api.upload_check_budget());
+    let opts = api.upload_check(state.processor.reward_types());
+    let budget = api.upload_check_budget();
     let binary = isolate::check_binary(&api.upload_check_binary);
     // The task owns the slot and hands it back with the verdict. If this
     // request is dropped meanwhile (its timeout, a disconnect), only the

@@ -1,5 +1,5 @@
 //! Player routes: the [`Player`] extractor (player tokens), actions with
-//! idempotency keys, and the leaderboard.
+//! idempotency keys, the player's view of their game, and the leaderboard.
 //!
 //! A player token is `vx_player_<64 hex>`, issued by
 //! `POST /v1/tenants/{tenant}/games/{game}/players` and stored hashed. It
@@ -23,7 +23,7 @@ use super::auth::hash_key;
 use super::extract::{ApiQuery, idempotency_key};
 use super::{ApiError, AppState};
 use veltrix_leaderboard::{Board, MAX_PAGE, Standing};
-use veltrix_pipeline::processor::{ActionResult, ProcessorError};
+use veltrix_pipeline::processor::{ActionResult, PlayerView, ProcessorError};
 use veltrix_store::Claim;
 
 /// Prefix of player tokens.
@@ -156,6 +156,10 @@ impl From<ProcessorError> for ApiError {
             ProcessorError::GameExists(g) => Self::Conflict(format!("game `{g}` already exists")),
             ProcessorError::InvalidConfig(m) => Self::Invalid(format!("invalid game config: {m}")),
             ProcessorError::Invalid(m) => Self::Invalid(m),
+            ProcessorError::Refused(r) => match r.code {
+                veltrix_contract::RejectionCode::Forbidden => Self::Forbidden(r.message),
+                _ => Self::Invalid(r.message),
+            },
             ProcessorError::Plugin(f) => {
                 tracing::warn!(error = %f, "plugin fault");
                 Self::Invalid("the game type failed on this config".into())
@@ -334,6 +338,28 @@ pub async fn act(
     let body = body.map_err(|r| body_rejection(&r, state.config.max_body_bytes))?;
     // Validated before the claim: a malformed body never burns a key.
     let parsed: ActBody = parse_body(&headers, &body)?;
+    let action = Action {
+        tenant: player.tenant.clone(),
+        game: player.game.clone(),
+        player: player.player.clone(),
+        team: player.team.clone(),
+        idempotency_key: key.clone(),
+        role: ActorRole::Player,
+        kind: parsed.kind,
+        payload: parsed.payload.unwrap_or_else(|| json!({})).to_string(),
+        timestamp_ms: state.processor.clock().now_ms(),
+        location: parsed.location.map(|l| Location {
+            lat: l.lat,
+            lon: l.lon,
+            accuracy_m: l.accuracy_m,
+        }),
+    };
+    // Checked before the claim too: an action the game type does not take
+    // as sent never burns a key.
+    state
+        .processor
+        .check_action(&player.tenant, &player.game, &action)
+        .await?;
     // Keys are per player: two players choosing the same key must never
     // see each other's answers.
     let scoped = format!("play:{}:{}:{key}", player.game, player.player);
@@ -370,22 +396,6 @@ pub async fn act(
         }
         Claim::Fresh => {}
     }
-    let action = Action {
-        tenant: player.tenant.clone(),
-        game: player.game.clone(),
-        player: player.player.clone(),
-        team: player.team.clone(),
-        idempotency_key: key,
-        role: ActorRole::Player,
-        kind: parsed.kind,
-        payload: parsed.payload.unwrap_or_else(|| json!({})).to_string(),
-        timestamp_ms: state.processor.clock().now_ms(),
-        location: parsed.location.map(|l| Location {
-            lat: l.lat,
-            lon: l.lon,
-            accuracy_m: l.accuracy_m,
-        }),
-    };
     // On an error or a timeout before the outcome the claim stays in
     // progress: a retry answers the stored outcome (or pending) under the
     // same action id; after `database.idempotency_claim_ttl_ms` with no
@@ -541,4 +551,81 @@ pub async fn leaderboard(
         me: me.as_ref().map(standing),
         around: around.iter().map(standing).collect(),
     }))
+}
+
+/// `GET /v1/play/view`'s answer: what the game type shows the caller.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PlayView {
+    /// The caller's game.
+    pub game_id: String,
+    /// The caller.
+    pub player_id: String,
+    /// `waiting`, `running`, `paused`, `finished`, or `parked` (the host
+    /// stopped applying the game's actions; an operator looks at it).
+    pub status: String,
+    /// The caller's (or their team's) score, as the game type counts it.
+    pub score: i64,
+    /// The game type's summary for the caller (open quests, next step,
+    /// cooldowns...): a JSON document whose shape is the game type's.
+    #[schema(value_type = Object)]
+    pub summary: Value,
+}
+
+impl PlayView {
+    /// The answer of a processor view; `None` when the game type's summary
+    /// is not JSON (`plugin check` refuses such components: a bug).
+    pub fn from_view(v: PlayerView) -> Option<Self> {
+        let summary = match serde_json::from_str(&v.summary) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(game = %v.game_id, error = %e, "the game type's view summary is not JSON");
+                return None;
+            }
+        };
+        Some(Self {
+            game_id: v.game_id,
+            player_id: v.player_id,
+            status: v.status.to_string(),
+            score: v.score,
+            summary,
+        })
+    }
+}
+
+/// A view's failure as an API error: 404 for a game the caller's tenant
+/// does not have; a plugin fault is the host's 500 (logged), never its
+/// text.
+pub fn view_error(e: ProcessorError) -> ApiError {
+    match e {
+        ProcessorError::Plugin(f) => {
+            tracing::warn!(error = %f, "plugin fault in view");
+            ApiError::Internal
+        }
+        e => e.into(),
+    }
+}
+
+/// No query parameters: the game and player come from the token, and a
+/// `?tenant=` or `?game=` is refused (400) rather than ignored.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}
+
+/// `GET /v1/play/view`: the caller's view of their game, built by the
+/// game type's `view` from the game's current state (what the processor
+/// last applied, not the last snapshot).
+#[tracing::instrument(skip_all, fields(tenant = %player.tenant, game = %player.game, player = %player.player))]
+pub async fn view(
+    State(state): State<AppState>,
+    player: Player,
+    ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
+) -> Result<axum::Json<PlayView>, ApiError> {
+    let v = state
+        .processor
+        .view(&player.tenant, &player.game, &player.player)
+        .await
+        .map_err(view_error)?;
+    PlayView::from_view(v)
+        .map(axum::Json)
+        .ok_or(ApiError::Internal)
 }

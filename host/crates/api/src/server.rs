@@ -183,6 +183,7 @@ pub fn routes() -> Vec<Route> {
             "/v1/play/leaderboard",
             get(players::leaderboard),
         ),
+        r(Method::GET, "/v1/play/view", get(players::view)),
         r(Method::GET, "/v1/play/feed", get(feed::feed)),
     ]
 }

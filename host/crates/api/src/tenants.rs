@@ -32,6 +32,63 @@ pub struct GameTypeInfo {
     /// Where it comes from: `builtin`, or `partner` (an upload).
     #[schema(value_type = String, example = "builtin")]
     pub source: &'static str,
+    /// The WIT contract version its component exports (`0.3`; `0.2`
+    /// components declare no payload schemas or reward types).
+    #[schema(value_type = String, example = "0.3")]
+    pub contract: &'static str,
+    /// Every action kind: who may send it and the JSON Schema of its
+    /// payload (checked before the game type sees it), so a client can
+    /// build its forms.
+    pub actions: Vec<ActionInfo>,
+    /// The reward types it mints (absent for a `0.2` component).
+    pub reward_types: Option<Vec<String>>,
+}
+
+/// One action kind of a game type's contract.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActionInfo {
+    /// The kind, as sent in `kind`.
+    pub kind: String,
+    /// What it does.
+    pub description: String,
+    /// Who may send it: `player`, `game-master`, `system`.
+    pub roles: Vec<String>,
+    /// JSON Schema of the payload (`{}` accepts anything).
+    #[schema(value_type = Object)]
+    pub payload_schema: serde_json::Value,
+    /// It reads the device location (send `location`).
+    pub takes_location: bool,
+    /// Its payload carries evidence (a photo id or a text) for a judge.
+    pub takes_evidence: bool,
+}
+
+/// The catalogue's view of a component's contract.
+fn actions(p: &veltrix_runtime::Plugin) -> Vec<ActionInfo> {
+    use veltrix_contract::ActorRole;
+    p.contract
+        .actions
+        .iter()
+        .map(|a| ActionInfo {
+            kind: a.kind.clone(),
+            description: a.description.clone(),
+            roles: a
+                .roles
+                .iter()
+                .map(|r| {
+                    match r {
+                        ActorRole::Player => "player",
+                        ActorRole::GameMaster => "game-master",
+                        ActorRole::System => "system",
+                    }
+                    .to_string()
+                })
+                .collect(),
+            payload_schema: serde_json::from_str(&a.payload_schema)
+                .unwrap_or_else(|_| serde_json::json!({})),
+            takes_location: a.takes_location,
+            takes_evidence: a.takes_evidence,
+        })
+        .collect()
 }
 
 /// Every game type this host can play: the built-ins (in catalogue
@@ -60,6 +117,9 @@ pub fn game_types(state: &AppState) -> Vec<GameTypeInfo> {
                 example_config: json(&p.info.example_config),
                 config_schema,
                 source,
+                contract: p.wit_version().as_str(),
+                actions: actions(&p),
+                reward_types: p.reward_types().map(<[String]>::to_vec),
             })
         })
         .collect()

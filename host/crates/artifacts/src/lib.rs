@@ -77,3 +77,8 @@ pub static NETPROBE: &[u8] = include_bytes!(env!("VELTRIX_GUEST_NETPROBE"));
 /// The bloat test guest (`plugins/testing/bloat`): its `describe` is far
 /// over the upload limits (a 2 MiB config schema, 100,002 action kinds).
 pub static BLOAT: &[u8] = include_bytes!(env!("VELTRIX_GUEST_BLOAT"));
+
+/// The legacy test guest (`plugins/testing/legacy`): a game type built
+/// against WIT 0.2.0, before `contract` existed (`legacy-tap`: `tap` mints
+/// 1-100 points, `end` finishes).
+pub static LEGACY: &[u8] = include_bytes!(env!("VELTRIX_GUEST_LEGACY"));

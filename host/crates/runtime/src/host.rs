@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use tracing::{debug, info, instrument};
-use veltrix_contract::GameTypeInfo;
+use veltrix_contract::{GameContract, GameTypeInfo};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
@@ -172,15 +172,25 @@ impl PluginHost {
             hash: hash.clone(),
             size: bytes.len(),
             info: placeholder_info(),
+            contract: GameContract::default(),
             pre,
             engine: self.engine.clone(),
             limits: Arc::clone(&self.limits),
             config_schema: None,
+            payload_schemas: Default::default(),
         };
-        let described = Worker::describe_unloaded(&plugin)?;
+        let (described, contract) = Worker::describe_unloaded(&plugin)?;
         // Before anything parses the schema or lists the kinds.
         super::inspect::check_description(&described, &self.limits.component)?;
         validate_info(&described)?;
+        plugin.contract = match contract {
+            Some(c) => {
+                plugin.payload_schemas =
+                    super::contract::validate(&described, &c, &self.limits.component)?;
+                c
+            }
+            None => GameContract::untyped(&described.action_kinds),
+        };
         plugin.config_schema = super::plugin::compile_schema(&described.config_schema);
         if plugin.config_schema.is_none() {
             tracing::warn!(%hash, name = %described.name, "config schema does not compile; configs go to init unchecked");

@@ -14,8 +14,8 @@
 use std::sync::Arc;
 
 use veltrix_contract::{
-    Action, ActionEffects, ConfigError, GameStatus, GameTypeInfo, PlayerView, Rejection,
-    RejectionCode, Transition,
+    Action, ActionEffects, ConfigError, GameContract, GameStatus, GameTypeInfo, PlayerView,
+    Rejection, RejectionCode, Transition,
 };
 use wasmtime::Store;
 
@@ -84,7 +84,9 @@ impl Worker {
 
     /// `describe` on a plugin still being loaded. A failure to instantiate
     /// is blamed on instantiation (a start function), not on `describe`.
-    pub(crate) fn describe_unloaded(plugin: &Plugin) -> Result<GameTypeInfo, LoadError> {
+    pub(crate) fn describe_unloaded(
+        plugin: &Plugin,
+    ) -> Result<(GameTypeInfo, Option<GameContract>), LoadError> {
         let first =
             call::instantiate(plugin).map_err(|f| LoadError::Instantiation(f.to_string()))?;
         let mut live = Some(first);
@@ -94,11 +96,16 @@ impl Worker {
             instantiations: &mut instantiations,
         };
         let c = setup_call(plugin, CallSeed::new("describe").finish());
-        call::retrying(plugin, slot, &c, &|s, g| {
-            g.veltrix_game_game().call_describe(s)
-        })
-        .map(|(i, _)| bindings::info(i))
-        .map_err(|f| LoadError::BadDescription(f.to_string()))
+        let (info, _) = call::retrying(plugin, slot, &c, &|s, g| g.describe(s))
+            .map_err(|f| LoadError::BadDescription(f.to_string()))?;
+        let c = setup_call(plugin, CallSeed::new("contract").finish());
+        let slot = Slot {
+            live: &mut live,
+            instantiations: &mut instantiations,
+        };
+        let (contract, _) = call::retrying(plugin, slot, &c, &|s, g| g.contract(s))
+            .map_err(|f| LoadError::BadDescription(format!("contract: {f}")))?;
+        Ok((info, contract))
     }
 
     /// The plugin this worker runs.
@@ -122,8 +129,7 @@ impl Worker {
                 .u64(seed)
                 .finish(),
         );
-        let (r, _) = self.call(&c, |s, g| g.veltrix_game_game().call_init(s, config, seed))?;
-        let r = r.map_err(bindings::config_error);
+        let (r, _) = self.call(&c, |s, g| g.init(s, config, seed))?;
         if let Ok(state) = &r {
             self.check_output(state.len())?;
         }
@@ -154,23 +160,20 @@ impl Worker {
         };
         let wit_action = match self.scratch.take() {
             Some(mut w) => {
-                bindings::action_into(action, &mut w);
+                w.set(action);
                 w
             }
-            None => bindings::action(action),
+            None => bindings::WitAction::new(self.plugin.pre.version(), action),
         };
-        let r = self.call(&c, |s, g| {
-            g.veltrix_game_game().call_apply(s, state, &wit_action)
-        });
+        let r = self.call(&c, |s, g| g.apply(s, state, &wit_action));
         self.scratch = Some(wit_action);
         let (r, used) = r?;
         let result = match r {
             Ok(t) => {
-                let t = bindings::transition(t);
                 self.check_output(bindings::transition_size(&t))?;
                 Ok(t)
             }
-            Err(r) => Err(self.rejection(bindings::rejection(r))?),
+            Err(r) => Err(self.rejection(r)?),
         };
         Ok(Applied { result, fuel: used })
     }
@@ -190,7 +193,6 @@ impl Worker {
         let batched = if input > limits.max_input_bytes.saturating_mul(n) || sent.is_empty() {
             None
         } else {
-            let wit: Vec<bindings::WitAction> = sent.iter().map(|a| bindings::action(a)).collect();
             let seed = sent
                 .iter()
                 .fold(CallSeed::new("apply-batch").bytes(state), |h, a| {
@@ -207,18 +209,14 @@ impl Worker {
                 live: &mut self.live,
                 instantiations: &mut self.instantiations,
             };
-            match call::attempt(&plugin, slot, &c, &|s, g| {
-                g.veltrix_game_game().call_apply_batch(s, state, &wit)
-            }) {
-                Ok((Ok(b), used)) => {
-                    let b = bindings::batch(b);
-                    (bindings::batch_size(&b) <= limits.max_output_bytes.saturating_mul(n))
-                        .then_some((b, used))
-                }
+            match call::attempt(&plugin, slot, &c, &|s, g| g.apply_batch(s, state, &sent)) {
+                Ok((Ok(b), used)) => (bindings::batch_size(&b)
+                    <= limits.max_output_bytes.saturating_mul(n))
+                .then_some((b, used)),
                 // The state does not decode: every action gets the rejection
                 // (or the fault, for `invalid-state`).
                 Ok((Err(r), used)) => {
-                    let r = self.rejection(bindings::rejection(r));
+                    let r = self.rejection(r);
                     let outcomes = actions.iter().map(|_| r.clone().map(Err)).collect();
                     return BatchApplied {
                         state: state.to_vec(),
@@ -299,10 +297,10 @@ impl Worker {
                 .bytes(player.as_bytes())
                 .finish(),
         );
-        let (r, _) = self.call(&c, |s, g| g.veltrix_game_game().call_view(s, state, player))?;
+        let (r, _) = self.call(&c, |s, g| g.view(s, state, player))?;
         let r = match r {
-            Ok(v) => Ok(bindings::view(v)),
-            Err(r) => Err(self.rejection(bindings::rejection(r))?),
+            Ok(v) => Ok(v),
+            Err(r) => Err(self.rejection(r)?),
         };
         if let Ok(v) = &r {
             self.check_output(v.summary.len())?;
@@ -313,8 +311,8 @@ impl Worker {
     /// Calls `describe`.
     pub fn describe(&mut self) -> Result<GameTypeInfo, Fault> {
         let c = setup_call(&self.plugin, CallSeed::new("describe").finish());
-        let (i, _) = self.call(&c, |s, g| g.veltrix_game_game().call_describe(s))?;
-        Ok(bindings::info(i))
+        let (i, _) = self.call(&c, |s, g| g.describe(s))?;
+        Ok(i)
     }
 
     fn check_input(&self, size: usize) -> Result<(), Fault> {

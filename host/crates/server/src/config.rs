@@ -56,6 +56,12 @@ pub struct HostConfig {
 }
 
 impl HostConfig {
+    /// The upload check's options on this host (`veltrix plugin check`
+    /// starts from them, so the CLI and an upload give the same verdict).
+    pub fn upload_check_options(&self) -> veltrix_runtime::check::CheckOptions {
+        self.api.upload_check(&self.streams.reward_types)
+    }
+
     /// Loads `path` (or only defaults when `None`), then applies the
     /// process environment.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {

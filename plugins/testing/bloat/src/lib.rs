@@ -43,6 +43,19 @@ impl GameType for Bloat {
         }
     }
 
+    /// Deliberately empty, so it differs from `describe`'s 100,002 kinds.
+    ///
+    /// The host calls `contract` right after `describe` and before it
+    /// checks describe's limits, under the same setup fuel: a spec (and a
+    /// generated schema) for each of 100,002 kinds would run out of fuel
+    /// there and fail the load for the wrong reason. The host refuses this
+    /// component on describe's limits (config schema size, action kinds)
+    /// before it compares the two lists, so a tiny contract keeps those
+    /// limits the only thing under test.
+    fn contract() -> Contract {
+        Contract::new()
+    }
+
     fn init(_config: Config, _seed: u64) -> Result<State, ConfigError> {
         Ok(State {})
     }
@@ -78,3 +91,17 @@ fn kind(mut i: usize) -> String {
 }
 
 veltrix_sdk::export_game!(Bloat);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contract_is_tiny_and_describe_is_not() {
+        let c = Bloat::contract().into_inner();
+        assert!(c.actions.is_empty() && c.reward_types.is_empty());
+        let info = Bloat::info();
+        assert_eq!(info.action_kinds.len(), KINDS);
+        assert!(info.config_schema.len() > SCHEMA_PADDING);
+    }
+}

@@ -32,6 +32,14 @@ impl GameType for NetProbe {
         }
     }
 
+    /// `exfiltrate` sends whatever payload it gets: any.
+    fn contract() -> Contract {
+        Contract::new().action::<serde_json::Value>(
+            "exfiltrate",
+            "send the payload to the outside world (the host refuses this component at load)",
+        )
+    }
+
     fn init(_config: Config, _seed: u64) -> Result<State, ConfigError> {
         Ok(State {})
     }
@@ -61,3 +69,15 @@ impl GameType for NetProbe {
 }
 
 veltrix_sdk::export_game!(NetProbe);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contract_names_the_kinds_of_info_and_mints_nothing() {
+        let c = NetProbe::contract();
+        assert_eq!(c.kinds(), NetProbe::info().action_kinds);
+        assert!(c.into_inner().reward_types.is_empty());
+    }
+}

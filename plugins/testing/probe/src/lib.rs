@@ -18,7 +18,8 @@
 //!   `HashMap`'s iteration order;
 //! - `exit {code}`: `std::process::exit(code)`;
 //! - `handles {count}`: create that many pollables and never drop them;
-//! - `corrupt`: reject with `invalid-state` (which the WIT calls a fault).
+//! - `corrupt`: reject with `invalid-state` (which the WIT calls a fault);
+//! - `mint`: mint one point of the payload's `reward_type`, declared or not.
 //!
 //! And outside actions: `describe` always sleeps 20 s (wasm only) and `init`
 //! sleeps `sleep_ms` from the config, so every load and init proves that a
@@ -30,6 +31,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use veltrix_sdk::prelude::*;
 
@@ -54,33 +56,57 @@ pub struct State {
     applied: u64,
 }
 
-#[derive(Deserialize)]
+/// The payload of a kind that ignores it: anything.
+type Any = serde_json::Value;
+
+/// Payload of `spin`.
+#[derive(Deserialize, JsonSchema)]
 struct Spin {
+    /// Rounds of the loop; forever when absent or null.
     iterations: Option<u64>,
 }
 
-#[derive(Deserialize)]
+/// Payload of `alloc` and `output`.
+#[derive(Deserialize, JsonSchema)]
 struct Bytes {
+    /// How many bytes.
     bytes: usize,
 }
 
-#[derive(Deserialize)]
+/// Payload of `sleep` and `poll`.
+#[derive(Deserialize, JsonSchema)]
 struct Millis {
+    /// Milliseconds.
     ms: u64,
 }
 
-#[derive(Deserialize)]
+/// Payload of `mint`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Mint {
+    /// The reward type to mint one point of (declared or not).
+    reward_type: String,
+}
+
+/// Payload of `trap`.
+#[derive(Deserialize, JsonSchema)]
 struct Says {
+    /// The panic message (a default one when absent).
     message: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// Payload of `exit`.
+#[derive(Deserialize, JsonSchema)]
 struct Code {
+    /// The exit code.
+    #[schemars(range(min = i32::MIN, max = i32::MAX))]
     code: i32,
 }
 
-#[derive(Deserialize)]
+/// Payload of `handles`.
+#[derive(Deserialize, JsonSchema)]
 struct Count {
+    /// How many pollables.
     count: u64,
 }
 
@@ -152,7 +178,7 @@ impl GameType for Probe {
             example_config: "{}".into(),
             action_kinds: [
                 "noop", "ok", "spin", "alloc", "trap", "output", "ambient", "sleep", "poll",
-                "entropy", "exit", "handles", "corrupt",
+                "entropy", "exit", "handles", "corrupt", "mint",
             ]
             .map(String::from)
             .to_vec(),
@@ -161,6 +187,38 @@ impl GameType for Probe {
             // ceiling lifted, the wall-clock deadline) is what stops a loop.
             fuel_budget: 1_000_000_000_000,
         }
+    }
+
+    /// Every kind, for players (as the host's tests send them). Kinds that
+    /// ignore their payload accept any (the host's benchmarks send `noop`
+    /// a realistic one, its limit tests pad `ok`'s). Unlike `describe`, this
+    /// does not sleep.
+    fn contract() -> Contract {
+        Contract::new()
+            .action::<Any>("noop", "change nothing (the host's fixed cost per call)")
+            .action::<Any>("ok", "award one point")
+            .action::<Spin>("spin", "loop `iterations` rounds, or forever")
+            .action::<Bytes>("alloc", "allocate and touch `bytes` bytes")
+            .action::<Says>("trap", "panic (a wasm trap) with `message`")
+            .action::<Bytes>("output", "return a quest update carrying `bytes` bytes")
+            .action::<Any>(
+                "ambient",
+                "report what the sandbox shows of the clock, randomness, environment and files",
+            )
+            .action::<Millis>("sleep", "sleep `ms`, then report the time that passed")
+            .action::<Millis>(
+                "poll",
+                "poll a timer of `ms`; report how many pollables were ready",
+            )
+            .action::<Any>(
+                "entropy",
+                "report getentropy bytes, a fresh RandomState hash and a HashMap's order",
+            )
+            .action::<Code>("exit", "std::process::exit(code)")
+            .action::<Count>("handles", "create `count` pollables and never drop them")
+            .action::<Any>("corrupt", "reject with invalid-state (a fault)")
+            .action::<Mint>("mint", "mint one point of `reward_type`, declared or not")
+            .rewards(&["points"])
     }
 
     fn init(config: Config, _seed: u64) -> Result<State, ConfigError> {
@@ -177,6 +235,16 @@ impl GameType for Probe {
         s.applied += 1;
         match a.kind.as_str() {
             "ok" => fx.award(a, format!("ok:{}", a.idempotency_key), "points", 1, "ok"),
+            "mint" => {
+                let Mint { reward_type } = a.payload()?;
+                fx.award(
+                    a,
+                    format!("mint:{}", a.idempotency_key),
+                    &reward_type,
+                    1,
+                    "mint",
+                );
+            }
             "spin" => {
                 let Spin { iterations } = a.payload()?;
                 let mut x: u64 = s.applied;
@@ -249,3 +317,72 @@ impl GameType for Probe {
 }
 
 veltrix_sdk::export_game!(Probe);
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn validator(kind: &str) -> jsonschema::Validator {
+        let c = Probe::contract();
+        let spec = c.spec(kind).unwrap_or_else(|| panic!("no kind `{kind}`"));
+        let schema: Value = serde_json::from_str(&spec.payload_schema).unwrap();
+        jsonschema::validator_for(&schema).unwrap()
+    }
+
+    #[test]
+    fn contract_names_the_kinds_of_info_and_the_reward_ok_mints() {
+        let c = Probe::contract();
+        let kinds: BTreeSet<String> = c.kinds().into_iter().collect();
+        let info: BTreeSet<String> = Probe::info().action_kinds.into_iter().collect();
+        assert_eq!(kinds, info);
+        assert_eq!(kinds.len(), c.kinds().len());
+        let mut g = Harness::<Probe>::new("{}", 1).unwrap();
+        let t = g.apply(Action::new("p1", "ok", 1)).unwrap();
+        let declared = c.into_inner().reward_types;
+        assert_eq!(declared, ["points"]);
+        assert!(t.rewards.iter().all(|r| declared.contains(&r.reward_type)));
+    }
+
+    #[test]
+    fn payload_schemas_accept_what_the_host_tests_send() {
+        let accepts = |kind: &str, p: Value| validator(kind).is_valid(&p);
+        let big = "x".repeat(1 << 16);
+        for (kind, p) in [
+            ("ok", json!({})),
+            ("ok", json!({ "pad": big })),
+            ("noop", json!({ "mission": "m12", "answer": "golden gate" })),
+            ("spin", json!({ "iterations": 10_000 })),
+            ("spin", json!({ "iterations": null })),
+            ("spin", json!({})),
+            ("alloc", json!({ "bytes": 1_u64 << 30 })),
+            ("trap", json!({})),
+            ("trap", json!({ "message": "forged" })),
+            ("output", json!({ "bytes": 96 << 10 })),
+            ("sleep", json!({ "ms": 20_000 })),
+            ("poll", json!({ "ms": 20_000 })),
+            ("exit", json!({ "code": 3 })),
+            ("exit", json!({ "code": -1 })),
+            ("handles", json!({ "count": 1_000_000 })),
+            ("corrupt", json!({})),
+            ("mint", json!({ "reward_type": "bonus" })),
+            ("entropy", json!({})),
+            ("ambient", json!({})),
+        ] {
+            assert!(accepts(kind, p.clone()), "{kind} {p}");
+        }
+        // What serde refuses, the schema refuses.
+        for (kind, p) in [
+            ("spin", json!({ "iterations": -1 })),
+            ("alloc", json!({})),
+            ("sleep", json!({ "ms": "1" })),
+            ("exit", json!({ "code": 1_u64 << 31 })),
+            ("handles", json!({ "count": -1 })),
+        ] {
+            assert!(!accepts(kind, p.clone()), "{kind} {p}");
+        }
+    }
+}

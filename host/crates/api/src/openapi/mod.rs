@@ -16,7 +16,7 @@ use crate::operators::{
     Created, Health, IssuedKey, NewKey, NewPartner, NewTenant, Ready, RevokedKey,
 };
 use crate::partners::{PartnerGameTypes, PluginVersions, VersionView};
-use crate::players::{ActBody, ActionAnswer, LeaderboardView, PendingAnswer};
+use crate::players::{ActBody, ActionAnswer, LeaderboardView, PendingAnswer, PlayView};
 use crate::tenants::{Catalogue, SetGameType, TenantGameTypeView, TenantGameTypes};
 use schemas::{any_object, body, component, components, event_stream, text_schema};
 
@@ -247,9 +247,17 @@ pub static DOCS: &[RouteDoc] = &[
     },
     RouteDoc {
         method: "get",
+        path: "/v1/play/view",
+        auth: Auth::Player,
+        summary: "The caller's view of their game (status, score, the game type's summary), from the game's current state",
+        request: None,
+        response: (200, body::<PlayView>),
+    },
+    RouteDoc {
+        method: "get",
         path: "/v1/play/feed",
         auth: Auth::Player,
-        summary: "Server-Sent Events: the caller's deltas",
+        summary: "Server-Sent Events: the caller's view (whole, then patches when it changes), the game's status changes, the caller's point deltas",
         request: None,
         response: (200, event_stream),
     },

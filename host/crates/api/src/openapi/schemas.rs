@@ -14,7 +14,7 @@ use crate::operators::{
     Created, Health, IssuedKey, NewKey, NewPartner, NewTenant, Ready, RevokedKey,
 };
 use crate::partners::{PartnerGameTypes, PluginVersions, VersionView};
-use crate::players::{ActBody, ActionAnswer, LeaderboardView, PendingAnswer};
+use crate::players::{ActBody, ActionAnswer, LeaderboardView, PendingAnswer, PlayView};
 use crate::tenants::{Catalogue, SetGameType, TenantGameTypeView, TenantGameTypes};
 
 /// A `$ref` to `T`'s component schema (a `fn() -> Value` for the static
@@ -55,6 +55,7 @@ pub(super) fn components() -> serde_json::Map<String, Value> {
     add::<ActionAnswer>(&mut named);
     add::<PendingAnswer>(&mut named);
     add::<LeaderboardView>(&mut named);
+    add::<PlayView>(&mut named);
     add::<VersionView>(&mut named);
     add::<PartnerGameTypes>(&mut named);
     add::<PluginVersions>(&mut named);
@@ -79,7 +80,7 @@ pub(super) fn any_object() -> Value {
 
 /// `/v1/play/feed`: an event stream.
 pub(super) fn event_stream() -> Value {
-    json!({ "type": "string", "description": "text/event-stream: `delta` events {game_id, player_id, points, status, action_id, at_ms}; `lagged` when some were skipped" })
+    json!({ "type": "string", "description": "text/event-stream: `view` {status, score, summary}: the caller's whole view (the GET /v1/play/view body without its ids), first and whenever a patch cannot say a change; `patch`: what changed since, as a JSON merge patch (RFC 7386; null removes a member) in which an object where the current value is an array patches its elements by index; `status` {status} when the game's status changes (to everyone in the game); `delta` {game_id, player_id, points, status, action_id, at_ms} of the caller's points; `lagged` with how many deltas were skipped" })
 }
 
 /// A component upload: bytes.

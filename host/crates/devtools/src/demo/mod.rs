@@ -12,8 +12,11 @@
 //! totals.
 //!
 //! - [`rig`]: the in-process pipeline (also used by `bench pipeline`);
-//! - [`published`]: the rewards the relay published, read back by offset.
+//! - [`published`]: the rewards the relay published, read back by offset;
+//! - [`feeds`]: a few players' live feeds, open all along; the summary
+//!   gives their messages' median size.
 
+pub mod feeds;
 pub mod observer;
 pub mod population;
 pub mod published;
@@ -33,6 +36,7 @@ pub use population::Population;
 pub use rig::{DemoBackend, Rig};
 pub use summary::DemoReport;
 use veltrix_server::config::HostConfig;
+use veltrix_streams::Family;
 use veltrix_streams::envelope::now_ms;
 
 /// The demo's tenant.
@@ -42,6 +46,10 @@ pub const TENANT: &str = "demo-corp";
 const DRAIN: Duration = Duration::from_secs(60);
 /// How long the stream observer then gets to consume them.
 const OBSERVER_WAIT: Duration = Duration::from_secs(15);
+/// The feeds are done once none got a message for this long...
+const FEED_QUIET: Duration = Duration::from_secs(1);
+/// ...or after this long.
+const FEED_WAIT: Duration = Duration::from_secs(30);
 
 /// `veltrix demo` options (the CLI flags; defaults documented there).
 #[derive(Debug, Clone)]
@@ -58,6 +66,8 @@ pub struct DemoOptions {
     pub backend: DemoBackend,
     /// Seed of the workloads and the retry draw.
     pub seed: u64,
+    /// Players whose live feed stays open, spread over the games (0: none).
+    pub feeds: usize,
     /// Draw a progress bar on stderr.
     pub progress: bool,
 }
@@ -71,6 +81,7 @@ impl Default for DemoOptions {
             retry_rate: 0.05,
             backend: DemoBackend::Embedded,
             seed: 7,
+            feeds: 12,
             progress: true,
         }
     }
@@ -112,6 +123,22 @@ pub async fn run(cfg: &HostConfig, opts: &DemoOptions) -> anyhow::Result<DemoRep
         }
         games.push((b.name, game_id, actions));
     }
+
+    // A few players of each game keep their feed open from the start.
+    let per_game = opts.feeds.div_ceil(BUILTINS.len());
+    let mut watched: Vec<_> = games
+        .iter()
+        .flat_map(|(_, id, actions)| feeds::players_of(TENANT, id, actions, per_game))
+        .collect();
+    watched.truncate(opts.feeds);
+    let probe = feeds::FeedProbe::open(
+        Arc::clone(&rig.streams),
+        rig.cfg.streams.topic(Family::Players, ""),
+        &rig.processor,
+        watched,
+    )
+    .await
+    .context("opening the player feeds")?;
 
     let marks = published::marks(&rig.streams, &rig.cfg.streams)
         .await
@@ -175,6 +202,7 @@ pub async fn run(cfg: &HostConfig, opts: &DemoOptions) -> anyhow::Result<DemoRep
 
     // Every reward published, then consumed by the observer.
     rig.drain_outbox(DRAIN).await?;
+    let feed = probe.finish(FEED_QUIET, FEED_WAIT).await;
     let mut ledger_rows = 0;
     let mut summaries = Vec::new();
     for (ty, game_id, _) in &games {
@@ -216,6 +244,7 @@ pub async fn run(cfg: &HostConfig, opts: &DemoOptions) -> anyhow::Result<DemoRep
         published_events: published.map(|p| p.0),
         published_rewards: published.map(|p| p.1),
         games: summaries,
+        feed,
         failures: Vec::new(),
         warnings: Vec::new(),
     };

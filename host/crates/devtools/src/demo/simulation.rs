@@ -17,7 +17,7 @@ use veltrix_sdk::Action;
 use veltrix_sdk::rng::SplitMix64;
 
 use super::observer::Observer;
-use veltrix_pipeline::processor::{ActionResult, Outcome, Processor, Submitted};
+use veltrix_pipeline::processor::{ActionResult, Outcome, Processor, ProcessorError, Submitted};
 use veltrix_store::{Claim, Store};
 
 /// How long one action may take from submit to outcome before the demo
@@ -41,8 +41,12 @@ pub struct Counters {
     pub done: AtomicU64,
     /// Applied.
     pub applied: AtomicU64,
-    /// Rejected by the game.
+    /// Rejected by the game (with those refused before submit).
     pub rejected: AtomicU64,
+    /// Refused before submit, as the API refuses them (422) before it
+    /// claims the key: the game's component declared it does not take
+    /// them (kind, role, payload schema); counted in `rejected` too.
+    pub refused: AtomicU64,
     /// Faulted.
     pub faulted: AtomicU64,
     /// Unknown game, or no outcome within [`OUTCOME_TIMEOUT`].
@@ -70,6 +74,7 @@ pub struct Tally {
     pub submitted: u64,
     pub applied: u64,
     pub rejected: u64,
+    pub refused: u64,
     pub faulted: u64,
     pub lost: u64,
     pub rewards: u64,
@@ -89,6 +94,7 @@ impl Counters {
             submitted: g(&self.submitted),
             applied: g(&self.applied),
             rejected: g(&self.rejected),
+            refused: g(&self.refused),
             faulted: g(&self.faulted),
             lost: g(&self.lost),
             rewards: g(&self.rewards),
@@ -168,6 +174,28 @@ pub async fn play(ctx: Ctx, game: GameRun) -> anyhow::Result<()> {
     for a in game.actions {
         let key = a.idempotency_key.clone();
         let hash = request_hash(&a);
+        // As the API does: an action the game's component does not take as
+        // sent is refused (422) before its key is claimed; a retry of it
+        // gets the same refusal, so none is drawn.
+        match ctx
+            .processor
+            .check_action(&game.tenant, &game.game_id, &a)
+            .await
+        {
+            Ok(()) => {}
+            Err(ProcessorError::Refused(_)) => {
+                for c in [
+                    &ctx.counters.submitted,
+                    &ctx.counters.refused,
+                    &ctx.counters.rejected,
+                    &ctx.counters.done,
+                ] {
+                    c.fetch_add(1, Ordering::Relaxed);
+                }
+                continue;
+            }
+            Err(e) => return Err(e).with_context(|| format!("checking {key}")),
+        }
         match ctx.store.claim(&game.tenant, &key, &hash).await? {
             Claim::Fresh => {}
             other => anyhow::bail!("fresh key {key} claimed as {other:?}"),

@@ -62,6 +62,8 @@ pub struct DemoReport {
     pub published_rewards: Option<usize>,
     /// Per game.
     pub games: Vec<GameSummary>,
+    /// The open player feeds' messages ([`super::feeds`]).
+    pub feed: super::feeds::FeedStats,
     /// Invariants that failed (empty: all held).
     pub failures: Vec<String>,
     /// Checks that could not be made authoritative on this backend.
@@ -175,6 +177,14 @@ pub fn check(r: &DemoReport) -> (Vec<String>, Vec<String>) {
             w.push(m);
         }
     }
+    let feed = &r.feed;
+    if feed.feeds > 0 && feed.median_bytes >= super::feeds::GOAL_BYTES {
+        w.push(format!(
+            "feed: median message {} bytes, over the goal of {} bytes",
+            feed.median_bytes,
+            super::feeds::GOAL_BYTES
+        ));
+    }
     (f, w)
 }
 
@@ -227,7 +237,8 @@ pub fn render(r: &DemoReport) -> String {
     let dups: usize = r.games.iter().map(|g| g.duplicates).sum();
     let _ = writeln!(
         o,
-        "retries: {} injected, {} absorbed (first result replayed; {} found the first request in flight and waited), {} leaked; duplicate ledger rewards: {dups}; reward topics: {} events, {} distinct (read back by offset); stream observer: {} events, {} distinct\n",
+        "rejected: {} of them refused before submit (the API's 422: kind, role or payload off the game type's contract)\n\nretries: {} injected, {} absorbed (first result replayed; {} found the first request in flight and waited), {} leaked; duplicate ledger rewards: {dups}; reward topics: {} events, {} distinct (read back by offset); stream observer: {} events, {} distinct\n",
+        t.refused,
         t.retries_injected,
         t.retries_absorbed,
         t.retries_waited,
@@ -237,6 +248,25 @@ pub fn render(r: &DemoReport) -> String {
         r.streams.reward_events,
         r.streams.distinct_rewards
     );
+    let f = &r.feed;
+    if f.feeds > 0 {
+        let kinds = f
+            .by_event
+            .iter()
+            .map(|(e, n)| format!("{e} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(
+            o,
+            "feed: {} messages, median {} bytes (goal < {}); {} players' feeds open all along ({kinds}); p90 {} bytes, max {} bytes (SSE frames)\n",
+            f.messages,
+            f.median_bytes,
+            super::feeds::GOAL_BYTES,
+            f.feeds,
+            f.p90_bytes,
+            f.max_bytes
+        );
+    }
     let _ = writeln!(o, "| latency (from accepted) | n | p50 | p99 | max |");
     let _ = writeln!(o, "|---|---:|---:|---:|---:|");
     let a = Percentiles {

@@ -141,6 +141,25 @@ pub(crate) fn check_rewards(
     Ok(())
 }
 
+/// Checks that a typed component mints only the reward types its contract
+/// declares (`declared` is `None` for a 0.2 component, which declared
+/// none): a game type cannot start minting a currency nobody agreed to.
+pub(crate) fn check_declared(
+    rewards: &[veltrix_contract::Reward],
+    declared: Option<&[String]>,
+) -> Result<(), String> {
+    let Some(declared) = declared else {
+        return Ok(());
+    };
+    match rewards.iter().find(|r| !declared.contains(&r.reward_type)) {
+        Some(r) => Err(format!(
+            "reward type `{}` is not among the game type's declared reward types {declared:?}",
+            r.reward_type
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Checks what the streams would refuse: a quest update (or a reward's
 /// reason) too large for one event would fail the batch's sends on every
 /// retry, so it faults its own action instead.

@@ -267,8 +267,10 @@ fn measured_step(
 ) -> (Step, Option<u64>) {
     match worker.apply(state, action) {
         Ok(applied) => {
+            let declared = worker.plugin().reward_types();
             let step = match applied.result {
-                Ok(t) => match effects::check_rewards(&t.rewards, rules)
+                Ok(t) => match effects::check_declared(&t.rewards, declared)
+                    .and_then(|()| effects::check_rewards(&t.rewards, rules))
                     .and_then(|()| effects::check_sizes(&t, rules))
                 {
                     Ok(()) => Step::Applied(t),

@@ -23,7 +23,9 @@
 //!   submit path;
 //! - [`worker`]: the consume -> apply -> commit loop and the game cache;
 //! - `commit`: a batch's effects, outcomes and parked statuses, in order;
-//! - [`ticker`]: the host's clock, a periodic `tick` to unfinished games.
+//! - [`ticker`]: the host's clock, a periodic `tick` to unfinished games;
+//! - [`view`]: [`Processor::view`], a player's view of a game's current
+//!   state (the copy its worker loop publishes after each batch).
 //!
 //! Crash safety: a game's state is a snapshot plus the game stream after
 //! the snapshot's `next_offset`. Snapshots are written only after the
@@ -45,6 +47,7 @@ pub mod registry;
 pub mod service;
 mod shared;
 pub mod ticker;
+pub mod view;
 pub mod worker;
 
 pub use boards::{RebuildError, RebuildReport, rebuild_boards};
@@ -54,6 +57,7 @@ pub use outcome::{
 };
 pub use registry::Registry;
 pub use service::Processor;
+pub use view::PlayerView;
 
 use veltrix_runtime::Fault;
 use veltrix_store::StoreError;
@@ -80,6 +84,10 @@ pub enum ProcessorError {
     /// The action or ids are unusable.
     #[error("invalid request: {0}")]
     Invalid(String),
+    /// The game's component does not take this action as sent (its kind,
+    /// the sender's role, or its payload against the declared schema).
+    #[error("refused: {0}")]
+    Refused(veltrix_contract::Rejection),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

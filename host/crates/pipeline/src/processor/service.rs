@@ -21,7 +21,7 @@ use veltrix_streams::{Family, Streams, StreamsConfig, TopicSpec};
 /// the worker at its next await point, like a crash: nothing is lost (the
 /// stream and the snapshots rebuild every game), only replayed.
 pub struct Processor {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     task: Mutex<Vec<JoinHandle<()>>>,
     /// The ticker (own stop signal: it outlives worker-loop restarts).
@@ -84,6 +84,7 @@ impl Processor {
                         .saturating_sub(super::effects::EVENT_OVERHEAD),
                 },
                 game_types: Mutex::default(),
+                live: super::view::Live::default(),
             }),
             stop,
             task: Mutex::default(),
@@ -320,6 +321,27 @@ impl Processor {
         self.shared
             .submit(tenant, game_id, action, Some(action_id))
             .await
+    }
+
+    /// The reward types this host runs (`streams.reward_types`).
+    pub fn reward_types(&self) -> &[String] {
+        &self.shared.streams_cfg.reward_types
+    }
+
+    /// The checks [`Processor::submit`] makes before it sends an action
+    /// (kind, role, payload schema of the game's component), alone: the API
+    /// runs them before it claims an idempotency key, so a refused action
+    /// never burns one.
+    pub async fn check_action(
+        &self,
+        tenant: &str,
+        game_id: &str,
+        action: &Action,
+    ) -> Result<(), ProcessorError> {
+        self.shared
+            .check_action(tenant, game_id, action)
+            .await
+            .map(|_| ())
     }
 
     /// Whether an action submitted through this process still waits for

@@ -35,9 +35,12 @@ pub(crate) struct Shared {
     /// What rewards must satisfy (`streams.reward_types`,
     /// `processor.max_reward_points`).
     pub rules: super::effects::RewardRules,
-    /// Game type per (tenant, game): immutable once created, so `submit`
-    /// reads the database once per game.
-    pub(crate) game_types: Mutex<HashMap<(String, String), String>>,
+    /// Game type and pinned component hash per (tenant, game): immutable
+    /// once created, so `submit` reads the database once per game.
+    pub(crate) game_types: Mutex<HashMap<(String, String), (String, String)>>,
+    /// The games' state copies the worker loops publish, and the workers
+    /// that run `view` on them (see [`super::view`]).
+    pub(crate) live: super::view::Live,
 }
 
 impl Shared {
@@ -49,9 +52,9 @@ impl Shared {
         mut action: Action,
         action_id: Option<String>,
     ) -> Result<Submitted, ProcessorError> {
-        let game_type = self.game_type(tenant, game_id).await?;
         action.tenant = tenant.to_string();
         action.game = game_id.to_string();
+        let game_type = self.check_action(tenant, game_id, &action).await?;
         let payload =
             serde_json::to_vec(&action).map_err(|e| ProcessorError::Invalid(e.to_string()))?;
         let mut envelope = Envelope::new(tenant, game_id, GAME_ACTION, payload);
@@ -89,7 +92,32 @@ impl Shared {
         );
     }
 
-    async fn game_type(&self, tenant: &str, game_id: &str) -> Result<String, ProcessorError> {
+    /// Refuses an action the game's pinned component declared it does not
+    /// take (an undeclared kind, a role it does not list, a payload off its
+    /// schema) before it reaches the stream, so the plugin never sees it.
+    /// Returns the game type.
+    pub(crate) async fn check_action(
+        &self,
+        tenant: &str,
+        game_id: &str,
+        action: &Action,
+    ) -> Result<String, ProcessorError> {
+        let (game_type, hash) = self.game_type(tenant, game_id).await?;
+        // A component not loaded yet is checked where it is: by the worker
+        // (undeclared kinds) and by the plugin itself.
+        if let Some(plugin) = self.registry.pinned(&hash) {
+            plugin
+                .check_action(action)
+                .map_err(ProcessorError::Refused)?;
+        }
+        Ok(game_type)
+    }
+
+    async fn game_type(
+        &self,
+        tenant: &str,
+        game_id: &str,
+    ) -> Result<(String, String), ProcessorError> {
         let key = (tenant.to_string(), game_id.to_string());
         if let Some(t) = self.game_types.lock().expect("types lock").get(&key) {
             return Ok(t.clone());
@@ -102,7 +130,7 @@ impl Shared {
         self.game_types
             .lock()
             .expect("types lock")
-            .insert(key, row.game_type.clone());
-        Ok(row.game_type)
+            .insert(key, (row.game_type.clone(), row.plugin_hash.clone()));
+        Ok((row.game_type, row.plugin_hash))
     }
 }

@@ -91,10 +91,14 @@ pub(crate) async fn run(
             // snapshots now (they must never cover uncommitted effects).
             tracing::info!("processor stopped with a batch uncommitted; it will be redelivered");
             l.saved().await;
+            l.shared.live.disown(l.cache.keys());
             return;
         }
     }
     l.save_all().await;
+    // Another loop (or host) may apply these games from now on: views
+    // follow them from the stream instead of trusting this loop's copies.
+    l.shared.live.disown(l.cache.keys());
     tracing::info!("processor stopped");
 }
 
@@ -293,6 +297,7 @@ impl Loop {
         p.parked.push((key.clone(), why.clone()));
         if let Some(e) = self.cache.get_mut(key) {
             e.parked = Some(why);
+            self.shared.live.publish(key, e);
         }
     }
 
@@ -344,6 +349,7 @@ impl Loop {
                 }
                 Err(LoadFailure::Missing(message)) => {
                     tracing::warn!(tenant = %key.0, game = %key.1, %message, "cannot load game");
+                    self.shared.live.forget(key);
                     for r in recs {
                         let result = ActionResult::UnknownGame {
                             message: message.clone(),
@@ -396,6 +402,9 @@ impl Loop {
             }
         };
         self.workers.insert(entry.plugin.hash.clone(), worker);
+        // Before the batch's effects are sent (player deltas, answers):
+        // whoever hears of an action and asks for a view sees it applied.
+        self.shared.live.publish(key, &entry);
         self.cache.insert(key.clone(), entry);
         let base = pending.rewards.len();
         pending.rewards.extend(local.rewards);
@@ -590,6 +599,8 @@ impl Loop {
             };
             self.save(&k).await;
             self.cache.remove(&k);
+            // Saved: a later view follows it from that snapshot.
+            self.shared.live.forget(&k);
         }
     }
 }
