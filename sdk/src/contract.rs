@@ -105,7 +105,8 @@ impl Contract {
     }
 
     /// Adds the game-master kinds [`Lifecycle`] handles (start, pause,
-    /// resume, end, tick, grant, revoke) and the reward type of grants and
+    /// resume, end, tick, grant, revoke; all for the game master and the host)
+    /// and the reward type of grants and
     /// revocations (`adjustment`).
     pub fn with_lifecycle(self) -> Self {
         let c = self
@@ -118,7 +119,7 @@ impl Contract {
             .action::<NoPayload>("end", "end the game: scores are final")
             .game_master()
             .action::<NoPayload>("tick", "the host's clock: closes what is due")
-            .by(&[ActorRole::System])
+            .game_master()
             .action::<Adjustment>("grant", "grant points to a player, with a reason")
             .game_master()
             .action::<Adjustment>("revoke", "take points back from a player, with a reason")

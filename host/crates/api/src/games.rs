@@ -339,6 +339,10 @@ pub async fn game_master_action(
         timestamp_ms: state.processor.clock().now_ms(),
         location: None,
     };
+    state
+        .processor
+        .check_action(&tenant, &game, &action)
+        .await?;
     // A game-master action has no idempotency key: a pending answer is
     // final for the caller (the action is durable and applies once).
     match submit_and_wait(&state, &tenant, &game, action, None).await? {

@@ -136,19 +136,14 @@ impl Worker {
         Ok(r)
     }
 
-    /// Calls `apply(state, action)`. An action kind the plugin did not
-    /// declare is rejected without calling it. The caller keeps `state`
+    /// Calls `apply(state, action)`. An action the contract refuses (kind,
+    /// role, payload schema) is rejected without calling it. The caller keeps `state`
     /// unless the result is a transition.
     pub fn apply(&mut self, state: &[u8], action: &Action) -> Result<Applied, Fault> {
-        if !self.plugin.info.action_kinds.contains(&action.kind) {
+        // What the contract refuses never reaches the plugin.
+        if let Err(r) = self.plugin.check_action(action) {
             return Ok(Applied {
-                result: Err(Rejection::new(
-                    RejectionCode::UnknownKind,
-                    format!(
-                        "`{}` is not an action kind of {}",
-                        action.kind, self.plugin.info.name
-                    ),
-                )),
+                result: Err(r),
                 fuel: 0,
             });
         }
@@ -185,7 +180,7 @@ impl Worker {
     /// faults fails.
     pub fn apply_batch(&mut self, state: &[u8], actions: &[Action]) -> BatchApplied {
         let plugin = Arc::clone(&self.plugin);
-        let declared = |a: &Action| plugin.info.action_kinds.contains(&a.kind);
+        let declared = |a: &Action| plugin.check_action(a).is_ok();
         let sent: Vec<&Action> = actions.iter().filter(|a| declared(a)).collect();
         let input = state.len() + sent.iter().map(|a| bindings::action_size(a)).sum::<usize>();
         let n = sent.len().max(1);
@@ -239,7 +234,10 @@ impl Worker {
                             Some(Err(r)) => self.rejection(r).map(Err),
                             None => Err(lost(a)),
                         },
-                        false => Ok(Err(undeclared(a, &plugin.info.name))),
+                        false => Ok(Err(plugin
+                            .check_action(a)
+                            .err()
+                            .unwrap_or_else(|| undeclared(a, &plugin.info.name)))),
                     })
                     .collect();
                 let any = b.status;
