@@ -755,7 +755,10 @@ fn contract_matches_info_and_declares_what_the_sample_mints() {
     assert_eq!(submit.roles, [ActorRole::Player]);
     let judge = c.spec("judge").unwrap();
     assert_eq!(judge.roles, [ActorRole::GameMaster, ActorRole::System]);
-    assert_eq!(c.spec("tick").unwrap().roles, [ActorRole::System]);
+    assert_eq!(
+        c.spec("tick").unwrap().roles,
+        [ActorRole::GameMaster, ActorRole::System]
+    );
 }
 
 #[test]
