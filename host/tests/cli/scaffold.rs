@@ -81,6 +81,21 @@ async fn call(
     (s, r.json().await.unwrap_or(Value::Null))
 }
 
+/// [`call`], asserting the status; the answer's body.
+async fn expect(
+    c: &Client,
+    base: &str,
+    status: StatusCode,
+    m: Method,
+    path: &str,
+    key: &str,
+    body: Value,
+) -> Value {
+    let (s, v) = call(c, base, m, path, key, body).await;
+    assert_eq!(s, status, "{path}: {v}");
+    v
+}
+
 async fn act(c: &Client, base: &str, token: &str, key: &str, body: Value) -> (StatusCode, Value) {
     let r = c
         .post(format!("{base}/v1/play/actions"))
@@ -189,26 +204,26 @@ async fn play(base: &str, wasm: &[u8]) -> anyhow::Result<()> {
         anyhow::ensure!(t.elapsed() < Duration::from_secs(60), "serve did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let (s, v) = call(
+    expect(
         &c,
         base,
+        StatusCode::CREATED,
         Method::POST,
         "/v1/partners",
         BOOT,
         json!({ "partner_id": "dash-co", "name": "Dash Co" }),
     )
     .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (s, v) = call(
+    let v = expect(
         &c,
         base,
+        StatusCode::CREATED,
         Method::POST,
         "/v1/keys",
         BOOT,
         json!({ "role": "partner", "partner_id": "dash-co" }),
     )
     .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
     let partner = v["key"].as_str().unwrap().to_string();
     let r = c
         .post(format!("{base}/v1/partners/dash-co/game-types"))
@@ -221,26 +236,26 @@ async fn play(base: &str, wasm: &[u8]) -> anyhow::Result<()> {
     let body: Value = r.json().await?;
     assert_eq!(status, StatusCode::CREATED, "upload: {body}");
 
-    let (s, v) = call(
+    expect(
         &c,
         base,
+        StatusCode::CREATED,
         Method::POST,
         "/v1/tenants",
         BOOT,
         json!({ "tenant_id": "acme", "name": "Acme" }),
     )
     .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (s, v) = call(
+    let v = expect(
         &c,
         base,
+        StatusCode::CREATED,
         Method::POST,
         "/v1/keys",
         BOOT,
         json!({ "role": "tenant", "tenant_id": "acme" }),
     )
     .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
     let tenant = v["key"].as_str().unwrap().to_string();
     // The catalogue carries the contract: a form needs nothing else.
     let (_, cat) = call(
@@ -275,39 +290,39 @@ async fn play(base: &str, wasm: &[u8]) -> anyhow::Result<()> {
         "{reach}"
     );
 
-    let (s, v) = call(
+    expect(
         &c,
         base,
+        StatusCode::OK,
         Method::PUT,
         &format!("/v1/tenants/acme/game-types/{NAME}"),
         &tenant,
         json!({ "enabled": true }),
     )
     .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
     let config = dash["example_config"].clone();
-    let (s, v) = call(
+    expect(
         &c,
         base,
+        StatusCode::CREATED,
         Method::POST,
         "/v1/tenants/acme/games",
         &tenant,
         json!({ "game_id": "dash", "game_type": NAME, "config": config }),
     )
     .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
     let mut tokens = Vec::new();
     for (p, team) in [("ann", "red"), ("bob", "blue")] {
-        let (s, v) = call(
+        let v = expect(
             &c,
             base,
+            StatusCode::CREATED,
             Method::POST,
             "/v1/tenants/acme/games/dash/players",
             &tenant,
             json!({ "player_id": p, "team_id": team }),
         )
         .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
         tokens.push(v["token"].as_str().unwrap().to_string());
     }
     let reach = |cp: Value| json!({ "kind": "reach", "payload": { "checkpoint": cp } });

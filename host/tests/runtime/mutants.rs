@@ -17,7 +17,7 @@ use veltrix_contract::{
     Action, ActionEffects, ConfigError, GameContract, GameTypeInfo, PlayerView, Rejection,
 };
 use veltrix_devtools::builtin::BUILTINS;
-use veltrix_runtime::check::{CheckOptions, CheckReport, FuelStats, Runner, Subject, run};
+use veltrix_runtime::check::{CheckOptions, CheckReport, Runner, Subject, run};
 use veltrix_runtime::contract::{Validators, validate};
 use veltrix_runtime::{Applied, BatchApplied, ComponentLimits, Fault};
 use veltrix_sdk::native::DynGame;
@@ -128,18 +128,11 @@ impl Runner for NativeRunner<'_> {
 }
 
 fn checked(subject: &Native) -> CheckReport {
-    let report = CheckReport {
-        sha256: String::new(),
-        game_type: None,
-        described: None,
-        limit: None,
-        steps: Vec::new(),
-        fuel: FuelStats::default(),
-        kinds: Vec::new(),
-        contract: None,
-        passed: false,
-    };
-    run(subject, &CheckOptions::default(), report)
+    run(
+        subject,
+        &CheckOptions::default(),
+        CheckReport::new(String::new()),
+    )
 }
 
 /// Keeps the planted panics out of the test output (others still print).

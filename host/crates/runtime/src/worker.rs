@@ -180,8 +180,18 @@ impl Worker {
     /// faults fails.
     pub fn apply_batch(&mut self, state: &[u8], actions: &[Action]) -> BatchApplied {
         let plugin = Arc::clone(&self.plugin);
-        let declared = |a: &Action| plugin.check_action(a).is_ok();
-        let sent: Vec<&Action> = actions.iter().filter(|a| declared(a)).collect();
+        // The contract's verdict once per action: refused ones are answered
+        // here, the others sent.
+        let refused: Vec<Option<Rejection>> = actions
+            .iter()
+            .map(|a| plugin.check_action(a).err())
+            .collect();
+        let sent: Vec<&Action> = actions
+            .iter()
+            .zip(&refused)
+            .filter(|(_, r)| r.is_none())
+            .map(|(a, _)| a)
+            .collect();
         let input = state.len() + sent.iter().map(|a| bindings::action_size(a)).sum::<usize>();
         let n = sent.len().max(1);
         let limits = &plugin.limits;
@@ -228,16 +238,14 @@ impl Worker {
                 let mut sent_outcomes = b.outcomes.into_iter();
                 let outcomes = actions
                     .iter()
-                    .map(|a| match declared(a) {
-                        true => match sent_outcomes.next() {
+                    .zip(refused)
+                    .map(|(a, refused)| match refused {
+                        None => match sent_outcomes.next() {
                             Some(Ok(e)) => Ok(Ok(e)),
                             Some(Err(r)) => self.rejection(r).map(Err),
                             None => Err(lost(a)),
                         },
-                        false => Ok(Err(plugin
-                            .check_action(a)
-                            .err()
-                            .unwrap_or_else(|| undeclared(a, &plugin.info.name)))),
+                        Some(r) => Ok(Err(r)),
                     })
                     .collect();
                 let any = b.status;
@@ -370,13 +378,6 @@ fn setup_call(plugin: &Plugin, seed: u64) -> Call {
         ticks: plugin.limits.deadline_ticks(),
         seed,
     }
-}
-
-fn undeclared(a: &Action, game_type: &str) -> Rejection {
-    Rejection::new(
-        RejectionCode::UnknownKind,
-        format!("`{}` is not an action kind of {game_type}", a.kind),
-    )
 }
 
 /// A plugin returned fewer outcomes than actions: a plugin bug.

@@ -155,11 +155,10 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    /// The report of a check that ended without one (over its time or
-    /// memory budget): a failed `load` step saying why.
-    pub fn refused(bytes: &[u8], why: String) -> Self {
-        let mut r = Self {
-            sha256: PluginHost::content_hash(bytes),
+    /// An empty report of the component whose content hash is `sha256`.
+    pub fn new(sha256: String) -> Self {
+        Self {
+            sha256,
             game_type: None,
             described: None,
             limit: None,
@@ -168,7 +167,13 @@ impl CheckReport {
             kinds: Vec::new(),
             contract: None,
             passed: false,
-        };
+        }
+    }
+
+    /// The report of a check that ended without one (over its time or
+    /// memory budget): a failed `load` step saying why.
+    pub fn refused(bytes: &[u8], why: String) -> Self {
+        let mut r = Self::new(PluginHost::content_hash(bytes));
         r.step("load", false, why);
         r
     }
@@ -185,17 +190,7 @@ impl CheckReport {
 
 /// Runs every step on `bytes`; stops at the first step others depend on.
 pub fn check(host: &PluginHost, bytes: &[u8], opts: &CheckOptions) -> CheckReport {
-    let mut report = CheckReport {
-        sha256: PluginHost::content_hash(bytes),
-        game_type: None,
-        described: None,
-        limit: None,
-        steps: Vec::new(),
-        fuel: FuelStats::default(),
-        kinds: Vec::new(),
-        contract: None,
-        passed: false,
-    };
+    let mut report = CheckReport::new(PluginHost::content_hash(bytes));
     let plugin = match host.load(bytes) {
         Ok(p) => p,
         Err(e) => {
