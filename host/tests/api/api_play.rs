@@ -583,3 +583,84 @@ async fn configs_meet_their_schema_and_the_catalogue_says_how() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
     s.stop(db).await;
 }
+
+/// An answer gives the player's and team's totals right after its action:
+/// from the ledger the first time a game is loaded (here again after an
+/// eviction), then kept in step action by action; a retried key answers
+/// the totals of its first delivery. On both databases (Postgres sums
+/// into NUMERIC).
+async fn answers_carry_totals(db: TestDb) {
+    let s = Server::start(&db, |c| {
+        c.api.action_timeout_ms = 30_000;
+        c.api.request_timeout_ms = 60_000;
+        c.processor.poll_wait_ms = 10;
+        // One cached game: playing the other evicts it.
+        c.processor.max_games_cached = 1;
+    })
+    .await;
+    let key = tenant(&s, "acme").await;
+    for g in ["g1", "g2"] {
+        let r = s
+            .req(
+                Method::POST,
+                "/v1/tenants/acme/games",
+                &key,
+                Some(json!({ "game_id": g, "game_type": "riddle", "config": riddle_config() })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
+    }
+    let p1 = player(&s, &key, "acme", "g1", "p1", "red").await;
+    let p2 = player(&s, &key, "acme", "g1", "p2", "blue").await;
+    let q1 = player(&s, &key, "acme", "g2", "p1", "red").await;
+    let totals = |v: &Value| (v["totals"]["players"].clone(), v["totals"]["teams"].clone());
+
+    let first = s.act(&p1, "a1", attempt("c1", "forty two")).await.json();
+    assert_eq!(first["result"], "applied", "{first}");
+    assert_eq!(
+        totals(&first),
+        (json!({ "p1": 110 }), json!({ "red": 110 })),
+        "{first}"
+    );
+    // A wrong answer pays nothing and still says where the player stands.
+    let miss = s.act(&p2, "b1", attempt("c2", "green")).await.json();
+    assert_eq!(miss["paid"], json!([]), "{miss}");
+    assert_eq!(
+        totals(&miss),
+        (json!({ "p2": 0 }), json!({ "blue": 0 })),
+        "{miss}"
+    );
+    let second = s.act(&p2, "b2", attempt("c1", "forty two")).await.json();
+    assert_eq!(
+        totals(&second),
+        (json!({ "p2": 100 }), json!({ "blue": 100 })),
+        "{second}"
+    );
+    // Another game evicts g1; its totals come back from the ledger.
+    let other = s.act(&q1, "c1", attempt("c2", "blue")).await.json();
+    assert_eq!(
+        totals(&other),
+        (json!({ "p1": 60 }), json!({ "red": 60 })),
+        "another game's totals are its own: {other}"
+    );
+    let third = s.act(&p1, "a2", attempt("c2", "blue")).await.json();
+    assert_eq!(
+        totals(&third),
+        (json!({ "p1": 170 }), json!({ "red": 170 })),
+        "{third}"
+    );
+    // The retried key answers its first delivery, totals included.
+    let again = s.act(&p1, "a1", attempt("c1", "forty two")).await.json();
+    assert_eq!(totals(&again), totals(&first), "{again}");
+    // The totals are the board's.
+    let r = s
+        .req(Method::GET, "/v1/tenants/acme/games/g1", &key, None)
+        .await;
+    let g = r.json();
+    assert_eq!(g["scores"]["teams"][0]["id"], "red", "{g}");
+    assert_eq!(g["scores"]["teams"][0]["score"], 170, "{g}");
+    assert_eq!(g["scores"]["teams"][1]["score"], 100, "{g}");
+    s.stop(db).await;
+}
+
+crate::each_db!(totals => answers_carry_totals);

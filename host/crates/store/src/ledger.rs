@@ -56,6 +56,17 @@ pub struct RewardRow {
     pub created_at_ms: i64,
 }
 
+/// Points a game's ledger holds for one (player, team) pair.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PointsSum {
+    /// The player.
+    pub player_id: String,
+    /// The team the rows counted for (`None`: no team).
+    pub team_id: Option<String>,
+    /// Sum of the rows' amounts.
+    pub points: i64,
+}
+
 /// The result of a mint.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Minted {
@@ -299,6 +310,39 @@ impl Store {
                 Ok(rows
                     .iter()
                     .map(|r| Ok((r.try_get("tenant_id")?, r.try_get("game_id")?)))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?)
+            })
+            .await
+    }
+
+    /// A game's points by (player, team): the totals the boards show,
+    /// summed in the database (one row per pair, not per reward).
+    #[tracing::instrument(skip(self))]
+    pub async fn points_sums(
+        &self,
+        tenant: &str,
+        game_id: &str,
+    ) -> Result<Vec<PointsSum>, StoreError> {
+        self.retry
+            .run("points_sums", || async {
+                // Postgres sums BIGINT into NUMERIC: cast back.
+                let rows = sqlx::query(
+                    "SELECT player_id, team_id, CAST(SUM(amount) AS BIGINT) AS points FROM rewards \
+                     WHERE tenant_id = $1 AND game_id = $2 GROUP BY player_id, team_id",
+                )
+                .bind(tenant)
+                .bind(game_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| {
+                        Ok(PointsSum {
+                            player_id: r.try_get("player_id")?,
+                            team_id: r.try_get("team_id")?,
+                            points: r.try_get("points")?,
+                        })
+                    })
                     .collect::<Result<Vec<_>, sqlx::Error>>()?)
             })
             .await

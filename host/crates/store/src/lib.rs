@@ -38,7 +38,7 @@ pub use config::DatabaseConfig;
 pub use error::{StoreError, WriteOutcome};
 pub use games::{Created, GameRow, Snapshot};
 pub use idempotency::Claim;
-pub use ledger::{Minted, Reward, RewardRow, reward_id};
+pub use ledger::{Minted, PointsSum, Reward, RewardRow, reward_id};
 pub use outbox::{OutboxEvent, OutboxStats, PendingRow};
 pub use outcomes::OutcomeRecord;
 pub use players::PlayerTokenRow;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use veltrix_contract::{Action, GameStatus, Transition};
+use veltrix_contract::{Action, ActorRole, GameStatus, Transition};
 
 use super::effects::{self, Origin, RewardRules};
 use super::outcome::{ActionResult, Outcome, StageTimes};
@@ -37,6 +37,8 @@ pub(crate) struct GameEntry {
     /// on one action, and answering that action either way could differ
     /// from a replay. An operator looks at it; its status says `parked`.
     pub(crate) parked: Option<String>,
+    /// Points totals for the answers, seeded lazily from the ledger.
+    pub(crate) tallies: Option<super::totals::Tallies>,
 }
 
 /// The fault code of a plugin call that hit the wall-clock backstop on two
@@ -131,6 +133,9 @@ pub(crate) fn apply_records(
                     tracing::debug!(game = %key.1, unmatched_score_deltas = unmatched, "score deltas without a reward are not applied");
                 }
                 let start = pending.rewards.len();
+                let actor = (action.role == ActorRole::Player)
+                    .then(|| (action.player.as_str(), action.team.as_deref()));
+                let totals = super::totals::named(actor, &rewards);
                 pending.rewards.extend(rewards);
                 let quest_topic = shared.streams_cfg.topic(Family::Quest, &entry.game_type);
                 for (i, q) in t.quest_updates.iter().enumerate() {
@@ -151,6 +156,7 @@ pub(crate) fn apply_records(
                     quest_updates: t.quest_updates.len(),
                     score_deltas: t.score_deltas.len(),
                     paid: Vec::new(),
+                    totals: Some(totals),
                 };
                 let mut o = outcome(r, res);
                 o.player_id.clone_from(&action.player);

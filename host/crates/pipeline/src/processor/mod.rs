@@ -23,6 +23,7 @@
 //!   submit path;
 //! - [`worker`]: the consume -> apply -> commit loop and the game cache;
 //! - `commit`: a batch's effects, outcomes and parked statuses, in order;
+//! - `totals`: running points totals per cached game, for the answers;
 //! - [`ticker`]: the host's clock, a periodic `tick` to unfinished games;
 //! - [`view`]: [`Processor::view`], a player's view of a game's current
 //!   state (the copy its worker loop publishes after each batch).
@@ -47,13 +48,14 @@ pub mod registry;
 pub mod service;
 mod shared;
 pub mod ticker;
+mod totals;
 pub mod view;
 pub mod worker;
 
 pub use boards::{RebuildError, RebuildReport, rebuild_boards};
 pub use config::ProcessorConfig;
 pub use outcome::{
-    ActionResult, LatencySummary, Outcome, Paid, ProcessorStats, StageTimes, Submitted,
+    ActionResult, LatencySummary, Outcome, Paid, ProcessorStats, StageTimes, Submitted, Totals,
 };
 pub use registry::Registry;
 pub use service::Processor;

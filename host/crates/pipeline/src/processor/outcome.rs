@@ -10,7 +10,7 @@
 //! balancer, the API layer must ask the host that owns the game's
 //! partition (or a later result event; see the module docs).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -43,6 +43,12 @@ pub enum ActionResult {
         /// terms (empty in outcomes stored before this field existed).
         #[serde(default)]
         paid: Vec<Paid>,
+        /// Points totals right after this action of the acting player,
+        /// their team and every player and team it paid (from the ledger,
+        /// as the boards count them). `None` in outcomes stored before
+        /// this field existed, or when the ledger could not be read.
+        #[serde(default)]
+        totals: Option<Totals>,
     },
     /// The plugin refused it; the game state is unchanged.
     Rejected {
@@ -83,6 +89,15 @@ pub struct Paid {
     /// Whether this action minted it (`false`: it was in the ledger
     /// already, from an earlier delivery of the same action).
     pub minted: bool,
+}
+
+/// Points totals after an action, by player and by team.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Totals {
+    /// Player id -> total points.
+    pub players: BTreeMap<String, i64>,
+    /// Team id -> total points.
+    pub teams: BTreeMap<String, i64>,
 }
 
 /// The outcome of one action.

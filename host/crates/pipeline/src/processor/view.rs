@@ -259,6 +259,7 @@ impl Processor {
             epoch: 0,
             last_used: 0,
             parked: copy.parked.then(String::new),
+            tallies: None,
         };
         while e.next_offset < end {
             let want = ((end - e.next_offset) as usize).min(s.cfg.replay_chunk.max(1));

@@ -141,7 +141,10 @@ impl Loop {
         };
         let effects_done = std::time::Instant::now();
         let applied_at = self.shared.clock.now_ms();
-        for ((_, part), first) in parts.iter_mut().zip(&first) {
+        for ((key, part), first) in parts.iter_mut().zip(&first) {
+            if let Some(e) = self.cache.get_mut(key) {
+                super::totals::settle(&self.shared, &mut e.tallies, key, part, first).await;
+            }
             let rewards = &part.rewards;
             for (o, range) in &mut part.outcomes {
                 if let ActionResult::Applied { minted, paid, .. } = &mut o.result {
@@ -469,6 +472,7 @@ impl Loop {
             since_snapshot: 0,
             epoch: 0,
             last_used: 0,
+            tallies: None,
         };
         let mut worker = self
             .workers
