@@ -15,8 +15,11 @@ mod synth;
 
 mod api;
 mod api_errors;
+mod api_console;
 mod api_partners;
 mod api_play;
+mod api_screen;
+mod api_session;
 mod api_view;
 mod boundaries;
 mod e2e;
