@@ -33,7 +33,13 @@ async fn create_game(s: &Server, key: &str, tenant: &str, id: &str) {
 }
 
 /// A raw body with a content type and a bearer credential.
-async fn raw(s: &Server, path: &str, auth: &str, ctype: &str, body: Vec<u8>) -> (StatusCode, Value) {
+async fn raw(
+    s: &Server,
+    path: &str,
+    auth: &str,
+    ctype: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
     let resp = s
         .client
         .post(format!("{}{path}", s.base))
@@ -71,7 +77,9 @@ async fn console(db: TestDb) {
     create_game(&s, &key, "acme", "g1").await;
     tokio::time::sleep(Duration::from_millis(5)).await;
     create_game(&s, &key, "acme", "g2").await;
-    let r = s.req(Method::GET, "/v1/tenants/acme/games", &key, None).await;
+    let r = s
+        .req(Method::GET, "/v1/tenants/acme/games", &key, None)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
     let games = r.json()["games"].clone();
     assert_eq!(games.as_array().unwrap().len(), 2, "{games}");
@@ -79,7 +87,9 @@ async fn console(db: TestDb) {
     assert_eq!(games[1]["game_id"], "g1");
     assert_eq!(games[1]["game_type"], "riddle");
     assert!(games[1]["status"].is_string() && games[1]["created_at_ms"].is_i64());
-    let r = s.req(Method::GET, "/v1/tenants/acme/games", &other, None).await;
+    let r = s
+        .req(Method::GET, "/v1/tenants/acme/games", &other, None)
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.raw);
 
     // Players who hold a token, sorted, with their team; a revoked one
@@ -88,7 +98,12 @@ async fn console(db: TestDb) {
     let p1 = player(&s, &key, "acme", "g1", "amy", "blue").await;
     player(&s, &key, "acme", "g1", "gone", "red").await;
     let r = s
-        .req(Method::DELETE, "/v1/tenants/acme/games/g1/players/gone/tokens", &key, None)
+        .req(
+            Method::DELETE,
+            "/v1/tenants/acme/games/g1/players/gone/tokens",
+            &key,
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
     assert_eq!(
@@ -96,7 +111,12 @@ async fn console(db: TestDb) {
         json!([{ "player_id": "amy", "team_id": "blue" }, { "player_id": "zed", "team_id": "red" }])
     );
     let r = s
-        .req(Method::GET, "/v1/tenants/acme/games/nope/players", &key, None)
+        .req(
+            Method::GET,
+            "/v1/tenants/acme/games/nope/players",
+            &key,
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
@@ -104,7 +124,11 @@ async fn console(db: TestDb) {
     let import = "/v1/tenants/acme/games/g1/players/import";
     let bad = "player_id,team_id\nbob,red\nc/d,red\n";
     let (st, v) = raw(&s, import, &key, "text/csv", bad.into()).await;
-    assert_eq!((st, code(&v)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid"), "{v}");
+    assert_eq!(
+        (st, code(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+        "{v}"
+    );
     let msg = v["error"]["message"].as_str().unwrap();
     assert!(msg.starts_with("line 3:"), "{msg}");
     assert_eq!(players(&s, &key).await.as_array().unwrap().len(), 2);
@@ -112,9 +136,22 @@ async fn console(db: TestDb) {
     let many = "player_id\na1\na2\na3\na4\n";
     let (st, v) = raw(&s, import, &key, "text/csv", many.into()).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert!(v["error"]["message"].as_str().unwrap().contains("api.max_import_rows"), "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("api.max_import_rows"),
+        "{v}"
+    );
     // Not CSV: 415; another tenant: 404.
-    let (st, _) = raw(&s, import, &key, "application/json", "player_id\nx\n".into()).await;
+    let (st, _) = raw(
+        &s,
+        import,
+        &key,
+        "application/json",
+        "player_id\nx\n".into(),
+    )
+    .await;
     assert_eq!(st, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let (st, _) = raw(&s, import, &other, "text/csv", "player_id\nx\n".into()).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
@@ -124,19 +161,43 @@ async fn console(db: TestDb) {
     assert_eq!(st, StatusCode::CREATED, "{v}");
     let imported = v["players"].as_array().unwrap();
     assert_eq!(imported.len(), 2, "{v}");
-    assert_eq!((&imported[0]["player_id"], &imported[0]["team_id"]), (&json!("bob"), &json!("red")));
-    assert_eq!((&imported[1]["player_id"], &imported[1]["team_id"]), (&json!("cat"), &Value::Null));
+    assert_eq!(
+        (&imported[0]["player_id"], &imported[0]["team_id"]),
+        (&json!("bob"), &json!("red"))
+    );
+    assert_eq!(
+        (&imported[1]["player_id"], &imported[1]["team_id"]),
+        (&json!("cat"), &Value::Null)
+    );
     let bob = imported[0]["token"].as_str().unwrap().to_string();
     let r = s.req(Method::GET, "/v1/play/view", &bob, None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
-    let ids: Vec<Value> = players(&s, &key).await.as_array().unwrap().iter().map(|p| p["player_id"].clone()).collect();
-    assert_eq!(ids, vec![json!("amy"), json!("bob"), json!("cat"), json!("zed")]);
+    let ids: Vec<Value> = players(&s, &key)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["player_id"].clone())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![json!("amy"), json!("bob"), json!("cat"), json!("zed")]
+    );
 
     // results.csv: the ledger, one line per row, fields escaped.
     let r = s
-        .act(&p1, "k1", json!({ "kind": "attempt", "payload": { "challenge": "c1", "answer": "forty two" } }))
+        .act(
+            &p1,
+            "k1",
+            json!({ "kind": "attempt", "payload": { "challenge": "c1", "answer": "forty two" } }),
+        )
         .await;
-    assert_eq!((r.status, &r.json()["result"]), (StatusCode::OK, &json!("applied")), "{}", r.raw);
+    assert_eq!(
+        (r.status, &r.json()["result"]),
+        (StatusCode::OK, &json!("applied")),
+        "{}",
+        r.raw
+    );
     s.state
         .store
         .mint(&Reward {
@@ -159,17 +220,33 @@ async fn console(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    assert!(resp.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
+    assert!(
+        resp.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
     let csv = resp.text().await.unwrap();
     let rows = s.state.store.rewards("acme", "g1").await.unwrap();
     assert!(rows.len() >= 2, "{rows:?}");
-    assert!(csv.starts_with("player_id,team_id,reward_type,reward_key,points,created_at_ms\r\n"), "{csv}");
+    assert!(
+        csv.starts_with("player_id,team_id,reward_type,reward_key,points,created_at_ms\r\n"),
+        "{csv}"
+    );
     // Quoted fields keep their line break: count records, not lines.
     assert_eq!(csv.matches("\r\n").count(), rows.len() + 1, "{csv}");
     assert!(csv.contains("\r\namy,blue,"), "{csv}");
-    assert!(csv.contains("\r\nzed,red,points,\"bonus, \"\"late\"\"\nentry\",-5,"), "{csv}");
+    assert!(
+        csv.contains("\r\nzed,red,points,\"bonus, \"\"late\"\"\nentry\",-5,"),
+        "{csv}"
+    );
     let r = s
-        .req(Method::GET, "/v1/tenants/acme/games/g1/results.csv", &other, None)
+        .req(
+            Method::GET,
+            "/v1/tenants/acme/games/g1/results.csv",
+            &other,
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
@@ -178,7 +255,11 @@ async fn console(db: TestDb) {
     let id = hex::encode(Sha256::digest(&png));
     for _ in 0..2 {
         let (st, v) = raw(&s, "/v1/play/evidence", &bob, "image/png", png.clone()).await;
-        assert_eq!((st, &v["evidence_id"]), (StatusCode::CREATED, &json!(id)), "{v}");
+        assert_eq!(
+            (st, &v["evidence_id"]),
+            (StatusCode::CREATED, &json!(id)),
+            "{v}"
+        );
     }
     let resp = s
         .client
@@ -192,23 +273,55 @@ async fn console(db: TestDb) {
     assert_eq!(resp.bytes().await.unwrap().to_vec(), png);
     // Another tenant's id names nothing, in its own tenant or in ours.
     let r = s
-        .req(Method::GET, &format!("/v1/tenants/other/evidence/{id}"), &other, None)
+        .req(
+            Method::GET,
+            &format!("/v1/tenants/other/evidence/{id}"),
+            &other,
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.raw);
     let r = s
-        .req(Method::GET, &format!("/v1/tenants/acme/evidence/{id}"), &other, None)
+        .req(
+            Method::GET,
+            &format!("/v1/tenants/acme/evidence/{id}"),
+            &other,
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.raw);
     // Over api.max_evidence_bytes (4096 here): 413; a GIF: 415; a key
     // instead of a player token: 401.
     let (st, v) = raw(&s, "/v1/play/evidence", &bob, "image/jpeg", vec![7; 5000]).await;
-    assert_eq!((st, code(&v)), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"), "{v}");
-    let (st, v) = raw(&s, "/v1/play/evidence", &bob, "image/gif", b"GIF89a".to_vec()).await;
-    assert_eq!((st, code(&v)), (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"), "{v}");
+    assert_eq!(
+        (st, code(&v)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+        "{v}"
+    );
+    let (st, v) = raw(
+        &s,
+        "/v1/play/evidence",
+        &bob,
+        "image/gif",
+        b"GIF89a".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (st, code(&v)),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+        "{v}"
+    );
     let (st, _) = raw(&s, "/v1/play/evidence", &key, "text/plain", b"hi".to_vec()).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
     // Text evidence is under the limit, though over the JSON body limit.
-    let (st, v) = raw(&s, "/v1/play/evidence", &bob, "text/plain", vec![b'a'; 3000]).await;
+    let (st, v) = raw(
+        &s,
+        "/v1/play/evidence",
+        &bob,
+        "text/plain",
+        vec![b'a'; 3000],
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
 
     s.stop(db).await;

@@ -126,9 +126,17 @@ async fn activity(db: TestDb) {
     let mut feed = Sse::open(&s, path, Some(&key)).await;
     let v = feed.expect("outcome").await;
     assert_eq!(v["action_id"], first.as_str(), "{v}");
-    assert_eq!((&v["player_id"], &v["kind"]), (&json!("p1"), &json!("attempt")), "{v}");
+    assert_eq!(
+        (&v["player_id"], &v["kind"]),
+        (&json!("p1"), &json!("attempt")),
+        "{v}"
+    );
     // A wrong answer applies (it counts towards the rate limit), pays nothing.
-    assert_eq!((&v["result"], &v["paid"]), (&json!("applied"), &json!([])), "{v}");
+    assert_eq!(
+        (&v["result"], &v["paid"]),
+        (&json!("applied"), &json!([])),
+        "{v}"
+    );
     assert!(v.get("payload").is_none(), "attempt takes no evidence: {v}");
     assert!(v["applied_at_ms"].as_i64().unwrap() > 0, "{v}");
 
@@ -137,15 +145,28 @@ async fn activity(db: TestDb) {
     let second = act(&s, &p1, "k2", attempt("c1", "forty two")).await;
     let v = feed.expect("outcome").await;
     assert_eq!(v["action_id"], second.as_str(), "{v}");
-    assert_eq!((&v["result"], &v["kind"]), (&json!("applied"), &json!("attempt")), "{v}");
+    assert_eq!(
+        (&v["result"], &v["kind"]),
+        (&json!("applied"), &json!("attempt")),
+        "{v}"
+    );
     assert!(v["paid"].as_array().is_some_and(|p| !p.is_empty()), "{v}");
     // The game master's too.
     let r = s
-        .req(Method::POST, "/v1/tenants/acme/games/g1/gm", &key, Some(json!({ "kind": "pause" })))
+        .req(
+            Method::POST,
+            "/v1/tenants/acme/games/g1/gm",
+            &key,
+            Some(json!({ "kind": "pause" })),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
     let v = feed.expect("outcome").await;
-    assert_eq!((&v["player_id"], &v["kind"]), (&json!("game-master"), &json!("pause")), "{v}");
+    assert_eq!(
+        (&v["player_id"], &v["kind"]),
+        (&json!("game-master"), &json!("pause")),
+        "{v}"
+    );
 
     // A new stream's backlog holds them all, oldest first, kinds stored.
     let mut again = Sse::open(&s, path, Some(&key)).await;
@@ -153,7 +174,10 @@ async fn activity(db: TestDb) {
     for _ in 0..3 {
         kinds.push(again.expect("outcome").await["kind"].clone());
     }
-    assert_eq!(kinds, vec![json!("attempt"), json!("attempt"), json!("pause")]);
+    assert_eq!(
+        kinds,
+        vec![json!("attempt"), json!("attempt"), json!("pause")]
+    );
     drop((feed, again));
     s.stop(db).await;
 }
@@ -185,13 +209,29 @@ async fn projector(db: TestDb) {
     // The board, with the tenant's name until it is branded.
     let (st, b) = s.call(Method::GET, &screen, None, None).await;
     assert_eq!(st, StatusCode::OK, "{b}");
-    assert_eq!((&b["tenant"]["name"], &b["game_id"]), (&json!("acme"), &json!("g1")), "{b}");
-    assert_eq!((&b["frozen"], &b["revealed"]), (&json!(false), &json!(false)));
+    assert_eq!(
+        (&b["tenant"]["name"], &b["game_id"]),
+        (&json!("acme"), &json!("g1")),
+        "{b}"
+    );
+    assert_eq!(
+        (&b["frozen"], &b["revealed"]),
+        (&json!(false), &json!(false))
+    );
     let brand = json!({ "name": "Acme Hunt", "logo_url": "https://acme.example/logo.png", "primary": "#112233", "accent": "#AABBCC" });
-    let r = s.req(Method::PUT, "/v1/tenants/acme/branding", &key, Some(brand.clone())).await;
+    let r = s
+        .req(
+            Method::PUT,
+            "/v1/tenants/acme/branding",
+            &key,
+            Some(brand.clone()),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
     let bad = json!({ "name": "x", "primary": "red" });
-    let r = s.req(Method::PUT, "/v1/tenants/acme/branding", &key, Some(bad)).await;
+    let r = s
+        .req(Method::PUT, "/v1/tenants/acme/branding", &key, Some(bad))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.raw);
     let (_, b) = s.call(Method::GET, &screen, None, None).await;
     assert_eq!(b["tenant"], brand, "{b}");
@@ -207,19 +247,37 @@ async fn projector(db: TestDb) {
     assert_eq!(score(&b, "teams", "red"), Some(scored), "{b}");
 
     // Freeze: the screen keeps these standings while the game goes on.
-    let flags = |frozen: bool, revealed: bool| Some(json!({ "frozen": frozen, "revealed": revealed }));
+    let flags =
+        |frozen: bool, revealed: bool| Some(json!({ "frozen": frozen, "revealed": revealed }));
     let r = s.req(Method::PUT, proj, &key, flags(true, false)).await;
-    assert_eq!(r.json(), json!({ "frozen": true, "revealed": false }), "{}", r.raw);
+    assert_eq!(
+        r.json(),
+        json!({ "frozen": true, "revealed": false }),
+        "{}",
+        r.raw
+    );
     let b = feed.expect("board").await;
-    assert_eq!((&b["frozen"], score(&b, "players", "p1")), (&json!(true), Some(scored)));
+    assert_eq!(
+        (&b["frozen"], score(&b, "players", "p1")),
+        (&json!(true), Some(scored))
+    );
     act(&s, &p1, "k2", attempt("c2", "blue")).await;
     let (_, b) = s.call(Method::GET, &screen, None, None).await;
     assert_eq!(score(&b, "players", "p1"), Some(scored), "frozen: {b}");
     // Reveal: unfrozen, the podium, the current standings.
     let r = s.req(Method::PUT, proj, &key, flags(true, true)).await;
-    assert_eq!(r.json(), json!({ "frozen": false, "revealed": true }), "{}", r.raw);
+    assert_eq!(
+        r.json(),
+        json!({ "frozen": false, "revealed": true }),
+        "{}",
+        r.raw
+    );
     let b = feed.expect("board").await;
-    assert_eq!((&b["frozen"], &b["revealed"]), (&json!(false), &json!(true)), "{b}");
+    assert_eq!(
+        (&b["frozen"], &b["revealed"]),
+        (&json!(false), &json!(true)),
+        "{b}"
+    );
     assert!(score(&b, "players", "p1").unwrap() > scored, "{b}");
 
     // Rotation: the old token is 404 and its stream ends.
@@ -230,9 +288,13 @@ async fn projector(db: TestDb) {
     let (st, _) = s.call(Method::GET, &screen, None, None).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert!(feed.next().await.is_none(), "the old stream must end");
-    let (st, b) = s.call(Method::GET, &format!("/v1/screen/{fresh}"), None, None).await;
+    let (st, b) = s
+        .call(Method::GET, &format!("/v1/screen/{fresh}"), None, None)
+        .await;
     assert_eq!((st, &b["revealed"]), (StatusCode::OK, &json!(true)), "{b}");
-    let r = s.send(Method::GET, &format!("{screen}/stream"), None, &[], None).await;
+    let r = s
+        .send(Method::GET, &format!("{screen}/stream"), None, &[], None)
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     s.stop(db).await;
 }

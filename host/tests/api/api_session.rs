@@ -62,7 +62,10 @@ async fn sessions(db: TestDb) {
 
     // A bad key: 401, and no cookie.
     let (st, cookie, body) = login(&s, &format!("vx_tenant_{}", "0".repeat(64))).await;
-    assert_eq!((st, code(&body)), (StatusCode::UNAUTHORIZED, "unauthorized"));
+    assert_eq!(
+        (st, code(&body)),
+        (StatusCode::UNAUTHORIZED, "unauthorized")
+    );
     assert!(cookie.is_none(), "{cookie:?}");
 
     // A good key: who it is, and the cookie with its attributes.
@@ -89,10 +92,22 @@ async fn sessions(db: TestDb) {
     assert_eq!(stored, vec![hex::encode(Sha256::digest(sid.as_bytes()))]);
 
     // The cookie works on a tenant route, and says who it is.
-    let (st, v) = with_cookie(&s, Method::GET, "/v1/tenants/acme/game-types", &sid, &[], None).await;
+    let (st, v) = with_cookie(
+        &s,
+        Method::GET,
+        "/v1/tenants/acme/game-types",
+        &sid,
+        &[],
+        None,
+    )
+    .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     let (st, v) = with_cookie(&s, Method::GET, "/v1/session", &sid, &[], None).await;
-    assert_eq!((st, &v["tenant_id"]), (StatusCode::OK, &json!("acme")), "{v}");
+    assert_eq!(
+        (st, &v["tenant_id"]),
+        (StatusCode::OK, &json!("acme")),
+        "{v}"
+    );
 
     // Another tenant's route: 404, as with the key.
     let (st, v) = with_cookie(&s, Method::GET, "/v1/tenants/other/games", &sid, &[], None).await;
@@ -100,16 +115,36 @@ async fn sessions(db: TestDb) {
 
     // A write without the CSRF header: 403, nothing created; with it: 201.
     let game = json!({ "game_id": "g1", "game_type": "riddle", "config": { "challenges": [{ "id": "c1", "answers": ["a"], "points": 1 }] } });
-    let (st, v) =
-        with_cookie(&s, Method::POST, "/v1/tenants/acme/games", &sid, &[], Some(game.clone())).await;
+    let (st, v) = with_cookie(
+        &s,
+        Method::POST,
+        "/v1/tenants/acme/games",
+        &sid,
+        &[],
+        Some(game.clone()),
+    )
+    .await;
     assert_eq!((st, code(&v)), (StatusCode::FORBIDDEN, "forbidden"), "{v}");
     let (st, v) = with_cookie(&s, Method::GET, "/v1/tenants/acme/games", &sid, &[], None).await;
-    assert_eq!((st, v["games"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{v}");
-    let (st, v) =
-        with_cookie(&s, Method::POST, "/v1/tenants/acme/games", &sid, &[CSRF], Some(game)).await;
+    assert_eq!(
+        (st, v["games"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(0)),
+        "{v}"
+    );
+    let (st, v) = with_cookie(
+        &s,
+        Method::POST,
+        "/v1/tenants/acme/games",
+        &sid,
+        &[CSRF],
+        Some(game),
+    )
+    .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     // A bearer request needs no CSRF header.
-    let r = s.req(Method::GET, "/v1/tenants/acme/games", &key, None).await;
+    let r = s
+        .req(Method::GET, "/v1/tenants/acme/games", &key, None)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
 
     // An unknown cookie is 401, like no credential.
@@ -121,7 +156,13 @@ async fn sessions(db: TestDb) {
     assert_eq!(st, StatusCode::FORBIDDEN);
     let c = format!("vx_session={sid}");
     let r = s
-        .send(Method::DELETE, "/v1/session", None, &[("cookie", c.as_str()), CSRF], None)
+        .send(
+            Method::DELETE,
+            "/v1/session",
+            None,
+            &[("cookie", c.as_str()), CSRF],
+            None,
+        )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.raw);
     for path in ["/v1/tenants/acme/games", "/v1/session"] {
@@ -161,7 +202,11 @@ async fn sessions(db: TestDb) {
 
     // An operator session (the bootstrap key) reaches any tenant.
     let (st, cookie, body) = login(&s, BOOT).await;
-    assert_eq!((st, &body["role"]), (StatusCode::OK, &json!("operator")), "{body}");
+    assert_eq!(
+        (st, &body["role"]),
+        (StatusCode::OK, &json!("operator")),
+        "{body}"
+    );
     let sid3 = secret(&cookie.unwrap());
     let (st, _) = with_cookie(&s, Method::GET, "/v1/tenants/other/games", &sid3, &[], None).await;
     assert_eq!(st, StatusCode::OK);

@@ -14,8 +14,8 @@ mod store_common;
 mod synth;
 
 mod api;
-mod api_errors;
 mod api_console;
+mod api_errors;
 mod api_partners;
 mod api_play;
 mod api_screen;

@@ -101,9 +101,10 @@ impl ActivityEvent {
 pub(crate) fn channel_stream(
     rx: mpsc::Receiver<Event>,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|e| (Ok(e), rx))
-    })
+    futures::stream::unfold(
+        rx,
+        |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
+    )
 }
 
 /// `GET /v1/tenants/{tenant}/games/{game}/activity`.

@@ -147,11 +147,19 @@ fn field(s: &str) -> &str {
 /// Parses the import file: header `player_id` or `player_id,team_id`,
 /// then one player a line. Every problem names its line (1-based, the
 /// header is line 1); blank lines are skipped.
-pub fn parse_import(text: &str, max_rows: usize) -> Result<Vec<(String, Option<String>)>, ApiError> {
+pub fn parse_import(
+    text: &str,
+    max_rows: usize,
+) -> Result<Vec<(String, Option<String>)>, ApiError> {
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
     let header: Vec<&str> = lines
         .next()
-        .map(|(_, l)| l.trim_start_matches('\u{feff}').split(',').map(field).collect())
+        .map(|(_, l)| {
+            l.trim_start_matches('\u{feff}')
+                .split(',')
+                .map(field)
+                .collect()
+        })
         .unwrap_or_default();
     let with_team = match header.as_slice() {
         ["player_id"] => false,
@@ -277,7 +285,10 @@ pub async fn results_csv(
     }
     let mut resp = out.into_response();
     let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{game}-results.csv\"")) {
         h.insert(CONTENT_DISPOSITION, v);
     }
@@ -310,7 +321,11 @@ mod tests {
         );
         let msg = |t: &str| parse_import(t, 2).unwrap_err().to_string();
         assert!(msg("team_id,player_id\n").starts_with("line 1:"));
-        assert!(msg("player_id\np1\np/2\n").starts_with("line 3:"), "{}", msg("player_id\np1\np/2\n"));
+        assert!(
+            msg("player_id\np1\np/2\n").starts_with("line 3:"),
+            "{}",
+            msg("player_id\np1\np/2\n")
+        );
         assert!(msg("player_id\np1\np1\n").contains("twice"));
         assert!(msg("player_id\np1\np2\np3\n").contains("api.max_import_rows"));
         assert!(msg("player_id,team_id\np1,a,b\n").starts_with("line 2:"));

@@ -113,7 +113,10 @@ mod tests {
             m
         };
         assert_eq!(media_type(&h("image/PNG")), Some("image/png"));
-        assert_eq!(media_type(&h("text/plain; charset=utf-8")), Some("text/plain"));
+        assert_eq!(
+            media_type(&h("text/plain; charset=utf-8")),
+            Some("text/plain")
+        );
         assert_eq!(media_type(&h("image/gif")), None);
         assert_eq!(media_type(&h("text/html")), None);
         assert_eq!(media_type(&HeaderMap::new()), None);

@@ -123,11 +123,15 @@ impl Branding {
     fn validate(&self) -> Result<(), ApiError> {
         let n = self.name.trim().chars().count();
         if n == 0 || n > MAX_NAME {
-            return Err(ApiError::Invalid(format!("name must be 1-{MAX_NAME} characters")));
+            return Err(ApiError::Invalid(format!(
+                "name must be 1-{MAX_NAME} characters"
+            )));
         }
         for (what, c) in [("primary", &self.primary), ("accent", &self.accent)] {
             if c.as_deref().is_some_and(|c| !valid_colour(c)) {
-                return Err(ApiError::Invalid(format!("{what} must be a colour #rrggbb")));
+                return Err(ApiError::Invalid(format!(
+                    "{what} must be a colour #rrggbb"
+                )));
             }
         }
         if let Some(u) = &self.logo_url {
@@ -302,7 +306,9 @@ pub async fn get_board(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> Result<Json<ScreenBoard>, ApiError> {
-    let p = projector(&state, &token).await?.ok_or_else(screen_not_found)?;
+    let p = projector(&state, &token)
+        .await?
+        .ok_or_else(screen_not_found)?;
     Ok(Json(board(&state, &p).await?))
 }
 
@@ -321,7 +327,9 @@ pub async fn stream(
     State(state): State<AppState>,
     ApiPath(token): ApiPath<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let p = projector(&state, &token).await?.ok_or_else(screen_not_found)?;
+    let p = projector(&state, &token)
+        .await?
+        .ok_or_else(screen_not_found)?;
     let mut outcomes = state.processor.subscribe_outcomes();
     let first = board(&state, &p).await?;
     let mut stop = state.feed.stopped();
@@ -382,7 +390,11 @@ mod tests {
             primary: primary.map(str::to_string),
             accent: None,
         };
-        assert!(b(Some("https://x/l.png"), Some("#a0B1c2")).validate().is_ok());
+        assert!(
+            b(Some("https://x/l.png"), Some("#a0B1c2"))
+                .validate()
+                .is_ok()
+        );
         assert!(b(Some("/logo.png"), None).validate().is_ok());
         assert!(b(Some("javascript:alert(1)"), None).validate().is_err());
         assert!(b(Some("//evil/l.png"), None).validate().is_err());

@@ -186,9 +186,18 @@ mod tests {
 
     #[test]
     fn the_cookie_is_found_among_others() {
-        assert_eq!(cookie(&h(&[("cookie", "a=1; vx_session=abc; b=2")])), Some("abc"));
-        assert_eq!(cookie(&h(&[("cookie", "a=1"), ("cookie", "vx_session=x")])), Some("x"));
-        assert_eq!(cookie(&h(&[("cookie", "vx_sessionx=1; vx_session=")])), None);
+        assert_eq!(
+            cookie(&h(&[("cookie", "a=1; vx_session=abc; b=2")])),
+            Some("abc")
+        );
+        assert_eq!(
+            cookie(&h(&[("cookie", "a=1"), ("cookie", "vx_session=x")])),
+            Some("x")
+        );
+        assert_eq!(
+            cookie(&h(&[("cookie", "vx_sessionx=1; vx_session=")])),
+            None
+        );
         assert_eq!(cookie(&HeaderMap::new()), None);
     }
 

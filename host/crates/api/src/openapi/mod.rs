@@ -371,10 +371,8 @@ fn operation(doc: &RouteDoc) -> Value {
     if let Some(req) = doc.request {
         let media = if is_upload(doc) {
             super::partners::WASM
-        } else if let Some(m) = pages::request_media(doc.path) {
-            m
         } else {
-            "application/json"
+            pages::request_media(doc.path).unwrap_or("application/json")
         };
         op["requestBody"] = json!({ "required": true, "content": { media: { "schema": req() } } });
     }

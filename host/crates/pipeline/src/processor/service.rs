@@ -360,9 +360,7 @@ impl Processor {
     /// games (filter by `tenant` and `game_id`), published once its effects
     /// committed. A receiver that falls more than 1,024 behind is told how
     /// many it skipped (`RecvError::Lagged`).
-    pub fn subscribe_outcomes(
-        &self,
-    ) -> tokio::sync::broadcast::Receiver<std::sync::Arc<Outcome>> {
+    pub fn subscribe_outcomes(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<Outcome>> {
         self.shared.outcomes.subscribe()
     }
 
