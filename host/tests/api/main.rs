@@ -14,9 +14,12 @@ mod store_common;
 mod synth;
 
 mod api;
+mod api_console;
 mod api_errors;
 mod api_partners;
 mod api_play;
+mod api_screen;
+mod api_session;
 mod api_view;
 mod boundaries;
 mod e2e;

@@ -145,11 +145,18 @@ pub fn bootstrap_hash(key: &str) -> Option<String> {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
+    /// `Authorization: Bearer <key>`; without that header, the
+    /// `vx_session` cookie ([`super::session`]), whose non-GET/HEAD
+    /// requests must also carry `X-Veltrix-Csrf: 1`.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or(ApiError::Unauthorized)?;
+        let Some(header) = parts.headers.get(AUTHORIZATION) else {
+            let (caller, _) = super::session::from_cookie(&parts.headers, state)
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            // After the credential: a dead session is 401 whatever else.
+            super::session::check_csrf(&parts.method, &parts.headers)?;
+            return Ok(caller);
+        };
         let secret = header
             .to_str()
             .ok()
@@ -157,31 +164,36 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .ok_or(ApiError::Unauthorized)?;
-        let hash = hash_key(secret);
-        // Hashes of equal length compared whole: the comparison time says
-        // nothing about the secret.
-        if state.bootstrap_hash.as_deref() == Some(hash.as_str()) {
-            return Ok(Self {
-                role: Role::Operator,
-                tenant_id: None,
-                partner_id: None,
-            });
-        }
-        let row = state
-            .store
-            .find_api_key(&hash)
+        caller_of_hash(state, &hash_key(secret))
             .await?
-            .ok_or(ApiError::Unauthorized)?;
-        let role = Role::parse(&row.role).ok_or_else(|| {
-            tracing::error!(role = %row.role, "stored API key has an unknown role");
-            ApiError::Internal
-        })?;
-        Ok(Self {
-            role,
-            tenant_id: row.tenant_id,
-            partner_id: row.partner_id,
-        })
+            .ok_or(ApiError::Unauthorized)
     }
+}
+
+/// The caller whose key has this hash: the bootstrap key, or a live
+/// stored key; `None` for no live key.
+pub async fn caller_of_hash(state: &AppState, hash: &str) -> Result<Option<Caller>, ApiError> {
+    // Hashes of equal length compared whole: the comparison time says
+    // nothing about the secret.
+    if state.bootstrap_hash.as_deref() == Some(hash) {
+        return Ok(Some(Caller {
+            role: Role::Operator,
+            tenant_id: None,
+            partner_id: None,
+        }));
+    }
+    let Some(row) = state.store.find_api_key(hash).await? else {
+        return Ok(None);
+    };
+    let role = Role::parse(&row.role).ok_or_else(|| {
+        tracing::error!(role = %row.role, "stored API key has an unknown role");
+        ApiError::Internal
+    })?;
+    Ok(Some(Caller {
+        role,
+        tenant_id: row.tenant_id,
+        partner_id: row.partner_id,
+    }))
 }
 
 /// A caller that must be an operator: extracted before the body, so a key

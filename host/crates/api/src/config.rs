@@ -85,6 +85,22 @@ pub struct ApiConfig {
     /// be stopped, so the upload slot stays taken until it ends, and memory
     /// is not capped.
     pub upload_check_binary: String,
+    /// Lifetime of a browser session (`POST /v1/session`), in ms: the
+    /// cookie's `Max-Age` and the stored expiry. Default 43,200,000
+    /// (12 h: a working day at the console; revoking the key ends its
+    /// sessions sooner).
+    pub session_ttl_ms: u64,
+    /// Most rows one `POST .../players/import` takes. Default 1,000. The
+    /// route's body limit follows from it (`import_body_limit`).
+    pub max_import_rows: usize,
+    /// How often an open projector stream re-reads its board, in ms, when
+    /// no outcome of its game arrived (freeze, reveal, other hosts' work).
+    /// Default 500.
+    pub screen_refresh_ms: u64,
+    /// Largest evidence upload (`POST /v1/play/evidence`), in bytes; that
+    /// route alone has this limit; larger: 413. Default 2 MiB (a phone
+    /// photo, resized by the player app).
+    pub max_evidence_bytes: usize,
 }
 
 impl Default for ApiConfig {
@@ -104,6 +120,10 @@ impl Default for ApiConfig {
             upload_check_timeout_ms: 10_000,
             upload_check_memory_bytes: 1 << 30,
             upload_check_binary: String::new(),
+            session_ttl_ms: 12 * 60 * 60 * 1000,
+            max_import_rows: 1_000,
+            screen_refresh_ms: 500,
+            max_evidence_bytes: 2 * 1024 * 1024,
         }
     }
 }
@@ -133,6 +153,10 @@ impl std::fmt::Debug for ApiConfig {
             .field("upload_check_timeout_ms", &self.upload_check_timeout_ms)
             .field("upload_check_memory_bytes", &self.upload_check_memory_bytes)
             .field("upload_check_binary", &self.upload_check_binary)
+            .field("session_ttl_ms", &self.session_ttl_ms)
+            .field("max_import_rows", &self.max_import_rows)
+            .field("screen_refresh_ms", &self.screen_refresh_ms)
+            .field("max_evidence_bytes", &self.max_evidence_bytes)
             .finish()
     }
 }
@@ -173,6 +197,19 @@ impl ApiConfig {
             time: Duration::from_millis(self.upload_check_timeout_ms.max(1)),
             memory_bytes: self.upload_check_memory_bytes,
         }
+    }
+
+    /// `screen_refresh_ms` as a duration (at least 50 ms: a projector
+    /// never polls the store faster).
+    pub fn screen_refresh(&self) -> Duration {
+        Duration::from_millis(self.screen_refresh_ms.max(50))
+    }
+
+    /// The import route's body limit: `max_import_rows` rows of two
+    /// longest ids (64 + 1 + 64 bytes, quoted: 133, and a CRLF), plus the
+    /// header.
+    pub fn import_body_limit(&self) -> usize {
+        self.max_import_rows.saturating_add(1).saturating_mul(135)
     }
 
     /// Shortest accepted bootstrap key: a short one would be guessable.

@@ -138,6 +138,12 @@ impl FeedHub {
         let _ = self.stop.send(true);
     }
 
+    /// The stop signal alone (`true` once [`FeedHub::stop`] ran): the other
+    /// event streams (activity, projector) end with the feeds.
+    pub fn stopped(&self) -> watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
     /// A receiver of every delta from now on, and the stop signal. The
     /// first call positions the tail at the current end of each partition
     /// before returning, so nothing published after it is missed.

@@ -210,7 +210,7 @@ fn game_not_found() -> ApiError {
 }
 
 /// The game, after the tenant access check; 404 when absent.
-async fn game_access(
+pub(crate) async fn game_access(
     state: &AppState,
     caller: &Caller,
     tenant: &str,

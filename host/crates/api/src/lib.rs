@@ -4,7 +4,9 @@
 //!
 //! - [`config`]: `[api]` (listen address, body limit, timeouts, bootstrap
 //!   operator key, leaderboard backend);
-//! - [`auth`]: hashed bearer API keys and the [`Caller`] extractor;
+//! - [`auth`]: hashed bearer API keys and the [`Caller`] extractor (bearer,
+//!   or the session cookie);
+//! - [`session`]: `POST/GET/DELETE /v1/session`, the cookie and CSRF rules;
 //! - [`error`]: [`ApiError`], the one JSON error shape;
 //! - [`extract`]: request parsing shared by every route ([`ApiJson`],
 //!   [`extract::ApiPath`], the content-type and `Idempotency-Key` rules);
@@ -17,15 +19,24 @@
 //! - [`players`]: the [`players::Player`] extractor, actions (with
 //!   idempotency keys) and the leaderboard;
 //! - [`feed`]: `GET /v1/play/feed`, player deltas over SSE;
+//! - [`console`]: what the tenant console lists and imports: games,
+//!   players, a players CSV import, results CSV;
+//! - [`activity`]: a game's outcomes over SSE (backlog, then live);
+//! - [`screen`]: projector tokens, freeze/reveal, branding, and the
+//!   projector's board (read or streamed);
+//! - [`evidence`]: player evidence uploads, content-addressed per tenant;
 //! - [`metrics`]: request counters and latency histograms;
 //! - [`openapi`]: `GET /openapi.json`;
 //! - [`server`]: [`AppState`], [`router`], [`serve_on`].
 //!
 //! See `docs/api.md`.
 
+pub mod activity;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod error;
+pub mod evidence;
 pub mod extract;
 pub mod feed;
 pub mod games;
@@ -34,7 +45,9 @@ pub mod openapi;
 pub mod operators;
 pub mod partners;
 pub mod players;
+pub mod screen;
 pub mod server;
+pub mod session;
 pub mod tenants;
 
 pub use auth::{Caller, Role};

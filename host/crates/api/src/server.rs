@@ -19,7 +19,8 @@ use tower_http::trace::TraceLayer;
 use super::feed::FeedHub;
 use super::metrics::Metrics;
 use super::{
-    ApiConfig, ApiError, auth, feed, games, openapi, operators, partners, players, tenants,
+    ApiConfig, ApiError, activity, auth, console, evidence, feed, games, openapi, operators,
+    partners, players, screen, session, tenants,
 };
 use veltrix_leaderboard::Leaderboard;
 use veltrix_pipeline::processor::Processor;
@@ -185,6 +186,62 @@ pub fn routes() -> Vec<Route> {
         ),
         r(Method::GET, "/v1/play/view", get(players::view)),
         r(Method::GET, "/v1/play/feed", get(feed::feed)),
+        // The pages' routes (docs/screens.md).
+        r(Method::POST, "/v1/session", post(session::login)),
+        r(Method::GET, "/v1/session", get(session::whoami)),
+        r(Method::DELETE, "/v1/session", delete(session::logout)),
+        r(
+            Method::GET,
+            "/v1/tenants/{tenant}/games",
+            get(console::list_games),
+        ),
+        r(
+            Method::GET,
+            "/v1/tenants/{tenant}/games/{game}/players",
+            get(console::list_players),
+        ),
+        r(
+            Method::POST,
+            console::IMPORT_PATH,
+            post(console::import_players),
+        ),
+        r(
+            Method::GET,
+            "/v1/tenants/{tenant}/games/{game}/activity",
+            get(activity::activity),
+        ),
+        r(
+            Method::GET,
+            "/v1/tenants/{tenant}/games/{game}/results.csv",
+            get(console::results_csv),
+        ),
+        r(Method::POST, evidence::UPLOAD_PATH, post(evidence::upload)),
+        r(
+            Method::GET,
+            "/v1/tenants/{tenant}/evidence/{evidence_id}",
+            get(evidence::get),
+        ),
+        r(
+            Method::POST,
+            "/v1/tenants/{tenant}/games/{game}/projector",
+            post(screen::rotate),
+        ),
+        r(
+            Method::PUT,
+            "/v1/tenants/{tenant}/games/{game}/projector",
+            put(screen::set_flags),
+        ),
+        r(
+            Method::PUT,
+            "/v1/tenants/{tenant}/branding",
+            put(screen::set_branding),
+        ),
+        r(Method::GET, "/v1/screen/{token}", get(screen::get_board)),
+        r(
+            Method::GET,
+            "/v1/screen/{token}/stream",
+            get(screen::stream),
+        ),
     ]
 }
 
@@ -194,9 +251,15 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new();
     for route in routes() {
         let mut handler = route.handler;
-        if route.path == partners::UPLOAD_PATH && route.method == Method::POST {
-            // Inside the router-wide limit below, so it wins for this route.
-            handler = handler.layer(DefaultBodyLimit::max(state.config.max_component_bytes));
+        // Inside the router-wide limit below, so these win for their route.
+        let own_limit = match (route.method.clone(), route.path) {
+            (Method::POST, partners::UPLOAD_PATH) => Some(state.config.max_component_bytes),
+            (Method::POST, evidence::UPLOAD_PATH) => Some(state.config.max_evidence_bytes),
+            (Method::POST, console::IMPORT_PATH) => Some(state.config.import_body_limit()),
+            _ => None,
+        };
+        if let Some(max) = own_limit {
+            handler = handler.layer(DefaultBodyLimit::max(max));
         }
         app = app.route(route.path, handler);
     }

@@ -154,6 +154,23 @@ impl Store {
             .await
     }
 
+    /// The tenant's games, newest first (ties: by id).
+    #[tracing::instrument(skip(self))]
+    pub async fn list_games(&self, tenant: &str) -> Result<Vec<GameRow>, StoreError> {
+        self.retry
+            .run("list_games", || async {
+                let rows = sqlx::query(&format!(
+                    "SELECT {GAME_COLUMNS} FROM games WHERE tenant_id = $1 \
+                     ORDER BY created_at_ms DESC, game_id"
+                ))
+                .bind(tenant)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.iter().map(decode_game).collect::<Result<_, _>>()?)
+            })
+            .await
+    }
+
     /// Up to `limit` games not yet finished (as of their latest snapshot)
     /// after `after` = (tenant, game id) in key order: the host ticker's
     /// work list, read in pages so a large table is never loaded at once.

@@ -14,10 +14,14 @@
 //! - [`games`]: games (pinned plugin, config, seed) and state snapshots;
 //! - [`plugins`]: partner game types: components by hash, their versions;
 //! - [`outcomes`]: action outcomes, stored with the batch that applied them;
+//! - [`players`]: hashed player tokens, and who holds one in a game;
+//! - [`screens`]: browser sessions, projectors and tenant branding;
+//! - [`evidence`]: player evidence, content-addressed per tenant;
 //! - [`retry`]: the retry budget for writes while the database is down.
 
 mod config;
 mod error;
+pub mod evidence;
 pub mod games;
 pub mod idempotency;
 pub mod ledger;
@@ -26,6 +30,7 @@ pub mod outcomes;
 pub mod players;
 pub mod plugins;
 mod retry;
+pub mod screens;
 pub mod tenancy;
 
 use std::sync::Arc;
@@ -36,6 +41,7 @@ use sqlx::{Any, AnyPool, Transaction};
 
 pub use config::DatabaseConfig;
 pub use error::{StoreError, WriteOutcome};
+pub use evidence::Evidence;
 pub use games::{Created, GameRow, Snapshot};
 pub use idempotency::Claim;
 pub use ledger::{Minted, PointsSum, Reward, RewardRow, reward_id};
@@ -43,6 +49,7 @@ pub use outbox::{OutboxEvent, OutboxStats, PendingRow};
 pub use outcomes::OutcomeRecord;
 pub use players::PlayerTokenRow;
 pub use plugins::{NewPluginVersion, PluginVersion, Upload};
+pub use screens::{BrandingRow, ProjectorRow, SessionRow};
 pub use tenancy::{ApiKeyRow, TenantGameType};
 
 use retry::{Failure, RetryPolicy};

@@ -32,11 +32,17 @@ pub struct OutcomeRecord {
     pub received_at_ms: i64,
     /// When its batch's effects committed, ms since the epoch.
     pub applied_at_ms: i64,
+    /// The action's kind (`None` where it could not be decoded, and in
+    /// outcomes stored before migration 0008).
+    pub kind: Option<String>,
+    /// The action's payload (JSON text), kept only for kinds that take
+    /// evidence: the judge's queue shows it.
+    pub payload: Option<String>,
 }
 
 const COLUMNS: &str = "tenant_id, action_id, game_id, player_id, stream_offset, result, \
-                       received_at_ms, applied_at_ms";
-const WIDTH: usize = 8;
+                       received_at_ms, applied_at_ms, kind, payload";
+const WIDTH: usize = 10;
 
 fn decode(row: &AnyRow) -> Result<OutcomeRecord, sqlx::Error> {
     Ok(OutcomeRecord {
@@ -48,6 +54,8 @@ fn decode(row: &AnyRow) -> Result<OutcomeRecord, sqlx::Error> {
         result: row.try_get("result")?,
         received_at_ms: row.try_get("received_at_ms")?,
         applied_at_ms: row.try_get("applied_at_ms")?,
+        kind: row.try_get("kind")?,
+        payload: row.try_get("payload")?,
     })
 }
 
@@ -78,7 +86,9 @@ impl Store {
                             .bind(o.offset)
                             .bind(&o.result)
                             .bind(o.received_at_ms)
-                            .bind(o.applied_at_ms);
+                            .bind(o.applied_at_ms)
+                            .bind(o.kind.as_deref())
+                            .bind(o.payload.as_deref());
                     }
                     q.execute(&mut *tx).await?;
                 }
@@ -128,6 +138,34 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.as_ref().map(decode).transpose()?)
+            })
+            .await
+    }
+
+    /// The game's last `n` stored outcomes, oldest first (the activity
+    /// feed's backlog).
+    #[tracing::instrument(skip(self))]
+    pub async fn recent_outcomes(
+        &self,
+        tenant: &str,
+        game_id: &str,
+        n: usize,
+    ) -> Result<Vec<OutcomeRecord>, StoreError> {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        self.retry
+            .run("recent_outcomes", || async {
+                let rows = sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM action_outcomes WHERE tenant_id = $1 AND game_id = $2 \
+                     ORDER BY stream_offset DESC LIMIT $3"
+                ))
+                .bind(tenant)
+                .bind(game_id)
+                .bind(n)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+                out.reverse();
+                Ok(out)
             })
             .await
     }

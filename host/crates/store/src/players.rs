@@ -4,7 +4,7 @@
 use sqlx::Row;
 
 use super::error::from_sqlx;
-use super::{Store, StoreError};
+use super::{ROWS_PER_STATEMENT, Store, StoreError, begin, commit, rows_placeholders};
 
 /// A stored player token (never the secret: only its hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,5 +97,70 @@ impl Store {
             player_id: get("player_id")?,
             team_id: row.try_get("team_id").map_err(|e| from_sqlx(op, e))?,
         }))
+    }
+
+    /// Stores every token of `rows` in one transaction: all or none. `false`
+    /// (nothing stored) when a hash exists already (a 256-bit collision).
+    #[tracing::instrument(skip_all, fields(tokens = rows.len()))]
+    pub async fn insert_player_tokens(&self, rows: &[PlayerTokenRow]) -> Result<bool, StoreError> {
+        let now = self.clock.now_ms();
+        self.retry
+            .run("insert_player_tokens", || async {
+                let mut tx = begin(&self.pool).await?;
+                let mut inserted = 0;
+                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                    let sql = format!(
+                        "INSERT INTO player_tokens \
+                         (token_hash, tenant_id, game_id, player_id, team_id, created_at_ms) \
+                         VALUES {} ON CONFLICT (token_hash) DO NOTHING",
+                        rows_placeholders(chunk.len(), 6)
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for r in chunk {
+                        q = q
+                            .bind(&r.token_hash)
+                            .bind(&r.tenant_id)
+                            .bind(&r.game_id)
+                            .bind(&r.player_id)
+                            .bind(r.team_id.as_deref())
+                            .bind(now);
+                    }
+                    inserted += q.execute(&mut *tx).await?.rows_affected();
+                }
+                if inserted != rows.len() as u64 {
+                    // Dropping the transaction rolls it back.
+                    return Ok(false);
+                }
+                commit(tx).await?;
+                Ok(true)
+            })
+            .await
+    }
+
+    /// The players holding a token in the game (revoked tokens are
+    /// deleted, so every row is live), by id, each with a team (the
+    /// greatest, should their tokens name different teams).
+    #[tracing::instrument(skip(self))]
+    pub async fn game_players(
+        &self,
+        tenant: &str,
+        game_id: &str,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        self.retry
+            .run("game_players", || async {
+                let rows = sqlx::query(
+                    "SELECT player_id, MAX(team_id) AS team_id FROM player_tokens \
+                     WHERE tenant_id = $1 AND game_id = $2 GROUP BY player_id ORDER BY player_id",
+                )
+                .bind(tenant)
+                .bind(game_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| Ok((r.try_get("player_id")?, r.try_get("team_id")?)))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?)
+            })
+            .await
     }
 }

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use axum::Json;
 use serde_json::{Value, json};
 
+pub mod pages;
 pub mod schemas;
 
 use crate::games::{GameView, GmAction, NewGame, NewPlayer, PlayerToken, RevokedPlayerTokens};
@@ -35,6 +36,10 @@ pub enum Auth {
     OperatorOrPartner,
     /// A player token (`vx_player_...`): its tenant, game and player.
     Player,
+    /// The `vx_session` cookie.
+    Session,
+    /// A projector token (`vx_screen_...`) in the path.
+    Screen,
 }
 
 impl Auth {
@@ -46,6 +51,8 @@ impl Auth {
             Self::OperatorOrTenant => "operator, or tenant (own tenant only; others answer 404)",
             Self::OperatorOrPartner => "operator, or partner (own partner only; others answer 404)",
             Self::Player => "player token (vx_player_...) of the game",
+            Self::Session => "the vx_session cookie",
+            Self::Screen => "the projector token (vx_screen_...) in the path",
         }
     }
 }
@@ -295,10 +302,17 @@ fn is_upload(doc: &RouteDoc) -> bool {
     doc.method == "post" && doc.path == super::partners::UPLOAD_PATH
 }
 
+/// Every documented route: [`DOCS`], then the pages' ([`pages::DOCS`]).
+pub fn all_docs() -> impl Iterator<Item = &'static RouteDoc> {
+    DOCS.iter().chain(pages::DOCS)
+}
+
 fn operation(doc: &RouteDoc) -> Value {
     let mut responses = serde_json::Map::new();
     let (status, schema) = doc.response;
-    let media = if doc.path == "/metrics" {
+    let media = if let Some(m) = pages::media(doc.path) {
+        m
+    } else if doc.path == "/metrics" {
         "application/openmetrics-text"
     } else if doc.path == "/v1/play/feed" {
         "text/event-stream"
@@ -331,8 +345,12 @@ fn operation(doc: &RouteDoc) -> Value {
         "x-veltrix-auth": doc.auth.describe(),
         "responses": responses,
     });
-    if doc.auth != Auth::Public {
-        op["security"] = json!([{ "bearer": [] }]);
+    match doc.auth {
+        Auth::Public | Auth::Screen => {}
+        Auth::Session => op["security"] = json!([{ "session": [] }]),
+        Auth::Player => op["security"] = json!([{ "bearer": [] }]),
+        // Every route taking a key also takes the session cookie.
+        _ => op["security"] = json!([{ "bearer": [] }, { "session": [] }]),
     }
     let mut params: Vec<Value> = doc
         .path
@@ -354,7 +372,7 @@ fn operation(doc: &RouteDoc) -> Value {
         let media = if is_upload(doc) {
             super::partners::WASM
         } else {
-            "application/json"
+            pages::request_media(doc.path).unwrap_or("application/json")
         };
         op["requestBody"] = json!({ "required": true, "content": { media: { "schema": req() } } });
     }
@@ -366,7 +384,7 @@ pub fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
         let mut paths = serde_json::Map::new();
-        for d in DOCS {
+        for d in all_docs() {
             let entry = paths.entry(d.path).or_insert_with(|| json!({}));
             entry[d.method] = operation(d);
         }
@@ -378,7 +396,10 @@ pub fn document() -> &'static Value {
             "paths": paths,
             "components": {
                 "schemas": bodies,
-                "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer", "description": "vx_<role>_<hex> API key, or vx_player_<hex> player token on /v1/play" } },
+                "securitySchemes": {
+                    "bearer": { "type": "http", "scheme": "bearer", "description": "vx_<role>_<hex> API key, or vx_player_<hex> player token on /v1/play" },
+                    "session": { "type": "apiKey", "in": "cookie", "name": "vx_session", "description": "from POST /v1/session; requests other than GET/HEAD also need the header X-Veltrix-Csrf: 1" },
+                },
             },
         })
     })
@@ -400,8 +421,7 @@ mod tests {
             .iter()
             .map(|r| (r.method.as_str().to_lowercase(), r.path.to_string()))
             .collect();
-        let mut documented: Vec<(String, String)> = DOCS
-            .iter()
+        let mut documented: Vec<(String, String)> = all_docs()
             .map(|d| (d.method.to_string(), d.path.to_string()))
             .collect();
         routed.sort();

@@ -16,10 +16,11 @@ use crate::operators::{
 use crate::partners::{PartnerGameTypes, PluginVersions, VersionView};
 use crate::players::{ActBody, ActionAnswer, LeaderboardView, PendingAnswer, PlayView};
 use crate::tenants::{Catalogue, SetGameType, TenantGameTypeView, TenantGameTypes};
+use crate::{console, evidence, screen, session};
 
 /// A `$ref` to `T`'s component schema (a `fn() -> Value` for the static
 /// route table).
-pub(super) fn body<T: ToSchema>() -> Value {
+pub(crate) fn body<T: ToSchema>() -> Value {
     json!({ "$ref": format!("#/components/schemas/{}", T::name()) })
 }
 
@@ -59,6 +60,16 @@ pub(super) fn components() -> serde_json::Map<String, Value> {
     add::<VersionView>(&mut named);
     add::<PartnerGameTypes>(&mut named);
     add::<PluginVersions>(&mut named);
+    add::<session::Login>(&mut named);
+    add::<session::SessionView>(&mut named);
+    add::<console::GameList>(&mut named);
+    add::<console::PlayerList>(&mut named);
+    add::<console::ImportedPlayers>(&mut named);
+    add::<evidence::EvidenceId>(&mut named);
+    add::<screen::ProjectorToken>(&mut named);
+    add::<screen::ProjectorFlags>(&mut named);
+    add::<screen::Branding>(&mut named);
+    add::<screen::ScreenBoard>(&mut named);
     named
         .into_iter()
         .map(|(name, schema)| {

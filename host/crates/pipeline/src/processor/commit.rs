@@ -105,6 +105,8 @@ pub(crate) async fn save_outcomes(shared: &Shared, parts: &[&Pending]) -> Result
             result: serde_json::to_string(&o.result).expect("outcome json"),
             received_at_ms: o.received_at_ms,
             applied_at_ms: o.applied_at_ms,
+            kind: (!o.kind.is_empty()).then(|| o.kind.clone()),
+            payload: o.payload.clone(),
         })
         .collect();
     shared

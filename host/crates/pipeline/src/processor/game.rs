@@ -108,7 +108,7 @@ pub(crate) fn apply_records(
             };
             // The player's own outcome: their retries and GET find it.
             let mut o = outcome(r, res);
-            o.player_id.clone_from(&action.player);
+            describe(&mut o, &action, &entry.plugin);
             pending.outcomes.push((o, 0..0));
             continue;
         }
@@ -159,7 +159,7 @@ pub(crate) fn apply_records(
                     totals: Some(totals),
                 };
                 let mut o = outcome(r, res);
-                o.player_id.clone_from(&action.player);
+                describe(&mut o, &action, &entry.plugin);
                 pending.outcomes.push((o, start..pending.rewards.len()));
                 continue;
             }
@@ -186,7 +186,7 @@ pub(crate) fn apply_records(
             }
         };
         let mut o = outcome(r, result);
-        o.player_id.clone_from(&action.player);
+        describe(&mut o, &action, &entry.plugin);
         pending.outcomes.push((o, 0..0));
     }
     shared.telemetry.plugin(&entry.game_type, &sample);
@@ -308,6 +308,21 @@ pub(crate) fn decode(r: &Record, key: &GameKey) -> Result<Action, String> {
     Ok(a)
 }
 
+/// The actor, kind and (for kinds that take evidence) payload of the
+/// action an outcome answers: the activity feed shows them.
+fn describe(o: &mut Outcome, action: &Action, plugin: &Plugin) {
+    o.player_id.clone_from(&action.player);
+    o.kind.clone_from(&action.kind);
+    let evidence = plugin
+        .contract
+        .actions
+        .iter()
+        .any(|a| a.kind == action.kind && a.takes_evidence);
+    if evidence {
+        o.payload = Some(action.payload.clone());
+    }
+}
+
 pub(crate) fn outcome(r: &Record, result: ActionResult) -> Outcome {
     Outcome {
         action_id: r.envelope.event_id.clone(),
@@ -318,6 +333,8 @@ pub(crate) fn outcome(r: &Record, result: ActionResult) -> Outcome {
         result,
         received_at_ms: r.envelope.ts_ms,
         applied_at_ms: 0,
+        kind: String::new(),
+        payload: None,
         stages: StageTimes {
             plugin_done: Some(std::time::Instant::now()),
             ..StageTimes::default()

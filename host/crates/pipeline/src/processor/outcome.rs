@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
-use tokio::sync::oneshot;
+use tokio::sync::{broadcast, oneshot};
 use veltrix_contract::{GameStatus, RejectionCode};
 
 /// What happened to one action (its schema is part of the API's OpenAPI
@@ -120,6 +120,13 @@ pub struct Outcome {
     pub received_at_ms: i64,
     /// When its effects committed, ms since the epoch.
     pub applied_at_ms: i64,
+    /// The action's kind (empty where the action could not be decoded).
+    #[serde(default)]
+    pub kind: String,
+    /// The action's payload (JSON text), only for kinds whose contract
+    /// says `takes_evidence`: a judge's queue shows it.
+    #[serde(default)]
+    pub payload: Option<String>,
     /// When each processing stage ended, on this process's clock (the
     /// pipeline bench's breakdown). Not serialized, ignored by `==`.
     #[serde(skip)]
@@ -242,11 +249,17 @@ struct Book {
     waiting: HashMap<Key, (Instant, Vec<oneshot::Sender<Outcome>>)>,
 }
 
+/// Resolved outcomes buffered per subscriber of
+/// [`super::Processor::subscribe_outcomes`]; a slower one skips the oldest.
+const BROADCAST: usize = 1_024;
+
 /// Outcomes by (tenant, action id), bounded.
 pub(crate) struct Outcomes {
     book: Mutex<Book>,
     latency: Mutex<Histogram<u64>>,
     retained: usize,
+    /// Every resolved outcome, to whoever listens (the activity feed).
+    resolved: broadcast::Sender<std::sync::Arc<Outcome>>,
 }
 
 impl Outcomes {
@@ -256,7 +269,13 @@ impl Outcomes {
             // 1 us .. 1 h, 3 significant digits.
             latency: Mutex::new(Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("bounds")),
             retained: retained.max(1),
+            resolved: broadcast::channel(BROADCAST).0,
         }
+    }
+
+    /// Every outcome resolved from now on.
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<std::sync::Arc<Outcome>> {
+        self.resolved.subscribe()
     }
 
     /// Registers interest in `action_id` before it is sent.
@@ -287,6 +306,8 @@ impl Outcomes {
 
     /// Stores an outcome and wakes its waiters.
     pub(crate) fn resolve(&self, o: Outcome) {
+        // No subscriber is fine: nobody watches.
+        let _ = self.resolved.send(std::sync::Arc::new(o.clone()));
         let key = (o.tenant.clone(), o.action_id.clone());
         let mut b = self.book.lock().expect("outcomes lock");
         if let Some((accepted, senders)) = b.waiting.remove(&key) {

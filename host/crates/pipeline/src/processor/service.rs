@@ -356,6 +356,14 @@ impl Processor {
         self.shared.outcomes.get(tenant, game_id, action_id)
     }
 
+    /// Every outcome this process resolves from now on, all tenants and
+    /// games (filter by `tenant` and `game_id`), published once its effects
+    /// committed. A receiver that falls more than 1,024 behind is told how
+    /// many it skipped (`RecvError::Lagged`).
+    pub fn subscribe_outcomes(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<Outcome>> {
+        self.shared.outcomes.subscribe()
+    }
+
     /// Accepted -> applied latency of the actions submitted here.
     pub fn latency(&self) -> LatencySummary {
         self.shared.outcomes.latency()
