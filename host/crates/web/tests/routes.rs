@@ -170,7 +170,11 @@ async fn every_asset_is_reached_from_some_page() {
         }
     }
     for asset in ASSETS {
-        assert!(seen.contains(&asset.path()), "{} is never loaded", asset.name);
+        assert!(
+            seen.contains(&asset.path()),
+            "{} is never loaded",
+            asset.name
+        );
     }
 }
 
