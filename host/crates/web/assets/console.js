@@ -62,7 +62,7 @@ function typeItem(t) {
   const toggle = el('input', {
     type: 'checkbox', class: 'switch', id: `toggle-${t.name}`, testid: `toggle-${t.name}`,
     checked: on, 'aria-label': `Enable ${t.name}`,
-    on: { change: (e) => setEnabled(t, e.target) },
+    on: { change: (e) => busy(null, () => setEnabled(t, e.target)) },
   });
   const create = el('button', {
     class: 'btn small', id: `newgame-${t.name}`, testid: `newgame-${t.name}`, text: 'New game', disabled: !on,
