@@ -29,7 +29,7 @@ async fn get(app: &Router, path: &str) -> (Response, String) {
     )
 }
 
-fn header_of<'a>(resp: &'a Response, name: header::HeaderName) -> &'a str {
+fn header_of(resp: &Response, name: header::HeaderName) -> &str {
     resp.headers()
         .get(&name)
         .unwrap_or_else(|| panic!("no {name}"))
