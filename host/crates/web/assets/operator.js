@@ -1,0 +1,133 @@
+// operator.js: the operator page: create tenants, partners and keys,
+// revoke keys, health per dependency (`GET /readyz` every 5 s) and live
+// sparklines of `GET /metrics` every 2 s.
+//
+// Ids: `health` (rows `health-<dependency>`), `health-status`;
+//   charts `chart-actions`, `chart-backlog`, `chart-lag`, `chart-faults`
+//   with their current values `value-actions`, `value-backlog`,
+//   `value-lag`, `value-faults`;
+//   `tenant-id`, `tenant-name`, `tenant-create`; `partner-new-id`,
+//   `partner-name`, `partner-create`; `key-role`, `key-owner`,
+//   `key-create`, `key-issued`, `key-secret`, `key-id`;
+//   `revoke-key-id`, `revoke-submit`; `created` (this session's list).
+
+import { api, seg } from './api.js';
+import { requireSession } from './session.js';
+import { $, el, fill, busy, toast, badge } from './ui.js';
+import { parseMetrics, sum, Series, sparkline, fmt } from './charts.js';
+
+// Routes whose POSTs are actions (a player's, a game master's).
+const ACTION_ROUTES = new Set(['/v1/play/actions', '/v1/tenants/{tenant}/games/{game}/gm']);
+const series = { actions: new Series(), backlog: new Series(), lag: new Series(), faults: new Series() };
+let prev = null; // the previous scrape's counters, for rates
+
+requireSession(['operator'], () => {
+  $('tenant-form').addEventListener('submit', (e) => create(e, 'tenant-create', '/v1/tenants', { tenant_id: $('tenant-id').value.trim(), name: $('tenant-name').value.trim() }, 'tenant'));
+  $('partner-form').addEventListener('submit', (e) => create(e, 'partner-create', '/v1/partners', { partner_id: $('partner-new-id').value.trim(), name: $('partner-name').value.trim() }, 'partner'));
+  $('key-role').addEventListener('change', roleChanged);
+  $('key-form').addEventListener('submit', issueKey);
+  $('revoke-form').addEventListener('submit', revokeKey);
+  roleChanged();
+  health();
+  scrape();
+  setInterval(health, 5000);
+  setInterval(scrape, 2000);
+});
+
+function created(text) {
+  const list = $('created');
+  if (list.querySelector('.muted')) list.replaceChildren();
+  list.prepend(el('li', { text }));
+}
+
+async function create(e, button, path, body, what) {
+  e.preventDefault();
+  await busy($(button), async () => {
+    const r = await api('POST', path, { json: body });
+    toast(`${what} ${r.id} created`);
+    created(`${what} ${r.id} (${r.name})`);
+    e.target.reset();
+  });
+}
+
+function roleChanged() {
+  const role = $('key-role').value;
+  $('key-owner-label').textContent = role === 'tenant' ? 'Tenant id' : 'Partner id';
+  $('key-owner').hidden = role === 'operator';
+  $('key-owner-label').hidden = role === 'operator';
+}
+
+async function issueKey(e) {
+  e.preventDefault();
+  const role = $('key-role').value;
+  const owner = $('key-owner').value.trim();
+  const body = { role };
+  if (role === 'tenant') body.tenant_id = owner;
+  if (role === 'partner') body.partner_id = owner;
+  if (role !== 'operator' && !owner) return toast(`Key: the ${role} id is required`, 'error');
+  await busy($('key-create'), async () => {
+    const k = await api('POST', '/v1/keys', { json: body });
+    // Shown once, never stored: it leaves the page with the next key.
+    $('key-secret').value = k.key;
+    $('key-id').textContent = k.key_id;
+    $('key-issued').hidden = false;
+    $('key-secret').select();
+    created(`${k.role} key ${k.key_id}${owner ? ' for ' + owner : ''}`);
+  });
+}
+
+async function revokeKey(e) {
+  e.preventDefault();
+  const id = $('revoke-key-id').value.trim();
+  await busy($('revoke-submit'), async () => {
+    await api('DELETE', `/v1/keys/${seg(id)}`);
+    toast(`Key ${id} revoked`);
+    created(`revoked key ${id}`);
+    $('revoke-key-id').value = '';
+  });
+}
+
+/** `/readyz`: 200 or 503, both with `checks`. */
+async function health() {
+  let body;
+  let ok = false;
+  try {
+    const r = await fetch('/readyz', { cache: 'no-store' });
+    ok = r.ok;
+    body = await r.json();
+  } catch {
+    body = null;
+  }
+  const status = $('health-status');
+  status.replaceWith(badge(body ? (ok ? 'ready' : 'degraded') : 'unreachable', { id: 'health-status', testid: 'health-status' }));
+  const checks = (body && (body.checks || (body.error && body.error.checks))) || {};
+  fill($('health'), Object.entries(checks).map(([dep, s]) =>
+    el('li', { class: 'health-row ' + (s === 'ok' ? 'ok' : 'bad'), id: `health-${dep}`, testid: `health-${dep}` },
+      el('span', { class: 'dot' }), el('strong', { text: dep }), el('span', { class: 'muted', text: s }))));
+}
+
+async function scrape() {
+  let samples;
+  try {
+    const r = await fetch('/metrics', { cache: 'no-store' });
+    samples = parseMetrics(await r.text());
+  } catch {
+    samples = null;
+  }
+  const now = performance.now();
+  const cur = samples && {
+    at: now,
+    actions: sum(samples, 'veltrix_http_requests_total', (l) => l.method === 'POST' && ACTION_ROUTES.has(l.route)) ?? 0,
+    faults: sum(samples, 'veltrix_plugin_faults_total') ?? 0,
+  };
+  const rate = (k) => (prev && cur ? Math.max(0, (cur[k] - prev[k]) / ((cur.at - prev.at) / 1000)) : null);
+  series.actions.push(rate('actions'));
+  series.faults.push(rate('faults'));
+  series.backlog.push(samples ? sum(samples, 'veltrix_outbox_pending') : null);
+  series.lag.push(samples ? sum(samples, 'veltrix_consumer_lag') : null);
+  prev = cur;
+  for (const [k, s] of Object.entries(series)) {
+    sparkline($(`chart-${k}`), s.values);
+    $(`value-${k}`).textContent = fmt(s.last);
+  }
+}
