@@ -592,6 +592,37 @@ impl PlayView {
     }
 }
 
+/// `GET /v1/play/game-type`: the catalogue entry of the caller's game, at
+/// the version the game is pinned to (what its actions are checked
+/// against): the player app builds its forms from `actions`.
+#[tracing::instrument(skip_all, fields(tenant = %player.tenant, game = %player.game))]
+pub async fn game_type(
+    State(state): State<AppState>,
+    player: Player,
+    ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
+) -> Result<axum::Json<crate::tenants::GameTypeInfo>, ApiError> {
+    let row = state
+        .store
+        .game(&player.tenant, &player.game)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("game not found".into()))?;
+    let registry = state.processor.registry();
+    let plugin = registry.pinned(&row.plugin_hash).ok_or_else(|| {
+        tracing::error!(hash = %row.plugin_hash, "a game's pinned plugin is not registered");
+        ApiError::Internal
+    })?;
+    let source = if registry.is_builtin(&row.game_type) {
+        "builtin"
+    } else {
+        "partner"
+    };
+    Ok(axum::Json(crate::tenants::info_of(
+        row.game_type,
+        source,
+        &plugin,
+    )))
+}
+
 /// A view's failure as an API error: 404 for a game the caller's tenant
 /// does not have; a plugin fault is the host's 500 (logged), never its
 /// text.

@@ -185,6 +185,7 @@ pub fn routes() -> Vec<Route> {
             get(players::leaderboard),
         ),
         r(Method::GET, "/v1/play/view", get(players::view)),
+        r(Method::GET, "/v1/play/game-type", get(players::game_type)),
         r(Method::GET, "/v1/play/feed", get(feed::feed)),
         // The pages' routes (docs/screens.md).
         r(Method::POST, "/v1/session", post(session::login)),

@@ -107,22 +107,28 @@ pub fn game_types(state: &AppState) -> Vec<GameTypeInfo> {
         .chain(partners)
         .filter_map(|(name, source)| {
             let p = registry.current(&name)?;
-            let json = |s: &str| serde_json::from_str(s).unwrap_or(serde_json::Value::Null);
-            let config_schema = json(&p.info.config_schema);
-            Some(GameTypeInfo {
-                name,
-                version: p.info.version.clone(),
-                action_kinds: p.info.action_kinds.clone(),
-                description: config_schema["description"].as_str().map(str::to_string),
-                example_config: json(&p.info.example_config),
-                config_schema,
-                source,
-                contract: p.wit_version().as_str(),
-                actions: actions(&p),
-                reward_types: p.reward_types().map(<[String]>::to_vec),
-            })
+            Some(info_of(name, source, &p))
         })
         .collect()
+}
+
+/// The catalogue entry of one component (`source`: `builtin` or
+/// `partner`).
+pub fn info_of(name: String, source: &'static str, p: &veltrix_runtime::Plugin) -> GameTypeInfo {
+    let json = |s: &str| serde_json::from_str(s).unwrap_or(serde_json::Value::Null);
+    let config_schema = json(&p.info.config_schema);
+    GameTypeInfo {
+        name,
+        version: p.info.version.clone(),
+        action_kinds: p.info.action_kinds.clone(),
+        description: config_schema["description"].as_str().map(str::to_string),
+        example_config: json(&p.info.example_config),
+        config_schema,
+        source,
+        contract: p.wit_version().as_str(),
+        actions: actions(p),
+        reward_types: p.reward_types().map(<[String]>::to_vec),
+    }
 }
 
 /// Whether `name` is a game type this host can play.

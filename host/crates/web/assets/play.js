@@ -6,11 +6,9 @@
 // action kind (play-forms.js), the outbox (play-queue.js) and the live
 // feed (`GET /v1/play/feed`: view, patch, status, delta, lagged).
 //
-// The game type: the page takes `game_type` from `GET /v1/play/view` (or
-// the leaderboard) and the player kinds from `GET /v1/game-types` sent
-// with the player token. API NEEDS (docs/screens.md does not say yet):
-// `game_type` in the view, and the catalogue readable with a player token.
-// Until both are there, a generic form (kind + JSON payload) is shown.
+// The game type and its player kinds come from `GET /v1/play/game-type`
+// (the game's pinned version); if that fails, a generic form (kind + JSON
+// payload) is shown.
 //
 // Ids: `play-notoken`, `play-game`, `play-status`, `play-conn`,
 //   `play-score`, `play-me`, `play-team-name`, `play-team-rank`,
@@ -98,15 +96,8 @@ function refreshStandings() {
 
 async function forms(view) {
   const holder = $('play-actions');
-  let typeName = view.game_type;
-  let catalogue = null;
-  try {
-    catalogue = (await api('GET', '/v1/game-types', auth())).game_types;
-  } catch {
-    catalogue = null; // not readable with a player token (yet): generic form
-  }
-  if (!typeName && catalogue && catalogue.length === 1) typeName = catalogue[0].name;
-  const type = catalogue && typeName ? catalogue.find((t) => t.name === typeName) : null;
+  // The game's own type, at the version the game is pinned to.
+  const type = await api('GET', '/v1/play/game-type', auth()).catch(() => null);
   const submit = (body) => {
     state.queue.add(body);
     toast(navigator.onLine ? `${body.kind}: sending…` : `${body.kind}: saved, will send when back online`);

@@ -16,7 +16,8 @@
 
 import { el, humanize } from './ui.js';
 
-const COMPOSITE = ['$ref', 'oneOf', 'anyOf', 'allOf', 'not', 'if', 'patternProperties'];
+// `not` is left to the server (it only narrows a plainly typed field).
+const COMPOSITE = ['$ref', 'oneOf', 'anyOf', 'allOf', 'if', 'patternProperties'];
 
 /** `{type, nullable}` of a schema: its (first non-null) type, inferred when absent. */
 function typeOf(s) {
@@ -38,6 +39,27 @@ function typeOf(s) {
   return { type: t || 'json', nullable };
 }
 
+/**
+ * Inlines the schema's local `$ref`s (`#/$defs/...`, `#/definitions/...`:
+ * what schemars and hand-written schemas use), so the form and the
+ * validator see plain schemas. Recursive types stop at `depth` (left as a
+ * `$ref`: a JSON field).
+ */
+export function inlineRefs(schema, root = schema, depth = 0) {
+  if (Array.isArray(schema)) return schema.map((x) => inlineRefs(x, root, depth));
+  if (!schema || typeof schema !== 'object') return schema;
+  if (typeof schema.$ref === 'string' && schema.$ref.startsWith('#/') && depth < 8) {
+    const target = schema.$ref.slice(2).split('/').reduce((o, k) => (o ? o[k.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined), root);
+    if (target && typeof target === 'object') {
+      const { $ref, ...rest } = schema;
+      return inlineRefs({ ...target, ...rest }, root, depth + 1);
+    }
+  }
+  const out = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = k === '$defs' || k === 'definitions' ? v : inlineRefs(v, root, depth);
+  return out;
+}
+
 const equal = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 const ptr = (path) => (path.length ? '/' + path.join('/') : '');
 
@@ -47,7 +69,7 @@ const ptr = (path) => (path.length ? '/' + path.join('/') : '');
  */
 export function validate(schema, value) {
   const errs = [];
-  check(schema, value, [], [], true, errs);
+  check(inlineRefs(schema), value, [], [], true, errs);
   return errs;
 }
 
@@ -131,7 +153,8 @@ function blank(s) {
  * `read()` the current value (throws on a JSON field that does not parse),
  * `validate()` the errors (also shown beside the fields and in the summary).
  */
-export function schemaForm(schema, initial, prefix) {
+export function schemaForm(rawSchema, initial, prefix) {
+  const schema = inlineRefs(rawSchema);
   const errorEls = new Map(); // pointer -> the element that shows its message
   const summary = el('ul', { class: 'form-errors', testid: `${prefix}-errors`, id: `${prefix}-errors`, hidden: true });
   const body = el('div', { class: 'schema-body' });
@@ -199,11 +222,14 @@ export function schemaForm(schema, initial, prefix) {
     }
     if (type === 'enum' || type === 'const') {
       const options = type === 'enum' ? s.enum : [s.const];
+      // No preselected choice where there is no value: an optional object
+      // left untouched (a challenge's `decay`) must read as absent.
+      const blank = !required || v === undefined;
       const sel = el('select', { id, testid },
-        required ? null : el('option', { value: '', text: '—' }),
+        blank ? el('option', { value: '', text: '—' }) : null,
         options.map((o, i) => el('option', { value: String(i), text: typeof o === 'string' ? o : JSON.stringify(o) })));
       const at = options.findIndex((o) => equal(o, v));
-      sel.value = at >= 0 ? String(at) : required ? '0' : '';
+      sel.value = at >= 0 ? String(at) : blank ? '' : '0';
       return { el: wrap(sel), read: () => (sel.value === '' ? undefined : options[Number(sel.value)]) };
     }
     if (type === 'integer' || type === 'number') {

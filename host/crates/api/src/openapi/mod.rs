@@ -18,7 +18,7 @@ use crate::operators::{
 };
 use crate::partners::{PartnerGameTypes, PluginVersions, VersionView};
 use crate::players::{ActBody, ActionAnswer, LeaderboardView, PendingAnswer, PlayView};
-use crate::tenants::{Catalogue, SetGameType, TenantGameTypeView, TenantGameTypes};
+use crate::tenants::{Catalogue, GameTypeInfo, SetGameType, TenantGameTypeView, TenantGameTypes};
 use schemas::{any_object, body, component, components, event_stream, text_schema};
 
 /// Who may call a route.
@@ -259,6 +259,14 @@ pub static DOCS: &[RouteDoc] = &[
         summary: "The caller's view of their game (status, score, the game type's summary), from the game's current state",
         request: None,
         response: (200, body::<PlayView>),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/play/game-type",
+        auth: Auth::Player,
+        summary: "The catalogue entry of the caller's game at its pinned version (action kinds, roles, payload schemas): what the player app builds its forms from",
+        request: None,
+        response: (200, body::<GameTypeInfo>),
     },
     RouteDoc {
         method: "get",
