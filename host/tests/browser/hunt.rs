@@ -166,7 +166,7 @@ async fn answer(d: &Driver, challenge: &str, text: &str, expect: &str) -> anyhow
             .exec("const e=document.querySelector('[data-testid=\"outcome-result\"]'); return e && !e.hasAttribute('data-seen') ? e.innerText : null", json!([]))
             .await?;
         if let Some(s) = fresh.as_str()
-            && s.contains(expect)
+            && s.to_lowercase().contains(expect)
         {
             return d.text(&tid("play-outcome")).await;
         }
@@ -333,12 +333,20 @@ async fn run(s: &Serve) -> anyhow::Result<()> {
     d.offline(false).await?;
     d.exec("window.dispatchEvent(new Event('online'))", json!([]))
         .await?;
-    d.wait_text(&tid("outcome-result"), "applied", |t| t.contains("applied"))
-        .await?;
-    d.wait_text(&tid("play-queue-count"), "an empty queue", |t| {
-        t.trim() == "0"
+    d.wait_text(&tid("outcome-result"), "applied", |t| {
+        t.to_lowercase().contains("applied")
     })
-    .await?;
+        .await?;
+    // Answered: nothing left queued (the count hides when empty).
+    let t = Instant::now();
+    while d
+        .exec("return document.querySelectorAll('[data-testid^=\"queued-\"]').length", json!([]))
+        .await?
+        != json!(0)
+    {
+        anyhow::ensure!(t.elapsed() < crate::webdriver::WAIT, "the queue never emptied");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
 
     // Pause: the app's answer is refused.
     d.switch(&console).await?;
@@ -354,7 +362,7 @@ async fn run(s: &Serve) -> anyhow::Result<()> {
         .await?;
 
     // Grant points with a reason.
-    d.fill(&tid("gm-player"), "ann1").await?;
+    d.select(&tid("gm-player"), "ann1").await?;
     d.fill(&tid("gm-points"), "25").await?;
     d.fill(&tid("gm-reason"), "best costume").await?;
     d.click(&tid("gm-grant")).await?;
@@ -429,8 +437,9 @@ async fn run(s: &Serve) -> anyhow::Result<()> {
     .await?;
     let token = v["token"].as_str().context("globex token")?;
     d.switch(&app_bob).await?;
-    d.exec("sessionStorage.clear(); localStorage.clear()", json!([]))
-        .await?;
+    // A fresh tab: the same-document hash change is not a new link.
+    d.new_window().await?;
+    d.resize(390, 844).await?;
     d.goto(&format!("{base}/play#token={token}")).await?;
     d.wait_text(&tid("play-game"), "globex's game", |t| t.contains("other"))
         .await?;

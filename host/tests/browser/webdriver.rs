@@ -194,6 +194,27 @@ impl Driver {
             .map(drop)
     }
 
+    /// Picks the option of value `value` in the select `css` (as a user
+    /// would: the page hears `change`).
+    pub async fn select(&self, css: &str, value: &str) -> anyhow::Result<()> {
+        let t = Instant::now();
+        loop {
+            let e = self.wait(css).await?;
+            let ok = self
+                .exec(
+                    "const s = arguments[0]; if (![...s.options].some(o => o.value === arguments[1])) return false; \
+                     s.value = arguments[1]; s.dispatchEvent(new Event('change', {bubbles: true})); return true",
+                    json!([{ ELEMENT: e }, value]),
+                )
+                .await?;
+            if ok == json!(true) {
+                return Ok(());
+            }
+            anyhow::ensure!(t.elapsed() < WAIT, "`{css}` never offered {value:?}");
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
     /// The rendered text of `css`.
     pub async fn text(&self, css: &str) -> anyhow::Result<String> {
         let e = self.wait(css).await?;
@@ -234,7 +255,8 @@ impl Driver {
         Ok(v.as_str().unwrap_or_default().to_string())
     }
 
-    /// Waits until the text of `css` satisfies `ok`; returns it.
+    /// Waits until the text of `css`, lowercased (pages uppercase some
+    /// labels with CSS), satisfies `ok`; returns it.
     pub async fn wait_text(
         &self,
         css: &str,
@@ -245,7 +267,7 @@ impl Driver {
         loop {
             if self.find(css).await.is_some()
                 && let Ok(s) = self.text(css).await
-                && ok(&s)
+                && ok(&s.to_lowercase())
             {
                 return Ok(s);
             }

@@ -110,7 +110,7 @@ export function kvTree(value, key = '') {
     return el(
       'dl',
       { class: 'kv' },
-      entries.map(([k, v]) => [el('dt', { text: humanize(k) }), el('dd', {}, kvTree(v, k))]),
+      entries.flatMap(([k, v]) => [el('dt', { text: humanize(k) }), el('dd', {}, kvTree(v, k))]),
     );
   }
   if (typeof value === 'boolean') return el('span', { class: 'chip ' + (value ? 'ok' : ''), text: value ? 'yes' : 'no' });
