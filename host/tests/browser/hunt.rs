@@ -305,6 +305,7 @@ async fn run(s: &Serve) -> anyhow::Result<()> {
     d.switch(&app_bob).await?;
     answer(&d, "lobby-sign", "welcome", "applied").await?;
     answer(&d, "caesar", "attack at dawn", "applied").await?;
+    d.exec("window.scrollTo(0, 0)", json!([])).await?;
     d.screenshot(&shots.join("player-app.png")).await?;
     d.switch(&projector).await?;
     d.wait_text(&tid("screen-callout"), "the overtake", |t| {
@@ -336,15 +337,21 @@ async fn run(s: &Serve) -> anyhow::Result<()> {
     d.wait_text(&tid("outcome-result"), "applied", |t| {
         t.to_lowercase().contains("applied")
     })
-        .await?;
+    .await?;
     // Answered: nothing left queued (the count hides when empty).
     let t = Instant::now();
     while d
-        .exec("return document.querySelectorAll('[data-testid^=\"queued-\"]').length", json!([]))
+        .exec(
+            "return document.querySelectorAll('[data-testid^=\"queued-\"]').length",
+            json!([]),
+        )
         .await?
         != json!(0)
     {
-        anyhow::ensure!(t.elapsed() < crate::webdriver::WAIT, "the queue never emptied");
+        anyhow::ensure!(
+            t.elapsed() < crate::webdriver::WAIT,
+            "the queue never emptied"
+        );
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
 

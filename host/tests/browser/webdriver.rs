@@ -169,8 +169,11 @@ impl Driver {
         loop {
             let e = self.wait(css).await?;
             let el = json!({ ELEMENT: e });
-            self.exec("arguments[0].scrollIntoView({block: 'center'})", json!([el]))
-                .await?;
+            self.exec(
+                "arguments[0].scrollIntoView({block: 'center'})",
+                json!([el]),
+            )
+            .await?;
             match self.post(&format!("/element/{e}/click"), json!({})).await {
                 Ok(_) => return Ok(()),
                 Err(err)

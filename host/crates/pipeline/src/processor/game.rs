@@ -134,7 +134,7 @@ pub(crate) fn apply_records(
                 }
                 let start = pending.rewards.len();
                 let actor = (action.role == ActorRole::Player)
-                    .then(|| (action.player.as_str(), action.team.as_deref()));
+                    .then_some((action.player.as_str(), action.team.as_deref()));
                 let totals = super::totals::named(actor, &rewards);
                 pending.rewards.extend(rewards);
                 let quest_topic = shared.streams_cfg.topic(Family::Quest, &entry.game_type);
