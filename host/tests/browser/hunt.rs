@@ -473,3 +473,64 @@ fn chrono_ms() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
+
+/// The operator and partner pages: the operator signs in with the
+/// bootstrap key, sees every dependency ready, creates a partner and its
+/// key from the page; the partner signs in with that key and uploads a
+/// component the check refuses: the report says why, and nothing is
+/// listed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_and_partners_use_their_pages() -> anyhow::Result<()> {
+    let s = serve().await?;
+    let base = &s.base;
+    let d = Driver::start(1440, 1000).await?;
+    let shots = screens();
+
+    d.goto(&format!("{base}/operator")).await?;
+    d.fill(&tid("login-key"), BOOT).await?;
+    d.click(&tid("login-submit")).await?;
+    d.wait_text(&tid("health-status"), "ready", |t| t.contains("ready"))
+        .await?;
+    d.fill(&tid("partner-new-id"), "dash-co").await?;
+    d.fill(&tid("partner-name"), "Dash Co").await?;
+    d.click(&tid("partner-create")).await?;
+    d.wait_text(&tid("created"), "the partner", |t| t.contains("dash-co"))
+        .await?;
+    d.select(&tid("key-role"), "partner").await?;
+    d.fill(&tid("key-owner"), "dash-co").await?;
+    d.click(&tid("key-create")).await?;
+    d.wait(&tid("key-issued")).await?;
+    let key = d.value(&tid("key-secret")).await?;
+    assert!(key.starts_with("vx_partner_"), "{key}");
+    // Let the charts draw a few scrapes.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    d.screenshot(&shots.join("operator.png")).await?;
+
+    // The partner's own session, in a fresh window (cookies are per
+    // browser: sign the operator out first).
+    d.click(&tid("logout")).await?;
+    d.goto(&format!("{base}/partner")).await?;
+    d.fill(&tid("login-key"), &key).await?;
+    d.click(&tid("login-submit")).await?;
+    let junk = s.dir.path().join("not-a-component.wasm");
+    std::fs::write(&junk, b"\0asm\x0d\0\x01\0 this is not a component")?;
+    // File inputs may hide behind a styled label: show it to type into.
+    d.exec(
+        "const i = document.querySelector('[data-testid=\"wasm-file\"]'); i.hidden = false; i.style.display = 'block';",
+        json!([]),
+    )
+    .await?;
+    d.type_file(&tid("wasm-file"), &junk).await?;
+    d.click(&tid("wasm-upload")).await?;
+    let report = d
+        .wait_text(&tid("upload-result"), "the refusal", |t| {
+            !t.trim().is_empty()
+        })
+        .await?;
+    assert!(
+        report.to_lowercase().contains("component") || report.contains("422"),
+        "{report}"
+    );
+    d.screenshot(&shots.join("partner.png")).await?;
+    Ok(())
+}

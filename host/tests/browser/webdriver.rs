@@ -188,13 +188,26 @@ impl Driver {
         }
     }
 
-    /// Replaces the value of the input `css` with `text`.
+    /// Replaces the value of the input `css` with `text`. A page that
+    /// re-renders the input meanwhile (a stale reference) gets it again.
     pub async fn fill(&self, css: &str, text: &str) -> anyhow::Result<()> {
-        let e = self.wait(css).await?;
-        self.post(&format!("/element/{e}/clear"), json!({})).await?;
-        self.post(&format!("/element/{e}/value"), json!({ "text": text }))
-            .await
-            .map(drop)
+        let t = Instant::now();
+        loop {
+            let e = self.wait(css).await?;
+            let done = async {
+                self.post(&format!("/element/{e}/clear"), json!({})).await?;
+                self.post(&format!("/element/{e}/value"), json!({ "text": text }))
+                    .await
+            }
+            .await;
+            match done {
+                Ok(_) => return Ok(()),
+                Err(err) if t.elapsed() < WAIT && err.to_string().contains("stale") => {
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                }
+                Err(err) => return Err(err).with_context(|| format!("filling `{css}`")),
+            }
+        }
     }
 
     /// Picks the option of value `value` in the select `css` (as a user
@@ -218,8 +231,34 @@ impl Driver {
         }
     }
 
+    /// Puts the local file `path` into the file input `css`.
+    pub async fn type_file(&self, css: &str, path: &Path) -> anyhow::Result<()> {
+        let e = self
+            .find(css)
+            .await
+            .with_context(|| format!("no `{css}`"))?;
+        self.post(
+            &format!("/element/{e}/value"),
+            json!({ "text": path.display().to_string() }),
+        )
+        .await
+        .map(drop)
+    }
+
     /// The rendered text of `css`.
     pub async fn text(&self, css: &str) -> anyhow::Result<String> {
+        let t = Instant::now();
+        loop {
+            match self.text_once(css).await {
+                Err(err) if t.elapsed() < WAIT && err.to_string().contains("stale") => {
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn text_once(&self, css: &str) -> anyhow::Result<String> {
         let e = self.wait(css).await?;
         let v = self
             .call(
@@ -247,15 +286,24 @@ impl Driver {
     /// The current `value` of the input `css` (the property: what the user
     /// or a script put there, not the HTML attribute).
     pub async fn value(&self, css: &str) -> anyhow::Result<String> {
-        let e = self.wait(css).await?;
-        let v = self
-            .call(
-                reqwest::Method::GET,
-                &format!("/element/{e}/property/value"),
-                Value::Null,
-            )
-            .await?;
-        Ok(v.as_str().unwrap_or_default().to_string())
+        let t = Instant::now();
+        loop {
+            let e = self.wait(css).await?;
+            let got = self
+                .call(
+                    reqwest::Method::GET,
+                    &format!("/element/{e}/property/value"),
+                    Value::Null,
+                )
+                .await;
+            match got {
+                Ok(v) => return Ok(v.as_str().unwrap_or_default().to_string()),
+                Err(err) if t.elapsed() < WAIT && err.to_string().contains("stale") => {
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                }
+                Err(err) => return Err(err),
+            }
+        }
     }
 
     /// Waits until the text of `css`, lowercased (pages uppercase some
