@@ -534,3 +534,121 @@ async fn operators_and_partners_use_their_pages() -> anyhow::Result<()> {
     d.screenshot(&shots.join("partner.png")).await?;
     Ok(())
 }
+
+/// Judging evidence through the pages: a scavenger player submits a photo
+/// for an evidence mission from the app (uploaded, then named by id in the
+/// payload); the console's judge queue shows it with the photo; the game
+/// master approves it and the team's points arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_is_judged_from_the_queue() -> anyhow::Result<()> {
+    use base64::Engine as _;
+    let s = serve().await?;
+    let base = &s.base;
+    let key = tenant(base, "acme").await?;
+    // Set-up over HTTP: the suite above creates games through the form.
+    let c = Client::new();
+    let call = |m: reqwest::Method, path: &str, body: Value| {
+        c.request(m, format!("{base}{path}"))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+    };
+    call(
+        reqwest::Method::PUT,
+        "/v1/tenants/acme/game-types/scavenger",
+        json!({ "enabled": true }),
+    )
+    .await?;
+    let cat: Value = call(reqwest::Method::GET, "/v1/game-types", Value::Null)
+        .await?
+        .json()
+        .await?;
+    let config = cat["game_types"]
+        .as_array()
+        .and_then(|a| a.iter().find(|t| t["name"] == "scavenger"))
+        .map(|t| t["example_config"].clone())
+        .context("scavenger's example")?;
+    let r = call(
+        reqwest::Method::POST,
+        "/v1/tenants/acme/games",
+        json!({ "game_id": "quest", "game_type": "scavenger", "config": config }),
+    )
+    .await?;
+    anyhow::ensure!(r.status() == 201, "game: {}", r.text().await?);
+    let v: Value = call(
+        reqwest::Method::POST,
+        "/v1/tenants/acme/games/quest/players",
+        json!({ "player_id": "cara", "team_id": "green" }),
+    )
+    .await?
+    .json()
+    .await?;
+    let token = v["token"].as_str().context("token")?.to_string();
+
+    let d = Driver::start(1440, 1000).await?;
+    d.goto(&format!("{base}/console")).await?;
+    d.fill(&tid("login-key"), &key).await?;
+    d.click(&tid("login-submit")).await?;
+    d.click(&tid("game-quest")).await?;
+    d.wait(&tid("judge-queue")).await?;
+    let console = d.window().await?;
+
+    d.new_window().await?;
+    d.resize(390, 844).await?;
+    d.goto(&format!("{base}/play#token={token}")).await?;
+    d.fill(&tid("act-submit-field-mission"), "team-selfie")
+        .await?;
+    let photo = s.dir.path().join("selfie.png");
+    // A 1x1 PNG: enough for the upload, the store and the preview.
+    std::fs::write(
+        &photo,
+        base64::engine::general_purpose::STANDARD.decode(
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+        )?,
+    )?;
+    d.type_file(&tid("act-submit-photo"), &photo).await?;
+    d.click(&tid("act-submit-submit")).await?;
+    d.wait_text(&tid("outcome-result"), "applied", |t| t.contains("applied"))
+        .await?;
+
+    d.switch(&console).await?;
+    let approve = "[data-testid^=\"judge-approve-\"]";
+    d.wait(approve).await?;
+    d.wait("[data-testid=\"judge-queue\"] img").await?;
+    d.exec(
+        "document.querySelector('[data-testid=\"judge-queue\"]').scrollIntoView({block: 'center'})",
+        json!([]),
+    )
+    .await?;
+    d.screenshot(&screens().join("console-judge.png")).await?;
+    d.click(approve).await?;
+    // Judged: it leaves the queue, and the points are the team's.
+    let t = Instant::now();
+    while d.find(approve).await.is_some() {
+        anyhow::ensure!(
+            t.elapsed() < crate::webdriver::WAIT,
+            "the entry stayed in the queue"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let t = Instant::now();
+    loop {
+        let g: Value = call(
+            reqwest::Method::GET,
+            "/v1/tenants/acme/games/quest",
+            Value::Null,
+        )
+        .await?
+        .json()
+        .await?;
+        if g["scores"]["teams"][0]["id"] == "green" && g["scores"]["teams"][0]["score"] == 120 {
+            break;
+        }
+        anyhow::ensure!(
+            t.elapsed() < crate::webdriver::WAIT,
+            "no points after approval: {g}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(())
+}

@@ -324,7 +324,8 @@ impl Driver {
             }
             if t.elapsed() > WAIT {
                 let now = self.text(css).await.unwrap_or_default();
-                bail!("`{css}` never showed {what}; it shows {now:?}");
+                let page: String = self.page_text().await.chars().take(2000).collect();
+                bail!("`{css}` never showed {what}; it shows {now:?}; the page: {page}");
             }
             tokio::time::sleep(Duration::from_millis(150)).await;
         }

@@ -66,8 +66,10 @@ export function actionForm(a, token, submit) {
       const body = { kind: K };
       if (form || evProp) body.payload = payload;
       if (a.takes_location) {
-        body.location = await locate(lat, lon, acc, locStatus, manual);
-        if (!body.location) throw new Error('Location: allow location access, or enter it by hand');
+        // A kind that reads locations may not need one for every payload
+        // (a scavenger photo mission): without one the game type decides.
+        const at = await locate(lat, lon, acc, locStatus, manual);
+        if (at) body.location = at;
       }
       submit(body);
       photo.value = '';
