@@ -2,7 +2,7 @@
 //! they are answered, over Server-Sent Events, for the console's live
 //! activity and judge queue.
 //!
-//! First the game's last [`BACKLOG`] stored outcomes (oldest first), then
+//! First the game's last `api.activity_backlog` stored outcomes (oldest first), then
 //! an `outcome` event per action of the game as this host's processor
 //! resolves it ([`Processor::subscribe_outcomes`]). The subscription is
 //! taken before the backlog is read, and live outcomes at or below the
@@ -31,8 +31,6 @@ use super::{ApiError, ApiPath, AppState};
 use veltrix_pipeline::processor::{ActionResult, Outcome};
 use veltrix_store::OutcomeRecord;
 
-/// Stored outcomes sent first.
-pub const BACKLOG: usize = 50;
 /// Keep-alive comment interval.
 pub const PING: Duration = Duration::from_secs(15);
 /// Events queued per connection before the sender waits.
@@ -117,7 +115,10 @@ pub async fn activity(
     game_access(&state, &caller, &tenant, &game).await?;
     // Subscribed before the backlog is read: nothing falls in between.
     let mut live = state.processor.subscribe_outcomes();
-    let backlog = state.store.recent_outcomes(&tenant, &game, BACKLOG).await?;
+    let backlog = state
+        .store
+        .recent_outcomes(&tenant, &game, state.config.activity_backlog)
+        .await?;
     let mut stop = state.feed.stopped();
     let (tx, rx) = mpsc::channel(QUEUE);
     tokio::spawn(async move {

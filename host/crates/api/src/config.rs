@@ -97,6 +97,10 @@ pub struct ApiConfig {
     /// no outcome of its game arrived (freeze, reveal, other hosts' work).
     /// Default 500.
     pub screen_refresh_ms: u64,
+    /// Stored outcomes an activity stream (`GET .../games/{game}/activity`)
+    /// sends before the live ones: the console's history on open. Default
+    /// 50; 1 to `veltrix_leaderboard::MAX_PAGE` (checked at start).
+    pub activity_backlog: usize,
     /// Largest evidence upload (`POST /v1/play/evidence`), in bytes; that
     /// route alone has this limit; larger: 413. Default 2 MiB (a phone
     /// photo, resized by the player app).
@@ -123,6 +127,7 @@ impl Default for ApiConfig {
             session_ttl_ms: 12 * 60 * 60 * 1000,
             max_import_rows: 1_000,
             screen_refresh_ms: 500,
+            activity_backlog: 50,
             max_evidence_bytes: 2 * 1024 * 1024,
         }
     }
@@ -156,6 +161,7 @@ impl std::fmt::Debug for ApiConfig {
             .field("session_ttl_ms", &self.session_ttl_ms)
             .field("max_import_rows", &self.max_import_rows)
             .field("screen_refresh_ms", &self.screen_refresh_ms)
+            .field("activity_backlog", &self.activity_backlog)
             .field("max_evidence_bytes", &self.max_evidence_bytes)
             .finish()
     }

@@ -163,16 +163,33 @@ async fn live_view(state: &AppState, row: &GameRow) -> Result<GameView, ApiError
         }),
         None => None,
     };
-    let (lb, n) = (&state.leaderboard, state.config.game_scores_shown);
-    let (players, teams) = tokio::join!(
-        lb.top(&row.tenant, &row.game_id, Board::Players, n),
-        lb.top(&row.tenant, &row.game_id, Board::Teams, n),
-    );
+    let (players, teams) = top_boards(state, &row.tenant, &row.game_id).await?;
     v.scores = Scores {
-        players: players?.iter().map(standing).collect(),
-        teams: teams?.iter().map(standing).collect(),
+        players: players.iter().map(standing).collect(),
+        teams: teams.iter().map(standing).collect(),
     };
     Ok(v)
+}
+
+/// The top `api.game_scores_shown` of a game's (players, teams) boards:
+/// what a game read and the projector show.
+pub(crate) async fn top_boards(
+    state: &AppState,
+    tenant: &str,
+    game: &str,
+) -> Result<
+    (
+        Vec<veltrix_leaderboard::Standing>,
+        Vec<veltrix_leaderboard::Standing>,
+    ),
+    ApiError,
+> {
+    let (lb, n) = (&state.leaderboard, state.config.game_scores_shown);
+    let (players, teams) = tokio::join!(
+        lb.top(tenant, game, Board::Players, n),
+        lb.top(tenant, game, Board::Teams, n),
+    );
+    Ok((players?, teams?))
 }
 
 fn view(row: &GameRow) -> GameView {

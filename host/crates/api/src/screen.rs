@@ -29,7 +29,6 @@ use super::games::game_access;
 use super::operators::MAX_NAME;
 use super::tenants::tenant_access;
 use super::{ApiError, ApiJson, ApiPath, AppState};
-use veltrix_leaderboard::Board;
 use veltrix_store::{BrandingRow, ProjectorRow};
 
 /// Prefix of projector tokens.
@@ -173,11 +172,7 @@ pub async fn rotate(
 
 /// The top standings of both boards now.
 async fn standings(state: &AppState, tenant: &str, game: &str) -> Result<Standings, ApiError> {
-    let (lb, n) = (&state.leaderboard, state.config.game_scores_shown);
-    let (players, teams) = tokio::join!(
-        lb.top(tenant, game, Board::Players, n),
-        lb.top(tenant, game, Board::Teams, n),
-    );
+    let (players, teams) = crate::games::top_boards(state, tenant, game).await?;
     let entries = |v: Vec<veltrix_leaderboard::Standing>| {
         v.into_iter()
             .map(|s| BoardEntry {
@@ -188,8 +183,8 @@ async fn standings(state: &AppState, tenant: &str, game: &str) -> Result<Standin
             .collect()
     };
     Ok(Standings {
-        teams: entries(teams?),
-        players: entries(players?),
+        teams: entries(teams),
+        players: entries(players),
     })
 }
 

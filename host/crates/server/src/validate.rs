@@ -77,6 +77,14 @@ impl HostConfig {
             ),
         );
         rule(
+            (1..=veltrix_leaderboard::MAX_PAGE).contains(&api.activity_backlog),
+            format!(
+                "api.activity_backlog ({}) must be 1-{}",
+                api.activity_backlog,
+                veltrix_leaderboard::MAX_PAGE
+            ),
+        );
+        rule(
             api.upload_check_timeout_ms < api.request_timeout_ms,
             format!(
                 "api.upload_check_timeout_ms ({}) must be below api.request_timeout_ms ({}), so a slow check answers 422, not a timeout",
@@ -152,6 +160,7 @@ mod tests {
         c.streams.reward_types = vec!["points".into(), "points".into(), "a b".into()];
         c.processor.max_reward_points = 0;
         c.api.game_scores_shown = 0;
+        c.api.activity_backlog = 0;
         let e = c.validate().unwrap_err();
         let all = e.to_string();
         for needle in [
@@ -162,10 +171,11 @@ mod tests {
             "`a b` must be",
             "processor.max_reward_points",
             "api.game_scores_shown",
+            "api.activity_backlog",
         ] {
             assert!(all.contains(needle), "{needle} missing from: {all}");
         }
-        assert_eq!(e.problems.len(), 7, "{all}");
+        assert_eq!(e.problems.len(), 8, "{all}");
     }
 
     #[test]

@@ -306,8 +306,11 @@ impl Outcomes {
 
     /// Stores an outcome and wakes its waiters.
     pub(crate) fn resolve(&self, o: Outcome) {
-        // No subscriber is fine: nobody watches.
-        let _ = self.resolved.send(std::sync::Arc::new(o.clone()));
+        // The copy is made only for someone watching (the activity feed,
+        // a projector): this runs once per action.
+        if self.resolved.receiver_count() > 0 {
+            let _ = self.resolved.send(std::sync::Arc::new(o.clone()));
+        }
         let key = (o.tenant.clone(), o.action_id.clone());
         let mut b = self.book.lock().expect("outcomes lock");
         if let Some((accepted, senders)) = b.waiting.remove(&key) {
