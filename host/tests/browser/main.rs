@@ -4,8 +4,12 @@
 //! of each page saved to `docs/screens/`.
 //!
 //! - [`webdriver`]: the small WebDriver client;
+//! - [`harness`]: a `veltrix serve` per test, operator set-up, selectors;
 //! - [`hunt`]: a hunt run from the console, played in two player apps and
-//!   watched on the projector.
+//!   watched on the projector;
+//! - [`pages`]: the operator and partner pages, and the judge queue.
 
+mod harness;
 mod hunt;
+mod pages;
 mod webdriver;

@@ -141,13 +141,7 @@ impl Driver {
         let t = Instant::now();
         loop {
             if let Some(e) = self.find(css).await {
-                let shown = self
-                    .call(
-                        reqwest::Method::GET,
-                        &format!("/element/{e}/displayed"),
-                        Value::Null,
-                    )
-                    .await;
+                let shown = self.get(&format!("/element/{e}/displayed")).await;
                 if matches!(shown, Ok(Value::Bool(true))) {
                     return Ok(e);
                 }
@@ -162,52 +156,60 @@ impl Driver {
         }
     }
 
-    /// Clicks `css` once it is displayed, scrolled to the middle of the
-    /// window; while something covers it (a toast), tries again.
-    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+    /// Runs `op` on the element `css` selects once it is displayed; when
+    /// the page re-rendered it meanwhile (a stale reference) or something
+    /// covers it (a toast intercepts the click), finds it again and
+    /// retries, for up to [`WAIT`].
+    async fn on_element<T, F, Fut>(&self, css: &str, op: F) -> anyhow::Result<T>
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<T>>,
+    {
         let t = Instant::now();
         loop {
             let e = self.wait(css).await?;
+            match op(e).await {
+                Err(err)
+                    if t.elapsed() < WAIT
+                        && ["stale", "intercepted"]
+                            .iter()
+                            .any(|w| err.to_string().contains(w)) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                }
+                done => return done.with_context(|| format!("on `{css}`")),
+            }
+        }
+    }
+
+    async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        self.call(reqwest::Method::GET, path, Value::Null).await
+    }
+
+    /// Clicks `css`, scrolled to the middle of the window.
+    pub async fn click(&self, css: &str) -> anyhow::Result<()> {
+        self.on_element(css, |e| async move {
             let el = json!({ ELEMENT: e });
             self.exec(
                 "arguments[0].scrollIntoView({block: 'center'})",
                 json!([el]),
             )
             .await?;
-            match self.post(&format!("/element/{e}/click"), json!({})).await {
-                Ok(_) => return Ok(()),
-                Err(err)
-                    if t.elapsed() < WAIT
-                        && (err.to_string().contains("intercepted")
-                            || err.to_string().contains("stale")) =>
-                {
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
-                Err(err) => return Err(err).with_context(|| format!("clicking `{css}`")),
-            }
-        }
+            self.post(&format!("/element/{e}/click"), json!({})).await
+        })
+        .await
+        .map(drop)
     }
 
-    /// Replaces the value of the input `css` with `text`. A page that
-    /// re-renders the input meanwhile (a stale reference) gets it again.
+    /// Replaces the value of the input `css` with `text`.
     pub async fn fill(&self, css: &str, text: &str) -> anyhow::Result<()> {
-        let t = Instant::now();
-        loop {
-            let e = self.wait(css).await?;
-            let done = async {
-                self.post(&format!("/element/{e}/clear"), json!({})).await?;
-                self.post(&format!("/element/{e}/value"), json!({ "text": text }))
-                    .await
-            }
-            .await;
-            match done {
-                Ok(_) => return Ok(()),
-                Err(err) if t.elapsed() < WAIT && err.to_string().contains("stale") => {
-                    tokio::time::sleep(Duration::from_millis(150)).await;
-                }
-                Err(err) => return Err(err).with_context(|| format!("filling `{css}`")),
-            }
-        }
+        self.on_element(css, |e| async move {
+            self.post(&format!("/element/{e}/clear"), json!({})).await?;
+            self.post(&format!("/element/{e}/value"), json!({ "text": text }))
+                .await
+        })
+        .await
+        .map(drop)
     }
 
     /// Picks the option of value `value` in the select `css` (as a user
@@ -247,38 +249,20 @@ impl Driver {
 
     /// The rendered text of `css`.
     pub async fn text(&self, css: &str) -> anyhow::Result<String> {
-        let t = Instant::now();
-        loop {
-            match self.text_once(css).await {
-                Err(err) if t.elapsed() < WAIT && err.to_string().contains("stale") => {
-                    tokio::time::sleep(Duration::from_millis(150)).await;
-                }
-                other => return other,
-            }
-        }
-    }
-
-    async fn text_once(&self, css: &str) -> anyhow::Result<String> {
-        let e = self.wait(css).await?;
         let v = self
-            .call(
-                reqwest::Method::GET,
-                &format!("/element/{e}/text"),
-                Value::Null,
-            )
+            .on_element(css, |e| async move {
+                self.get(&format!("/element/{e}/text")).await
+            })
             .await?;
         Ok(v.as_str().unwrap_or_default().to_string())
     }
 
     /// An attribute of `css`.
     pub async fn attr(&self, css: &str, name: &str) -> anyhow::Result<Option<String>> {
-        let e = self.wait(css).await?;
         let v = self
-            .call(
-                reqwest::Method::GET,
-                &format!("/element/{e}/attribute/{name}"),
-                Value::Null,
-            )
+            .on_element(css, |e| async move {
+                self.get(&format!("/element/{e}/attribute/{name}")).await
+            })
             .await?;
         Ok(v.as_str().map(str::to_string))
     }
@@ -286,24 +270,12 @@ impl Driver {
     /// The current `value` of the input `css` (the property: what the user
     /// or a script put there, not the HTML attribute).
     pub async fn value(&self, css: &str) -> anyhow::Result<String> {
-        let t = Instant::now();
-        loop {
-            let e = self.wait(css).await?;
-            let got = self
-                .call(
-                    reqwest::Method::GET,
-                    &format!("/element/{e}/property/value"),
-                    Value::Null,
-                )
-                .await;
-            match got {
-                Ok(v) => return Ok(v.as_str().unwrap_or_default().to_string()),
-                Err(err) if t.elapsed() < WAIT && err.to_string().contains("stale") => {
-                    tokio::time::sleep(Duration::from_millis(150)).await;
-                }
-                Err(err) => return Err(err),
-            }
-        }
+        let v = self
+            .on_element(css, |e| async move {
+                self.get(&format!("/element/{e}/property/value")).await
+            })
+            .await?;
+        Ok(v.as_str().unwrap_or_default().to_string())
     }
 
     /// Waits until the text of `css`, lowercased (pages uppercase some
@@ -368,9 +340,7 @@ impl Driver {
 
     /// The current window's handle.
     pub async fn window(&self) -> anyhow::Result<String> {
-        let v = self
-            .call(reqwest::Method::GET, "/window", Value::Null)
-            .await?;
+        let v = self.get("/window").await?;
         Ok(v.as_str().unwrap_or_default().to_string())
     }
 
@@ -383,9 +353,7 @@ impl Driver {
 
     /// Saves a PNG of the current window to `path`.
     pub async fn screenshot(&self, path: &Path) -> anyhow::Result<()> {
-        let v = self
-            .call(reqwest::Method::GET, "/screenshot", Value::Null)
-            .await?;
+        let v = self.get("/screenshot").await?;
         let png = base64::engine::general_purpose::STANDARD
             .decode(v.as_str().context("no screenshot")?)?;
         if let Some(dir) = path.parent() {
