@@ -308,7 +308,15 @@ async fn upload_and_play(db: TestDb) {
     let v = s
         .expect(StatusCode::OK, Method::GET, versions, &p1, None)
         .await;
-    assert_eq!(v["versions"], json!([v1, v2]));
+    // Each version says how many games run it (g1 on v1, g2 on v2).
+    let running = |mut v: Value, n: i64| {
+        v["games"] = json!(n);
+        v
+    };
+    assert_eq!(
+        v["versions"],
+        json!([running(v1.clone(), 1), running(v2.clone(), 1)])
+    );
     let v = s.expect(StatusCode::OK, Method::GET, path, &p1, None).await;
     assert_eq!(v["game_types"], json!([v2]));
 

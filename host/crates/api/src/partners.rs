@@ -73,6 +73,10 @@ pub struct VersionView {
     pub size: i64,
     /// When stored, ms since the epoch.
     pub created_at_ms: i64,
+    /// Games (all tenants, a count only) pinned to this version; filled
+    /// by the versions route, 0 elsewhere.
+    #[serde(default)]
+    pub games: i64,
 }
 
 impl From<PluginVersion> for VersionView {
@@ -84,6 +88,7 @@ impl From<PluginVersion> for VersionView {
             plugin_version: v.plugin_version,
             size: v.size,
             created_at_ms: v.created_at_ms,
+            games: 0,
         }
     }
 }
@@ -341,7 +346,17 @@ pub async fn list_versions(
     if versions.first().is_none_or(|v| v.partner_id != partner) {
         return Err(ApiError::NotFound("game type not found".into()));
     }
-    let versions: Vec<VersionView> = versions.into_iter().map(VersionView::from).collect();
+    let running = state.store.games_per_plugin(&game_type).await?;
+    let versions: Vec<VersionView> = versions
+        .into_iter()
+        .map(|v| {
+            let games = running.get(&v.hash).copied().unwrap_or(0);
+            VersionView {
+                games,
+                ..VersionView::from(v)
+            }
+        })
+        .collect();
     Ok(Json(PluginVersions {
         partner_id: partner,
         game_type,

@@ -180,6 +180,31 @@ impl Store {
         self.versions("plugin_versions", &sql, game_type).await
     }
 
+    /// How many games (all tenants) run each component of `game_type`, by
+    /// content hash: what a partner sees per version (counts only, never
+    /// which tenants).
+    #[tracing::instrument(skip(self))]
+    pub async fn games_per_plugin(
+        &self,
+        game_type: &str,
+    ) -> Result<std::collections::HashMap<String, i64>, StoreError> {
+        self.retry
+            .run("games_per_plugin", || async {
+                let rows = sqlx::query(
+                    "SELECT plugin_hash, COUNT(*) AS n FROM games WHERE game_type = $1 \
+                     GROUP BY plugin_hash",
+                )
+                .bind(game_type)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| Ok((r.try_get("plugin_hash")?, r.try_get("n")?)))
+                    .collect::<Result<_, sqlx::Error>>()?)
+            })
+            .await
+    }
+
     /// The latest version of each of `partner_id`'s game types, by name.
     #[tracing::instrument(skip(self))]
     pub async fn partner_game_types(

@@ -119,8 +119,9 @@ async function loadTypes() {
 async function versions(type, holder) {
   const { versions } = await api('GET', `${base()}/${seg(type)}/versions`);
   fill(holder, el('table', { class: 'table' },
-    el('thead', {}, el('tr', {}, ['Version', 'Plugin', 'Size', 'Uploaded', 'SHA-256'].map((h) => el('th', { text: h })))),
+    el('thead', {}, el('tr', {}, ['Version', 'Plugin', 'Size', 'Uploaded', 'SHA-256', 'Games'].map((h) => el('th', { text: h })))),
     el('tbody', {}, versions.map((v) => el('tr', {},
       el('td', { text: String(v.version) }), el('td', { text: v.plugin_version }), el('td', { text: v.size.toLocaleString() }),
-      el('td', { text: fmtTime(v.created_at_ms) }), el('td', { class: 'mono', text: v.hash.slice(0, 12) + '…' }))))));
+      el('td', { text: fmtTime(v.created_at_ms) }), el('td', { class: 'mono', text: v.hash.slice(0, 12) + '…' }),
+      el('td', { text: String(v.games ?? 0), testid: `games-${type}-${v.version}` }))))));
 }
