@@ -24,6 +24,16 @@ fn attempt(challenge: &str, answer: &str) -> Value {
     json!({ "kind": "attempt", "payload": { "challenge": challenge, "answer": answer } })
 }
 
+/// The board's latest status of `quest` for `team`.
+fn quest(b: &Value, quest: &str, team: &str) -> Option<String> {
+    b["quests"]
+        .as_array()?
+        .iter()
+        .find(|q| q["quest_id"] == quest)?["teams"][team]
+        .as_str()
+        .map(str::to_string)
+}
+
 async fn server(db: &TestDb) -> Server {
     Server::start(db, |c| {
         c.api.action_timeout_ms = 30_000;
@@ -245,6 +255,8 @@ async fn projector(db: TestDb) {
     let scored = score(&b, "players", "p1").expect("p1 on the board");
     assert!(scored > 0, "{b}");
     assert_eq!(score(&b, "teams", "red"), Some(scored), "{b}");
+    // Per-quest progress: the quest the team solved, in the game type's word.
+    assert_eq!(quest(&b, "c1", "red").as_deref(), Some("solved"), "{b}");
 
     // Freeze: the screen keeps these standings while the game goes on.
     let flags =
@@ -264,6 +276,7 @@ async fn projector(db: TestDb) {
     act(&s, &p1, "k2", attempt("c2", "blue")).await;
     let (_, b) = s.call(Method::GET, &screen, None, None).await;
     assert_eq!(score(&b, "players", "p1"), Some(scored), "frozen: {b}");
+    assert_eq!(quest(&b, "c2", "red"), None, "frozen progress: {b}");
     // Reveal: unfrozen, the podium, the current standings.
     let r = s.req(Method::PUT, proj, &key, flags(true, true)).await;
     assert_eq!(
@@ -279,6 +292,7 @@ async fn projector(db: TestDb) {
         "{b}"
     );
     assert!(score(&b, "players", "p1").unwrap() > scored, "{b}");
+    assert_eq!(quest(&b, "c2", "red").as_deref(), Some("solved"), "{b}");
 
     // Rotation: the old token is 404 and its stream ends.
     let r = s.req(Method::POST, proj, &key, None).await;

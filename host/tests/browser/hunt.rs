@@ -2,8 +2,8 @@
 //! enables riddle, creates a game from the generated form (the example
 //! config, its window moved to now), imports two players from a CSV,
 //! starts it, opens the projector and two player apps, plays until the
-//! lead changes (the projector calls the overtake, the console's activity
-//! shows the answers), pauses (an answer in the app is refused), grants
+//! lead changes (the projector calls the overtake and shows per-quest
+//! progress, the console's activity shows the answers), pauses (an answer in the app is refused), grants
 //! points with a reason, freezes and reveals the podium, ends, and exports
 //! the results CSV, which must equal the ledger. Plus: an answer sent while
 //! the app is offline is queued and, retried under its key, scores once;
@@ -232,6 +232,11 @@ async fn run(s: &Serve) -> anyhow::Result<()> {
     .await?;
     let rank = d.attr(&tid("row-blue"), "data-rank").await?;
     assert_eq!(rank.as_deref(), Some("1"), "blue leads");
+    // Per-quest progress: both teams through the lobby, blue's caesar.
+    d.wait_text(&tid("quest-lobby-sign"), "2 of 2", |t| t.contains("2/2"))
+        .await?;
+    let caesar = d.attr(&tid("quest-caesar-blue"), "data-status").await?;
+    assert_eq!(caesar.as_deref(), Some("solved"));
     d.screenshot(&shots.join("projector.png")).await?;
     d.switch(&console).await?;
     d.wait_text(&tid("activity"), "the answers", |t| {

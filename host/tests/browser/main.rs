@@ -7,8 +7,11 @@
 //! - [`harness`]: a `veltrix serve` per test, operator set-up, selectors;
 //! - [`hunt`]: a hunt run from the console, played in two player apps and
 //!   watched on the projector;
-//! - [`pages`]: the operator and partner pages, and the judge queue.
+//! - [`pages`]: the operator and partner pages, and the judge queue;
+//! - [`field`]: a trail played with the device's location, and an
+//!   answer whose response is lost, retried under its key.
 
+mod field;
 mod harness;
 mod hunt;
 mod pages;

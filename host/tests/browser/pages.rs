@@ -38,8 +38,35 @@ async fn operators_and_partners_use_their_pages() -> anyhow::Result<()> {
     d.wait(&tid("key-issued")).await?;
     let key = d.value(&tid("key-secret")).await?;
     assert!(key.starts_with("vx_partner_"), "{key}");
-    // Let the charts draw a few scrapes.
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    // Live traffic for the charts: a riddle player answering (over HTTP,
+    // the player app is not what this test is about); the game stream's
+    // p99 chart shows a figure from the page's own scrapes.
+    let traffic = tokio::spawn(play_riddle(base.clone()));
+    d.wait_text(&tid("value-p99-game"), "a p99 in ms", |t| {
+        t.trim().parse::<f64>().is_ok()
+    })
+    .await?;
+    for family in ["quest", "reward", "players"] {
+        d.wait(&tid(&format!("chart-p99-{family}"))).await?;
+    }
+    traffic.await??;
+    // The p99 the charts draw is the quantile of the interval between two
+    // scrapes (bucket growth), computed by the page's own module.
+    let q = d
+        .exec_async(
+            "const done = arguments[arguments.length-1];
+             import('/assets/charts.js').then((m) => {
+               const h = (le, v, family) => ({ name: 'h_bucket', labels: { le, family }, value: v });
+               const a = [h('0.01', 5, 'game'), h('0.1', 5, 'game'), h('+Inf', 5, 'game'), h('+Inf', 7, 'quest')];
+               const b = [h('0.01', 95, 'game'), h('0.1', 104, 'game'), h('+Inf', 105, 'game'), h('+Inf', 9, 'quest')];
+               const game = (l) => l.family === 'game';
+               done([m.quantile(a, b, 'h', 0.99, game), m.quantile(a, b, 'h', 0.5, game), m.quantile(b, b, 'h', 0.99, game)]);
+             }, (e) => done('ERR ' + e));",
+            json!([]),
+        )
+        .await?;
+    assert_eq!(q, json!([0.1, 0.01, null]), "interval quantiles");
+    d.exec("window.scrollTo(0, 0)", json!([])).await?;
     d.screenshot(&shots.join("operator.png")).await?;
 
     // The partner's own session, in a fresh window (cookies are per
@@ -72,6 +99,49 @@ async fn operators_and_partners_use_their_pages() -> anyhow::Result<()> {
         "{report}"
     );
     d.screenshot(&shots.join("partner.png")).await?;
+    Ok(())
+}
+
+/// A riddle game with one player answering every 100 ms for 6 s (wrong
+/// answers, later ones refused by the rate limit: each an outcome, 200).
+async fn play_riddle(base: String) -> anyhow::Result<()> {
+    let key = tenant(&base, "traffic").await?;
+    let c = Client::new();
+    let r = c
+        .put(format!("{base}/v1/tenants/traffic/game-types/riddle"))
+        .bearer_auth(&key)
+        .json(&json!({ "enabled": true }))
+        .send()
+        .await?;
+    anyhow::ensure!(r.status().is_success(), "enable: {}", r.text().await?);
+    let config = json!({ "challenges": [{ "id": "c1", "answers": ["x"], "points": 1 }] });
+    let r = c
+        .post(format!("{base}/v1/tenants/traffic/games"))
+        .bearer_auth(&key)
+        .json(&json!({ "game_id": "g", "game_type": "riddle", "config": config }))
+        .send()
+        .await?;
+    anyhow::ensure!(r.status() == 201, "game: {}", r.text().await?);
+    let v: Value = c
+        .post(format!("{base}/v1/tenants/traffic/games/g/players"))
+        .bearer_auth(&key)
+        .json(&json!({ "player_id": "tess", "team_id": "t" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = v["token"].as_str().context("token")?.to_string();
+    for i in 0..60 {
+        let r = c
+            .post(format!("{base}/v1/play/actions"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", format!("k{i}"))
+            .json(&json!({ "kind": "attempt", "payload": { "challenge": "c1", "answer": format!("no{i}") } }))
+            .send()
+            .await?;
+        anyhow::ensure!(r.status() == 200, "action {i}: {}", r.text().await?);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     Ok(())
 }
 

@@ -363,6 +363,32 @@ impl Driver {
         Ok(())
     }
 
+    /// Grants `origin` the geolocation permission, as a player answering
+    /// the browser's prompt would.
+    pub async fn grant_geolocation(&self, origin: &str) -> anyhow::Result<()> {
+        self.cdp(
+            "Browser.grantPermissions",
+            json!({ "origin": origin, "permissions": ["geolocation"] }),
+        )
+        .await
+    }
+
+    /// Where the device is, for the current window (Chromium's emulation,
+    /// through chromedriver's DevTools passthrough).
+    pub async fn geolocation(&self, lat: f64, lon: f64, accuracy_m: f64) -> anyhow::Result<()> {
+        self.cdp(
+            "Emulation.setGeolocationOverride",
+            json!({ "latitude": lat, "longitude": lon, "accuracy": accuracy_m }),
+        )
+        .await
+    }
+
+    async fn cdp(&self, cmd: &str, params: Value) -> anyhow::Result<()> {
+        self.post("/goog/cdp/execute", json!({ "cmd": cmd, "params": params }))
+            .await
+            .map(drop)
+    }
+
     /// Turns the browser's network off or on (chromedriver's network
     /// conditions), for the offline queue.
     pub async fn offline(&self, off: bool) -> anyhow::Result<()> {

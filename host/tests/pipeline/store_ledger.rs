@@ -1,12 +1,13 @@
 //! Ledger and idempotency keys on Postgres and SQLite: replayed mints are
 //! no-ops returning the first row, ledger and outbox commit together, and
-//! reward ids are deterministic and tenant-scoped.
+//! reward ids are deterministic and tenant-scoped; quest progress keeps
+//! the latest status per quest and team.
 
 use crate::store_common;
 
 use store_common::{TestDb, count, reward};
 use veltrix_clock::Clock;
-use veltrix_store::{Claim, Store, StoreError, reward_id};
+use veltrix_store::{Claim, QuestProgress, QuestScope, Store, StoreError, reward_id};
 
 #[test]
 fn reward_id_is_deterministic_and_tenant_scoped() {
@@ -147,8 +148,79 @@ async fn abandoned_claim(db: &TestDb) {
     store.close().await;
 }
 
+/// Quest progress keeps the latest status per (quest, team): the last of
+/// a batch wins, an earlier offset never overwrites a later one, tenants
+/// and games stay apart.
+async fn quest_progress(store: &Store) {
+    let q = |tenant: &str, quest: &str, team: Option<&str>, status: &str, offset: i64| {
+        let (scope, subject) = QuestProgress::subject(team, Some("p1"));
+        QuestProgress {
+            tenant: tenant.into(),
+            game_id: "g-quests".into(),
+            quest_id: quest.into(),
+            scope,
+            subject,
+            status: status.into(),
+            offset,
+            updated_at_ms: 1_000 + offset,
+        }
+    };
+    store
+        .save_quest_progress(&[
+            q("acme", "c1", Some("red"), "incorrect", 1),
+            q("acme", "c1", Some("red"), "solved", 2),
+            q("acme", "c1", Some("blue"), "incorrect", 3),
+            q("acme", "c2", None, "submitted", 3),
+            q("globex", "c1", Some("red"), "incorrect", 4),
+        ])
+        .await
+        .unwrap();
+    // A redelivered older update, and a newer one.
+    store
+        .save_quest_progress(&[
+            q("acme", "c1", Some("red"), "incorrect", 1),
+            q("acme", "c1", Some("blue"), "solved", 5),
+        ])
+        .await
+        .unwrap();
+    let got: Vec<(String, QuestScope, String, String)> = store
+        .quest_progress("acme", "g-quests")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.quest_id, p.scope, p.subject, p.status))
+        .collect();
+    let want = |quest: &str, scope, who: &str, status: &str| {
+        (
+            quest.to_string(),
+            scope,
+            who.to_string(),
+            status.to_string(),
+        )
+    };
+    assert_eq!(
+        got,
+        vec![
+            want("c1", QuestScope::Team, "blue", "solved"),
+            want("c1", QuestScope::Team, "red", "solved"),
+            want("c2", QuestScope::Player, "p1", "submitted"),
+        ]
+    );
+    assert!(
+        store
+            .quest_progress("acme", "other")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let globex = store.quest_progress("globex", "g-quests").await.unwrap();
+    assert_eq!(globex.len(), 1);
+    assert_eq!(globex[0].status, "incorrect");
+}
+
 async fn all(db: TestDb) {
     let store = db.store().await;
+    quest_progress(&store).await;
     mint_twice(&store).await;
     batch_is_atomic(&store).await;
     idempotency(&store).await;

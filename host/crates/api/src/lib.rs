@@ -22,8 +22,11 @@
 //! - [`console`]: what the tenant console lists and imports: games,
 //!   players, a players CSV import, results CSV;
 //! - [`activity`]: a game's outcomes over SSE (backlog, then live);
-//! - [`screen`]: projector tokens, freeze/reveal, branding, and the
-//!   projector's board (read or streamed);
+//! - [`screen`]: projector tokens, freeze/reveal, and the projector's
+//!   board (read or streamed);
+//! - [`branding`]: the tenant's name, logo and colours on the projector;
+//! - [`progress`]: per-quest progress (latest status per team), for the
+//!   projector;
 //! - [`evidence`]: player evidence uploads, content-addressed per tenant;
 //! - [`metrics`]: request counters and latency histograms;
 //! - [`openapi`]: `GET /openapi.json`;
@@ -33,6 +36,7 @@
 
 pub mod activity;
 pub mod auth;
+pub mod branding;
 pub mod config;
 pub mod console;
 pub mod error;
@@ -45,6 +49,7 @@ pub mod openapi;
 pub mod operators;
 pub mod partners;
 pub mod players;
+pub mod progress;
 pub mod screen;
 pub mod server;
 pub mod session;

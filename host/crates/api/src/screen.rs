@@ -1,6 +1,7 @@
 //! The projector screen (docs/screens.md): a game's projector token
-//! (create/rotate, freeze and reveal), the tenant's branding, and the
-//! board the screen shows, read once or streamed.
+//! (create/rotate, freeze and reveal) and the board the screen shows,
+//! read once or streamed: standings, per-quest progress, the tenant's
+//! branding ([`super::branding`]).
 //!
 //! The token (`vx_screen_<64 hex>`) is the screen's only credential: it
 //! goes into a URL shown in a room, so it reads nothing but this one
@@ -9,8 +10,9 @@
 //!
 //! The standings are the leaderboard's (the boards of `GET
 //! /v1/tenants/{t}/games/{g}`, top `api.game_scores_shown`). Freezing
-//! captures them in the projector row; a frozen screen shows that capture
-//! until it is unfrozen or revealed (reveal unfreezes).
+//! captures them (and the quest progress, which would give them away) in
+//! the projector row; a frozen screen shows that capture until it is
+//! unfrozen or revealed (reveal unfreezes).
 
 use axum::Json;
 use axum::extract::State;
@@ -25,16 +27,14 @@ use utoipa::ToSchema;
 
 use super::activity::{PING, channel_stream};
 use super::auth::{Caller, hash_key};
+use super::branding::Branding;
 use super::games::game_access;
-use super::operators::MAX_NAME;
-use super::tenants::tenant_access;
+use super::progress::{self, QuestRow};
 use super::{ApiError, ApiJson, ApiPath, AppState};
-use veltrix_store::{BrandingRow, ProjectorRow};
+use veltrix_store::ProjectorRow;
 
 /// Prefix of projector tokens.
 pub const TOKEN_PREFIX: &str = "vx_screen_";
-/// Longest logo address.
-pub const MAX_URL: usize = 2_048;
 
 /// `POST .../projector`'s answer: the only time the token is shown.
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,23 +55,6 @@ pub struct ProjectorFlags {
     pub revealed: bool,
 }
 
-/// `PUT /v1/tenants/{tenant}/branding` body (and the board's `tenant`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Branding {
-    /// Display name (1-200 characters).
-    pub name: String,
-    /// Logo address (`https://`, `http://` or a path on this host).
-    #[serde(default)]
-    pub logo_url: Option<String>,
-    /// Primary colour, `#rrggbb`.
-    #[serde(default)]
-    pub primary: Option<String>,
-    /// Accent colour, `#rrggbb`.
-    #[serde(default)]
-    pub accent: Option<String>,
-}
-
 /// One standing on the board.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BoardEntry {
@@ -88,6 +71,9 @@ pub struct BoardEntry {
 struct Standings {
     teams: Vec<BoardEntry>,
     players: Vec<BoardEntry>,
+    /// Absent in captures stored before quest progress existed.
+    #[serde(default)]
+    quests: Vec<QuestRow>,
 }
 
 /// `GET /v1/screen/{token}`: what the projector shows.
@@ -112,40 +98,9 @@ pub struct ScreenBoard {
     pub teams: Vec<BoardEntry>,
     /// Player standings.
     pub players: Vec<BoardEntry>,
-}
-
-fn valid_colour(c: &str) -> bool {
-    c.len() == 7 && c.starts_with('#') && c[1..].bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-impl Branding {
-    fn validate(&self) -> Result<(), ApiError> {
-        let n = self.name.trim().chars().count();
-        if n == 0 || n > MAX_NAME {
-            return Err(ApiError::Invalid(format!(
-                "name must be 1-{MAX_NAME} characters"
-            )));
-        }
-        for (what, c) in [("primary", &self.primary), ("accent", &self.accent)] {
-            if c.as_deref().is_some_and(|c| !valid_colour(c)) {
-                return Err(ApiError::Invalid(format!(
-                    "{what} must be a colour #rrggbb"
-                )));
-            }
-        }
-        if let Some(u) = &self.logo_url {
-            // Only addresses an <img> may load: never `javascript:` or `data:`.
-            let scheme_ok = u.starts_with("https://")
-                || u.starts_with("http://")
-                || (u.starts_with('/') && !u.starts_with("//"));
-            if !scheme_ok || u.len() > MAX_URL || u.chars().any(char::is_whitespace) {
-                return Err(ApiError::Invalid(format!(
-                    "logo_url must be an http(s) address or a path, at most {MAX_URL} bytes"
-                )));
-            }
-        }
-        Ok(())
-    }
+    /// Per-quest progress: each quest's latest status per team (and
+    /// player), by quest id.
+    pub quests: Vec<QuestRow>,
 }
 
 /// `POST /v1/tenants/{tenant}/games/{game}/projector`: a new token (the
@@ -185,6 +140,7 @@ async fn standings(state: &AppState, tenant: &str, game: &str) -> Result<Standin
     Ok(Standings {
         teams: entries(teams),
         players: entries(players),
+        quests: progress::of_game(state, tenant, game).await?,
     })
 }
 
@@ -217,30 +173,6 @@ pub async fn set_flags(
     Ok(Json(ProjectorFlags {
         frozen,
         revealed: body.revealed,
-    }))
-}
-
-/// `PUT /v1/tenants/{tenant}/branding`.
-#[tracing::instrument(skip_all, fields(tenant = %tenant))]
-pub async fn set_branding(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(tenant): ApiPath<String>,
-    ApiJson(body): ApiJson<Branding>,
-) -> Result<Json<Branding>, ApiError> {
-    tenant_access(&state, &caller, &tenant).await?;
-    body.validate()?;
-    let row = BrandingRow {
-        name: body.name.trim().to_string(),
-        logo_url: body.logo_url.clone(),
-        primary: body.primary.clone(),
-        accent: body.accent.clone(),
-    };
-    state.store.set_branding(&tenant, &row).await?;
-    tracing::info!("branding set");
-    Ok(Json(Branding {
-        name: row.name,
-        ..body
     }))
 }
 
@@ -292,6 +224,7 @@ async fn board(state: &AppState, p: &ProjectorRow) -> Result<ScreenBoard, ApiErr
         ends_at_ms,
         teams: s.teams,
         players: s.players,
+        quests: s.quests,
     })
 }
 
@@ -371,29 +304,4 @@ pub async fn stream(
         }
     });
     Ok(Sse::new(channel_stream(rx)).keep_alive(KeepAlive::new().interval(PING).text("ping")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn branding_is_checked() {
-        let b = |logo: Option<&str>, primary: Option<&str>| Branding {
-            name: "Acme".into(),
-            logo_url: logo.map(str::to_string),
-            primary: primary.map(str::to_string),
-            accent: None,
-        };
-        assert!(
-            b(Some("https://x/l.png"), Some("#a0B1c2"))
-                .validate()
-                .is_ok()
-        );
-        assert!(b(Some("/logo.png"), None).validate().is_ok());
-        assert!(b(Some("javascript:alert(1)"), None).validate().is_err());
-        assert!(b(Some("//evil/l.png"), None).validate().is_err());
-        assert!(b(None, Some("red")).validate().is_err());
-        assert!(b(None, Some("#12345g")).validate().is_err());
-    }
 }

@@ -19,8 +19,8 @@ use tower_http::trace::TraceLayer;
 use super::feed::FeedHub;
 use super::metrics::Metrics;
 use super::{
-    ApiConfig, ApiError, activity, auth, console, evidence, feed, games, openapi, operators,
-    partners, players, screen, session, tenants,
+    ApiConfig, ApiError, activity, auth, branding, console, evidence, feed, games, openapi,
+    operators, partners, players, screen, session, tenants,
 };
 use veltrix_leaderboard::Leaderboard;
 use veltrix_pipeline::processor::Processor;
@@ -235,7 +235,7 @@ pub fn routes() -> Vec<Route> {
         r(
             Method::PUT,
             "/v1/tenants/{tenant}/branding",
-            put(screen::set_branding),
+            put(branding::set_branding),
         ),
         r(Method::GET, "/v1/screen/{token}", get(screen::get_board)),
         r(

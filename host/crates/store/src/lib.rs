@@ -14,6 +14,7 @@
 //! - [`games`]: games (pinned plugin, config, seed) and state snapshots;
 //! - [`plugins`]: partner game types: components by hash, their versions;
 //! - [`outcomes`]: action outcomes, stored with the batch that applied them;
+//! - [`quests`]: per-quest progress (latest status per team), for the projector;
 //! - [`players`]: hashed player tokens, and who holds one in a game;
 //! - [`screens`]: browser sessions, projectors and tenant branding;
 //! - [`evidence`]: player evidence, content-addressed per tenant;
@@ -29,6 +30,7 @@ pub mod outbox;
 pub mod outcomes;
 pub mod players;
 pub mod plugins;
+pub mod quests;
 mod retry;
 pub mod screens;
 pub mod tenancy;
@@ -49,6 +51,7 @@ pub use outbox::{OutboxEvent, OutboxStats, PendingRow};
 pub use outcomes::OutcomeRecord;
 pub use players::PlayerTokenRow;
 pub use plugins::{NewPluginVersion, PluginVersion, Upload};
+pub use quests::{QuestProgress, QuestScope};
 pub use screens::{BrandingRow, ProjectorRow, SessionRow};
 pub use tenancy::{ApiKeyRow, TenantGameType};
 

@@ -36,6 +36,37 @@ export function sum(samples, name, where = () => true) {
   return seen ? total : null;
 }
 
+/**
+ * The `q` quantile (0..1) of histogram `name` over the interval between
+ * two scrapes (`before`, `now`: parsed samples), from the growth of its
+ * cumulative `_bucket` counts summed over the series `where` passes: the
+ * upper bound of the first bucket holding the quantile, in the
+ * histogram's unit. `null` when nothing was observed in between (a gap,
+ * not a zero).
+ */
+export function quantile(before, now, name, q, where = () => true) {
+  const buckets = (samples) => {
+    const by = new Map();
+    for (const s of samples || []) {
+      if (s.name !== `${name}_bucket` || !where(s.labels)) continue;
+      const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+      by.set(le, (by.get(le) || 0) + s.value);
+    }
+    return by;
+  };
+  const a = buckets(before);
+  const b = buckets(now);
+  const les = [...b.keys()].sort((x, y) => x - y);
+  const grown = les.map((le) => [le, Math.max(0, b.get(le) - (a.get(le) || 0))]);
+  const total = grown.length ? grown[grown.length - 1][1] : 0;
+  if (!total) return null;
+  const want = q * total;
+  for (const [le, count] of grown) {
+    if (count >= want) return le;
+  }
+  return Infinity;
+}
+
 /** A rolling series of at most `n` points. */
 export class Series {
   constructor(n = 60) {
@@ -59,7 +90,7 @@ export function sparkline(svg, values) {
   const nums = values.filter((v) => v !== null && Number.isFinite(v));
   const max = Math.max(1e-9, ...nums);
   const n = Math.max(values.length - 1, 1);
-  const pts = values.map((v, i) => (v === null ? null : [(i / n) * w, h - pad - (v / max) * (h - 2 * pad)]));
+  const pts = values.map((v, i) => (v === null || !Number.isFinite(v) ? null : [(i / n) * w, h - pad - (v / max) * (h - 2 * pad)]));
   const line = [];
   let pen = false;
   for (const p of pts) {
@@ -92,6 +123,7 @@ function node(tag, attrs) {
 /** Formats a chart value: integers as is, small rates with one decimal. */
 export function fmt(v) {
   if (v === null || v === undefined) return '–';
+  if (v === Infinity) return '> max';
   if (Number.isInteger(v)) return v.toLocaleString();
   return v < 10 ? v.toFixed(1) : Math.round(v).toLocaleString();
 }

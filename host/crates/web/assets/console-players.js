@@ -3,12 +3,13 @@
 // issued here with their QR codes and a CSV download.
 //
 // Join links carry a token, shown only when it is issued: they are kept
-// in memory for this page (never in storage) and are gone on reload;
-// issue a new token (add the player again) to get a new link.
+// in memory for this page (never in storage) and are gone on reload.
+// Each listed player has a "link" button that issues a new token (the
+// player's earlier links keep working) and shows its link and QR code.
 //
 // Ids: `players-list`, `player-id`, `player-team`, `player-add`,
 //   `csv-text`, `csv-file`, `csv-import`, `links` (list), per link
-//   `link-<player>` (row), `link-url-<player>` (the URL), `qr-<player>`
+//   `relink-<player>` (new link button), `link-<player>` (row), `link-url-<player>` (the URL), `qr-<player>`
 //   (QR image), `links-csv` (download button)
 
 import { api, send } from './api.js';
@@ -41,7 +42,9 @@ export function playersCard(ctx) {
 async function loadPlayers(ctx) {
   const { players } = await api('GET', `${ctx.base}/players`);
   fill($('players-list'), players.length
-    ? players.map((p) => el('li', { class: 'chip', testid: `player-${p.player_id}`, text: p.player_id + (p.team_id ? ` · ${p.team_id}` : '') }))
+    ? players.map((p) => el('li', { class: 'chip', testid: `player-${p.player_id}` },
+      p.player_id + (p.team_id ? ` · ${p.team_id}` : ''), ' ',
+      el('button', { type: 'button', class: 'link-btn', testid: `relink-${p.player_id}`, title: `Issue a new join link for ${p.player_id}`, text: 'link', on: { click: (e) => relink(e.target, ctx, p) } })))
     : [el('li', { class: 'muted small', text: 'No players yet.' })]);
   if (ctx.setPlayers) ctx.setPlayers(players);
 }
@@ -58,6 +61,16 @@ async function addOne(e, ctx) {
     $('player-id').value = '';
     toast(`Player ${id} added`);
     await loadPlayers(ctx);
+  });
+}
+
+/** A new token for a listed player: the link and QR code appear below. */
+async function relink(button, ctx, p) {
+  await busy(button, async () => {
+    const body = p.team_id ? { player_id: p.player_id, team_id: p.team_id } : { player_id: p.player_id };
+    const t = await api('POST', `${ctx.base}/players`, { json: body });
+    addLinks(ctx, [t]);
+    toast(`New join link for ${p.player_id}`);
   });
 }
 

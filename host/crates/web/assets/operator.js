@@ -1,11 +1,15 @@
 // operator.js: the operator page: create tenants, partners and keys,
 // revoke keys, health per dependency (`GET /readyz` every 5 s) and live
-// sparklines of `GET /metrics` every 2 s.
+// sparklines of `GET /metrics` every 2 s, among them the p99 latency of
+// each stream over each 2 s interval (from the growth of
+// `veltrix_stream_latency_seconds` buckets): game accepted -> polled,
+// quest and players sent -> acked, reward outbox row -> published.
 //
 // Ids: `health` (rows `health-<dependency>`), `health-status`;
 //   charts `chart-actions`, `chart-backlog`, `chart-lag`, `chart-faults`
 //   with their current values `value-actions`, `value-backlog`,
-//   `value-lag`, `value-faults`;
+//   `value-lag`, `value-faults`; `chart-p99-<family>` and
+//   `value-p99-<family>` for game, quest, reward, players;
 //   `tenant-id`, `tenant-name`, `tenant-create`; `partner-new-id`,
 //   `partner-name`, `partner-create`; `key-role`, `key-owner`,
 //   `key-create`, `key-issued`, `key-secret`, `key-id`;
@@ -14,12 +18,16 @@
 import { api, seg } from './api.js';
 import { requireSession } from './session.js';
 import { $, el, fill, busy, toast, badge } from './ui.js';
-import { parseMetrics, sum, Series, sparkline, fmt } from './charts.js';
+import { parseMetrics, sum, quantile, Series, sparkline, fmt } from './charts.js';
 
 // Routes whose POSTs are actions (a player's, a game master's).
 const ACTION_ROUTES = new Set(['/v1/play/actions', '/v1/tenants/{tenant}/games/{game}/gm']);
+// Which stage of `veltrix_stream_latency_seconds` each stream's chart shows.
+const STREAM_STAGES = { game: 'polled', quest: 'acked', reward: 'published', players: 'acked' };
 const series = { actions: new Series(), backlog: new Series(), lag: new Series(), faults: new Series() };
+for (const f of Object.keys(STREAM_STAGES)) series[`p99-${f}`] = new Series();
 let prev = null; // the previous scrape's counters, for rates
+let prevSamples = null; // the previous scrape, for interval quantiles
 
 requireSession(['operator'], () => {
   $('tenant-form').addEventListener('submit', (e) => create(e, 'tenant-create', '/v1/tenants', { tenant_id: $('tenant-id').value.trim(), name: $('tenant-name').value.trim() }, 'tenant'));
@@ -125,7 +133,14 @@ async function scrape() {
   series.faults.push(rate('faults'));
   series.backlog.push(samples ? sum(samples, 'veltrix_outbox_pending') : null);
   series.lag.push(samples ? sum(samples, 'veltrix_consumer_lag') : null);
+  for (const [family, stage] of Object.entries(STREAM_STAGES)) {
+    const q = samples && prevSamples
+      ? quantile(prevSamples, samples, 'veltrix_stream_latency_seconds', 0.99, (l) => l.family === family && l.stage === stage)
+      : null;
+    series[`p99-${family}`].push(q === null || q === Infinity ? q : Math.round(q * 1000 * 10) / 10);
+  }
   prev = cur;
+  prevSamples = samples;
   for (const [k, s] of Object.entries(series)) {
     sparkline($(`chart-${k}`), s.values);
     $(`value-${k}`).textContent = fmt(s.last);

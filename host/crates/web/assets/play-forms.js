@@ -144,8 +144,10 @@ async function locate(lat, lon, acc, status, manual) {
     return null;
   }
   status.textContent = 'Reading your location…';
+  // A fresh fix (maximumAge 0): a check-in is about where the player is
+  // now, not where they were when the app last asked.
   try {
-    const pos = await new Promise((ok, ko) => navigator.geolocation.getCurrentPosition(ok, ko, { enableHighAccuracy: true, timeout: 10000, maximumAge: 15000 }));
+    const pos = await new Promise((ok, ko) => navigator.geolocation.getCurrentPosition(ok, ko, { enableHighAccuracy: true, timeout: 10000, maximumAge: 0 }));
     const c = pos.coords;
     status.textContent = `Location: ±${Math.round(c.accuracy)} m`;
     return { lat: c.latitude, lon: c.longitude, accuracy_m: c.accuracy };

@@ -100,7 +100,9 @@ async function forms(view) {
   const type = await api('GET', '/v1/play/game-type', auth()).catch(() => null);
   const submit = (body) => {
     state.queue.add(body);
-    toast(navigator.onLine ? `${body.kind}: sending…` : `${body.kind}: saved, will send when back online`);
+    // Online, the queue line and then the outcome card say what happens;
+    // a "sending" notice would outlive the answer.
+    if (!navigator.onLine) toast(`${body.kind}: saved, will send when back online`);
   };
   if (!type) return fill(holder, genericForm([], submit));
   const kinds = type.actions.filter((a) => a.roles.includes('player'));

@@ -1,17 +1,27 @@
 // screen.js: the projector page, `/screen/{token}`: team standings in big
 // type, rank-change arrows and overtake call-outs (computed here from
 // consecutive `board` events), a countdown to `ends_at_ms`, the frozen
-// banner and the podium reveal; the tenant's name, logo and colours.
+// banner and the podium reveal; the tenant's name, logo and colours; and
+// per-quest progress: how many teams (players, without teams) are done
+// with each quest, and each one's latest status in the game type's words.
 // The token is read from the path; the board comes over SSE
 // (`GET /v1/screen/{token}/stream`, no credentials: the token is it).
 //
 // Ids: `screen-tenant`, `screen-logo`, `screen-status`, `screen-countdown`,
 //   `screen-frozen` (banner), `screen-callout`, `screen-podium` (with
 //   `podium-1`..`podium-3`), `screen-board` (list; rows `row-<id>`, with
-//   `data-rank` and `data-move` = up|down|same|new), `screen-error`
+//   `data-rank` and `data-move` = up|down|same|new), `screen-quests`
+//   (list; rows `quest-<id>` with `data-done`, chips `quest-<id>-<who>`
+//   with `data-status`), `screen-error`
 
 import { events, seg } from './api.js';
 import { $, el, fill } from './ui.js';
+
+// Status words that mean a team is through with a quest, across the
+// built-in game types (solved riddle, approved mission, captured point,
+// done trail step, finished sprint task...). Others show as in progress.
+const DONE = new Set(['solved', 'accepted', 'approved', 'done', 'completed', 'captured', 'finished']);
+const MAX_QUESTS = 12; // what fits beside the board at 1080p
 
 const token = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] || '');
 let last = null; // the previous board's ranks: id -> rank
@@ -81,7 +91,32 @@ function update(b) {
   if (prev && !b.frozen) overtakes(prev, rows);
   fill($('screen-board'), rows.slice(0, 12).map((r) => row(r, prev)));
   podium(b.revealed ? rows : null);
+  quests(b, rows, b.teams && b.teams.length ? 'teams' : 'players');
   tick();
+}
+
+/** Per-quest progress beside the board (hidden with the podium). */
+function quests(b, rows, by) {
+  const list = (b.quests || []).filter((q) => Object.keys(q[by] || {}).length || q.status);
+  const show = list.length > 0 && !b.revealed;
+  $('screen-quests-wrap').hidden = !show;
+  $('screen-main').classList.toggle('with-quests', show);
+  if (!show) return;
+  fill($('screen-quests'), list.slice(0, MAX_QUESTS).map((q) => {
+    const who = Object.entries(q[by] || {});
+    const done = who.filter(([, s]) => DONE.has(s)).length;
+    const total = Math.max(rows.length, who.length, 1);
+    const bar = el('span', { class: 'quest-fill' });
+    bar.style.width = `${Math.round((100 * done) / total)}%`; // CSSOM: allowed by the CSP
+    return el('li', { class: 'quest-row', id: `quest-${q.quest_id}`, testid: `quest-${q.quest_id}`, 'data-done': done },
+      el('div', { class: 'quest-head' },
+        el('span', { class: 'quest-name', text: q.quest_id }),
+        q.status ? el('span', { class: 'quest-status', text: q.status }) : null,
+        el('span', { class: 'quest-count', text: `${done}/${total}` })),
+      el('div', { class: 'quest-bar' }, bar),
+      el('div', { class: 'quest-chips' }, who.map(([id, s]) =>
+        el('span', { class: 'quest-chip' + (DONE.has(s) ? ' done' : ''), testid: `quest-${q.quest_id}-${id}`, 'data-status': s, text: `${id} · ${s}` }))));
+  }));
 }
 
 function row(r, prev) {

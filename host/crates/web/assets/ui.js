@@ -50,10 +50,20 @@ function toastArea() {
   return area;
 }
 
-/** A notice at the bottom of the screen; errors stay longer. */
+/**
+ * A notice at the bottom of the screen; errors stay longer. A click
+ * dismisses it; the same message again replaces the earlier one (no
+ * stack of repeats), and a success notice clears the errors before it,
+ * so an error never outlives the problem it reported.
+ */
 export function toast(message, kind = 'info') {
-  const t = el('div', { class: 'toast ' + kind, testid: 'toast', role: 'status', text: message });
-  toastArea().append(t);
+  const area = toastArea();
+  for (const old of area.querySelectorAll('.toast')) {
+    if (old.dataset.message === message || (kind !== 'error' && old.classList.contains('error'))) old.remove();
+  }
+  const t = el('div', { class: 'toast ' + kind, testid: 'toast', role: 'status', text: message, title: 'Click to dismiss', on: { click: () => t.remove() } });
+  t.dataset.message = message;
+  area.append(t);
   setTimeout(() => t.remove(), kind === 'error' ? 10000 : 4000);
 }
 

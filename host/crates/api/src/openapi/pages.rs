@@ -5,9 +5,10 @@ use serde_json::{Value, json};
 
 use super::schemas::body;
 use super::{Auth, RouteDoc};
+use crate::branding::Branding;
 use crate::console::{GameList, ImportedPlayers, PlayerList};
 use crate::evidence::EvidenceId;
-use crate::screen::{Branding, ProjectorFlags, ProjectorToken, ScreenBoard};
+use crate::screen::{ProjectorFlags, ProjectorToken, ScreenBoard};
 use crate::session::{Login, SessionView};
 
 /// The activity stream.

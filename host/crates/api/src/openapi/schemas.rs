@@ -16,7 +16,7 @@ use crate::operators::{
 use crate::partners::{PartnerGameTypes, PluginVersions, VersionView};
 use crate::players::{ActBody, ActionAnswer, LeaderboardView, PendingAnswer, PlayView};
 use crate::tenants::{Catalogue, SetGameType, TenantGameTypeView, TenantGameTypes};
-use crate::{console, evidence, screen, session};
+use crate::{branding, console, evidence, progress, screen, session};
 
 /// A `$ref` to `T`'s component schema (a `fn() -> Value` for the static
 /// route table).
@@ -68,8 +68,9 @@ pub(super) fn components() -> serde_json::Map<String, Value> {
     add::<evidence::EvidenceId>(&mut named);
     add::<screen::ProjectorToken>(&mut named);
     add::<screen::ProjectorFlags>(&mut named);
-    add::<screen::Branding>(&mut named);
+    add::<branding::Branding>(&mut named);
     add::<screen::ScreenBoard>(&mut named);
+    add::<progress::QuestRow>(&mut named);
     named
         .into_iter()
         .map(|(name, schema)| {

@@ -15,7 +15,7 @@ use super::effects;
 use super::game::{PARKED_STATUS, Pending};
 use super::shared::Shared;
 use veltrix_leaderboard::{LeaderboardError, ScoreEntry};
-use veltrix_store::{OutcomeRecord, Reward, StoreError};
+use veltrix_store::{OutcomeRecord, QuestProgress, Reward, StoreError};
 use veltrix_streams::{EnvelopeError, StreamError};
 
 /// Why a batch's effects did not commit.
@@ -75,8 +75,8 @@ fn refused_data(code: &str) -> bool {
             .is_ok_and(|c| matches!(c & 0xff, 18..=20))
 }
 
-/// Stores the batch's outcomes, the statuses it changed and those of the
-/// games it parked.
+/// Stores the batch's outcomes, the statuses it changed, those of the
+/// games it parked and (best effort) its quest progress.
 pub(crate) async fn save_outcomes(shared: &Shared, parts: &[&Pending]) -> Result<(), String> {
     for (k, status) in parts.iter().flat_map(|p| &p.statuses) {
         shared
@@ -92,6 +92,13 @@ pub(crate) async fn save_outcomes(shared: &Shared, parts: &[&Pending]) -> Result
             .set_game_status(&k.0, &k.1, PARKED_STATUS)
             .await
             .map_err(|e| e.to_string())?;
+    }
+    // Progress is a view of the quest stream for the projector: a write
+    // the store refuses (a quest id it cannot hold) is logged and skipped,
+    // never retried in a loop that would stall the batch's games.
+    let quests: Vec<QuestProgress> = parts.iter().flat_map(|p| p.quests.clone()).collect();
+    if let Err(e) = shared.store.save_quest_progress(&quests).await {
+        tracing::warn!(error = %e, updates = quests.len(), "quest progress not stored");
     }
     let rows: Vec<OutcomeRecord> = parts
         .iter()

@@ -12,7 +12,7 @@ use super::outcome::{ActionResult, Outcome, StageTimes};
 use super::shared::Shared;
 use crate::telemetry::PluginSample;
 use veltrix_runtime::{Plugin, Worker};
-use veltrix_store::Reward;
+use veltrix_store::{QuestProgress, Reward};
 use veltrix_streams::{Envelope, Family, Record};
 
 /// (tenant, game id).
@@ -68,6 +68,9 @@ pub(crate) struct Pending {
     /// the batch's outcomes, so a read after an answer sees it (not only
     /// the next snapshot).
     pub(crate) statuses: Vec<(GameKey, &'static str)>,
+    /// The latest status per quest and team, stored with the outcomes
+    /// (the projector's per-quest progress).
+    pub(crate) quests: Vec<QuestProgress>,
 }
 
 /// Applies a game's records of one batch to its cached entry, collecting
@@ -142,6 +145,18 @@ pub(crate) fn apply_records(
                     pending
                         .events
                         .push((quest_topic.clone(), effects::quest_event(&o, i, q)));
+                    let (scope, subject) =
+                        QuestProgress::subject(q.team.as_deref(), q.player.as_deref());
+                    pending.quests.push(QuestProgress {
+                        tenant: key.0.clone(),
+                        game_id: key.1.clone(),
+                        quest_id: q.quest_id.clone(),
+                        scope,
+                        subject,
+                        status: q.status.clone(),
+                        offset: r.offset,
+                        updated_at_ms: action.timestamp_ms,
+                    });
                 }
                 let players_topic = shared.streams_cfg.topic(Family::Players, "");
                 for e in effects::player_events(&o, &t.rewards, t.status) {

@@ -290,6 +290,7 @@ impl Loop {
         p.rewards.clear();
         p.events.clear();
         p.statuses.clear();
+        p.quests.clear();
         for (o, range) in &mut p.outcomes {
             *range = 0..0;
             o.result = ActionResult::Faulted {
@@ -414,6 +415,7 @@ impl Loop {
         pending.events.extend(local.events);
         pending.parked.extend(local.parked);
         pending.statuses.extend(local.statuses);
+        pending.quests.extend(local.quests);
         pending.outcomes.extend(
             local
                 .outcomes
