@@ -66,6 +66,15 @@ pub enum ApiError {
     /// 503: a dependency is unavailable, or the request timed out.
     #[error("{0}")]
     Unavailable(String),
+    /// 503 with `Retry-After`: the host is at capacity; nothing was
+    /// accepted, the same request may be sent again after the wait.
+    #[error("{message}")]
+    Overloaded {
+        /// For the client.
+        message: String,
+        /// Seconds to wait (the `Retry-After` header).
+        retry_after_s: u64,
+    },
 }
 
 impl ApiError {
@@ -82,7 +91,7 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid(_) | Self::LimitExceeded(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -101,6 +110,7 @@ impl ApiError {
             Self::LimitExceeded(_) => "limit_exceeded",
             Self::Internal => "internal",
             Self::Unavailable(_) => "unavailable",
+            Self::Overloaded { .. } => "overloaded",
         }
     }
 
@@ -112,7 +122,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status(), Json(self.body())).into_response()
+        let mut resp = (self.status(), Json(self.body())).into_response();
+        if let Self::Overloaded { retry_after_s, .. } = &self {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, (*retry_after_s).into());
+        }
+        resp
     }
 }
 
@@ -125,6 +140,10 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable { .. } => {
                 Self::Unavailable("the database is unavailable".into())
             }
+            StoreError::Busy { .. } => Self::Overloaded {
+                message: "the database is busy; retry after the Retry-After seconds".into(),
+                retry_after_s: 1,
+            },
             StoreError::Invalid(m) => Self::Invalid(m),
             StoreError::Contended { .. } => {
                 Self::Unavailable("too many concurrent writes; retry".into())

@@ -166,6 +166,16 @@ impl From<ProcessorError> for ApiError {
             }
             ProcessorError::Store(e) => e.into(),
             ProcessorError::Stream(e) => e.into(),
+            ProcessorError::Overloaded {
+                in_flight,
+                retry_after_ms,
+            } => {
+                tracing::warn!(in_flight, retry_after_ms, "action refused: host at capacity");
+                Self::Overloaded {
+                    message: "the host is at capacity; retry after the Retry-After seconds".into(),
+                    retry_after_s: retry_after_ms.div_ceil(1000).max(1),
+                }
+            }
             ProcessorError::State(s) => {
                 tracing::error!(state = s, "processor not running");
                 Self::Unavailable("the game processor is not running".into())
@@ -360,6 +370,9 @@ pub async fn act(
         .processor
         .check_action(&player.tenant, &player.game, &action)
         .await?;
+    // At capacity: refused before the claim, so a retry after the wait
+    // starts afresh (a claim left in progress would answer `pending`).
+    state.processor.admission()?;
     // Keys are per player: two players choosing the same key must never
     // see each other's answers.
     let scoped = format!("play:{}:{}:{key}", player.game, player.player);
@@ -400,14 +413,24 @@ pub async fn act(
     // progress: a retry answers the stored outcome (or pending) under the
     // same action id; after `database.idempotency_claim_ttl_ms` with no
     // outcome it submits again, under that id.
-    let answer = submit_and_wait(
+    let answer = match submit_and_wait(
         &state,
         &player.tenant,
         &player.game,
         action,
         Some(action_id),
     )
-    .await?;
+    .await
+    {
+        Ok(a) => a,
+        // Refused at capacity after the claim (a race with other
+        // requests): nothing was sent, so the claim goes too.
+        Err(e @ ApiError::Overloaded { .. }) => {
+            state.store.release(&player.tenant, &scoped).await?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     match answer {
         Answer::Done(out) => {
             let bytes = encoded(&out)?;

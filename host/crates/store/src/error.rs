@@ -25,6 +25,15 @@ pub enum StoreError {
         /// Whether it may have committed.
         outcome: WriteOutcome,
     },
+    /// The database answered, but stayed too busy for the whole retry
+    /// budget: every pooled connection in use (the pool's acquire timed
+    /// out) or the SQLite file locked by another writer. Nothing was
+    /// committed; this is load, not an outage, and retrying later is safe.
+    #[error("database busy for {:.1} s (every connection in use or the file locked); the write was not committed", *waited_ms as f64 / 1000.0)]
+    Busy {
+        /// How long the write kept trying, in ms.
+        waited_ms: u64,
+    },
     /// The request is not valid (too many rewards in a batch, ...).
     #[error("invalid request: {0}")]
     Invalid(String),
@@ -101,6 +110,19 @@ fn transient_code(code: &str) -> bool {
             code,
             "57P01" | "57P02" | "57P03" | "40001" | "40P01" | "5" | "6" | "261" | "262" | "517"
         )
+}
+
+/// Errors that mean "busy", not "down": the pool had no free connection
+/// in time, or SQLite's file lock stayed taken (BUSY, LOCKED and their
+/// extended codes).
+pub(crate) fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| matches!(c.as_ref(), "5" | "6" | "261" | "262" | "517")),
+        _ => false,
+    }
 }
 
 /// Logs `e` with its details and returns our own error for it.

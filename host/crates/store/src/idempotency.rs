@@ -146,4 +146,25 @@ impl Store {
             Err(StoreError::NotClaimed)
         }
     }
+
+    /// Drops a claim that is still in progress (no response stored): the
+    /// request it guarded was refused before anything was sent (the host
+    /// at capacity), so a retry must start afresh, not wait for an action
+    /// that never entered the stream. A completed key is kept.
+    #[tracing::instrument(skip(self))]
+    pub async fn release(&self, tenant: &str, key: &str) -> Result<(), StoreError> {
+        self.retry
+            .run("idempotency_release", || async {
+                sqlx::query(
+                    "DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 \
+                     AND completed_at_ms IS NULL",
+                )
+                .bind(tenant)
+                .bind(key)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            })
+            .await
+    }
 }

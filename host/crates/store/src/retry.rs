@@ -3,7 +3,9 @@
 //! A write is one closure that runs a whole transaction. Transient failures
 //! (see [`is_transient`]) rerun it with exponential backoff until
 //! `retry_budget_ms` has passed; then the caller gets
-//! [`StoreError::Unavailable`] at once instead of hanging. Every write we
+//! [`StoreError::Unavailable`] at once instead of hanging, or
+//! [`StoreError::Busy`] when every failure was load (no free connection,
+//! the SQLite file locked), not a broken connection. Every write we
 //! retry is idempotent (unique `reward_id`, unique outbox `event_id`,
 //! idempotency keys by primary key), so rerunning after a COMMIT whose
 //! outcome was lost cannot apply it twice.
@@ -11,7 +13,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use super::error::{StoreError, WriteOutcome, from_sqlx, is_transient};
+use super::error::{StoreError, WriteOutcome, from_sqlx, is_busy, is_transient};
 
 /// Where an attempt failed.
 #[derive(Debug)]
@@ -60,6 +62,7 @@ impl RetryPolicy {
         let mut backoff = self.initial;
         let mut outcome = WriteOutcome::NotCommitted;
         let mut tries = 0u32;
+        let mut busy_only = true;
         loop {
             tries += 1;
             let e = match attempt().await {
@@ -76,9 +79,16 @@ impl RetryPolicy {
             if !is_transient(&e) {
                 return Err(from_sqlx(op, e));
             }
+            busy_only &= is_busy(&e) && outcome == WriteOutcome::NotCommitted;
             let waited = start.elapsed();
             if waited + backoff > self.budget {
                 let waited_ms = waited.as_millis() as u64;
+                // Busy all along (never a broken connection): load, not an
+                // outage; nothing can have committed.
+                if busy_only && is_busy(&e) {
+                    tracing::warn!(op, error = %e, tries, waited_ms, "database busy; giving up");
+                    return Err(StoreError::Busy { waited_ms });
+                }
                 tracing::error!(op, error = %e, tries, waited_ms, ?outcome, "database unreachable; giving up");
                 return Err(StoreError::Unavailable { waited_ms, outcome });
             }

@@ -59,6 +59,17 @@ pub struct ProcessorConfig {
     /// plugin's) before its game is parked rather than rebuilt without
     /// it. Default 3.
     pub replay_stall_tries: u32,
+    /// Actions this host has accepted into the game stream and not yet
+    /// applied (submitted, outcome not resolved) beyond which a submit is
+    /// refused with [`super::ProcessorError::Overloaded`] (the API: 503
+    /// with `Retry-After`) instead of queueing what cannot be applied in
+    /// time. Size it to the host's capacity times the answer time you
+    /// accept (docs/processor.md, "Overload"). Default 10,000.
+    pub max_in_flight: usize,
+    /// What an overloaded submit tells the caller to wait before trying
+    /// again, in ms (the API's `Retry-After`, rounded up to seconds).
+    /// Default 1,000.
+    pub overload_retry_after_ms: u64,
 }
 
 impl Default for ProcessorConfig {
@@ -78,6 +89,8 @@ impl Default for ProcessorConfig {
             tick_concurrency: 64,
             max_reward_points: 1_000_000_000,
             replay_stall_tries: 3,
+            max_in_flight: 10_000,
+            overload_retry_after_ms: 1_000,
         }
     }
 }

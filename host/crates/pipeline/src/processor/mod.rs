@@ -96,6 +96,16 @@ pub enum ProcessorError {
     /// The stream failed.
     #[error(transparent)]
     Stream(#[from] StreamError),
+    /// The host already holds `processor.max_in_flight` accepted actions
+    /// it has not applied: nothing was sent; try again after
+    /// `retry_after_ms`.
+    #[error("the host is at capacity ({in_flight} actions waiting to apply); retry in {retry_after_ms} ms")]
+    Overloaded {
+        /// Actions accepted and not yet applied.
+        in_flight: usize,
+        /// How long to wait before retrying, in ms.
+        retry_after_ms: u64,
+    },
     /// The processor is already running, or was shut down.
     #[error("processor is not in a state to do this: {0}")]
     State(&'static str),

@@ -278,6 +278,31 @@ impl Outcomes {
         self.resolved.subscribe()
     }
 
+    /// Registers interest in `action_id` before it is sent, unless
+    /// `limit` actions already wait for theirs (then how many do): the
+    /// admission check and the registration under one lock, so concurrent
+    /// submits cannot all slip past the bound.
+    pub(crate) fn admit(
+        &self,
+        tenant: &str,
+        action_id: &str,
+        limit: usize,
+    ) -> Result<oneshot::Receiver<Outcome>, usize> {
+        let mut b = self.book.lock().expect("outcomes lock");
+        let key = (tenant.to_string(), action_id.to_string());
+        // A retry of an action already waiting is not a new one.
+        if b.waiting.len() >= limit.max(1) && !b.waiting.contains_key(&key) {
+            return Err(b.waiting.len());
+        }
+        drop(b);
+        Ok(self.expect(tenant, action_id))
+    }
+
+    /// How many actions submitted here wait for their outcome.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.book.lock().expect("outcomes lock").waiting.len()
+    }
+
     /// Registers interest in `action_id` before it is sent.
     pub(crate) fn expect(&self, tenant: &str, action_id: &str) -> oneshot::Receiver<Outcome> {
         let (tx, rx) = oneshot::channel();

@@ -344,6 +344,21 @@ impl Processor {
             .map(|_| ())
     }
 
+    /// Whether this host takes another action now: `Overloaded` when
+    /// `processor.max_in_flight` accepted actions wait to apply. The API
+    /// asks before it claims an idempotency key, so a refused request
+    /// leaves nothing behind ([`Processor::submit`] checks again).
+    pub fn admission(&self) -> Result<(), ProcessorError> {
+        let in_flight = self.shared.outcomes.in_flight();
+        if in_flight >= self.shared.cfg.max_in_flight.max(1) {
+            return Err(ProcessorError::Overloaded {
+                in_flight,
+                retry_after_ms: self.shared.cfg.overload_retry_after_ms,
+            });
+        }
+        Ok(())
+    }
+
     /// Whether an action submitted through this process still waits for
     /// its outcome.
     pub fn is_pending(&self, tenant: &str, action_id: &str) -> bool {

@@ -65,7 +65,15 @@ impl Shared {
             envelope.event_id = id;
         }
         let topic = self.streams_cfg.topic(Family::Game, &game_type);
-        let rx = self.outcomes.expect(tenant, &envelope.event_id);
+        // Bounded ingest: refuse (nothing sent) rather than queue what the
+        // host cannot apply in time.
+        let rx = self
+            .outcomes
+            .admit(tenant, &envelope.event_id, self.cfg.max_in_flight)
+            .map_err(|in_flight| ProcessorError::Overloaded {
+                in_flight,
+                retry_after_ms: self.cfg.overload_retry_after_ms,
+            })?;
         let sent = match self.streams.send(&topic, &envelope) {
             Ok(ack) => ack.await,
             Err(e) => Err(e),

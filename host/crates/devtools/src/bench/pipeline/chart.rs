@@ -171,6 +171,7 @@ mod tests {
             board_apply: Percentiles::default(),
             event_ack: Percentiles::default(),
             lost: 0,
+            refused: 0,
             processor: Default::default(),
             raw,
             kafka_target: None,

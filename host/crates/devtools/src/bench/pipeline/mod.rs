@@ -50,7 +50,7 @@ use crate::builtin::BUILTINS;
 use crate::demo::observer::{Observer, Percentiles, histogram};
 use crate::demo::{DemoBackend, Rig};
 use stages::StageHists;
-use veltrix_pipeline::processor::ActionResult;
+use veltrix_pipeline::processor::{ActionResult, ProcessorError};
 use veltrix_server::config::HostConfig;
 use veltrix_streams::Family;
 use veltrix_streams::envelope::now_ms;
@@ -156,6 +156,7 @@ pub async fn run(
 
     let hists = Arc::new(Mutex::new(Hists::default()));
     let lost = Arc::new(AtomicU64::new(0));
+    let refused = Arc::new(AtomicU64::new(0));
     let last_done = Arc::new(Mutex::new(Instant::now()));
     let mut max_lag = Duration::ZERO;
     let start = Instant::now();
@@ -166,19 +167,29 @@ pub async fn run(
         tokio::time::sleep_until(due).await;
         max_lag = max_lag.max(Instant::now().saturating_duration_since(due));
         let p = Arc::clone(&rig.processor);
-        let (obs, hists, lost, last) = (
+        let (obs, hists, lost, refused, last) = (
             observer.clone(),
             Arc::clone(&hists),
             Arc::clone(&lost),
+            Arc::clone(&refused),
             Arc::clone(&last_done),
         );
         tasks.push(tokio::spawn(async move {
-            let sub = match p.submit(TENANT, &game, action).await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "submit failed");
-                    lost.fetch_add(1, Ordering::Relaxed);
-                    return;
+            // A client that honours back-pressure: refused at capacity,
+            // it waits as told and sends the same action again (the
+            // latency from its due time keeps counting).
+            let sub = loop {
+                match p.submit(TENANT, &game, action.clone()).await {
+                    Ok(s) => break s,
+                    Err(ProcessorError::Overloaded { retry_after_ms, .. }) => {
+                        refused.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(retry_after_ms.max(1))).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "submit failed");
+                        lost.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
                 }
             };
             let acked = std::time::Instant::now();
@@ -238,6 +249,7 @@ pub async fn run(
         board_apply: timings.report().0,
         event_ack: timings.report().1,
         lost: lost.load(Ordering::Relaxed),
+        refused: refused.load(Ordering::Relaxed),
         processor: stats,
         raw: None,
         kafka_target: None,

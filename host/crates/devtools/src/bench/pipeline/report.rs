@@ -56,6 +56,9 @@ pub struct PipelineReport {
     pub event_ack: Percentiles,
     /// Outcomes that never came.
     pub lost: u64,
+    /// Submits the host refused at capacity (`processor.max_in_flight`),
+    /// each sent again after its retry-after: back-pressure, not loss.
+    pub refused: u64,
     /// The processor's counters.
     pub processor: ProcessorStats,
     /// Kafka: raw rdkafka produce -> consume on the same broker at the
@@ -143,7 +146,8 @@ pub fn table(r: &PipelineReport) -> String {
     let _ = writeln!(
         o,
         "backend {}: offered {} actions/s for {:.0} s ({} actions); sustained {:.0} actions/s \
-         (last outcome at {:.1} s); generator lag max {:.1} ms; lost {}\n",
+         (last outcome at {:.1} s); generator lag max {:.1} ms; lost {}; refused at capacity \
+         (and retried) {}\n",
         r.backend,
         r.offered_rate,
         r.duration_s,
@@ -151,7 +155,8 @@ pub fn table(r: &PipelineReport) -> String {
         r.sustained_rate,
         r.elapsed_s,
         r.max_send_lag_ms,
-        r.lost
+        r.lost,
+        r.refused
     );
     let _ = writeln!(
         o,
