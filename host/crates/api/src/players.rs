@@ -170,7 +170,11 @@ impl From<ProcessorError> for ApiError {
                 in_flight,
                 retry_after_ms,
             } => {
-                tracing::warn!(in_flight, retry_after_ms, "action refused: host at capacity");
+                tracing::warn!(
+                    in_flight,
+                    retry_after_ms,
+                    "action refused: host at capacity"
+                );
                 Self::Overloaded {
                     message: "the host is at capacity; retry after the Retry-After seconds".into(),
                     retry_after_s: retry_after_ms.div_ceil(1000).max(1),

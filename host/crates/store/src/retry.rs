@@ -98,3 +98,54 @@ impl RetryPolicy {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            budget: Duration::from_millis(40),
+            initial: Duration::from_millis(5),
+            max: Duration::from_millis(10),
+        }
+    }
+
+    #[tokio::test]
+    async fn load_is_busy_an_outage_is_unavailable() {
+        let busy = policy()
+            .run("t", || async {
+                Err::<(), _>(Failure::Before(sqlx::Error::PoolTimedOut))
+            })
+            .await;
+        assert!(matches!(busy, Err(StoreError::Busy { .. })), "{busy:?}");
+        let down = policy()
+            .run("t", || async {
+                Err::<(), _>(Failure::Before(sqlx::Error::Io(std::io::Error::from(
+                    std::io::ErrorKind::ConnectionRefused,
+                ))))
+            })
+            .await;
+        assert!(
+            matches!(down, Err(StoreError::Unavailable { .. })),
+            "{down:?}"
+        );
+        // Busy, then a broken connection: not only load.
+        let mut n = 0;
+        let mixed = policy()
+            .run("t", || {
+                n += 1;
+                let e = if n == 1 {
+                    sqlx::Error::PoolTimedOut
+                } else {
+                    sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+                };
+                async move { Err::<(), _>(Failure::Before(e)) }
+            })
+            .await;
+        assert!(
+            matches!(mixed, Err(StoreError::Unavailable { .. })),
+            "{mixed:?}"
+        );
+    }
+}

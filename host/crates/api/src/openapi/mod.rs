@@ -279,7 +279,7 @@ pub static DOCS: &[RouteDoc] = &[
 ];
 
 /// Every `error.code` the API answers ([`super::ApiError::code`]).
-const ERROR_CODES: [&str; 12] = [
+const ERROR_CODES: [&str; 13] = [
     "bad_request",
     "unauthorized",
     "forbidden",
@@ -292,6 +292,7 @@ const ERROR_CODES: [&str; 12] = [
     "limit_exceeded",
     "internal",
     "unavailable",
+    "overloaded",
 ];
 
 fn error_schema() -> Value {
@@ -449,6 +450,10 @@ mod tests {
             ApiError::LimitExceeded(String::new()),
             ApiError::Internal,
             ApiError::Unavailable(String::new()),
+            ApiError::Overloaded {
+                message: String::new(),
+                retry_after_s: 1,
+            },
         ]
         .iter()
         .map(ApiError::code)
@@ -467,7 +472,8 @@ mod tests {
             | ApiError::Invalid(_)
             | ApiError::LimitExceeded(_)
             | ApiError::Internal
-            | ApiError::Unavailable(_) => {}
+            | ApiError::Unavailable(_)
+            | ApiError::Overloaded { .. } => {}
         };
         for (m, p) in &routed {
             assert!(doc["paths"][p][m].is_object(), "{m} {p} missing");

@@ -99,7 +99,9 @@ pub enum ProcessorError {
     /// The host already holds `processor.max_in_flight` accepted actions
     /// it has not applied: nothing was sent; try again after
     /// `retry_after_ms`.
-    #[error("the host is at capacity ({in_flight} actions waiting to apply); retry in {retry_after_ms} ms")]
+    #[error(
+        "the host is at capacity ({in_flight} actions waiting to apply); retry in {retry_after_ms} ms"
+    )]
     Overloaded {
         /// Actions accepted and not yet applied.
         in_flight: usize,

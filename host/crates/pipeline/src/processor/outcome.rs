@@ -288,7 +288,7 @@ impl Outcomes {
         action_id: &str,
         limit: usize,
     ) -> Result<oneshot::Receiver<Outcome>, usize> {
-        let mut b = self.book.lock().expect("outcomes lock");
+        let b = self.book.lock().expect("outcomes lock");
         let key = (tenant.to_string(), action_id.to_string());
         // A retry of an action already waiting is not a new one.
         if b.waiting.len() >= limit.max(1) && !b.waiting.contains_key(&key) {
@@ -420,5 +420,23 @@ impl Submitted {
     /// [`super::Processor::outcome`] there).
     pub async fn outcome(self, timeout: Duration) -> Option<Outcome> {
         tokio::time::timeout(timeout, self.outcome).await.ok()?.ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admission_is_bounded_by_those_waiting() {
+        let o = Outcomes::new(100);
+        let _a = o.admit("t", "a", 2).expect("room");
+        let _b = o.admit("t", "b", 2).expect("room");
+        assert_eq!(o.admit("t", "c", 2).err(), Some(2), "at the bound");
+        // The same action again is not a new one.
+        assert!(o.admit("t", "b", 2).is_ok());
+        o.forget("t", "a");
+        assert_eq!(o.in_flight(), 1);
+        assert!(o.admit("t", "c", 2).is_ok(), "room once one left");
     }
 }
