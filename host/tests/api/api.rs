@@ -133,6 +133,51 @@ async fn tenancy(db: TestDb) {
     let (st, _) = s.call(Method::GET, listing, Some(&partner), None).await;
     assert_eq!(st, StatusCode::OK);
 
+    // The operator's listings: keys by public id (never a secret or a
+    // hash), the revoked one marked; operators only.
+    let (st, v) = s.call(Method::GET, "/v1/keys", op, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let keys = v["keys"].as_array().unwrap();
+    let doomed_row = keys
+        .iter()
+        .find(|k| k["key_id"] == doomed_id.as_str())
+        .expect("listed");
+    assert_eq!(doomed_row["partner_id"], "p1");
+    assert!(
+        doomed_row["revoked_at_ms"].as_i64().is_some(),
+        "{doomed_row}"
+    );
+    assert!(
+        !v.to_string().contains(&doomed[doomed.len() - 16..]),
+        "no secret: {v}"
+    );
+    assert!(
+        keys.iter()
+            .all(|k| k["key_id"].as_str().unwrap().len() == 16),
+        "{v}"
+    );
+    let (st, v) = s.call(Method::GET, "/v1/tenants", op, None).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let ids: Vec<&str> = v["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"acme") && ids.contains(&"globex"), "{v}");
+    let (st, v) = s.call(Method::GET, "/v1/partners", op, None).await;
+    assert_eq!(
+        (st, &v["partners"][0]["id"]),
+        (StatusCode::OK, &json!("p1")),
+        "{v}"
+    );
+    for path in ["/v1/tenants", "/v1/partners", "/v1/keys"] {
+        let (st, _) = s.call(Method::GET, path, a, None).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{path} for a tenant");
+        let (st, _) = s.call(Method::GET, path, Some(&partner), None).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{path} for a partner");
+    }
+
     // The catalogue: the six built-ins, for any key.
     let (st, v) = s.call(Method::GET, "/v1/game-types", a, None).await;
     assert_eq!(st, StatusCode::OK);

@@ -532,13 +532,13 @@ async fn every_malformed_request_gets_the_json_error() {
     }
     let custom = Method::from_bytes(b"BREW").unwrap();
     for (m, path, allow) in [
-        (Method::PATCH, "/v1/tenants", "POST"),
-        (Method::GET, "/v1/tenants", "POST"),
+        (Method::PATCH, "/v1/tenants", "POST,GET,HEAD"),
+        (Method::DELETE, "/v1/partners", "POST,GET,HEAD"),
         (Method::DELETE, "/healthz", "GET,HEAD"),
         (Method::POST, "/v1/game-types", "GET,HEAD"),
         (Method::GET, "/v1/play/actions", "POST"),
         (Method::PUT, "/v1/tenants/acme/games/g1", "GET,HEAD"),
-        (custom, "/v1/keys", "POST"),
+        (custom, "/v1/keys", "POST,GET,HEAD"),
     ] {
         let g = raw(&s, m.clone(), path, boot, &[], None).await;
         let what = format!("{m} {path}");

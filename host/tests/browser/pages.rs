@@ -30,14 +30,58 @@ async fn operators_and_partners_use_their_pages() -> anyhow::Result<()> {
     d.fill(&tid("partner-new-id"), "dash-co").await?;
     d.fill(&tid("partner-name"), "Dash Co").await?;
     d.click(&tid("partner-create")).await?;
-    d.wait_text(&tid("created"), "the partner", |t| t.contains("dash-co"))
-        .await?;
+    d.wait(&tid("partner-dash-co")).await?;
+
     d.select(&tid("key-role"), "partner").await?;
     d.fill(&tid("key-owner"), "dash-co").await?;
     d.click(&tid("key-create")).await?;
     d.wait(&tid("key-issued")).await?;
     let key = d.value(&tid("key-secret")).await?;
     assert!(key.starts_with("vx_partner_"), "{key}");
+
+    // The listings: a tenant made from the page; keys by public id, and
+    // one revoked from its row (two clicks), refused from then on.
+    d.fill(&tid("tenant-id"), "dunder").await?;
+    d.fill(&tid("tenant-name"), "Dunder Hunts").await?;
+    d.click(&tid("tenant-create")).await?;
+    d.wait(&tid("tenant-dunder")).await?;
+    d.select(&tid("key-role"), "operator").await?;
+    d.click(&tid("key-create")).await?;
+    let t = Instant::now();
+    let spare_secret = loop {
+        let v = d.value(&tid("key-secret")).await?;
+        if v.starts_with("vx_operator_") {
+            break v;
+        }
+        anyhow::ensure!(
+            t.elapsed() < crate::webdriver::WAIT,
+            "no operator key shown"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let spare = d.text(&tid("key-id")).await?;
+    d.wait(&tid(&format!("key-{spare}"))).await?;
+    d.click(&tid(&format!("revoke-{spare}"))).await?;
+    d.click(&tid(&format!("revoke-{spare}"))).await?;
+    let t = Instant::now();
+    while d
+        .attr(&tid(&format!("key-{spare}")), "data-state")
+        .await?
+        .as_deref()
+        != Some("revoked")
+    {
+        anyhow::ensure!(
+            t.elapsed() < crate::webdriver::WAIT,
+            "key {spare} never shown revoked"
+        );
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    let r = Client::new()
+        .get(format!("{base}/v1/tenants"))
+        .bearer_auth(&spare_secret)
+        .send()
+        .await?;
+    assert_eq!(r.status(), 401, "a revoked key is refused");
     // Live traffic for the charts: a riddle player answering (over HTTP,
     // the player app is not what this test is about); the game stream's
     // p99 chart shows a figure from the page's own scrapes.

@@ -105,6 +105,10 @@ pub struct ApiConfig {
     /// route alone has this limit; larger: 413. Default 2 MiB (a phone
     /// photo, resized by the player app).
     pub max_evidence_bytes: usize,
+    /// Most tenants, partners or keys one operator listing (`GET
+    /// /v1/tenants`, `/v1/partners`, `/v1/keys`) returns, newest first.
+    /// Default 500.
+    pub max_listed: usize,
 }
 
 impl Default for ApiConfig {
@@ -129,6 +133,7 @@ impl Default for ApiConfig {
             screen_refresh_ms: 500,
             activity_backlog: 50,
             max_evidence_bytes: 2 * 1024 * 1024,
+            max_listed: 500,
         }
     }
 }
@@ -163,6 +168,7 @@ impl std::fmt::Debug for ApiConfig {
             .field("screen_refresh_ms", &self.screen_refresh_ms)
             .field("activity_backlog", &self.activity_backlog)
             .field("max_evidence_bytes", &self.max_evidence_bytes)
+            .field("max_listed", &self.max_listed)
             .finish()
     }
 }

@@ -12,6 +12,7 @@
 //!   [`extract::ApiPath`], the content-type and `Idempotency-Key` rules);
 //! - [`operators`]: tenants, partners, keys; `/healthz`, `/readyz`,
 //!   `/metrics`;
+//! - [`directory`]: the operator's listings of tenants, partners, keys;
 //! - [`partners`]: partner game-type uploads (checked, versioned) and
 //!   their listings;
 //! - [`tenants`]: the game-type catalogue and per-tenant enablement;
@@ -39,6 +40,7 @@ pub mod auth;
 pub mod branding;
 pub mod config;
 pub mod console;
+pub mod directory;
 pub mod error;
 pub mod evidence;
 pub mod extract;

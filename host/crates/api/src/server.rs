@@ -19,8 +19,8 @@ use tower_http::trace::TraceLayer;
 use super::feed::FeedHub;
 use super::metrics::Metrics;
 use super::{
-    ApiConfig, ApiError, activity, auth, branding, console, evidence, feed, games, openapi,
-    operators, partners, players, screen, session, tenants,
+    ApiConfig, ApiError, activity, auth, branding, console, directory, evidence, feed, games,
+    openapi, operators, partners, players, screen, session, tenants,
 };
 use veltrix_leaderboard::Leaderboard;
 use veltrix_pipeline::processor::Processor;
@@ -117,6 +117,9 @@ pub fn routes() -> Vec<Route> {
             post(operators::create_partner),
         ),
         r(Method::POST, "/v1/keys", post(operators::create_key)),
+        r(Method::GET, "/v1/tenants", get(directory::tenants)),
+        r(Method::GET, "/v1/partners", get(directory::partners)),
+        r(Method::GET, "/v1/keys", get(directory::keys)),
         r(
             Method::DELETE,
             "/v1/keys/{key_id}",

@@ -44,6 +44,7 @@ impl HostConfig {
             ("processor.tick_concurrency", pr.tick_concurrency),
             ("outbox.batch_size", outbox.batch_size),
             ("outbox.relay_batch_size", outbox.relay_batch_size),
+            ("api.max_listed", api.max_listed),
         ] {
             rule(v >= 1, format!("{name} must be at least 1"));
         }

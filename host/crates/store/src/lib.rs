@@ -11,6 +11,7 @@
 //! - [`idempotency`]: claim / complete / replay of client idempotency keys;
 //! - [`outbox`]: outbox rows, the relay lease and stream watermarks;
 //! - [`tenancy`]: tenants, partners, hashed API keys, enabled game types;
+//! - [`directory`]: tenants, partners and keys as the operator lists them;
 //! - [`games`]: games (pinned plugin, config, seed) and state snapshots;
 //! - [`plugins`]: partner game types: components by hash, their versions;
 //! - [`outcomes`]: action outcomes, stored with the batch that applied them;
@@ -21,6 +22,7 @@
 //! - [`retry`]: the retry budget for writes while the database is down.
 
 mod config;
+pub mod directory;
 mod error;
 pub mod evidence;
 pub mod games;
@@ -42,6 +44,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Transaction};
 
 pub use config::DatabaseConfig;
+pub use directory::{KeyListing, Named};
 pub use error::{StoreError, WriteOutcome};
 pub use evidence::Evidence;
 pub use games::{Created, GameRow, Snapshot};

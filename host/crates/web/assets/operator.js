@@ -13,11 +13,15 @@
 //   `tenant-id`, `tenant-name`, `tenant-create`; `partner-new-id`,
 //   `partner-name`, `partner-create`; `key-role`, `key-owner`,
 //   `key-create`, `key-issued`, `key-secret`, `key-id`;
-//   `revoke-key-id`, `revoke-submit`; `created` (this session's list).
+//   `revoke-key-id`, `revoke-submit`; the listings (`GET /v1/tenants`,
+//   `/v1/partners`, `/v1/keys`, newest first): `tenants-list` (rows
+//   `tenant-<id>`), `partners-list` (`partner-<id>`), `keys-list` (rows
+//   `key-<key_id>` with `data-state` live|revoked, buttons
+//   `revoke-<key_id>` on live ones).
 
 import { api, seg } from './api.js';
 import { requireSession } from './session.js';
-import { $, el, fill, busy, toast, badge } from './ui.js';
+import { $, el, fill, busy, toast, badge, fmtTime as when } from './ui.js';
 import { parseMetrics, sum, quantile, Series, sparkline, fmt } from './charts.js';
 
 // Routes whose POSTs are actions (a player's, a game master's).
@@ -36,16 +40,48 @@ requireSession(['operator'], () => {
   $('key-form').addEventListener('submit', issueKey);
   $('revoke-form').addEventListener('submit', revokeKey);
   roleChanged();
+  busy(null, listings);
   health();
   scrape();
   setInterval(health, 5000);
   setInterval(scrape, 2000);
 });
 
-function created(text) {
-  const list = $('created');
-  if (list.querySelector('.muted')) list.replaceChildren();
-  list.prepend(el('li', { text }));
+/** The three listings, newest first. */
+async function listings() {
+  const [t, p, k] = await Promise.all([
+    api('GET', '/v1/tenants'), api('GET', '/v1/partners'), api('GET', '/v1/keys'),
+  ]);
+  const named = (kind) => (x) => el('li', { testid: `${kind}-${x.id}`, title: `created ${when(x.created_at_ms)}` },
+    el('strong', { class: 'mono', text: x.id }), ' ', x.name);
+  fill($('tenants-list'), t.tenants.length ? t.tenants.map(named('tenant')) : [el('li', { class: 'muted', text: 'No tenants yet.' })]);
+  fill($('partners-list'), p.partners.length ? p.partners.map(named('partner')) : [el('li', { class: 'muted', text: 'No partners yet.' })]);
+  fill($('keys-list'), k.keys.map((key) => {
+    const live = key.revoked_at_ms === undefined;
+    const owner = key.tenant_id || key.partner_id || '';
+    return el('li', { class: 'key-row' + (live ? '' : ' revoked'), testid: `key-${key.key_id}`, 'data-state': live ? 'live' : 'revoked' },
+      el('span', { class: 'mono', text: key.key_id }), ' ', badge(key.role), owner ? ` ${owner}` : '',
+      el('span', { class: 'muted', text: live ? ` · issued ${when(key.created_at_ms)}` : ` · revoked ${when(key.revoked_at_ms)}` }),
+      live ? el('button', { type: 'button', class: 'link-btn danger', testid: `revoke-${key.key_id}`, text: 'revoke', on: { click: (e) => revoke(e.target, key.key_id) } }) : null);
+  }));
+}
+
+/** Two clicks: the first arms the button ("sure?"), the second revokes. */
+async function revoke(button, id) {
+  if (button.dataset.armed !== '1') {
+    button.dataset.armed = '1';
+    button.textContent = 'sure? revoke';
+    setTimeout(() => {
+      button.dataset.armed = '';
+      button.textContent = 'revoke';
+    }, 5000);
+    return;
+  }
+  await busy(button, async () => {
+    await api('DELETE', `/v1/keys/${seg(id)}`);
+    toast(`Key ${id} revoked`);
+    await listings();
+  });
 }
 
 async function create(e, button, path, body, what) {
@@ -53,8 +89,8 @@ async function create(e, button, path, body, what) {
   await busy($(button), async () => {
     const r = await api('POST', path, { json: body });
     toast(`${what} ${r.id} created`);
-    created(`${what} ${r.id} (${r.name})`);
     e.target.reset();
+    await listings();
   });
 }
 
@@ -80,7 +116,7 @@ async function issueKey(e) {
     $('key-id').textContent = k.key_id;
     $('key-issued').hidden = false;
     $('key-secret').select();
-    created(`${k.role} key ${k.key_id}${owner ? ' for ' + owner : ''}`);
+    await listings();
   });
 }
 
@@ -90,8 +126,8 @@ async function revokeKey(e) {
   await busy($('revoke-submit'), async () => {
     await api('DELETE', `/v1/keys/${seg(id)}`);
     toast(`Key ${id} revoked`);
-    created(`revoked key ${id}`);
     $('revoke-key-id').value = '';
+    await listings();
   });
 }
 

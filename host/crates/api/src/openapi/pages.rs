@@ -7,6 +7,7 @@ use super::schemas::body;
 use super::{Auth, RouteDoc};
 use crate::branding::Branding;
 use crate::console::{GameList, ImportedPlayers, PlayerList};
+use crate::directory::{KeyList, PartnerList, TenantList};
 use crate::evidence::EvidenceId;
 use crate::screen::{ProjectorFlags, ProjectorToken, ScreenBoard};
 use crate::session::{Login, SessionView};
@@ -183,5 +184,29 @@ pub static DOCS: &[RouteDoc] = &[
         summary: "Server-Sent Events: the board at once and whenever it changes; ends when the token is rotated",
         request: None,
         response: (200, board_stream),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/tenants",
+        auth: Auth::Operator,
+        summary: "Tenants, newest first (at most api.max_listed)",
+        request: None,
+        response: (200, body::<TenantList>),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/partners",
+        auth: Auth::Operator,
+        summary: "Partners, newest first (at most api.max_listed)",
+        request: None,
+        response: (200, body::<PartnerList>),
+    },
+    RouteDoc {
+        method: "get",
+        path: "/v1/keys",
+        auth: Auth::Operator,
+        summary: "API keys by public id, role, owner and dates (never a secret or hash), newest first, revoked ones included (at most api.max_listed)",
+        request: None,
+        response: (200, body::<KeyList>),
     },
 ];

@@ -16,7 +16,7 @@ use crate::operators::{
 use crate::partners::{PartnerGameTypes, PluginVersions, VersionView};
 use crate::players::{ActBody, ActionAnswer, LeaderboardView, PendingAnswer, PlayView};
 use crate::tenants::{Catalogue, SetGameType, TenantGameTypeView, TenantGameTypes};
-use crate::{branding, console, evidence, progress, screen, session};
+use crate::{branding, console, directory, evidence, progress, screen, session};
 
 /// A `$ref` to `T`'s component schema (a `fn() -> Value` for the static
 /// route table).
@@ -71,6 +71,9 @@ pub(super) fn components() -> serde_json::Map<String, Value> {
     add::<branding::Branding>(&mut named);
     add::<screen::ScreenBoard>(&mut named);
     add::<progress::QuestRow>(&mut named);
+    add::<directory::TenantList>(&mut named);
+    add::<directory::PartnerList>(&mut named);
+    add::<directory::KeyList>(&mut named);
     named
         .into_iter()
         .map(|(name, schema)| {
