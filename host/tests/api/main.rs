@@ -16,6 +16,7 @@ mod synth;
 mod api;
 mod api_console;
 mod api_errors;
+mod api_hosts;
 mod api_overload;
 mod api_partners;
 mod api_play;

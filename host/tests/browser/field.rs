@@ -4,7 +4,8 @@
 //! applied; then an answer whose *answer* is lost on the way back (the
 //! host applied it, the app saw a network error): the app keeps it queued
 //! under its key, sends it again, shows the outcome, and the ledger holds
-//! the points once.
+//! the points once; and a host at capacity whose `Retry-After` the app
+//! waits out before it sends the action again.
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -209,6 +210,41 @@ async fn checkins_use_the_device_location_and_lost_answers_score_once() -> anyho
     let rows: Vec<&str> = csv.lines().filter(|l| l.contains(STEP)).collect();
     assert_eq!(rows.len(), 1, "one reward for the step: {csv}");
     queued_empty(&d).await?;
+
+    // A host at capacity (503 `overloaded`, `Retry-After: 2`): the app
+    // sends nothing more before the wait is over, then the same action.
+    // The 503 is made in the page (the host's side is `api_overload`);
+    // the app's waiting is what this checks.
+    d.exec(
+        r"window.__vxSends = [];
+          window.__vxBusy = 1;
+          const inner = window.fetch;
+          window.fetch = async (url, opts) => {
+            if (String(url).includes('/v1/play/actions') && opts && opts.method === 'POST') {
+              window.__vxSends.push(Date.now());
+              if (window.__vxBusy-- > 0) {
+                return new Response(JSON.stringify({ error: { code: 'overloaded', message: 'the host is at capacity' } }),
+                  { status: 503, headers: { 'content-type': 'application/json', 'retry-after': '2' } });
+              }
+            }
+            return inner(url, opts);
+          };",
+        json!([]),
+    )
+    .await?;
+    d.geolocation(38.70997, -9.13342, 5.0).await?;
+    d.fill(&tid("act-arrive-field-step"), "se-cathedral")
+        .await?;
+    submit(&d, "arrive", "applied").await?;
+    let sends = d.exec("return window.__vxSends", json!([])).await?;
+    let at: Vec<i64> = sends
+        .as_array()
+        .context("send times")?
+        .iter()
+        .filter_map(Value::as_i64)
+        .collect();
+    assert_eq!(at.len(), 2, "refused once, then sent again: {sends}");
+    assert!(at[1] - at[0] >= 2_000, "waited out Retry-After: {sends}");
     Ok(())
 }
 

@@ -634,10 +634,14 @@ pub async fn game_type(
         .await?
         .ok_or_else(|| ApiError::NotFound("game not found".into()))?;
     let registry = state.processor.registry();
-    let plugin = registry.pinned(&row.plugin_hash).ok_or_else(|| {
-        tracing::error!(hash = %row.plugin_hash, "a game's pinned plugin is not registered");
-        ApiError::Internal
-    })?;
+    let plugin = state
+        .processor
+        .pinned_plugin(&row.plugin_hash)
+        .await?
+        .ok_or_else(|| {
+            tracing::error!(hash = %row.plugin_hash, "a game's pinned plugin is not stored");
+            ApiError::Internal
+        })?;
     let source = if registry.is_builtin(&row.game_type) {
         "builtin"
     } else {

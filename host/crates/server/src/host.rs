@@ -121,6 +121,9 @@ pub struct Host {
     pub processor: Arc<Processor>,
     name: &'static str,
     relay: Mutex<Option<RelayTask>>,
+    /// Makes uploads other hosts took current here (holds a processor
+    /// clone: stopped before the processor).
+    uploads: Mutex<Option<(watch::Sender<bool>, JoinHandle<()>)>>,
 }
 
 impl std::fmt::Debug for Host {
@@ -184,6 +187,7 @@ impl Host {
             processor: Arc::new(processor),
             name: options.name,
             relay: Mutex::default(),
+            uploads: Mutex::default(),
         })
     }
 
@@ -199,6 +203,11 @@ impl Host {
                 .map_err(|e| HostError::Boards(e.to_string()))?;
         }
         self.processor.start().await?;
+        if self.config.processor.plugin_sync_ms > 0 {
+            let (stop, rx) = watch::channel(false);
+            let task = tokio::spawn(Arc::clone(&self.processor).sync_uploads_every(rx));
+            *self.uploads.lock().expect("uploads lock") = Some((stop, task));
+        }
         if self.config.outbox.relay_in_serve {
             let relay = Relay::new(
                 self.store.clone(),
@@ -242,6 +251,11 @@ impl Host {
     /// still held elsewhere is only aborted (a crash, which loses nothing).
     pub async fn shutdown(self) {
         let store = self.store.clone();
+        let uploads = self.uploads.lock().expect("uploads lock").take();
+        if let Some((stop, task)) = uploads {
+            let _ = stop.send(true);
+            let _ = task.await;
+        }
         match Arc::try_unwrap(self.processor) {
             Ok(p) => p.shutdown().await,
             Err(_) => tracing::warn!("processor still shared at shutdown; aborting it"),

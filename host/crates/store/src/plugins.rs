@@ -238,6 +238,42 @@ impl Store {
             .next())
     }
 
+    /// The newest stored version of every partner game type (what each
+    /// host makes current), by game type.
+    #[tracing::instrument(skip(self))]
+    pub async fn newest_plugin_versions(&self) -> Result<Vec<PluginVersion>, StoreError> {
+        let sql = format!(
+            "SELECT {VERSION_COLUMNS} FROM plugin_versions v \
+             JOIN plugin_blobs b ON b.hash = v.hash \
+             WHERE v.version = (SELECT MAX(w.version) FROM plugin_versions w \
+                                WHERE w.game_type = v.game_type) \
+             ORDER BY v.game_type"
+        );
+        self.retry
+            .run("newest_plugin_versions", || async {
+                let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(decode)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(Failure::from)
+            })
+            .await
+    }
+
+    /// The stored component with content hash `hash`, if any.
+    #[tracing::instrument(skip(self))]
+    pub async fn plugin_bytes(&self, hash: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.retry
+            .run("plugin_bytes", || async {
+                let row = sqlx::query("SELECT bytes FROM plugin_blobs WHERE hash = $1")
+                    .bind(hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|r| r.try_get::<Vec<u8>, _>("bytes")).transpose()?)
+            })
+            .await
+    }
+
     /// Every stored version with its bytes, by game type then version: what
     /// a starting host registers, in this order, so each type's newest
     /// version ends up current.

@@ -9,7 +9,11 @@
 //   with fetch + ReadableStream, because EventSource cannot send an
 //   `Authorization` header (player routes).
 
-/** A refused request: `status` 0 means the network failed (offline...). */
+/**
+ * A refused request: `status` 0 means the network failed (offline...);
+ * `retryAfterMs` is set when the answer had a `Retry-After` (503
+ * `overloaded`: the host is at capacity).
+ */
 export class ApiError extends Error {
   constructor(status, code, message, body) {
     super(message);
@@ -63,7 +67,11 @@ export async function send(method, path, opts = {}) {
   if (!resp.ok) {
     const err = data && data.error ? data.error : {};
     const message = err.message || `${resp.status} ${resp.statusText || 'error'}`;
-    throw new ApiError(resp.status, err.code || 'http_' + resp.status, message, data);
+    const e = new ApiError(resp.status, err.code || 'http_' + resp.status, message, data);
+    // 503 `overloaded` says when to come back (seconds).
+    const after = Number(resp.headers.get('retry-after'));
+    if (Number.isFinite(after) && after > 0) e.retryAfterMs = after * 1000;
+    throw e;
   }
   return { status: resp.status, data, headers: resp.headers };
 }

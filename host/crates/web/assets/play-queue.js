@@ -3,7 +3,9 @@
 // localStorage with that key until an answer (200) arrives. Offline, on a
 // network error, a 5xx or a 202 `pending`, it stays queued and is sent
 // again with the SAME key (when `online` fires, every 5 s, or on reload):
-// the server applies an action once per key and answers its outcome.
+// the server applies an action once per key and answers its outcome. A
+// host at capacity (503 `overloaded`) says when to come back: nothing is
+// sent before its `Retry-After` has passed.
 //
 // The queue is per game and player (`vx.play.queue.<game>:<player>`), not
 // per token, so a player who reopens their join link (a new tab, a new
@@ -31,6 +33,8 @@ export class ActionQueue {
     this.onAuth = onAuth;
     this.flushing = false;
     this.blocked = false;
+    this.notBefore = 0; // ms since the epoch: a Retry-After not yet over
+    this.wake = null;
     window.addEventListener('online', () => this.flush());
     setInterval(() => this.entries().length && this.flush(), 5000);
   }
@@ -72,6 +76,16 @@ export class ActionQueue {
   /** Sends every queued action, oldest first; stops at a network error. */
   async flush() {
     if (this.flushing || this.blocked) return;
+    if (Date.now() < this.notBefore) {
+      // One wake-up at the end of the wait, however often we are asked.
+      if (!this.wake) {
+        this.wake = setTimeout(() => {
+          this.wake = null;
+          this.flush();
+        }, this.notBefore - Date.now() + 10);
+      }
+      return;
+    }
     this.flushing = true;
     try {
       // Entries added while sending are picked up by the next pass; each
@@ -125,6 +139,7 @@ export class ActionQueue {
         this.onAuth(err);
         return false;
       }
+      if (err.retryAfterMs) this.notBefore = Date.now() + err.retryAfterMs;
       this.update(entry.key, (e) => (e.state = 'queued'));
       return false;
     }

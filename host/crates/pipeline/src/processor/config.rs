@@ -70,6 +70,12 @@ pub struct ProcessorConfig {
     /// again, in ms (the API's `Retry-After`, rounded up to seconds).
     /// Default 1,000.
     pub overload_retry_after_ms: u64,
+    /// How often a host makes partner uploads that another host took
+    /// current here (and consumes their topics), in ms; 0 never (one host,
+    /// or restarts only). A game pinned to a component not loaded here
+    /// loads it from the store when it needs it, whatever this says.
+    /// Default 2,000.
+    pub plugin_sync_ms: u64,
 }
 
 impl Default for ProcessorConfig {
@@ -91,6 +97,7 @@ impl Default for ProcessorConfig {
             replay_stall_tries: 3,
             max_in_flight: 10_000,
             overload_retry_after_ms: 1_000,
+            plugin_sync_ms: 2_000,
         }
     }
 }

@@ -49,6 +49,7 @@ pub mod service;
 mod shared;
 pub mod ticker;
 mod totals;
+mod uploads;
 pub mod view;
 pub mod worker;
 

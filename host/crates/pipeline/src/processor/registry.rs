@@ -87,6 +87,31 @@ impl Registry {
         Ok(p)
     }
 
+    /// Loads a component for the games pinned to it without making it its
+    /// type's current version (an older version another host registered).
+    pub fn pin(&self, bytes: &[u8]) -> Result<Arc<Plugin>, LoadError> {
+        let p = self.host.load(bytes)?;
+        self.by_hash
+            .write()
+            .expect("registry lock")
+            .insert(p.hash.clone(), Arc::clone(&p));
+        tracing::info!(game_type = %p.info.name, version = %p.info.version, hash = %p.hash, "plugin pinned");
+        Ok(p)
+    }
+
+    /// Makes the loaded component `hash` its type's current version;
+    /// `false` when it is not loaded.
+    pub fn promote(&self, hash: &str) -> bool {
+        let Some(p) = self.pinned(hash) else {
+            return false;
+        };
+        self.current
+            .write()
+            .expect("registry lock")
+            .insert(p.info.name.clone(), p);
+        true
+    }
+
     /// The plugin host: compiles and caches components. The upload check
     /// runs on it, so registering a checked upload reuses its compilation.
     pub fn host(&self) -> &PluginHost {

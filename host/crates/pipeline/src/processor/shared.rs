@@ -116,7 +116,7 @@ impl Shared {
         let (game_type, hash) = self.game_type(tenant, game_id).await?;
         // A component not loaded yet is checked where it is: by the worker
         // (undeclared kinds) and by the plugin itself.
-        if let Some(plugin) = self.registry.pinned(&hash) {
+        if let Some(plugin) = super::uploads::pinned(self, &hash).await? {
             plugin
                 .check_action(action)
                 .map_err(ProcessorError::Refused)?;

@@ -223,7 +223,7 @@ impl Processor {
             Some(c) => (*c).clone(),
             None => {
                 let row = s.store.game(&key.0, &key.1).await?.ok_or_else(unknown)?;
-                let Some(plugin) = s.registry.pinned(&row.plugin_hash) else {
+                let Some(plugin) = super::uploads::pinned(s, &row.plugin_hash).await? else {
                     tracing::warn!(tenant = %key.0, game = %key.1, hash = %row.plugin_hash, "view of a game whose component is not registered here");
                     return Err(unknown());
                 };

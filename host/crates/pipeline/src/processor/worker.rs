@@ -444,9 +444,13 @@ impl Loop {
             .await
             .map_err(|e| LoadFailure::Transient(e.to_string()))?
             .ok_or_else(|| LoadFailure::Missing("no such game".into()))?;
-        let plugin = s.registry.pinned(&row.plugin_hash).ok_or_else(|| {
-            LoadFailure::Missing(format!("plugin {} is not registered", row.plugin_hash))
-        })?;
+        // Loaded from the store when another host took the upload.
+        let plugin = super::uploads::pinned(&s, &row.plugin_hash)
+            .await
+            .map_err(|e| LoadFailure::Transient(e.to_string()))?
+            .ok_or_else(|| {
+                LoadFailure::Missing(format!("plugin {} is not registered", row.plugin_hash))
+            })?;
         let snap = s
             .store
             .snapshot(&key.0, &key.1)
