@@ -113,11 +113,11 @@ fn transient_code(code: &str) -> bool {
 }
 
 /// Errors that mean "busy", not "down": the pool had no free connection
-/// in time, or SQLite's file lock stayed taken (BUSY, LOCKED and their
-/// extended codes).
-pub(crate) fn is_busy(e: &sqlx::Error) -> bool {
+/// in time (when `pool_timeout_is_busy`: SQLite), or SQLite's file lock
+/// stayed taken (BUSY, LOCKED and their extended codes).
+pub(crate) fn is_busy(e: &sqlx::Error, pool_timeout_is_busy: bool) -> bool {
     match e {
-        sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::PoolTimedOut => pool_timeout_is_busy,
         sqlx::Error::Database(db) => db
             .code()
             .is_some_and(|c| matches!(c.as_ref(), "5" | "6" | "261" | "262" | "517")),

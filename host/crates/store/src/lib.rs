@@ -183,6 +183,10 @@ impl Store {
                 budget: Duration::from_millis(cfg.retry_budget_ms),
                 initial: Duration::from_millis(cfg.retry_initial_backoff_ms.max(1)),
                 max: Duration::from_millis(cfg.retry_max_backoff_ms.max(1)),
+                // A local SQLite pool times out only because its
+                // connection is held; a Postgres pool also times out while
+                // it cannot reconnect (down, not busy).
+                pool_timeout_is_busy: backend == Backend::Sqlite,
             },
             claim_ttl_ms: cfg.idempotency_claim_ttl_ms as i64,
             max_batch: DEFAULT_MAX_BATCH,

@@ -44,6 +44,9 @@ pub(crate) struct RetryPolicy {
     pub budget: Duration,
     pub initial: Duration,
     pub max: Duration,
+    /// Whether a pool timeout means load (SQLite) rather than maybe an
+    /// outage (Postgres: sqlx reports failed reconnects as a timeout too).
+    pub pool_timeout_is_busy: bool,
 }
 
 impl RetryPolicy {
@@ -79,13 +82,14 @@ impl RetryPolicy {
             if !is_transient(&e) {
                 return Err(from_sqlx(op, e));
             }
-            busy_only &= is_busy(&e) && outcome == WriteOutcome::NotCommitted;
+            busy_only &=
+                is_busy(&e, self.pool_timeout_is_busy) && outcome == WriteOutcome::NotCommitted;
             let waited = start.elapsed();
             if waited + backoff > self.budget {
                 let waited_ms = waited.as_millis() as u64;
                 // Busy all along (never a broken connection): load, not an
                 // outage; nothing can have committed.
-                if busy_only && is_busy(&e) {
+                if busy_only && is_busy(&e, self.pool_timeout_is_busy) {
                     tracing::warn!(op, error = %e, tries, waited_ms, "database busy; giving up");
                     return Err(StoreError::Busy { waited_ms });
                 }
@@ -108,6 +112,7 @@ mod tests {
             budget: Duration::from_millis(40),
             initial: Duration::from_millis(5),
             max: Duration::from_millis(10),
+            pool_timeout_is_busy: true,
         }
     }
 
