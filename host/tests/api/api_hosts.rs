@@ -9,7 +9,7 @@ use crate::store_common;
 
 use std::time::{Duration, Instant};
 
-use api_common::{Server, partner_with, player, tenant_with};
+use api_common::{Server, partner_with, player, tenant_with, upload_probe};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use store_common::TestDb;
@@ -32,21 +32,7 @@ async fn two_hosts(db: TestDb) {
     assert!(b.state.processor.registry().current("probe").is_none());
 
     let pkey = partner_with(&a, "lab").await;
-    let up = a
-        .client
-        .post(format!("{}/v1/partners/lab/game-types", a.base))
-        .bearer_auth(&pkey)
-        .header("content-type", "application/wasm")
-        .body(veltrix_artifacts::PROBE.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        up.status(),
-        StatusCode::CREATED,
-        "{}",
-        up.text().await.unwrap()
-    );
+    upload_probe(&a, "lab", &pkey).await;
 
     // B's catalogue lists it within the sync interval, no restart.
     let t = Instant::now();

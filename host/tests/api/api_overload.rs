@@ -1,16 +1,14 @@
 //! Bounded ingest over real HTTP (docs/processor.md, "Overload"): with
-//! `processor.max_in_flight = 1` and one slow action applying, the next
-//! action is refused with 503 `overloaded` and a `Retry-After`, before its
-//! idempotency key is claimed; sent again once the host has room, the same
-//! request is a first attempt (applied, not replayed, not `pending`).
-//! Nothing is lost or applied twice.
+//! `processor.max_in_flight = 1`, a burst of concurrent actions has those
+//! that arrive while another applies refused with 503 `overloaded` and a
+//! `Retry-After`, before their idempotency keys are claimed; sent again
+//! once the host has room, each is a first attempt (applied, not
+//! replayed, not `pending`). Nothing is lost or applied twice.
 
 use crate::api_common;
 use crate::store_common;
 
-use std::time::{Duration, Instant};
-
-use api_common::{Server, partner_with, player, tenant_with};
+use api_common::{Server, partner_with, player, tenant_with, upload_probe};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use store_common::TestDb;
@@ -22,27 +20,13 @@ async fn overload(db: TestDb) {
         c.processor.tick_interval_ms = 0;
         c.api.action_timeout_ms = 30_000;
         c.api.request_timeout_ms = 60_000;
-        // The probe sleeps on purpose: structural checks only.
+        // The probe traps and loops on purpose: structural checks only.
         c.api.upload_check_actions = 0;
         c.api.upload_replay_actions = 0;
     })
     .await;
     let pkey = partner_with(&s, "lab").await;
-    let up = s
-        .client
-        .post(format!("{}/v1/partners/lab/game-types", s.base))
-        .bearer_auth(&pkey)
-        .header("content-type", "application/wasm")
-        .body(veltrix_artifacts::PROBE.to_vec())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        up.status(),
-        StatusCode::CREATED,
-        "{}",
-        up.text().await.unwrap()
-    );
+    upload_probe(&s, "lab", &pkey).await;
     let key = tenant_with(&s, "acme", &["probe"]).await;
     let r = s
         .req(
@@ -55,54 +39,54 @@ async fn overload(db: TestDb) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
     let ann = player(&s, &key, "acme", "lab", "ann", "red").await;
 
-    // One slow action applying: the host is at its bound.
-    let slow = {
-        let (base, client, ann) = (s.base.clone(), s.client.clone(), ann.clone());
-        tokio::spawn(async move {
-            client
-                .post(format!("{base}/v1/play/actions"))
-                .bearer_auth(&ann)
-                .header("idempotency-key", "slow")
-                .json(&json!({ "kind": "sleep", "payload": { "ms": 1200 } }))
-                .send()
-                .await
-                .unwrap()
-                .status()
-        })
-    };
-    let t = Instant::now();
-    while s.state.processor.admission().is_ok() {
-        assert!(t.elapsed() < Duration::from_secs(30), "never in flight");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let send_ok = || {
+    // A burst of concurrent actions against a bound of one: whichever
+    // arrive while another applies are refused, before any key is claimed.
+    // (The sandbox's clocks never wait, so no action can be made slow on
+    // purpose: a burst is what holds the host at its bound.)
+    const BURST: usize = 16;
+    let send = |key: String| {
         s.client
             .post(format!("{}/v1/play/actions", s.base))
             .bearer_auth(&ann)
-            .header("idempotency-key", "next")
+            .header("idempotency-key", key)
             .json(&json!({ "kind": "ok" }))
             .send()
     };
-    let r = send_ok().await.unwrap();
-    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(
-        r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
-        Some("2"),
-        "1,500 ms rounded up to whole seconds"
+    let answers = futures::future::join_all((0..BURST).map(|i| send(format!("k{i}")))).await;
+    let mut refused = Vec::new();
+    for (i, r) in answers.into_iter().enumerate() {
+        let r = r.unwrap();
+        if r.status() == StatusCode::SERVICE_UNAVAILABLE {
+            assert_eq!(
+                r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+                Some("2"),
+                "1,500 ms rounded up to whole seconds"
+            );
+            let v: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(v["error"]["code"], "overloaded", "{v}");
+            refused.push(i);
+        } else {
+            assert_eq!(r.status(), StatusCode::OK);
+            let v: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(v["result"], "applied", "{v}");
+        }
+    }
+    assert!(
+        !refused.is_empty(),
+        "a burst of {BURST} never met the bound of 1"
     );
-    let v: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(v["error"]["code"], "overloaded", "{v}");
 
-    // Room again once the slow one applied: the same request is a first
-    // attempt (the refusal claimed nothing).
-    assert_eq!(slow.await.unwrap(), StatusCode::OK);
-    let r = send_ok().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers().get("idempotency-replayed").is_none());
-    let v: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(v["result"], "applied", "{v}");
-    // And its retry is a replay of that answer, applied once.
-    let r = send_ok().await.unwrap();
+    // Once the host has room, each refused request sent again with its key
+    // is a first attempt (the refusal claimed nothing), applied.
+    for &i in &refused {
+        let r = send(format!("k{i}")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "k{i}");
+        assert!(r.headers().get("idempotency-replayed").is_none(), "k{i}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["result"], "applied", "{v}");
+    }
+    // And a retry of one is a replay of its answer, applied once.
+    let r = send(format!("k{}", refused[0])).await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
         r.headers()
@@ -111,7 +95,7 @@ async fn overload(db: TestDb) {
         Some("true")
     );
     let stats = s.state.processor.stats();
-    assert_eq!(stats.applied, 2, "{stats:?}");
+    assert_eq!(stats.applied, BURST as u64, "{stats:?}");
     s.stop(db).await;
 }
 

@@ -418,18 +418,7 @@ async fn a_trapping_plugin_fails_one_action() {
         )
         .await;
     let pkey = r.json()["key"].as_str().unwrap().to_string();
-    let up = s
-        .client
-        .post(format!("{}/v1/partners/{partner}/game-types", s.base))
-        .bearer_auth(&pkey)
-        .header("content-type", "application/wasm")
-        .body(veltrix_artifacts::PROBE.to_vec())
-        .send()
-        .await
-        .unwrap();
-    let status = up.status();
-    let text = up.text().await.unwrap();
-    assert_eq!(status, StatusCode::CREATED, "{text}");
+    api_common::upload_probe(&s, &partner, &pkey).await;
 
     let tenant = format!("acme-{run}");
     let key = tenant_with(&s, &tenant, &["probe", "riddle"]).await;

@@ -265,6 +265,24 @@ pub async fn partner_with(s: &Server, p: &str) -> String {
     r.json()["key"].as_str().unwrap().to_string()
 }
 
+/// Uploads the probe component as partner `partner` (key `pkey`) through
+/// `s`; it must be accepted (201). The probe traps, loops and sleeps on
+/// purpose, so callers turn the upload's conformance run off.
+pub async fn upload_probe(s: &Server, partner: &str, pkey: &str) {
+    let up = s
+        .client
+        .post(format!("{}/v1/partners/{partner}/game-types", s.base))
+        .bearer_auth(pkey)
+        .header("content-type", "application/wasm")
+        .body(veltrix_artifacts::PROBE.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = up.status();
+    let text = up.text().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{text}");
+}
+
 /// An upload refused for a limit: 422 `limit_exceeded` whose message
 /// contains `needle`; returns the message.
 pub fn assert_limit_exceeded(r: &Resp, needle: &str) -> String {

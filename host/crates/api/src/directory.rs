@@ -108,7 +108,7 @@ pub async fn keys(
         keys: v
             .into_iter()
             .map(|k: KeyListing| KeyView {
-                key_id: k.key_id,
+                key_id: super::operators::key_id(&k.key_hash),
                 role: k.role,
                 tenant_id: k.tenant_id,
                 partner_id: k.partner_id,

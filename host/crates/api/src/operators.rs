@@ -213,7 +213,8 @@ pub async fn create_key(
 /// Length of a key id, in hex characters (64 bits of the hash).
 const KEY_ID_LEN: usize = 16;
 
-fn key_id(hash: &str) -> String {
+/// A key's public id: the first [`KEY_ID_LEN`] hex characters of its hash.
+pub(crate) fn key_id(hash: &str) -> String {
     hash[..KEY_ID_LEN.min(hash.len())].to_string()
 }
 

@@ -1,7 +1,7 @@
 //! What the operator lists (the operator page): tenants, partners and API
-//! keys, newest first, at most a caller-given number. Keys are listed by
-//! id (the first 16 hex characters of their hash, what `DELETE
-//! /v1/keys/{key_id}` takes) with role, owner and dates: never the hash.
+//! keys, newest first, at most a caller-given number. Keys come with
+//! their hash (never a secret: none is stored); the API shows only the
+//! public id it derives from it.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -22,8 +22,8 @@ pub struct Named {
 /// An API key as an operator sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyListing {
-    /// The key's id: the first 16 hex characters of its hash.
-    pub key_id: String,
+    /// Hex SHA-256 of the secret.
+    pub key_hash: String,
     /// `operator`, `partner` or `tenant`.
     pub role: String,
     /// The tenant of a tenant key.
@@ -35,9 +35,6 @@ pub struct KeyListing {
     /// When it was revoked, if it was.
     pub revoked_at_ms: Option<i64>,
 }
-
-/// Length of a key id (see `DELETE /v1/keys/{key_id}`).
-const KEY_ID_LEN: usize = 16;
 
 fn named(row: &AnyRow, id: &str) -> Result<Named, sqlx::Error> {
     Ok(Named {
@@ -102,9 +99,8 @@ impl Store {
                 .await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for r in &rows {
-                    let hash: String = r.try_get("key_hash")?;
                     out.push(KeyListing {
-                        key_id: hash.chars().take(KEY_ID_LEN).collect(),
+                        key_hash: r.try_get("key_hash")?,
                         role: r.try_get("role")?,
                         tenant_id: r.try_get("tenant_id")?,
                         partner_id: r.try_get("partner_id")?,

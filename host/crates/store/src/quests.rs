@@ -79,8 +79,11 @@ const WIDTH: usize = 8;
 impl Store {
     /// Records the latest status per (quest, subject); of several updates
     /// of one key, the last wins, and a stored later offset is kept.
-    #[tracing::instrument(skip_all, fields(updates = updates.len()))]
-    pub async fn save_quest_progress(&self, updates: &[QuestProgress]) -> Result<(), StoreError> {
+    #[tracing::instrument(skip_all)]
+    pub async fn save_quest_progress<'a>(
+        &self,
+        updates: impl IntoIterator<Item = &'a QuestProgress>,
+    ) -> Result<(), StoreError> {
         // One row per key per statement: Postgres refuses an upsert that
         // touches a row twice.
         let mut last: HashMap<(&str, &str, &str, QuestScope, &str), &QuestProgress> =

@@ -18,7 +18,7 @@
 //     `projector-state`
 
 import { api, events, seg } from './api.js';
-import { $, el, fill, busy, toast, badge, fmtTime, kvTree } from './ui.js';
+import { $, el, fill, busy, toast, badge, fmtTime, kvTree, armed } from './ui.js';
 import { schemaForm } from './schema-form.js';
 import { playersCard } from './console-players.js';
 
@@ -96,7 +96,7 @@ function showOutcome(out, kind) {
 function gmCard(ctx) {
   const life = ['start', 'pause', 'resume', 'end'].map((k) =>
     el('button', { class: 'btn' + (k === 'start' ? ' primary' : k === 'end' ? ' danger' : ''), id: `gm-${k}`, testid: `gm-${k}`, text: k[0].toUpperCase() + k.slice(1),
-      on: { click: (e) => (k !== 'end' || armed(e.target)) && gm(ctx, k, undefined, e.target) } }));
+      on: { click: (e) => (k !== 'end' || armed(e.target, 'End', 'Confirm end')) && gm(ctx, k, undefined, e.target) } }));
   const player = el('select', { id: 'gm-player', testid: 'gm-player' }, el('option', { value: '', text: 'player…' }));
   const points = el('input', { id: 'gm-points', testid: 'gm-points', type: 'number', min: 1, step: 1, value: 10, inputmode: 'numeric' });
   const reason = el('input', { id: 'gm-reason', testid: 'gm-reason', placeholder: 'reason (shown in the history)' });
@@ -126,25 +126,6 @@ function gmCard(ctx) {
     el('div', { id: 'gm-outcome', testid: 'gm-outcome', 'aria-live': 'polite' }));
 }
 
-/**
- * Ending cannot be undone: the first click arms the button ("Confirm
- * end"), a second one within 5 s sends (no modal dialog, which would
- * also get in the way of WebDriver).
- */
-function armed(button) {
-  if (button.dataset.armed === '1') {
-    button.dataset.armed = '';
-    button.textContent = 'End';
-    return true;
-  }
-  button.dataset.armed = '1';
-  button.textContent = 'Confirm end';
-  setTimeout(() => {
-    button.dataset.armed = '';
-    button.textContent = 'End';
-  }, 5000);
-  return false;
-}
 
 function kindSchema(ctx, kind) {
   const a = kindsFor(ctx.type, 'game-master').find((x) => x.kind === kind);

@@ -21,7 +21,7 @@
 
 import { api, seg } from './api.js';
 import { requireSession } from './session.js';
-import { $, el, fill, busy, toast, badge, fmtTime as when } from './ui.js';
+import { $, el, fill, busy, toast, badge, armed, fmtTime as when } from './ui.js';
 import { parseMetrics, sum, quantile, Series, sparkline, fmt } from './charts.js';
 
 // Routes whose POSTs are actions (a player's, a game master's).
@@ -66,17 +66,8 @@ async function listings() {
   }));
 }
 
-/** Two clicks: the first arms the button ("sure?"), the second revokes. */
 async function revoke(button, id) {
-  if (button.dataset.armed !== '1') {
-    button.dataset.armed = '1';
-    button.textContent = 'sure? revoke';
-    setTimeout(() => {
-      button.dataset.armed = '';
-      button.textContent = 'revoke';
-    }, 5000);
-    return;
-  }
+  if (!armed(button, 'revoke', 'sure? revoke')) return;
   await busy(button, async () => {
     await api('DELETE', `/v1/keys/${seg(id)}`);
     toast(`Key ${id} revoked`);

@@ -88,6 +88,27 @@ export async function busy(button, fn) {
   }
 }
 
+/**
+ * Two clicks for what cannot be undone (end a game, revoke a key): the
+ * first arms the button (`confirmText`), a second within 5 s answers
+ * true; then, or after the 5 s, it reads `text` again. No modal dialog,
+ * which would also get in the way of WebDriver.
+ */
+export function armed(button, text, confirmText) {
+  if (button.dataset.armed === '1') {
+    button.dataset.armed = '';
+    button.textContent = text;
+    return true;
+  }
+  button.dataset.armed = '1';
+  button.textContent = confirmText;
+  setTimeout(() => {
+    button.dataset.armed = '';
+    button.textContent = text;
+  }, 5000);
+  return false;
+}
+
 /** A local date and time from ms since the epoch. */
 export function fmtTime(ms) {
   if (ms === null || ms === undefined) return '';

@@ -15,7 +15,7 @@ use super::effects;
 use super::game::{PARKED_STATUS, Pending};
 use super::shared::Shared;
 use veltrix_leaderboard::{LeaderboardError, ScoreEntry};
-use veltrix_store::{OutcomeRecord, QuestProgress, Reward, StoreError};
+use veltrix_store::{OutcomeRecord, Reward, StoreError};
 use veltrix_streams::{EnvelopeError, StreamError};
 
 /// Why a batch's effects did not commit.
@@ -96,9 +96,9 @@ pub(crate) async fn save_outcomes(shared: &Shared, parts: &[&Pending]) -> Result
     // Progress is a view of the quest stream for the projector: a write
     // the store refuses (a quest id it cannot hold) is logged and skipped,
     // never retried in a loop that would stall the batch's games.
-    let quests: Vec<QuestProgress> = parts.iter().flat_map(|p| p.quests.clone()).collect();
-    if let Err(e) = shared.store.save_quest_progress(&quests).await {
-        tracing::warn!(error = %e, updates = quests.len(), "quest progress not stored");
+    let quests = parts.iter().flat_map(|p| &p.quests);
+    if let Err(e) = shared.store.save_quest_progress(quests).await {
+        tracing::warn!(error = %e, "quest progress not stored");
     }
     let rows: Vec<OutcomeRecord> = parts
         .iter()

@@ -288,14 +288,13 @@ impl Outcomes {
         action_id: &str,
         limit: usize,
     ) -> Result<oneshot::Receiver<Outcome>, usize> {
-        let b = self.book.lock().expect("outcomes lock");
+        let mut b = self.book.lock().expect("outcomes lock");
         let key = (tenant.to_string(), action_id.to_string());
         // A retry of an action already waiting is not a new one.
         if b.waiting.len() >= limit.max(1) && !b.waiting.contains_key(&key) {
             return Err(b.waiting.len());
         }
-        drop(b);
-        Ok(self.expect(tenant, action_id))
+        Ok(self.register(&mut b, key))
     }
 
     /// How many actions submitted here wait for their outcome.
@@ -303,10 +302,9 @@ impl Outcomes {
         self.book.lock().expect("outcomes lock").waiting.len()
     }
 
-    /// Registers interest in `action_id` before it is sent.
-    pub(crate) fn expect(&self, tenant: &str, action_id: &str) -> oneshot::Receiver<Outcome> {
+    /// Adds a waiter for `key` to the locked book.
+    fn register(&self, b: &mut Book, key: Key) -> oneshot::Receiver<Outcome> {
         let (tx, rx) = oneshot::channel();
-        let mut b = self.book.lock().expect("outcomes lock");
         if b.waiting.len() >= self.retained {
             // Actions applied by another process never resolve here: drop
             // registrations nobody can still be waiting for.
@@ -315,7 +313,7 @@ impl Outcomes {
             });
         }
         b.waiting
-            .entry((tenant.to_string(), action_id.to_string()))
+            .entry(key)
             .or_insert_with(|| (Instant::now(), Vec::new()))
             .1
             .push(tx);
