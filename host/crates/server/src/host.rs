@@ -121,8 +121,8 @@ pub struct Host {
     pub processor: Arc<Processor>,
     name: &'static str,
     relay: Mutex<Option<RelayTask>>,
-    /// Makes uploads other hosts took current here (holds a processor
-    /// clone: stopped before the processor).
+    /// Makes uploads other hosts took current here (holds the processor
+    /// weakly; stopped before it).
     uploads: Mutex<Option<(watch::Sender<bool>, JoinHandle<()>)>>,
 }
 
@@ -205,7 +205,10 @@ impl Host {
         self.processor.start().await?;
         if self.config.processor.plugin_sync_ms > 0 {
             let (stop, rx) = watch::channel(false);
-            let task = tokio::spawn(Arc::clone(&self.processor).sync_uploads_every(rx));
+            let task = tokio::spawn(Processor::sync_uploads_every(
+                Arc::downgrade(&self.processor),
+                rx,
+            ));
             *self.uploads.lock().expect("uploads lock") = Some((stop, task));
         }
         if self.config.outbox.relay_in_serve {

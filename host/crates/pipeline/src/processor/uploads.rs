@@ -78,9 +78,16 @@ impl Processor {
     }
 
     /// [`Processor::sync_uploads`] every `processor.plugin_sync_ms` until
-    /// `stop` says so (0: never).
-    pub async fn sync_uploads_every(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
-        let ms = self.shared.cfg.plugin_sync_ms;
+    /// `stop` says so (0: never) or the processor is gone. It holds the
+    /// processor weakly, only for the length of a sync, so whoever owns it
+    /// can still take it back to shut it down.
+    pub async fn sync_uploads_every(
+        processor: std::sync::Weak<Self>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let Some(ms) = processor.upgrade().map(|p| p.shared.cfg.plugin_sync_ms) else {
+            return;
+        };
         if ms == 0 {
             return;
         }
@@ -91,7 +98,8 @@ impl Processor {
                 _ = every.tick() => {}
                 _ = stop.wait_for(|s| *s) => return,
             }
-            if let Err(e) = self.sync_uploads().await {
+            let Some(p) = processor.upgrade() else { return };
+            if let Err(e) = p.sync_uploads().await {
                 tracing::warn!(error = %e, "syncing uploads failed; next interval retries");
             }
         }
