@@ -150,6 +150,18 @@ impl Consumer for KafkaConsumer {
         Ok(out)
     }
 
+    fn assignment(&self) -> Option<Vec<(Arc<str>, u32)>> {
+        // librdkafka's view after the last rebalance it served; an error
+        // (the consumer is closing) is "cannot tell", not "owns nothing".
+        let tpl = self.consumer.assignment().ok()?;
+        Some(
+            tpl.elements()
+                .iter()
+                .map(|e| (Arc::<str>::from(e.topic()), e.partition() as u32))
+                .collect(),
+        )
+    }
+
     async fn commit(&mut self, records: &[Record]) -> Result<(), StreamError> {
         let offsets = veltrix_streams::next_offsets(records);
         if offsets.is_empty() {

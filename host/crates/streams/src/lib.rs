@@ -174,6 +174,14 @@ pub trait Consumer: Send {
     /// offset. Call it only after the effect of those records has committed:
     /// what is not committed is delivered again (to this or another member).
     async fn commit(&mut self, records: &[Record]) -> Result<(), StreamError>;
+
+    /// The (topic, partition)s this member owns as of its last poll, or
+    /// `None` where the backend cannot tell (then callers must assume it
+    /// may own any). With several hosts in a group, this is what decides
+    /// which host ticks a game and which waits for its outcome locally.
+    fn assignment(&self) -> Option<Vec<(Arc<str>, u32)>> {
+        None
+    }
 }
 
 /// The highest offset per (topic, partition) in `records`, plus one: what a

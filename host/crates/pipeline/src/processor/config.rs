@@ -76,6 +76,11 @@ pub struct ProcessorConfig {
     /// loads it from the store when it needs it, whatever this says.
     /// Default 2,000.
     pub plugin_sync_ms: u64,
+    /// How often a request waiting for an action whose game another host
+    /// applies (its partition is not owned here) reads the action's
+    /// stored outcome, in ms; also how often a waiter re-checks ownership
+    /// (a rebalance can move the game away mid-wait). Default 20.
+    pub outcome_poll_ms: u64,
 }
 
 impl Default for ProcessorConfig {
@@ -98,6 +103,7 @@ impl Default for ProcessorConfig {
             max_in_flight: 10_000,
             overload_retry_after_ms: 1_000,
             plugin_sync_ms: 2_000,
+            outcome_poll_ms: 20,
         }
     }
 }

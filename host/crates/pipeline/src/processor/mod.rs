@@ -17,8 +17,12 @@
 //!   the ledger, the leaderboard and the streams;
 //! - [`game`]: one game's cached state and how records advance it;
 //! - [`outcome`]: per-action outcomes and accepted -> applied latency;
+//! - `ownership`: which game partitions this host's loops own (who ticks
+//!   a game, who waits for its outcome locally);
 //! - [`service`]: [`Processor`]: `create_game`, `submit`, `outcome`, start
 //!   and shutdown;
+//! - [`submitted`]: [`Submitted`], waiting for an action's outcome on any
+//!   host (the stored outcome when another host applies it);
 //! - `shared`: what the loops, the ticker and the handle share, and the
 //!   submit path;
 //! - [`worker`]: the consume -> apply -> commit loop and the game cache;
@@ -44,9 +48,11 @@ pub mod config;
 pub mod effects;
 pub mod game;
 pub mod outcome;
+mod ownership;
 pub mod registry;
 pub mod service;
 mod shared;
+pub mod submitted;
 pub mod ticker;
 mod totals;
 mod uploads;
@@ -56,10 +62,11 @@ pub mod worker;
 pub use boards::{RebuildError, RebuildReport, rebuild_boards};
 pub use config::ProcessorConfig;
 pub use outcome::{
-    ActionResult, LatencySummary, Outcome, Paid, ProcessorStats, StageTimes, Submitted, Totals,
+    ActionResult, LatencySummary, Outcome, Paid, ProcessorStats, StageTimes, Totals,
 };
 pub use registry::Registry;
 pub use service::Processor;
+pub use submitted::Submitted;
 pub use view::PlayerView;
 
 use veltrix_runtime::Fault;

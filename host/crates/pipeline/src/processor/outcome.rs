@@ -6,9 +6,9 @@
 //! published only after the action's effects have committed (ledger,
 //! leaderboard, quest and player events): "applied" means durable.
 //!
-//! Outcomes live in this process: with several hosts behind a load
-//! balancer, the API layer must ask the host that owns the game's
-//! partition (or a later result event; see the module docs).
+//! Outcomes resolve in the process that applied the action; a waiter for
+//! an action another host applies reads the stored outcome instead
+//! ([`super::submitted`]).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Mutex;
@@ -327,6 +327,20 @@ impl Outcomes {
             .remove(&(tenant.to_string(), action_id.to_string()));
     }
 
+    /// Drops `action_id`'s registration once none of its waiters is left
+    /// (they were closed): for an action another host applies, which
+    /// would otherwise count against `max_in_flight` here until pruned.
+    pub(crate) fn forget_closed(&self, tenant: &str, action_id: &str) {
+        let mut b = self.book.lock().expect("outcomes lock");
+        let key = (tenant.to_string(), action_id.to_string());
+        if b.waiting
+            .get(&key)
+            .is_some_and(|(_, senders)| senders.iter().all(|s| s.is_closed()))
+        {
+            b.waiting.remove(&key);
+        }
+    }
+
     /// Stores an outcome and wakes its waiters.
     pub(crate) fn resolve(&self, o: Outcome) {
         // The copy is made only for someone watching (the activity feed,
@@ -383,41 +397,6 @@ impl Outcomes {
             p99_us: h.value_at_quantile(0.99),
             max_us: h.max(),
         }
-    }
-}
-
-/// An accepted action: stored in the game stream, not yet applied.
-#[derive(Debug)]
-pub struct Submitted {
-    /// The action id (the envelope's event id).
-    pub action_id: String,
-    /// Game-stream partition.
-    pub partition: u32,
-    /// Game-stream offset.
-    pub offset: i64,
-    outcome: oneshot::Receiver<Outcome>,
-}
-
-impl Submitted {
-    pub(crate) fn new(
-        action_id: String,
-        partition: u32,
-        offset: i64,
-        outcome: oneshot::Receiver<Outcome>,
-    ) -> Self {
-        Self {
-            action_id,
-            partition,
-            offset,
-            outcome,
-        }
-    }
-
-    /// Waits up to `timeout` for the outcome; `None` when it did not come
-    /// (still queued, or applied by another process: ask
-    /// [`super::Processor::outcome`] there).
-    pub async fn outcome(self, timeout: Duration) -> Option<Outcome> {
-        tokio::time::timeout(timeout, self.outcome).await.ok()?.ok()
     }
 }
 

@@ -7,9 +7,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use veltrix_contract::Action;
 
-use super::outcome::{Counters, LatencySummary, Outcome, Outcomes, ProcessorStats, Submitted};
+use super::outcome::{Counters, LatencySummary, Outcome, Outcomes, ProcessorStats};
 use super::registry::Registry;
 use super::shared::Shared;
+use super::submitted::Submitted;
 use super::{ProcessorConfig, ProcessorError, ticker, worker};
 use veltrix_clock::Clock;
 use veltrix_leaderboard::Leaderboard;
@@ -72,7 +73,7 @@ impl Processor {
                 board,
                 registry,
                 clock,
-                outcomes: Outcomes::new(processor.outcomes_retained),
+                outcomes: Arc::new(Outcomes::new(processor.outcomes_retained)),
                 counters: Counters::default(),
                 telemetry,
                 rules: super::effects::RewardRules {
@@ -85,6 +86,7 @@ impl Processor {
                 },
                 game_types: Mutex::default(),
                 live: super::view::Live::default(),
+                owned: Arc::default(),
             }),
             stop,
             task: Mutex::default(),

@@ -14,8 +14,9 @@ use veltrix_store::Store;
 use veltrix_streams::{Envelope, Family, Streams, StreamsConfig};
 
 use super::effects::GAME_ACTION;
-use super::outcome::{Counters, Outcomes, Submitted};
+use super::outcome::{Counters, Outcomes};
 use super::registry::Registry;
+use super::submitted::{Follow, Submitted};
 use super::{ProcessorConfig, ProcessorError};
 
 /// What the worker loop shares with the handle.
@@ -28,7 +29,7 @@ pub(crate) struct Shared {
     pub registry: Arc<Registry>,
     /// Stamps ticks, outcomes, snapshots and new games.
     pub clock: Clock,
-    pub outcomes: Outcomes,
+    pub outcomes: Arc<Outcomes>,
     pub counters: Counters,
     /// Plugin, stream and lag metrics (rendered by `/metrics`).
     pub telemetry: Arc<crate::telemetry::Telemetry>,
@@ -41,6 +42,9 @@ pub(crate) struct Shared {
     /// The games' state copies the worker loops publish, and the workers
     /// that run `view` on them (see [`super::view`]).
     pub(crate) live: super::view::Live,
+    /// The game-stream partitions this host's loops own (see
+    /// [`super::ownership`]).
+    pub(crate) owned: Arc<super::ownership::Ownership>,
 }
 
 impl Shared {
@@ -79,7 +83,23 @@ impl Shared {
             Err(e) => Err(e),
         };
         match sent {
-            Ok(d) => Ok(Submitted::new(envelope.event_id, d.partition, d.offset, rx)),
+            Ok(d) => {
+                let follow = Follow {
+                    tenant: tenant.to_string(),
+                    topic,
+                    store: self.store.clone(),
+                    outcomes: Arc::clone(&self.outcomes),
+                    owned: Arc::clone(&self.owned),
+                    poll: std::time::Duration::from_millis(self.cfg.outcome_poll_ms),
+                };
+                Ok(Submitted::new(
+                    envelope.event_id,
+                    d.partition,
+                    d.offset,
+                    rx,
+                    follow,
+                ))
+            }
             Err(e) => {
                 self.outcomes.forget(tenant, &envelope.event_id);
                 Err(e.into())

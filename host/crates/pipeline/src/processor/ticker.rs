@@ -10,16 +10,21 @@
 //! the host's clock ([`veltrix_clock::Clock`]) as their timestamp; the
 //! interval between rounds is real time.
 //!
-//! Every host runs a ticker over every unfinished game; with several hosts
-//! a game gets several ticks per interval, which costs throughput but not
-//! correctness (a tick only moves a game's clock forward).
+//! Every host runs a ticker, but a game is ticked only by the host whose
+//! worker loop owns its game-stream partition (`super::ownership`), so it
+//! gets one tick per interval across the cluster. While a rebalance moves
+//! a partition, a round may tick a game twice or skip it: neither matters
+//! (a tick only moves a game's clock forward).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
 use tokio::sync::watch;
 use veltrix_contract::{Action, ActorRole};
+use veltrix_streams::Family;
+use veltrix_streams::partition::partition_for;
 
 use super::shared::Shared;
 use veltrix_store::GameRow;
@@ -32,6 +37,7 @@ pub const HOST_ACTOR: &str = "host";
 /// Ticks every `processor.tick_interval_ms` until `stop`.
 #[tracing::instrument(name = "ticker", skip_all)]
 pub(crate) async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let mut partitions = HashMap::new();
     let every = Duration::from_millis(shared.cfg.tick_interval_ms.max(1));
     let mut next = tokio::time::Instant::now() + every;
     loop {
@@ -43,7 +49,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             return;
         }
         next += every;
-        let sent = round(&shared).await;
+        let sent = round(&shared, &mut partitions).await;
         tracing::debug!(sent, "tick round");
         // A round that overran its interval starts the next one at once,
         // but never queues up rounds it missed.
@@ -51,8 +57,28 @@ pub(crate) async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     }
 }
 
+/// Whether this host owns `g`'s partition of its game topic;
+/// `partitions` caches each topic's partition count.
+async fn owned_here(shared: &Shared, partitions: &mut HashMap<String, u32>, g: &GameRow) -> bool {
+    let topic = shared.streams_cfg.topic(Family::Game, &g.game_type);
+    let n = match partitions.get(&topic) {
+        Some(n) => *n,
+        None => match shared.streams.partitions(&topic).await {
+            Ok(n) if n > 0 => *partitions.entry(topic.clone()).or_insert(n),
+            Ok(_) => return false,
+            Err(e) => {
+                tracing::debug!(%topic, error = %e, "partition count unknown; not ticking");
+                return false;
+            }
+        },
+    };
+    shared
+        .owned
+        .owns(&topic, partition_for(g.game_id.as_bytes(), n))
+}
+
 /// One round over the unfinished games; how many ticks were sent.
-async fn round(shared: &Shared) -> usize {
+async fn round(shared: &Shared, partitions: &mut HashMap<String, u32>) -> usize {
     let page = shared.cfg.tick_page.max(1);
     let mut after: Option<(String, String)> = None;
     let mut sent = 0;
@@ -73,15 +99,16 @@ async fn round(shared: &Shared) -> usize {
             Some(g) if !last => Some((g.tenant.clone(), g.game_id.clone())),
             _ => None,
         };
-        let due: Vec<GameRow> = games
-            .into_iter()
-            .filter(|g| {
-                shared
-                    .registry
-                    .pinned(&g.plugin_hash)
-                    .is_some_and(|p| p.info.action_kinds.iter().any(|k| k == TICK))
-            })
-            .collect();
+        let mut due: Vec<GameRow> = Vec::new();
+        for g in games {
+            let ticks = shared
+                .registry
+                .pinned(&g.plugin_hash)
+                .is_some_and(|p| p.info.action_kinds.iter().any(|k| k == TICK));
+            if ticks && owned_here(shared, partitions, &g).await {
+                due.push(g);
+            }
+        }
         // Concurrent sends: on Kafka each waits for its broker ack.
         let results: Vec<bool> = futures::stream::iter(due)
             .map(|g: GameRow| async move {

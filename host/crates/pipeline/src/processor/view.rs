@@ -20,10 +20,10 @@
 //! another host owns) is *followed*: its latest snapshot plus the game
 //! stream up to the partition's end, state only (as a load replays it),
 //! kept as a follower copy and caught up from where it stopped on the next
-//! view. A copy a loop published is trusted as current while that loop
-//! runs: a rebalance that moves the partition to another host while this
-//! loop keeps running is not visible here (route a game's players to the
-//! host owning its partition, as for outcomes; `docs/processor.md`).
+//! view. A copy a loop published is trusted as current while a loop of
+//! this host owns the game's partition (`super::ownership`); once a
+//! rebalance moves the partition to another host, the copy becomes a
+//! follower copy and is caught up from the stream like any other.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -181,7 +181,13 @@ impl Processor {
     ) -> Result<PlayerView, ProcessorError> {
         let key = (tenant.to_string(), game_id.to_string());
         let copy = match self.shared.live.get(&key) {
-            Some(c) if c.owned => c,
+            Some(c) if c.owned && self.shared.owned.owns(&c.topic, c.partition) => c,
+            Some(c) if c.owned => {
+                // A rebalance moved the game to another host while this
+                // loop runs: its copy here stops at the move.
+                self.shared.live.disown(std::iter::once(&key));
+                self.follow(&key, Some(c)).await?
+            }
             held => self.follow(&key, held).await?,
         };
         let shared = Arc::clone(&self.shared);

@@ -73,8 +73,11 @@ pub(crate) async fn run(
         tick: 0,
         saving: None,
     };
+    let member = l.shared.owned.join();
     while !*stop.borrow() {
-        let records = match consumer.poll(max, wait).await {
+        let polled = consumer.poll(max, wait).await;
+        l.shared.owned.publish(member, consumer.assignment());
+        let records = match polled {
             Ok(r) => r,
             Err(StreamError::Closed) => break,
             Err(e) => {
@@ -92,6 +95,7 @@ pub(crate) async fn run(
             tracing::info!("processor stopped with a batch uncommitted; it will be redelivered");
             l.saved().await;
             l.shared.live.disown(l.cache.keys());
+            l.shared.owned.leave(member);
             return;
         }
     }
@@ -99,6 +103,7 @@ pub(crate) async fn run(
     // Another loop (or host) may apply these games from now on: views
     // follow them from the stream instead of trusting this loop's copies.
     l.shared.live.disown(l.cache.keys());
+    l.shared.owned.leave(member);
     tracing::info!("processor stopped");
 }
 

@@ -125,6 +125,15 @@ impl Consumer for EmbeddedConsumer {
         }
     }
 
+    fn assignment(&self) -> Option<Vec<(Arc<str>, u32)>> {
+        Some(
+            self.assigned
+                .iter()
+                .map(|&(t, p, _)| (Arc::clone(&self.topics[t].name), p))
+                .collect(),
+        )
+    }
+
     async fn commit(&mut self, records: &[Record]) -> Result<(), StreamError> {
         let mut g = self.group.lock().expect("group lock");
         for (topic, p, next) in crate::next_offsets(records) {
