@@ -50,7 +50,7 @@ async fn kill_9_mid_burst_loses_nothing_and_applies_nothing_twice() {
     let client = Client::new();
     let port = free_port();
     let mut host = start(dir.path(), port, &client).await.unwrap();
-    let tokens = setup(&client, &host.base, "acme", CHALLENGES, PLAYERS)
+    let tokens = setup(&client, &host.base, "acme", CHALLENGES, PLAYERS, 1)
         .await
         .tokens;
 
@@ -133,8 +133,8 @@ async fn kill_9_mid_burst_loses_nothing_and_applies_nothing_twice() {
     // that minted it, and each final answer's reward count matches.
     let rows = ledger(&db(dir.path()), "acme").await;
     let mut by_action: HashMap<String, usize> = HashMap::new();
-    for (_, _, _, a) in &rows {
-        *by_action.entry(a.clone()).or_default() += 1;
+    for r in &rows {
+        *by_action.entry(r.action.clone()).or_default() += 1;
     }
     for (k, v) in &finals {
         let id = v["action_id"].as_str().unwrap();
@@ -156,6 +156,7 @@ async fn kill_9_mid_burst_loses_nothing_and_applies_nothing_twice() {
         &client,
         &host2.base,
         &tokens[0],
+        "hunt",
         &ledger(&db(dir.path()), "acme").await,
     )
     .await;
@@ -180,6 +181,7 @@ async fn kill_9_mid_burst_loses_nothing_and_applies_nothing_twice() {
         &client,
         &host2.base,
         &tokens[0],
+        "hunt",
         &ledger(&db(dir.path()), "acme").await,
     )
     .await;
@@ -213,6 +215,7 @@ async fn kill_9_mid_burst_loses_nothing_and_applies_nothing_twice() {
         &client,
         &host3.base,
         &tokens[0],
+        "hunt",
         &ledger(&db(dir.path()), "acme").await,
     )
     .await;

@@ -143,19 +143,33 @@ pub async fn settle(client: &Client, base: &str, token: &str, key: &str, body: &
     }
 }
 
-/// A running riddle hunt: `tenant`/`hunt`, challenges `c0..` answered
+/// Running riddle hunts of one tenant: challenges `c0..` answered
 /// `answer {i}` for `10 + i` points, one team per player.
 pub struct Hunt {
     /// Join tokens, player `p{i}` at `i`.
     pub tokens: Vec<String>,
+    /// Player `p{i}`'s game at `i`.
+    pub games: Vec<String>,
 }
 
+/// The name of game `g` of `games`: `hunt` alone, else `hunt{g}`.
+pub fn game_name(g: usize, games: usize) -> String {
+    if games == 1 {
+        "hunt".into()
+    } else {
+        format!("hunt{g}")
+    }
+}
+
+/// Creates `tenant`, enables riddle, starts `games` hunts and joins
+/// `players` players, player `p{i}` to game `i % games`.
 pub async fn setup(
     client: &Client,
     base: &str,
     tenant: &str,
     challenges: usize,
     players: usize,
+    games: usize,
 ) -> Hunt {
     let (s, v) = call(
         client,
@@ -192,41 +206,49 @@ pub async fn setup(
         .map(|i| json!({ "id": format!("c{i}"), "answers": [format!("answer {i}")], "points": 10 + i }))
         .collect();
     let config = json!({ "first_solve_bonus": 5, "challenges": list });
-    let (s, v) = call(
-        client,
-        base,
-        Method::POST,
-        &format!("/v1/tenants/{tenant}/games"),
-        &key,
-        Some(json!({ "game_id": "hunt", "game_type": "riddle", "config": config, "seed": 11 })),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (s, v) = call(
-        client,
-        base,
-        Method::POST,
-        &format!("/v1/tenants/{tenant}/games/hunt/gm"),
-        &key,
-        Some(json!({ "kind": "start" })),
-    )
-    .await;
-    assert!(s.is_success(), "{v}");
-    let mut tokens = Vec::new();
-    for p in 0..players {
+    for g in 0..games {
+        let game = game_name(g, games);
         let (s, v) = call(
             client,
             base,
             Method::POST,
-            &format!("/v1/tenants/{tenant}/games/hunt/players"),
+            &format!("/v1/tenants/{tenant}/games"),
+            &key,
+            Some(json!({ "game_id": game, "game_type": "riddle", "config": config, "seed": 11 })),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let (s, v) = call(
+            client,
+            base,
+            Method::POST,
+            &format!("/v1/tenants/{tenant}/games/{game}/gm"),
+            &key,
+            Some(json!({ "kind": "start" })),
+        )
+        .await;
+        assert!(s.is_success(), "{v}");
+    }
+    let mut hunt = Hunt {
+        tokens: Vec::new(),
+        games: Vec::new(),
+    };
+    for p in 0..players {
+        let game = game_name(p % games, games);
+        let (s, v) = call(
+            client,
+            base,
+            Method::POST,
+            &format!("/v1/tenants/{tenant}/games/{game}/players"),
             &key,
             Some(json!({ "player_id": format!("p{p}"), "team_id": format!("t{p}") })),
         )
         .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
-        tokens.push(v["token"].as_str().unwrap().to_string());
+        hunt.tokens.push(v["token"].as_str().unwrap().to_string());
+        hunt.games.push(game);
     }
-    Hunt { tokens }
+    hunt
 }
 
 /// (player, challenge) -> idempotency key.
@@ -234,8 +256,18 @@ pub fn key(p: usize, i: usize) -> String {
     format!("p{p}-c{i}")
 }
 
-/// The ledger of `tenant`/`hunt`: (player, reward key, amount, action id).
-pub async fn ledger(url: &str, tenant: &str) -> Vec<(String, String, i64, String)> {
+/// One ledger row.
+pub struct LedgerRow {
+    pub game: String,
+    pub player: String,
+    pub reward_key: String,
+    pub amount: i64,
+    /// The action that minted it.
+    pub action: String,
+}
+
+/// The ledger of `tenant`, every game.
+pub async fn ledger(url: &str, tenant: &str) -> Vec<LedgerRow> {
     use sqlx::Row;
     let store = veltrix_store::Store::connect(&veltrix_store::DatabaseConfig {
         url: url.to_string(),
@@ -244,8 +276,7 @@ pub async fn ledger(url: &str, tenant: &str) -> Vec<(String, String, i64, String
     .await
     .unwrap();
     let rows = sqlx::query(
-        "SELECT player_id, reward_key, amount, payload FROM rewards \
-         WHERE tenant_id = $1 AND game_id = 'hunt'",
+        "SELECT game_id, player_id, reward_key, amount, payload FROM rewards WHERE tenant_id = $1",
     )
     .bind(tenant)
     .fetch_all(store.pool())
@@ -256,26 +287,29 @@ pub async fn ledger(url: &str, tenant: &str) -> Vec<(String, String, i64, String
         .map(|r| {
             let payload: String = r.get("payload");
             let v: Value = serde_json::from_str(&payload).unwrap();
-            (
-                r.get("player_id"),
-                r.get("reward_key"),
-                r.get("amount"),
-                v["action_id"].as_str().unwrap_or_default().to_string(),
-            )
+            LedgerRow {
+                game: r.get("game_id"),
+                player: r.get("player_id"),
+                reward_key: r.get("reward_key"),
+                amount: r.get("amount"),
+                action: v["action_id"].as_str().unwrap_or_default().to_string(),
+            }
         })
         .collect()
 }
 
-/// The board a host answers equals the sums of `rows` per player.
+/// The board of `game` a host answers (to a player of it) equals the
+/// sums of its rows in the ledger.
 pub async fn board_equals_ledger(
     client: &Client,
     base: &str,
     token: &str,
-    rows: &[(String, String, i64, String)],
+    game: &str,
+    rows: &[LedgerRow],
 ) {
     let mut want: std::collections::BTreeMap<String, i64> = Default::default();
-    for (p, _, amount, _) in rows {
-        *want.entry(p.clone()).or_default() += amount;
+    for r in rows.iter().filter(|r| r.game == game) {
+        *want.entry(r.player.clone()).or_default() += r.amount;
     }
     let (s, v) = call(
         client,
@@ -298,5 +332,5 @@ pub async fn board_equals_ledger(
             )
         })
         .collect();
-    assert_eq!(got, want, "board of {base} vs ledger");
+    assert_eq!(got, want, "board of {game} on {base} vs ledger");
 }

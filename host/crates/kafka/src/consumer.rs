@@ -57,6 +57,10 @@ impl KafkaConsumer {
                 "session.timeout.ms",
                 shared.kafka.session_timeout_ms.to_string(),
             )
+            .set(
+                "heartbeat.interval.ms",
+                shared.kafka.heartbeat_interval_ms.to_string(),
+            )
             .set("partition.assignment.strategy", ASSIGNMENT_STRATEGY)
             .set("allow.auto.create.topics", "false");
         for (k, v) in &shared.kafka.consumer {

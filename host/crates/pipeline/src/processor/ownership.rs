@@ -36,10 +36,21 @@ impl Ownership {
 
     /// Loop `id` now owns `parts` (`None`: cannot tell, assume any).
     pub(crate) fn publish(&self, id: u64, parts: Claim) {
-        let mut loops = self.loops.write().expect("ownership lock");
-        if loops.get(&id) != Some(&parts) {
-            loops.insert(id, parts);
+        if self.loops.read().expect("ownership lock").get(&id) == Some(&parts) {
+            return;
         }
+        match &parts {
+            Some(p) => {
+                let mut list: Vec<String> = p.iter().map(|(t, n)| format!("{t}/{n}")).collect();
+                list.sort();
+                tracing::info!(worker = id, partitions = %list.join(","), "game partitions assigned");
+            }
+            None => tracing::info!(worker = id, "game partitions unknown (assumed any)"),
+        }
+        self.loops
+            .write()
+            .expect("ownership lock")
+            .insert(id, parts);
     }
 
     /// Loop `id` stopped: whatever it owned is someone else's now.
