@@ -2,13 +2,15 @@
 //! upload taken by host A is playable on host B without a restart. B
 //! loads the game's pinned component from the store when an action needs
 //! it, and its upload sync makes the type current and consumes its topic
-//! (`processor.plugin_sync_ms`).
+//! (`processor.plugin_sync_ms`). And a console on A shows the activity of
+//! a game B applies (read from the store, `api.activity_refresh_ms`).
 
 use crate::api_common;
 use crate::store_common;
 
 use std::time::{Duration, Instant};
 
+use crate::sse::Sse;
 use api_common::{Server, partner_with, player, tenant_with, upload_probe};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -17,6 +19,7 @@ use store_common::TestDb;
 async fn two_hosts(db: TestDb) {
     let tweak = |c: &mut veltrix_server::config::HostConfig| {
         c.processor.plugin_sync_ms = 200;
+        c.api.activity_refresh_ms = 100;
         // The probe traps and loops on purpose: structural checks only.
         c.api.upload_check_actions = 0;
         c.api.upload_replay_actions = 0;
@@ -66,9 +69,18 @@ async fn two_hosts(db: TestDb) {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.raw);
     let ann = player(&b, &key, "acme", "lab", "ann", "red").await;
+    // The console is open on A, which does not apply this game.
+    let mut feed = Sse::open(&a, "/v1/tenants/acme/games/lab/activity", Some(&key)).await;
     let r = b.act(&ann, "k1", json!({ "kind": "ok" })).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.raw);
     assert_eq!(r.json()["result"], "applied", "{}", r.raw);
+    let v = feed.expect("outcome").await;
+    assert_eq!(
+        (&v["action_id"], &v["player_id"], &v["kind"]),
+        (&r.json()["action_id"], &json!("ann"), &json!("ok")),
+        "A's console shows B's action: {v}"
+    );
+    drop(feed);
     // An undeclared kind is refused on B by the pinned component's
     // contract, before anything is sent.
     let r = b.act(&ann, "k2", json!({ "kind": "no-such-kind" })).await;

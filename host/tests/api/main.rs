@@ -8,6 +8,8 @@
 mod api_common;
 #[path = "../api_common/raw.rs"]
 mod raw;
+#[path = "../api_common/sse.rs"]
+mod sse;
 #[path = "../store_common/mod.rs"]
 mod store_common;
 #[path = "../synth/mod.rs"]

@@ -10,8 +10,11 @@
 //! twice. A connection that reads too slowly skips what the broadcast
 //! dropped and is told with a `lagged` comment (reload to catch up).
 //!
-//! Like outcomes themselves, the live part is this host's: route a game's
-//! console to the host that owns its partition (docs/processor.md).
+//! Actions another host applies (several hosts, docs/processor.md) come
+//! from the store instead: every `api.activity_refresh_ms` the stream
+//! reads the game's stored outcomes after the last offset it sent. Both
+//! paths send only offsets above the last one sent, in order (a game's
+//! outcomes are stored before they are broadcast), so none comes twice.
 //!
 //! [`Processor::subscribe_outcomes`]: veltrix_pipeline::processor::Processor::subscribe_outcomes
 
@@ -121,6 +124,9 @@ pub async fn activity(
         .await?;
     let mut stop = state.feed.stopped();
     let (tx, rx) = mpsc::channel(QUEUE);
+    let store = state.store.clone();
+    let refresh_every = Duration::from_millis(state.config.activity_refresh_ms.max(50));
+    let page = state.config.activity_backlog.max(1);
     tokio::spawn(async move {
         let mut last = -1;
         for o in &backlog {
@@ -131,21 +137,43 @@ pub async fn activity(
                 return;
             }
         }
+        let mut refresh = tokio::time::interval(refresh_every);
         loop {
             let ev = tokio::select! {
+                _ = refresh.tick() => None,
                 r = live.recv() => match r {
                     Ok(o) if o.tenant == tenant && o.game_id == game && o.offset > last => {
-                        ActivityEvent::of_live(&o).sse()
+                        last = o.offset;
+                        Some(ActivityEvent::of_live(&o).sse())
                     }
                     Ok(_) => continue,
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         tracing::debug!(skipped = n, "activity feed lagged");
-                        Event::default().comment(format!("lagged {n}"))
+                        Some(Event::default().comment(format!("lagged {n}")))
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
                 _ = stop.wait_for(|s| *s) => return,
                 () = tx.closed() => return,
+            };
+            let Some(ev) = ev else {
+                // Catch up with what other hosts applied.
+                let stored = match store.outcomes_after(&tenant, &game, last, page).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "activity catch-up failed; next time");
+                        continue;
+                    }
+                };
+                for o in &stored {
+                    last = last.max(o.offset);
+                    if let Some(ev) = ActivityEvent::of_stored(o)
+                        && tx.send(ev.sse()).await.is_err()
+                    {
+                        return;
+                    }
+                }
+                continue;
             };
             if tx.send(ev).await.is_err() {
                 return;

@@ -97,6 +97,10 @@ pub struct ApiConfig {
     /// no outcome of its game arrived (freeze, reveal, other hosts' work).
     /// Default 500.
     pub screen_refresh_ms: u64,
+    /// How often an open activity stream reads the game's stored outcomes
+    /// it has not sent yet, in ms: actions other hosts applied (this
+    /// host's own come live). Default 1,000.
+    pub activity_refresh_ms: u64,
     /// Stored outcomes an activity stream (`GET .../games/{game}/activity`)
     /// sends before the live ones: the console's history on open. Default
     /// 50; 1 to `veltrix_leaderboard::MAX_PAGE` (checked at start).
@@ -131,6 +135,7 @@ impl Default for ApiConfig {
             session_ttl_ms: 12 * 60 * 60 * 1000,
             max_import_rows: 1_000,
             screen_refresh_ms: 500,
+            activity_refresh_ms: 1_000,
             activity_backlog: 50,
             max_evidence_bytes: 2 * 1024 * 1024,
             max_listed: 500,
@@ -166,6 +171,7 @@ impl std::fmt::Debug for ApiConfig {
             .field("session_ttl_ms", &self.session_ttl_ms)
             .field("max_import_rows", &self.max_import_rows)
             .field("screen_refresh_ms", &self.screen_refresh_ms)
+            .field("activity_refresh_ms", &self.activity_refresh_ms)
             .field("activity_backlog", &self.activity_backlog)
             .field("max_evidence_bytes", &self.max_evidence_bytes)
             .field("max_listed", &self.max_listed)

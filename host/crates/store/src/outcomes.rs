@@ -170,6 +170,35 @@ impl Store {
             .await
     }
 
+    /// Up to `n` of the game's stored outcomes after stream offset
+    /// `after`, oldest first (the activity feed's catch-up with what
+    /// other hosts applied).
+    #[tracing::instrument(skip(self))]
+    pub async fn outcomes_after(
+        &self,
+        tenant: &str,
+        game_id: &str,
+        after: i64,
+        n: usize,
+    ) -> Result<Vec<OutcomeRecord>, StoreError> {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        self.retry
+            .run("outcomes_after", || async {
+                let rows = sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM action_outcomes WHERE tenant_id = $1 AND game_id = $2 \
+                     AND stream_offset > $3 ORDER BY stream_offset LIMIT $4"
+                ))
+                .bind(tenant)
+                .bind(game_id)
+                .bind(after)
+                .bind(n)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
     /// How many outcomes a game has stored (tests and tools).
     pub async fn count_outcomes(&self, tenant: &str, game_id: &str) -> Result<i64, StoreError> {
         self.retry
