@@ -7,7 +7,7 @@
 //!                                        ├─> ledger rows ─> leaderboard (idempotent per reward_id)
 //!                                        ├─> quest updates ─> quest.v1.<type>
 //!                                        └─> player deltas ─> events.v1.players
-//!                                  then: commit consumer offsets, resolve outcomes, snapshot
+//!                                  then: store outcomes, resolve them, commit consumer offsets, snapshot
 //! ```
 //!
 //! - [`config`]: the `[processor]` section;

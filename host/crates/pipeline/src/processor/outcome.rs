@@ -144,9 +144,11 @@ pub struct StageTimes {
     /// The batch's effects committed: ledger + outbox, leaderboard, quest
     /// and player events acknowledged.
     pub effects_done: Option<Instant>,
-    /// The batch's game-stream offsets committed (the outcome resolves
-    /// right after).
-    pub offsets_done: Option<Instant>,
+    /// The batch's outcomes (and the statuses it changed) stored; the
+    /// outcome resolves right after, before the game-stream offsets are
+    /// committed (a crash in between redelivers the batch, which answers
+    /// the same).
+    pub stored: Option<Instant>,
 }
 
 /// Timings are measurements, not part of what happened.

@@ -190,20 +190,23 @@ impl Loop {
             }
             tokio::time::sleep(retry).await;
         }
+        // Answered once stored: the offset commit is not on the answer's
+        // path. A crash before it redelivers the batch, which applies
+        // nothing twice and answers the same (stored outcomes win).
+        let stored = std::time::Instant::now();
+        Counters::add(&self.shared.counters.batches, 1);
+        for (mut o, _) in parts.into_iter().flat_map(|(_, p)| p.outcomes) {
+            (o.stages.polled, o.stages.effects_done) = (Some(polled), Some(effects_done));
+            o.stages.stored = Some(stored);
+            self.shared.counters.count(&o.result);
+            self.shared.outcomes.resolve(o);
+        }
         while let Err(e) = consumer.commit(records).await {
             tracing::warn!(error = %e, "offset commit failed; retrying");
             if *stop.borrow() {
                 return false;
             }
             tokio::time::sleep(retry).await;
-        }
-        let offsets_done = std::time::Instant::now();
-        Counters::add(&self.shared.counters.batches, 1);
-        for (mut o, _) in parts.into_iter().flat_map(|(_, p)| p.outcomes) {
-            (o.stages.polled, o.stages.effects_done) = (Some(polled), Some(effects_done));
-            o.stages.offsets_done = Some(offsets_done);
-            self.shared.counters.count(&o.result);
-            self.shared.outcomes.resolve(o);
         }
         self.snapshot_due(&order).await;
         self.evict().await;

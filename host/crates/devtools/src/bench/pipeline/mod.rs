@@ -16,7 +16,7 @@
 //!
 //! Where the time goes: per applied action, the stages between due,
 //! submit returned and the processor's [`veltrix_pipeline::processor::StageTimes`]
-//! (poll returned, plugin returned, effects committed, offsets committed)
+//! (poll returned, plugin returned, effects committed, outcomes stored)
 //! to the outcome ([`stages`]).
 //!
 //! On Kafka the same invocation first runs raw rdkafka produce -> consume

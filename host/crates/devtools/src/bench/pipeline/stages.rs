@@ -33,12 +33,12 @@ pub const STAGES: [(&str, &str); 7] = [
         "plugin returned -> batch effects committed (rest of the batch's plugin calls, ledger + outbox, board, quest/player events acked)",
     ),
     (
-        "offsets",
-        "effects committed -> game-stream offsets committed",
+        "stored",
+        "effects committed -> outcomes stored (the offsets commit after the answer)",
     ),
     (
         "wake",
-        "offsets committed -> the submitting task saw the outcome",
+        "outcomes stored -> the submitting task saw the outcome",
     ),
 ];
 
@@ -79,8 +79,8 @@ impl StageHists {
     /// processor's stage ends, and when the outcome was seen.
     pub fn record(&mut self, due: Instant, acked: Instant, s: &StageTimes, seen: Instant) {
         self.rec(0, between(due, acked));
-        let (Some(polled), Some(plugin), Some(effects), Some(offsets)) =
-            (s.polled, s.plugin_done, s.effects_done, s.offsets_done)
+        let (Some(polled), Some(plugin), Some(effects), Some(stored)) =
+            (s.polled, s.plugin_done, s.effects_done, s.stored)
         else {
             return;
         };
@@ -88,8 +88,8 @@ impl StageHists {
         self.rec(2, between(acked, polled));
         self.rec(3, between(polled, plugin));
         self.rec(4, between(plugin, effects));
-        self.rec(5, between(effects, offsets));
-        self.rec(6, between(offsets, seen));
+        self.rec(5, between(effects, stored));
+        self.rec(6, between(stored, seen));
     }
 
     /// The stages' percentiles.
