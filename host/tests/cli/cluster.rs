@@ -4,9 +4,9 @@
 //! SIGKILL mid-load (its requests move to the others, as a load balancer
 //! would send them) and restarted. Then: no action lost, no reward minted
 //! twice, every acknowledged action's outcome answered alike by every
-//! host, every game's board equal to the ledger on every host, the outbox
-//! drained, and each game ticked once per interval across the cluster,
-//! not once per host.
+//! host, every game's board and every player's view equal to the ledger
+//! on every host, the outbox drained, and each game ticked once per
+//! interval across the cluster, not once per host.
 //!
 //! Tansu keeps a SIGKILLed member in the group (its partitions are not
 //! reassigned after the session timeout, docs/streams.md), so the games
@@ -312,6 +312,26 @@ async fn three_hosts_one_killed_mid_load_lose_and_duplicate_nothing() {
         // Players p0..p5 are one per game.
         for (token, game) in tokens.iter().zip(&hunt.games).take(GAMES) {
             board_equals_ledger(&client, base, token, game, &rows).await;
+        }
+    }
+
+    // Views: every host shows each player the state its game's owner
+    // applied (a host that lost the game in a rebalance follows it).
+    for (p, token) in tokens.iter().enumerate() {
+        let player = format!("p{p}");
+        let want: i64 = rows
+            .iter()
+            .filter(|r| r.player == player)
+            .map(|r| r.amount)
+            .sum();
+        for base in &bases {
+            let (s, v) = call(&client, base, Method::GET, "/v1/play/view", token, None).await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            assert_eq!(
+                v["score"].as_i64(),
+                Some(want),
+                "{player}'s view on {base}: {v}"
+            );
         }
     }
 

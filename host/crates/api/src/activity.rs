@@ -138,6 +138,8 @@ pub async fn activity(
             }
         }
         let mut refresh = tokio::time::interval(refresh_every);
+        // A slow store read delays the next one; it never queues a burst.
+        refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let ev = tokio::select! {
                 _ = refresh.tick() => None,
