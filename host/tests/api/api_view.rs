@@ -6,8 +6,7 @@
 use crate::api_common;
 use crate::store_common;
 
-use std::time::Duration;
-
+use crate::sse::Sse;
 use api_common::{Server, code, player, tenant_with};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -151,53 +150,17 @@ impl Ev {
 }
 
 /// An open `GET /v1/play/feed`.
-struct Feed {
-    resp: reqwest::Response,
-    buf: String,
-}
+struct Feed(Sse);
 
 impl Feed {
     async fn open(s: &Server, token: &str) -> Self {
-        let resp = s
-            .client
-            .get(format!("{}/v1/play/feed", s.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
-        Self {
-            resp,
-            buf: String::new(),
-        }
+        Self(Sse::open(s, "/v1/play/feed", Some(token)).await)
     }
 
     /// The next event (keep-alive comments skipped).
     async fn next(&mut self) -> Ev {
-        let read = async {
-            loop {
-                if let Some(end) = self.buf.find("\n\n") {
-                    let frame: String = self.buf.drain(..end + 2).collect();
-                    let (mut event, mut data) = (String::new(), String::new());
-                    for line in frame.lines() {
-                        if let Some(e) = line.strip_prefix("event: ") {
-                            event = e.to_string();
-                        } else if let Some(d) = line.strip_prefix("data: ") {
-                            data = d.to_string();
-                        }
-                    }
-                    if !event.is_empty() {
-                        return Ev { event, data };
-                    }
-                    continue;
-                }
-                let chunk = self.resp.chunk().await.unwrap().expect("the feed ended");
-                self.buf.push_str(&String::from_utf8_lossy(&chunk));
-            }
-        };
-        tokio::time::timeout(Duration::from_secs(30), read)
-            .await
-            .unwrap_or_else(|_| panic!("no event in the feed; buffered {:?}", self.buf))
+        let (event, data) = self.0.next_raw().await.expect("the feed ended");
+        Ev { event, data }
     }
 
     /// Events up to and including the first that `stop` accepts.

@@ -31,6 +31,14 @@ impl Sse {
 
     /// The next event's name and JSON data; `None` when the stream ended.
     pub async fn next(&mut self) -> Option<(String, Value)> {
+        let (event, data) = self.next_raw().await?;
+        let v = serde_json::from_str(&data).unwrap_or_else(|e| panic!("{event} {data}: {e}"));
+        Some((event, v))
+    }
+
+    /// The next event's name and data as sent (keep-alive comments
+    /// skipped); `None` when the stream ended.
+    pub async fn next_raw(&mut self) -> Option<(String, String)> {
         let read = async {
             loop {
                 if let Some(end) = self.buf.find("\n\n") {
@@ -44,7 +52,7 @@ impl Sse {
                         }
                     }
                     if !event.is_empty() {
-                        return Some((event, serde_json::from_str(&data).unwrap()));
+                        return Some((event, data));
                     }
                     continue;
                 }

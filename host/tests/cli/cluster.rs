@@ -92,26 +92,37 @@ async fn start(dir: &Path, port: u16, client: &Client) -> Host {
     .unwrap()
 }
 
-/// Sends `key` to host `h`; when that host is down, to the next live one.
-async fn act_via(
-    client: &Client,
-    bases: &[String],
-    down: &AtomicBool,
-    h: usize,
-    token: &str,
-    key: &str,
-    body: &Value,
-) -> (usize, Option<(StatusCode, Value)>) {
-    let mut h = h;
-    for _ in 0..HOSTS {
-        if !(h == VICTIM && down.load(Ordering::SeqCst))
-            && let Some(r) = act(client, &bases[h], token, key, body).await
-        {
-            return (h, Some(r));
+/// The load generator's view of the cluster: player `p` attempts
+/// challenge `i` on host `(p + i) % HOSTS`, or on the next live one when
+/// that host is down (as a load balancer would send it).
+struct Load {
+    client: Client,
+    bases: Vec<String>,
+    down: Arc<AtomicBool>,
+    tokens: Vec<String>,
+}
+
+impl Load {
+    /// Which host answered, and how (`None`: none did).
+    async fn send(&self, p: usize, i: usize) -> (usize, Option<Answer>) {
+        let mut h = (p + i) % HOSTS;
+        for _ in 0..HOSTS {
+            if !(h == VICTIM && self.down.load(Ordering::SeqCst))
+                && let Some(r) = act(
+                    &self.client,
+                    &self.bases[h],
+                    &self.tokens[p],
+                    &key(p, i),
+                    &attempt(i),
+                )
+                .await
+            {
+                return (h, Some(r));
+            }
+            h = (h + 1) % HOSTS;
         }
-        h = (h + 1) % HOSTS;
+        (h, None)
     }
-    (h, None)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -136,6 +147,12 @@ async fn three_hosts_one_killed_mid_load_lose_and_duplicate_nothing() {
 
     // Load through all three; the victim dies once a third is answered.
     let down = Arc::new(AtomicBool::new(false));
+    let load = Arc::new(Load {
+        client: client.clone(),
+        bases: bases.clone(),
+        down: down.clone(),
+        tokens: tokens.clone(),
+    });
     let answered = Arc::new(AtomicUsize::new(0));
     let jobs: Vec<(usize, usize)> = (0..BEFORE)
         .flat_map(|i| (0..PLAYERS).map(move |p| (p, i)))
@@ -143,19 +160,9 @@ async fn three_hosts_one_killed_mid_load_lose_and_duplicate_nothing() {
     let kill_at = jobs.len() / 3;
     let mut first: HashMap<String, (usize, Option<(StatusCode, Value)>)> = HashMap::new();
     let mut stream = futures::stream::iter(jobs.iter().copied().map(|(p, i)| {
-        let (client, bases, token) = (client.clone(), bases.clone(), tokens[p].clone());
-        let (down, answered) = (down.clone(), answered.clone());
+        let (load, answered) = (load.clone(), answered.clone());
         async move {
-            let r = act_via(
-                &client,
-                &bases,
-                &down,
-                (p + i) % HOSTS,
-                &token,
-                &key(p, i),
-                &attempt(i),
-            )
-            .await;
+            let r = load.send(p, i).await;
             if r.1.is_some() {
                 answered.fetch_add(1, Ordering::SeqCst);
             }
@@ -217,23 +224,9 @@ async fn three_hosts_one_killed_mid_load_lose_and_duplicate_nothing() {
         .collect();
     let later: Vec<(String, usize, Option<Answer>)> =
         futures::stream::iter(rest.iter().copied().map(|(p, i)| {
-            let (client, bases, token, down) = (
-                client.clone(),
-                bases.clone(),
-                tokens[p].clone(),
-                down.clone(),
-            );
+            let load = load.clone();
             async move {
-                let (h, r) = act_via(
-                    &client,
-                    &bases,
-                    &down,
-                    (p + i) % HOSTS,
-                    &token,
-                    &key(p, i),
-                    &attempt(i),
-                )
-                .await;
+                let (h, r) = load.send(p, i).await;
                 (key(p, i), h, r)
             }
         }))

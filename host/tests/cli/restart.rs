@@ -44,6 +44,12 @@ fn db(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("veltrix.db").display())
 }
 
+/// The board `base` answers equals the ledger in `dir`'s SQLite file.
+async fn board_ok(client: &Client, base: &str, token: &str, dir: &Path) {
+    let rows = ledger(&db(dir), "acme").await;
+    board_equals_ledger(client, base, token, "hunt", &rows).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_mid_burst_loses_nothing_and_applies_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
@@ -152,14 +158,7 @@ async fn kill_9_mid_burst_loses_nothing_and_applies_nothing_twice() {
         finals.len(),
         rows.len()
     );
-    board_equals_ledger(
-        &client,
-        &host2.base,
-        &tokens[0],
-        "hunt",
-        &ledger(&db(dir.path()), "acme").await,
-    )
-    .await;
+    board_ok(&client, &host2.base, &tokens[0], dir.path()).await;
 
     // Play on: solved challenges do not apply again (new keys), the rest
     // score.
@@ -177,14 +176,7 @@ async fn kill_9_mid_burst_loses_nothing_and_applies_nothing_twice() {
         assert_eq!(v["result"], "applied", "{v}");
         assert!(v["minted"].as_u64().unwrap() >= 1, "{v}");
     }
-    board_equals_ledger(
-        &client,
-        &host2.base,
-        &tokens[0],
-        "hunt",
-        &ledger(&db(dir.path()), "acme").await,
-    )
-    .await;
+    board_ok(&client, &host2.base, &tokens[0], dir.path()).await;
 
     // A clean stop (SIGINT) and a third start: still all there.
     let pid = host2.child.id();
@@ -211,14 +203,7 @@ async fn kill_9_mid_burst_loses_nothing_and_applies_nothing_twice() {
     }
     let rows_after = ledger(&db(dir.path()), "acme").await.len();
     assert!(rows_after > rows_before, "{rows_before} -> {rows_after}");
-    board_equals_ledger(
-        &client,
-        &host3.base,
-        &tokens[0],
-        "hunt",
-        &ledger(&db(dir.path()), "acme").await,
-    )
-    .await;
+    board_ok(&client, &host3.base, &tokens[0], dir.path()).await;
     let action_id = finals[&key(0, 0)]["action_id"]
         .as_str()
         .unwrap()

@@ -98,6 +98,21 @@ pub async fn call(
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// `call`, which must answer `want`; its JSON.
+pub async fn expect(
+    client: &Client,
+    base: &str,
+    method: Method,
+    path: &str,
+    key: &str,
+    body: Value,
+    want: StatusCode,
+) -> Value {
+    let (s, v) = call(client, base, method.clone(), path, key, Some(body)).await;
+    assert_eq!(s, want, "{method} {path}: {v}");
+    v
+}
+
 /// A riddle attempt at challenge `i`, answered right.
 pub fn attempt(i: usize) -> Value {
     json!({ "kind": "attempt", "payload": { "challenge": format!("c{i}"), "answer": format!("answer {i}") } })
@@ -171,63 +186,44 @@ pub async fn setup(
     players: usize,
     games: usize,
 ) -> Hunt {
-    let (s, v) = call(
+    use StatusCode as S;
+    let t = json!({ "tenant_id": tenant, "name": "Acme" });
+    expect(
         client,
         base,
         Method::POST,
         "/v1/tenants",
         BOOT,
-        Some(json!({ "tenant_id": tenant, "name": "Acme" })),
+        t,
+        S::CREATED,
     )
     .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (s, v) = call(
-        client,
-        base,
-        Method::POST,
-        "/v1/keys",
-        BOOT,
-        Some(json!({ "role": "tenant", "tenant_id": tenant })),
-    )
-    .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let k = json!({ "role": "tenant", "tenant_id": tenant });
+    let v = expect(client, base, Method::POST, "/v1/keys", BOOT, k, S::CREATED).await;
     let key = v["key"].as_str().unwrap().to_string();
-    let (s, v) = call(
-        client,
-        base,
-        Method::PUT,
-        &format!("/v1/tenants/{tenant}/game-types/riddle"),
-        &key,
-        Some(json!({ "enabled": true })),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    let path = format!("/v1/tenants/{tenant}/game-types/riddle");
+    let on = json!({ "enabled": true });
+    expect(client, base, Method::PUT, &path, &key, on, S::OK).await;
     let list: Vec<Value> = (0..challenges)
         .map(|i| json!({ "id": format!("c{i}"), "answers": [format!("answer {i}")], "points": 10 + i }))
         .collect();
     let config = json!({ "first_solve_bonus": 5, "challenges": list });
     for g in 0..games {
         let game = game_name(g, games);
-        let (s, v) = call(
+        let path = format!("/v1/tenants/{tenant}/games");
+        let body = json!({ "game_id": game, "game_type": "riddle", "config": config, "seed": 11 });
+        expect(client, base, Method::POST, &path, &key, body, S::CREATED).await;
+        let path = format!("/v1/tenants/{tenant}/games/{game}/gm");
+        expect(
             client,
             base,
             Method::POST,
-            &format!("/v1/tenants/{tenant}/games"),
+            &path,
             &key,
-            Some(json!({ "game_id": game, "game_type": "riddle", "config": config, "seed": 11 })),
+            json!({ "kind": "start" }),
+            S::OK,
         )
         .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
-        let (s, v) = call(
-            client,
-            base,
-            Method::POST,
-            &format!("/v1/tenants/{tenant}/games/{game}/gm"),
-            &key,
-            Some(json!({ "kind": "start" })),
-        )
-        .await;
-        assert!(s.is_success(), "{v}");
     }
     let mut hunt = Hunt {
         tokens: Vec::new(),
@@ -235,16 +231,9 @@ pub async fn setup(
     };
     for p in 0..players {
         let game = game_name(p % games, games);
-        let (s, v) = call(
-            client,
-            base,
-            Method::POST,
-            &format!("/v1/tenants/{tenant}/games/{game}/players"),
-            &key,
-            Some(json!({ "player_id": format!("p{p}"), "team_id": format!("t{p}") })),
-        )
-        .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let path = format!("/v1/tenants/{tenant}/games/{game}/players");
+        let body = json!({ "player_id": format!("p{p}"), "team_id": format!("t{p}") });
+        let v = expect(client, base, Method::POST, &path, &key, body, S::CREATED).await;
         hunt.tokens.push(v["token"].as_str().unwrap().to_string());
         hunt.games.push(game);
     }

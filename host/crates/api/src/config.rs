@@ -99,7 +99,7 @@ pub struct ApiConfig {
     pub screen_refresh_ms: u64,
     /// How often an open activity stream reads the game's stored outcomes
     /// it has not sent yet, in ms: actions other hosts applied (this
-    /// host's own come live). Default 1,000.
+    /// host's own come live); at least 50. Default 1,000.
     pub activity_refresh_ms: u64,
     /// Stored outcomes an activity stream (`GET .../games/{game}/activity`)
     /// sends before the live ones: the console's history on open. Default

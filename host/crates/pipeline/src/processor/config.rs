@@ -78,8 +78,9 @@ pub struct ProcessorConfig {
     pub plugin_sync_ms: u64,
     /// How often a request waiting for an action whose game another host
     /// applies (its partition is not owned here) reads the action's
-    /// stored outcome, in ms; also how often a waiter re-checks ownership
-    /// (a rebalance can move the game away mid-wait). Default 20.
+    /// stored outcome, in ms. A waiter whose game this host applies polls
+    /// nothing; it hears of a rebalance that moves the game away. Default
+    /// 20.
     pub outcome_poll_ms: u64,
 }
 

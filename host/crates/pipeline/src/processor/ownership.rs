@@ -18,17 +18,36 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
+use tokio::sync::watch;
+
 /// What one loop published: `None` when its backend cannot tell.
 type Claim = Option<Vec<(Arc<str>, u32)>>;
 
 /// The union of the worker loops' assignments.
-#[derive(Default)]
 pub(crate) struct Ownership {
     loops: RwLock<HashMap<u64, Claim>>,
     next: AtomicU64,
+    /// Bumped on every change, so a waiter learns that its game moved
+    /// without polling.
+    changed: watch::Sender<u64>,
+}
+
+impl Default for Ownership {
+    fn default() -> Self {
+        Self {
+            loops: RwLock::default(),
+            next: AtomicU64::default(),
+            changed: watch::channel(0).0,
+        }
+    }
 }
 
 impl Ownership {
+    /// Changes from now on (a new value per change).
+    pub(crate) fn watch(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
     /// A new loop's id; it owns nothing until it publishes.
     pub(crate) fn join(&self) -> u64 {
         self.next.fetch_add(1, Ordering::Relaxed)
@@ -51,11 +70,20 @@ impl Ownership {
             .write()
             .expect("ownership lock")
             .insert(id, parts);
+        self.changed.send_modify(|g| *g += 1);
     }
 
     /// Loop `id` stopped: whatever it owned is someone else's now.
     pub(crate) fn leave(&self, id: u64) {
-        self.loops.write().expect("ownership lock").remove(&id);
+        if self
+            .loops
+            .write()
+            .expect("ownership lock")
+            .remove(&id)
+            .is_some()
+        {
+            self.changed.send_modify(|g| *g += 1);
+        }
     }
 
     /// Whether a loop of this host owns `topic`/`partition`.
@@ -85,5 +113,14 @@ mod tests {
         assert!(!o.owns("g", 0), "a stopped loop owns nothing");
         o.publish(b, None);
         assert!(o.owns("h", 7), "a backend that cannot tell may own any");
+        // Waiters hear of changes, not of repeats.
+        let w = o.watch();
+        o.publish(b, None);
+        assert!(
+            !w.has_changed().unwrap(),
+            "the same claim again is no change"
+        );
+        o.leave(b);
+        assert!(w.has_changed().unwrap(), "a loop leaving is a change");
     }
 }

@@ -7,8 +7,10 @@
 //! load balancer; a rebalance after a host died) never resolves here, so
 //! its waiter reads the outcome the applying host stored with the batch's
 //! effects (`action_outcomes`), every `processor.outcome_poll_ms`. A
-//! waiter whose game is applied here reads nothing from the store, so a
-//! loaded host does not add reads to a loaded database.
+//! waiter whose game is applied here reads nothing from the store and
+//! sets no timer: it wakes on its answer, or when this host's ownership
+//! changes (`Ownership::watch`), so a loaded host adds neither reads to a
+//! loaded database nor wake-ups per waiting request.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,11 +81,35 @@ impl Submitted {
     pub async fn outcome(mut self, timeout: Duration) -> Option<Outcome> {
         let deadline = tokio::time::Instant::now() + timeout;
         let every = self.follow.poll.max(Duration::from_millis(1));
+        // Subscribed before the first ownership check: a move after it
+        // wakes the wait below.
+        let mut moved = self.follow.owned.watch();
         // Whether this process can still resolve it (the registration may
         // be dropped when the action turned out to be another host's).
         let mut local = true;
         loop {
-            let next = (tokio::time::Instant::now() + every).min(deadline);
+            if local && self.applied_here() {
+                // Applied here: no timer, no store read; the answer, or
+                // news that a rebalance moved the game away.
+                tokio::select! {
+                    r = &mut self.outcome => match r {
+                        Ok(o) => return Some(o),
+                        Err(_) => local = false,
+                    },
+                    _ = moved.changed() => {}
+                    _ = tokio::time::sleep_until(deadline) => return None,
+                }
+                continue;
+            }
+            // Applied elsewhere: the stored outcome, every `every`.
+            if let Some(o) = self.stored().await {
+                return Some(o);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            let next = (now + every).min(deadline);
             if local {
                 tokio::select! {
                     r = &mut self.outcome => match r {
@@ -94,14 +120,6 @@ impl Submitted {
                 }
             } else {
                 tokio::time::sleep_until(next).await;
-            }
-            if (!local || !self.applied_here())
-                && let Some(o) = self.stored().await
-            {
-                return Some(o);
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return None;
             }
         }
     }
