@@ -13,6 +13,7 @@ mod store_common;
 mod fault_broker;
 mod leaderboard;
 mod processor;
+mod store_batch;
 mod store_ledger;
 mod store_outage;
 mod store_relay;

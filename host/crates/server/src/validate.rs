@@ -29,13 +29,6 @@ impl HostConfig {
             }
         };
         let (pr, outbox, api) = (&self.processor, &self.outbox, &self.api);
-        rule(
-            (1..=outbox.batch_size).contains(&pr.mint_batch),
-            format!(
-                "processor.mint_batch ({}) must be between 1 and outbox.batch_size ({}): the store refuses larger batches",
-                pr.mint_batch, outbox.batch_size
-            ),
-        );
         for (name, v) in [
             ("processor.workers", pr.workers),
             ("processor.poll_batch", pr.poll_batch),
@@ -155,7 +148,7 @@ mod tests {
     #[test]
     fn every_broken_rule_is_named() {
         let mut c = HostConfig::default();
-        c.processor.mint_batch = c.outbox.batch_size + 1;
+        c.processor.workers = 0;
         c.api.action_timeout_ms = c.api.request_timeout_ms;
         c.outbox.renew_interval_ms = c.outbox.lease_ms;
         c.streams.reward_types = vec!["points".into(), "points".into(), "a b".into()];
@@ -165,7 +158,7 @@ mod tests {
         let e = c.validate().unwrap_err();
         let all = e.to_string();
         for needle in [
-            "processor.mint_batch",
+            "processor.workers",
             "api.action_timeout_ms",
             "outbox.renew_interval_ms",
             "`points` is listed twice",

@@ -101,7 +101,7 @@ impl Reward {
         )
     }
 
-    fn validate(&self) -> Result<(), StoreError> {
+    pub(crate) fn validate(&self) -> Result<(), StoreError> {
         for (name, v) in [
             ("tenant", &self.tenant),
             ("game_id", &self.game_id),
@@ -129,6 +129,19 @@ impl Reward {
 
 const COLUMNS: &str = "reward_id, tenant_id, game_id, player_id, team_id, reward_type, \
                        reward_key, amount, payload, created_at_ms";
+
+/// A game's points by (player, team). Postgres sums BIGINT into NUMERIC:
+/// cast back.
+pub(crate) const SUMS_SQL: &str = "SELECT player_id, team_id, CAST(SUM(amount) AS BIGINT) AS points FROM rewards \
+     WHERE tenant_id = $1 AND game_id = $2 GROUP BY player_id, team_id";
+
+pub(crate) fn decode_sum(r: &AnyRow) -> Result<PointsSum, sqlx::Error> {
+    Ok(PointsSum {
+        player_id: r.try_get("player_id")?,
+        team_id: r.try_get("team_id")?,
+        points: r.try_get("points")?,
+    })
+}
 
 fn decode_row(row: &AnyRow) -> Result<RewardRow, sqlx::Error> {
     let payload: String = row.try_get("payload")?;
@@ -190,7 +203,7 @@ impl Store {
     /// was most of the ledger's cost), then reads back the rows that
     /// already existed and enqueues the new rows' events. A reward id twice
     /// in one batch mints once: the later one is a replay of the earlier.
-    async fn mint_in(
+    pub(crate) async fn mint_in(
         &self,
         tx: &mut Transaction<'static, Any>,
         rewards: &[Reward],
@@ -325,24 +338,14 @@ impl Store {
     ) -> Result<Vec<PointsSum>, StoreError> {
         self.retry
             .run("points_sums", || async {
-                // Postgres sums BIGINT into NUMERIC: cast back.
-                let rows = sqlx::query(
-                    "SELECT player_id, team_id, CAST(SUM(amount) AS BIGINT) AS points FROM rewards \
-                     WHERE tenant_id = $1 AND game_id = $2 GROUP BY player_id, team_id",
-                )
-                .bind(tenant)
-                .bind(game_id)
-                .fetch_all(&self.pool)
-                .await?;
+                let rows = sqlx::query(SUMS_SQL)
+                    .bind(tenant)
+                    .bind(game_id)
+                    .fetch_all(&self.pool)
+                    .await?;
                 Ok(rows
                     .iter()
-                    .map(|r| {
-                        Ok(PointsSum {
-                            player_id: r.try_get("player_id")?,
-                            team_id: r.try_get("team_id")?,
-                            points: r.try_get("points")?,
-                        })
-                    })
+                    .map(decode_sum)
                     .collect::<Result<Vec<_>, sqlx::Error>>()?)
             })
             .await

@@ -8,6 +8,8 @@
 //! BIGINT millisecond timestamps). Only the migrations differ per backend.
 //!
 //! - [`ledger`]: rewards, minted once per `reward_id` with their outbox row;
+//! - [`batch`]: group commit, a processor batch's ledger rows, outcomes,
+//!   statuses and quest progress in one transaction;
 //! - [`idempotency`]: claim / complete / replay of client idempotency keys;
 //! - [`outbox`]: outbox rows, the relay lease and stream watermarks;
 //! - [`tenancy`]: tenants, partners, hashed API keys, enabled game types;
@@ -21,6 +23,7 @@
 //! - [`evidence`]: player evidence, content-addressed per tenant;
 //! - [`retry`]: the retry budget for writes while the database is down.
 
+pub mod batch;
 mod config;
 pub mod directory;
 mod error;
@@ -43,6 +46,7 @@ use std::time::Duration;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Transaction};
 
+pub use batch::{BatchRows, BatchView, StatusUpdate};
 pub use config::DatabaseConfig;
 pub use directory::{KeyListing, Named};
 pub use error::{StoreError, WriteOutcome};
@@ -271,7 +275,7 @@ async fn commit(tx: Transaction<'static, Any>) -> Result<(), Failure> {
 /// Rows per multi-row statement (`INSERT .. VALUES (..), (..)`, `IN (..)`):
 /// one statement per chunk instead of one per row, at most ~1,000 binds
 /// (10 columns), well inside SQLite's 32,766 and Postgres' 65,535. Not a
-/// tunable: batch sizes are (`outbox.batch_size`, `processor.mint_batch`).
+/// tunable: batch sizes are (`outbox.batch_size`, `processor.poll_batch`).
 const ROWS_PER_STATEMENT: usize = 100;
 
 /// `$first, .., $(first + n - 1)`.

@@ -8,8 +8,8 @@
 //! a restart: `GET /v1/play/actions/{action_id}` and a retried
 //! `Idempotency-Key` whose first request was answered `pending`.
 
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
 
 use super::{ROWS_PER_STATEMENT, Store, StoreError, begin, commit, rows_placeholders};
 
@@ -59,6 +59,37 @@ fn decode(row: &AnyRow) -> Result<OutcomeRecord, sqlx::Error> {
     })
 }
 
+/// Inserts `outcomes` in `tx`, keeping an outcome already stored for an
+/// action id (first write wins).
+pub(crate) async fn insert_outcomes(
+    tx: &mut Transaction<'static, Any>,
+    outcomes: &[OutcomeRecord],
+) -> Result<(), sqlx::Error> {
+    for chunk in outcomes.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO action_outcomes ({COLUMNS}) VALUES {} \
+             ON CONFLICT (tenant_id, action_id) DO NOTHING",
+            rows_placeholders(chunk.len(), WIDTH)
+        );
+        let mut q = sqlx::query(&sql);
+        for o in chunk {
+            q = q
+                .bind(&o.tenant)
+                .bind(&o.action_id)
+                .bind(&o.game_id)
+                .bind(&o.player_id)
+                .bind(o.offset)
+                .bind(&o.result)
+                .bind(o.received_at_ms)
+                .bind(o.applied_at_ms)
+                .bind(o.kind.as_deref())
+                .bind(o.payload.as_deref());
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Stores outcomes in one transaction; an outcome already stored for
     /// an action id is kept (a redelivered batch changes nothing).
@@ -70,36 +101,13 @@ impl Store {
         self.retry
             .run("save_outcomes", || async {
                 let mut tx = begin(&self.pool).await?;
-                for chunk in outcomes.chunks(ROWS_PER_STATEMENT) {
-                    let sql = format!(
-                        "INSERT INTO action_outcomes ({COLUMNS}) VALUES {} \
-                         ON CONFLICT (tenant_id, action_id) DO NOTHING",
-                        rows_placeholders(chunk.len(), WIDTH)
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for o in chunk {
-                        q = q
-                            .bind(&o.tenant)
-                            .bind(&o.action_id)
-                            .bind(&o.game_id)
-                            .bind(&o.player_id)
-                            .bind(o.offset)
-                            .bind(&o.result)
-                            .bind(o.received_at_ms)
-                            .bind(o.applied_at_ms)
-                            .bind(o.kind.as_deref())
-                            .bind(o.payload.as_deref());
-                    }
-                    q.execute(&mut *tx).await?;
-                }
+                insert_outcomes(&mut tx, outcomes).await?;
                 commit(tx).await?;
                 Ok(())
             })
             .await
     }
 
-    /// The stored outcome of `action_id` in `tenant`, if any.
-    #[tracing::instrument(skip(self))]
     pub async fn stored_outcome(
         &self,
         tenant: &str,

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::Row;
+use sqlx::{Any, Row, Transaction};
 
 use super::{ROWS_PER_STATEMENT, Store, StoreError, begin, commit, rows_placeholders};
 
@@ -25,7 +25,8 @@ pub enum QuestScope {
 }
 
 impl QuestScope {
-    fn as_str(self) -> &'static str {
+    /// The word stored in `quest_progress.scope`.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Team => "team",
             Self::Player => "player",
@@ -76,6 +77,69 @@ impl QuestProgress {
 
 const WIDTH: usize = 8;
 
+/// Of several updates of one key, the last (Postgres refuses an upsert
+/// that touches a row twice in one statement). Updates the database
+/// would refuse (a NUL character, which Postgres text cannot hold) are
+/// logged and left out: progress is a view for the projector, and one bad
+/// quest id must not fail the batch it is written with.
+pub(crate) fn latest<'a>(
+    updates: impl IntoIterator<Item = &'a QuestProgress>,
+) -> Vec<&'a QuestProgress> {
+    let mut last: HashMap<(&str, &str, &str, QuestScope, &str), &QuestProgress> = HashMap::new();
+    let mut order = Vec::new();
+    for u in updates {
+        let texts = [&u.tenant, &u.game_id, &u.quest_id, &u.subject, &u.status];
+        if texts.iter().any(|t| t.contains('\0')) {
+            tracing::warn!(tenant = %u.tenant.escape_debug(), game = %u.game_id.escape_debug(), "quest progress with a NUL character not stored");
+            continue;
+        }
+        let k = (
+            u.tenant.as_str(),
+            u.game_id.as_str(),
+            u.quest_id.as_str(),
+            u.scope,
+            u.subject.as_str(),
+        );
+        if last.insert(k, u).is_none() {
+            order.push(k);
+        }
+    }
+    order.iter().map(|k| last[k]).collect()
+}
+
+/// Upserts `rows` (one per key, see [`latest`]) in `tx`; a stored later
+/// offset is kept.
+pub(crate) async fn upsert_progress(
+    tx: &mut Transaction<'static, Any>,
+    rows: &[&QuestProgress],
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO quest_progress (tenant_id, game_id, quest_id, scope, subject, \
+             status, stream_offset, updated_at_ms) VALUES {} \
+             ON CONFLICT (tenant_id, game_id, quest_id, scope, subject) DO UPDATE SET \
+             status = excluded.status, stream_offset = excluded.stream_offset, \
+             updated_at_ms = excluded.updated_at_ms \
+             WHERE quest_progress.stream_offset <= excluded.stream_offset",
+            rows_placeholders(chunk.len(), WIDTH)
+        );
+        let mut q = sqlx::query(&sql);
+        for u in chunk {
+            q = q
+                .bind(&u.tenant)
+                .bind(&u.game_id)
+                .bind(&u.quest_id)
+                .bind(u.scope.as_str())
+                .bind(&u.subject)
+                .bind(&u.status)
+                .bind(u.offset)
+                .bind(u.updated_at_ms);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Records the latest status per (quest, subject); of several updates
     /// of one key, the last wins, and a stored later offset is kept.
@@ -84,54 +148,14 @@ impl Store {
         &self,
         updates: impl IntoIterator<Item = &'a QuestProgress>,
     ) -> Result<(), StoreError> {
-        // One row per key per statement: Postgres refuses an upsert that
-        // touches a row twice.
-        let mut last: HashMap<(&str, &str, &str, QuestScope, &str), &QuestProgress> =
-            HashMap::new();
-        let mut order = Vec::new();
-        for u in updates {
-            let k = (
-                u.tenant.as_str(),
-                u.game_id.as_str(),
-                u.quest_id.as_str(),
-                u.scope,
-                u.subject.as_str(),
-            );
-            if last.insert(k, u).is_none() {
-                order.push(k);
-            }
-        }
-        let rows: Vec<&QuestProgress> = order.iter().map(|k| last[k]).collect();
+        let rows = latest(updates);
         if rows.is_empty() {
             return Ok(());
         }
         self.retry
             .run("save_quest_progress", || async {
                 let mut tx = begin(&self.pool).await?;
-                for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                    let sql = format!(
-                        "INSERT INTO quest_progress (tenant_id, game_id, quest_id, scope, subject, \
-                         status, stream_offset, updated_at_ms) VALUES {} \
-                         ON CONFLICT (tenant_id, game_id, quest_id, scope, subject) DO UPDATE SET \
-                         status = excluded.status, stream_offset = excluded.stream_offset, \
-                         updated_at_ms = excluded.updated_at_ms \
-                         WHERE quest_progress.stream_offset <= excluded.stream_offset",
-                        rows_placeholders(chunk.len(), WIDTH)
-                    );
-                    let mut q = sqlx::query(&sql);
-                    for u in chunk {
-                        q = q
-                            .bind(&u.tenant)
-                            .bind(&u.game_id)
-                            .bind(&u.quest_id)
-                            .bind(u.scope.as_str())
-                            .bind(&u.subject)
-                            .bind(&u.status)
-                            .bind(u.offset)
-                            .bind(u.updated_at_ms);
-                    }
-                    q.execute(&mut *tx).await?;
-                }
+                upsert_progress(&mut tx, &rows).await?;
                 commit(tx).await?;
                 Ok(())
             })

@@ -20,15 +20,15 @@ use veltrix_store::{DatabaseConfig, Reward, Store};
 use veltrix_streams::{Family, Streams, StreamsConfig};
 
 /// A database that exists for one bench run.
-struct Scratch {
-    cfg: DatabaseConfig,
+pub(super) struct Scratch {
+    pub(super) cfg: DatabaseConfig,
     /// (admin url, database name) when on Postgres.
     pg: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
 }
 
 impl Scratch {
-    async fn create(real: &DatabaseConfig, run: &str) -> anyhow::Result<Self> {
+    pub(super) async fn create(real: &DatabaseConfig, run: &str) -> anyhow::Result<Self> {
         if real.url.starts_with("postgres") {
             sqlx::any::install_default_drivers();
             let base = real.url.split('?').next().unwrap_or(&real.url);
@@ -68,7 +68,21 @@ impl Scratch {
         }
     }
 
-    async fn drop_db(self) -> anyhow::Result<()> {
+    /// `postgres` or `sqlite`.
+    pub(super) fn db_name(&self) -> &'static str {
+        if self.pg.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
+    /// The SQLite file, when on SQLite.
+    pub(super) fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        self._dir.as_ref().map(|d| d.path().join("bench.db"))
+    }
+
+    pub(super) async fn drop_db(self) -> anyhow::Result<()> {
         if let Some((admin, name)) = self.pg {
             let mut c = sqlx::AnyConnection::connect(&admin).await?;
             sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -138,11 +152,7 @@ pub async fn rows(
         "points",
     )])
     .await?;
-    let db_name = if scratch.pg.is_some() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let db_name = scratch.db_name();
 
     let rewards: Vec<Reward> = (0..n).map(|i| reward(run, i)).collect();
     let start = Instant::now();

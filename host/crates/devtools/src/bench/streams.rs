@@ -326,6 +326,15 @@ pub async fn run(
             rows.push(r);
         }
     }
+    // The database alone: a processor batch's writes, three ways.
+    let batch = config.processor.poll_batch;
+    let commit = super::commit::rows(streams, &config.database, n, batch, &run_id)
+        .await
+        .context("batch commit")?;
+    for r in commit {
+        eprintln!("{}", progress(&r));
+        rows.push(r);
+    }
     Ok(rows)
 }
 

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 #[serde(default, deny_unknown_fields)]
 pub struct OutboxConfig {
     /// Most events the writer groups into one transaction, and most rewards
-    /// one `mint_batch` takes. Default 100.
+    /// one `Store::mint_batch` takes (the processor's batch commit is
+    /// bounded by `processor.poll_batch` instead). Default 100.
     pub batch_size: usize,
     /// Events the writer queues before `submit` waits. Default 10,000.
     pub writer_queue: usize,

@@ -1,22 +1,29 @@
 //! A batch's effects, committed in this order before its offsets move:
-//! ledger + outbox (mint), leaderboard entries, quest and player events
-//! (acked), then the outcomes and the status of games the batch parked.
-//! Every step is idempotent by id (reward ids, event ids, action ids), so
-//! a batch retried or redelivered after a crash changes nothing twice.
+//! one transaction for the ledger + outbox (mint), the outcomes, the
+//! statuses the batch changed or parked and its quest progress
+//! ([`write`]); then the leaderboard entries ([`update_boards`]), after
+//! which the answers resolve; then the quest and player events, acked
+//! ([`publish`]). Every step is idempotent by id (reward ids, event ids,
+//! action ids), so a batch retried or redelivered after a crash changes
+//! nothing twice: the offsets move only after the last step.
 //!
 //! A failure is either transient (a dependency is down or busy: retry the
 //! same effects) or permanent (the data itself is refused: retrying can
 //! never succeed), see [`EffectError`]. The worker retries the first and
 //! isolates the second to the game that caused it.
 
+use std::ops::Range;
+
 use futures::future::try_join_all;
 
 use super::effects;
-use super::game::{PARKED_STATUS, Pending};
+use super::game::{GameKey, PARKED_STATUS, Pending};
+use super::outcome::{ActionResult, Outcome, Paid};
 use super::shared::Shared;
+use super::totals::{self, Tallies};
 use veltrix_leaderboard::{LeaderboardError, ScoreEntry};
-use veltrix_store::{OutcomeRecord, Reward, StoreError};
-use veltrix_streams::{EnvelopeError, StreamError};
+use veltrix_store::{BatchRows, BatchView, OutcomeRecord, Reward, StatusUpdate, StoreError};
+use veltrix_streams::{Envelope, EnvelopeError, StreamError};
 
 /// Why a batch's effects did not commit.
 #[derive(Debug)]
@@ -75,54 +82,6 @@ fn refused_data(code: &str) -> bool {
             .is_ok_and(|c| matches!(c & 0xff, 18..=20))
 }
 
-/// Stores the batch's outcomes, the statuses it changed, those of the
-/// games it parked and (best effort) its quest progress.
-pub(crate) async fn save_outcomes(shared: &Shared, parts: &[&Pending]) -> Result<(), String> {
-    for (k, status) in parts.iter().flat_map(|p| &p.statuses) {
-        shared
-            .store
-            .set_game_status(&k.0, &k.1, status)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    let parked = parts.iter().flat_map(|p| &p.parked);
-    for (k, _) in parked {
-        shared
-            .store
-            .set_game_status(&k.0, &k.1, PARKED_STATUS)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    // Progress is a view of the quest stream for the projector: a write
-    // the store refuses (a quest id it cannot hold) is logged and skipped,
-    // never retried in a loop that would stall the batch's games.
-    let quests = parts.iter().flat_map(|p| &p.quests);
-    if let Err(e) = shared.store.save_quest_progress(quests).await {
-        tracing::warn!(error = %e, "quest progress not stored");
-    }
-    let rows: Vec<OutcomeRecord> = parts
-        .iter()
-        .flat_map(|p| &p.outcomes)
-        .map(|(o, _)| OutcomeRecord {
-            tenant: o.tenant.clone(),
-            action_id: o.action_id.clone(),
-            game_id: o.game_id.clone(),
-            player_id: o.player_id.clone(),
-            offset: o.offset,
-            result: serde_json::to_string(&o.result).expect("outcome json"),
-            received_at_ms: o.received_at_ms,
-            applied_at_ms: o.applied_at_ms,
-            kind: (!o.kind.is_empty()).then(|| o.kind.clone()),
-            payload: o.payload.clone(),
-        })
-        .collect();
-    shared
-        .store
-        .save_outcomes(&rows)
-        .await
-        .map_err(|e| e.to_string())
-}
-
 /// Applies board entries; one the board refuses is logged and skipped,
 /// never the others (they may be other games', other tenants'). The
 /// processor refuses what a board cannot take before minting
@@ -157,39 +116,189 @@ async fn apply_board(shared: &Shared, entries: Vec<ScoreEntry>) -> Result<(), Ef
     }
 }
 
-/// Mints, updates the leaderboard, publishes quest and player events;
-/// per reward of `parts` (in order), whether its action minted it (the
-/// first mint, or a redelivery of the action that did: the ledger row
-/// names its action).
+/// What one part's commit settled.
+pub(crate) struct Settled {
+    /// The part's outcomes, with what was minted and paid and the totals.
+    pub outcomes: Vec<(Outcome, Range<usize>)>,
+    /// The game's tallies after the batch (`None`: none cached, none
+    /// wanted).
+    pub tallies: Option<Tallies>,
+    /// The board entries of the part's rewards, from their ledger rows.
+    pub entries: Vec<ScoreEntry>,
+}
+
+/// One part of a batch: its game, its effects and the game's tallies
+/// before the batch.
+pub(crate) type Part<'a> = (&'a GameKey, &'a Pending, Option<&'a Tallies>);
+
+/// Writes the parts' ledger rows and outbox events, their outcomes, the
+/// statuses they changed (and parked) and their quest progress in one
+/// transaction (the store's group commit), stamping outcomes with
+/// `applied_at`.
 #[tracing::instrument(skip_all, fields(games = parts.len()))]
-pub(crate) async fn commit_effects(
+pub(crate) async fn write(
     shared: &Shared,
-    parts: &[&Pending],
-) -> Result<Vec<bool>, EffectError> {
-    let all: Vec<&(Reward, i64)> = parts.iter().flat_map(|p| &p.rewards).collect();
-    let mut first = Vec::with_capacity(all.len());
-    let mut entries = Vec::with_capacity(all.len());
-    for ats in all.chunks(shared.cfg.mint_batch.max(1)) {
-        let chunk: Vec<Reward> = ats.iter().map(|(r, _)| r.clone()).collect();
-        let minted = shared
-            .store
-            .mint_batch(&chunk)
-            .await
-            .map_err(EffectError::store)?;
-        for (m, (r, at)) in minted.iter().zip(ats) {
-            let same_action = m.row.reward.payload.get("action_id") == r.payload.get("action_id");
-            first.push(m.first || same_action);
-            entries.push(effects::score_entry(&m.row, *at));
+    parts: &[Part<'_>],
+    applied_at: i64,
+) -> Result<Vec<Settled>, EffectError> {
+    let rewards: Vec<Reward> = parts
+        .iter()
+        .flat_map(|(_, p, _)| p.rewards.iter().map(|(r, _)| r.clone()))
+        .collect();
+    // Games whose answers want totals and have no tallies yet: their
+    // sums are read after the mint, in the same transaction.
+    let seeds: Vec<bool> = parts
+        .iter()
+        .map(|(_, p, cached)| cached.is_none() && totals::wanted(&p.outcomes))
+        .collect();
+    let sums_of: Vec<(String, String)> = parts
+        .iter()
+        .zip(&seeds)
+        .filter(|(_, seed)| **seed)
+        .map(|((k, _, _), _)| (k.0.to_string(), k.1.to_string()))
+        .collect();
+    let (minted, mut settled) = shared
+        .store
+        .commit_batch(&rewards, &sums_of, |view| {
+            settle_all(parts, &seeds, &view, applied_at)
+        })
+        .await
+        .map_err(EffectError::store)?;
+    let mut rest = minted.as_slice();
+    for ((_, p, _), s) in parts.iter().zip(&mut settled) {
+        let (mine, later) = rest.split_at(p.rewards.len());
+        rest = later;
+        s.entries = mine
+            .iter()
+            .zip(&p.rewards)
+            .map(|(m, (_, at))| effects::score_entry(&m.row, *at))
+            .collect();
+    }
+    Ok(settled)
+}
+
+/// Inside the transaction: from what the mint found and the sums read,
+/// each part's settled outcomes, and the rows stored with them.
+fn settle_all(
+    parts: &[Part<'_>],
+    seeds: &[bool],
+    view: &BatchView<'_>,
+    applied_at: i64,
+) -> (BatchRows, Vec<Settled>) {
+    let mut rows = BatchRows::default();
+    let mut out = Vec::with_capacity(parts.len());
+    let mut minted = view.minted;
+    let mut sums = view.sums.iter();
+    for ((_, p, cached), seed) in parts.iter().zip(seeds) {
+        let (mine, later) = minted.split_at(p.rewards.len());
+        minted = later;
+        // Per reward, whether its action minted it: the first mint, or a
+        // redelivery of the action that did (the ledger row names it).
+        let first: Vec<bool> = mine
+            .iter()
+            .zip(&p.rewards)
+            .map(|(m, (r, _))| {
+                m.first || m.row.reward.payload.get("action_id") == r.payload.get("action_id")
+            })
+            .collect();
+        let seeded = if *seed {
+            sums.next().map(Vec::as_slice)
+        } else {
+            None
+        };
+        let mut outcomes = p.outcomes.clone();
+        fill(&mut outcomes, &p.rewards, &first, applied_at);
+        let tallies = totals::settle(*cached, seeded, &p.rewards, &mut outcomes, &first);
+        rows.outcomes
+            .extend(outcomes.iter().map(|(o, _)| record(o)));
+        let statuses = p.statuses.iter().map(|(k, s)| (k, *s));
+        let parked = p.parked.iter().map(|(k, _)| (k, PARKED_STATUS));
+        rows.statuses
+            .extend(statuses.chain(parked).map(|(k, status)| StatusUpdate {
+                tenant: k.0.to_string(),
+                game_id: k.1.to_string(),
+                status: status.into(),
+            }));
+        rows.quests.extend(p.quests.iter().cloned());
+        out.push(Settled {
+            outcomes,
+            tallies,
+            entries: Vec::new(),
+        });
+    }
+    (rows, out)
+}
+
+/// Says per applied outcome what its action minted and paid.
+fn fill(
+    outcomes: &mut [(Outcome, Range<usize>)],
+    rewards: &[(Reward, i64)],
+    first: &[bool],
+    applied_at: i64,
+) {
+    for (o, range) in outcomes {
+        if let ActionResult::Applied { minted, paid, .. } = &mut o.result {
+            let firsts = &first[range.clone()];
+            *minted = firsts.iter().filter(|f| **f).count();
+            *paid = rewards[range.clone()]
+                .iter()
+                .zip(firsts)
+                .map(|((r, _), minted)| Paid {
+                    player: r.player_id.clone(),
+                    team: r.team_id.clone(),
+                    reward_type: r.reward_type.clone(),
+                    reward_key: r.reward_key.clone(),
+                    points: r.amount,
+                    minted: *minted,
+                })
+                .collect();
+        }
+        o.applied_at_ms = applied_at;
+    }
+}
+
+fn record(o: &Outcome) -> OutcomeRecord {
+    OutcomeRecord {
+        tenant: o.tenant.clone(),
+        action_id: o.action_id.clone(),
+        game_id: o.game_id.clone(),
+        player_id: o.player_id.clone(),
+        offset: o.offset,
+        result: serde_json::to_string(&o.result).expect("outcome json"),
+        received_at_ms: o.received_at_ms,
+        applied_at_ms: o.applied_at_ms,
+        kind: (!o.kind.is_empty()).then(|| o.kind.clone()),
+        payload: o.payload.clone(),
+    }
+}
+
+/// Updates the boards with the batch's entries (see [`apply_board`]).
+pub(crate) async fn update_boards(shared: &Shared, settled: &[Settled]) -> Result<(), EffectError> {
+    let entries: Vec<ScoreEntry> = settled.iter().flat_map(|s| s.entries.clone()).collect();
+    apply_board(shared, entries).await
+}
+
+/// Publishes the parts' quest and player events and waits for every ack.
+/// An event the stream refuses as such (too large, despite the checks
+/// before the transition was adopted) is logged and left out: the ledger
+/// already holds the batch, and consumers read events as hints.
+#[tracing::instrument(skip_all, fields(events = events.len()))]
+pub(crate) async fn publish(
+    shared: &Shared,
+    events: &[(String, Envelope)],
+) -> Result<(), EffectError> {
+    let mut acks = Vec::with_capacity(events.len());
+    for (topic, e) in events {
+        match shared.streams.send(topic, e) {
+            Ok(ack) => acks.push(ack),
+            Err(err @ StreamError::Invalid(_)) => {
+                tracing::error!(tenant = %e.tenant, topic = %topic, event_id = %e.event_id, error = %err, "stream refused an event; the ledger keeps the batch");
+            }
+            Err(err) => return Err(EffectError::stream(err)),
         }
     }
-    apply_board(shared, entries).await?;
-    let events = parts.iter().flat_map(|p| &p.events);
-    let mut acks = Vec::new();
-    for (topic, e) in events {
-        acks.push(shared.streams.send(topic, e).map_err(EffectError::stream)?);
-    }
     try_join_all(acks).await.map_err(EffectError::stream)?;
-    Ok(first)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -28,9 +28,6 @@ pub struct ProcessorConfig {
     /// Records read per `Streams::read` while rebuilding a game from its
     /// snapshot. Default 1,000.
     pub replay_chunk: usize,
-    /// Rewards per mint transaction; must not exceed `outbox.batch_size`
-    /// (the store refuses larger batches). Default 100.
-    pub mint_batch: usize,
     /// Action outcomes kept for [`super::Processor::outcome`] lookups,
     /// oldest dropped first. Default 100,000.
     pub outcomes_retained: usize,
@@ -93,7 +90,6 @@ impl Default for ProcessorConfig {
             snapshot_every: 200,
             max_games_cached: 10_000,
             replay_chunk: 1_000,
-            mint_batch: 100,
             outcomes_retained: 100_000,
             effect_retry_ms: 200,
             tick_interval_ms: 1_000,

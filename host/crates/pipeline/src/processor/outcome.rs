@@ -141,14 +141,14 @@ pub struct StageTimes {
     pub polled: Option<Instant>,
     /// The plugin returned for this action.
     pub plugin_done: Option<Instant>,
-    /// The batch's effects committed: ledger + outbox, leaderboard, quest
-    /// and player events acknowledged.
-    pub effects_done: Option<Instant>,
-    /// The batch's outcomes (and the statuses it changed) stored; the
-    /// outcome resolves right after, before the game-stream offsets are
-    /// committed (a crash in between redelivers the batch, which answers
-    /// the same).
+    /// The batch's transaction committed: ledger + outbox, outcomes,
+    /// statuses and quest progress (the group commit).
     pub stored: Option<Instant>,
+    /// The boards show the batch's rewards; the outcome resolves right
+    /// after, before the quest/player events are acked and the
+    /// game-stream offsets committed (a crash in between redelivers the
+    /// batch, which applies nothing twice and answers the same).
+    pub boards_done: Option<Instant>,
 }
 
 /// Timings are measurements, not part of what happened.

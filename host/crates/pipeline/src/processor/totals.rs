@@ -3,9 +3,10 @@
 //! action.
 //!
 //! A game's tallies are seeded from the ledger (one grouped sum) the first
-//! time an answer needs them after the game was loaded. That happens right
-//! after a batch committed, so the batch's own first mints are taken back
-//! out and then added again action by action, in order: each answer
+//! time an answer needs them after the game was loaded. The sum is read in
+//! the batch's own transaction, after its mint (the answers are stored in
+//! that transaction too), so the batch's first mints are taken back out
+//! and then added again action by action, in order: each answer
 //! carries the totals as of its own action. Only the loop that owns a
 //! game's partition mints its rewards, and a cached entry is reloaded
 //! (tallies dropped) whenever the partition may have been handled
@@ -14,9 +15,7 @@
 
 use std::collections::HashMap;
 
-use super::game::{GameKey, Pending};
-use super::outcome::{ActionResult, Totals};
-use super::shared::Shared;
+use super::outcome::{ActionResult, Outcome, Totals};
 use veltrix_store::{PointsSum, Reward};
 
 /// Points by player and by team of one game.
@@ -74,18 +73,10 @@ pub(crate) fn named(actor: Option<(&str, Option<&str>)>, rewards: &[(Reward, i64
     t
 }
 
-/// Fills the totals of `part`'s applied outcomes, in action order, once
-/// its effects committed (`first`: per reward of the part, whether this
-/// batch minted it). When the ledger cannot be read the answers carry no
-/// totals (`None`) rather than wrong ones; the next batch tries again.
-pub(crate) async fn settle(
-    shared: &Shared,
-    tallies: &mut Option<Tallies>,
-    key: &GameKey,
-    part: &mut Pending,
-    first: &[bool],
-) {
-    let wanted = part.outcomes.iter().any(|(o, _)| {
+/// Whether an answer of `outcomes` carries totals: then a game without
+/// cached tallies has its ledger sums read in the batch's transaction.
+pub(crate) fn wanted(outcomes: &[(Outcome, std::ops::Range<usize>)]) -> bool {
+    outcomes.iter().any(|(o, _)| {
         matches!(
             o.result,
             ActionResult::Applied {
@@ -93,39 +84,42 @@ pub(crate) async fn settle(
                 ..
             }
         )
-    });
-    if !wanted {
-        return;
-    }
+    })
+}
+
+/// Fills the totals of a part's applied `outcomes`, in action order
+/// (`first`: per reward of the part, whether this batch minted it), and
+/// returns the game's tallies after the batch. They start from `cached`
+/// (the tallies before this batch), else from `sums`, the ledger's sums
+/// read in the batch's own transaction, which include the batch's first
+/// mints: those are taken back out, then added again action by action, so
+/// each answer carries the totals as of its own action. With neither, no
+/// answer wants totals and nothing is seeded.
+pub(crate) fn settle(
+    cached: Option<&Tallies>,
+    sums: Option<&[PointsSum]>,
+    rewards: &[(Reward, i64)],
+    outcomes: &mut [(Outcome, std::ops::Range<usize>)],
+    first: &[bool],
+) -> Option<Tallies> {
     let minted = |i: usize| first.get(i).copied().unwrap_or(false);
-    if tallies.is_none() {
-        match shared.store.points_sums(&key.0, &key.1).await {
-            Ok(rows) => {
-                // The sums include this batch: take its mints back out.
-                let mut t = Tallies::from_sums(&rows);
-                for (i, (r, _)) in part.rewards.iter().enumerate() {
-                    if minted(i) {
-                        t.add_reward(r, -1);
-                    }
+    let mut t = match (cached, sums) {
+        (Some(t), _) => t.clone(),
+        (None, Some(rows)) => {
+            let mut t = Tallies::from_sums(rows);
+            for (i, (r, _)) in rewards.iter().enumerate() {
+                if minted(i) {
+                    t.add_reward(r, -1);
                 }
-                *tallies = Some(t);
             }
-            Err(e) => {
-                tracing::warn!(tenant = %key.0, game = %key.1, error = %e, "reading the ledger's totals failed; answers carry none");
-                for (o, _) in &mut part.outcomes {
-                    if let ActionResult::Applied { totals, .. } = &mut o.result {
-                        *totals = None;
-                    }
-                }
-                return;
-            }
+            t
         }
-    }
-    let t = tallies.as_mut().expect("seeded above");
-    for (o, range) in &mut part.outcomes {
+        (None, None) => return None,
+    };
+    for (o, range) in outcomes {
         for i in range.clone() {
             if minted(i) {
-                t.add_reward(&part.rewards[i].0, 1);
+                t.add_reward(&rewards[i].0, 1);
             }
         }
         if let ActionResult::Applied {
@@ -136,6 +130,7 @@ pub(crate) async fn settle(
             t.fill(totals);
         }
     }
+    Some(t)
 }
 
 #[cfg(test)]

@@ -1,6 +1,9 @@
 //! The worker loop: poll the game streams, apply each game's actions with
-//! its pinned plugin, commit the effects, then the offsets, then resolve
-//! outcomes and write snapshots.
+//! its pinned plugin, write the batch's effects and outcomes in one
+//! transaction, update the boards and resolve the answers. The batch's
+//! tail (its quest and player events acked, then its due snapshots) runs
+//! while the next batch is polled and applied; its offsets commit after
+//! it, before the next batch's tail starts ([`tail`]).
 //!
 //! A game's records all sit in one partition (keyed by game id), and a
 //! poll returns a partition's records in offset order, so grouping a batch
@@ -21,16 +24,17 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::commit::{commit_effects, save_outcomes};
+use super::commit::{Part, Settled, update_boards, write};
 use super::game::{
-    GameEntry, GameKey, PARKED, PARKED_STATUS, Pending, apply_records, entry_status, outcome,
-    parse_status, replay_records, status_str,
+    GameEntry, GameKey, PARKED, PARKED_STATUS, Pending, apply_records, outcome, parse_status,
+    replay_records, status_str,
 };
-use super::outcome::{ActionResult, Counters, Paid};
+use super::outcome::{ActionResult, Counters};
 use super::shared::Shared;
 use veltrix_runtime::Worker;
-use veltrix_store::Snapshot;
 use veltrix_streams::{Consumer, Record, StreamError};
+
+mod tail;
 
 /// Why a game could not be loaded.
 enum LoadFailure {
@@ -50,8 +54,14 @@ struct Loop {
     last_seen: HashMap<PartKey, i64>,
     epochs: HashMap<PartKey, u64>,
     tick: u64,
-    /// The snapshot save running in the background, if any.
-    saving: Option<tokio::task::JoinHandle<()>>,
+    /// The last batch's tail running in the background (its events,
+    /// then its due snapshots; see [`tail`]), if any: `false` when
+    /// stopping cut its events short.
+    saving: Option<tokio::task::JoinHandle<bool>>,
+    /// Whether every tail so far finished with its events acked.
+    tail_acked: bool,
+    /// The last batch's records: their offsets commit after its tail.
+    uncommitted: Vec<Record>,
 }
 
 /// Runs until `stop` says so, then snapshots every game with unsaved
@@ -72,6 +82,8 @@ pub(crate) async fn run(
         epochs: HashMap::new(),
         tick: 0,
         saving: None,
+        tail_acked: true,
+        uncommitted: Vec::new(),
     };
     let member = l.shared.owned.join();
     while !*stop.borrow() {
@@ -87,9 +99,13 @@ pub(crate) async fn run(
             }
         };
         if records.is_empty() {
+            // Idle: the last batch's offsets need not wait for a next one.
+            if !l.finish_tail(consumer.as_mut(), &stop).await {
+                break;
+            }
             continue;
         }
-        if !l.process(&records, consumer.as_mut(), &stop).await {
+        if !l.process(records, consumer.as_mut(), &stop).await {
             // Effects of the cached states may not have committed: no
             // snapshots now (they must never cover uncommitted effects).
             tracing::info!("processor stopped with a batch uncommitted; it will be redelivered");
@@ -99,7 +115,13 @@ pub(crate) async fn run(
             return;
         }
     }
-    l.save_all().await;
+    if l.finish_tail(consumer.as_mut(), &stop).await {
+        l.save_all().await;
+    } else {
+        // Events of the last batch may be unacked: no snapshots may
+        // cover them; the batch is delivered again.
+        tracing::info!("processor stopped with a batch's tail unfinished; it will be redelivered");
+    }
     // Another loop (or host) may apply these games from now on: views
     // follow them from the stream instead of trusting this loop's copies.
     l.shared.live.disown(l.cache.keys());
@@ -111,16 +133,16 @@ impl Loop {
     /// One batch; `false` when stopping left it uncommitted.
     async fn process(
         &mut self,
-        records: &[Record],
+        records: Vec<Record>,
         consumer: &mut dyn Consumer,
         stop: &watch::Receiver<bool>,
     ) -> bool {
         let polled = std::time::Instant::now();
-        self.detect_gaps(records);
-        self.shared.observe_poll(records, &self.last_seen);
+        self.detect_gaps(&records);
+        self.shared.observe_poll(&records, &self.last_seen);
         let mut order: Vec<GameKey> = Vec::new();
         let mut groups: HashMap<GameKey, Vec<&Record>> = HashMap::new();
-        for r in records {
+        for r in &records {
             let k = (r.envelope.tenant.clone(), r.envelope.key.clone());
             groups
                 .entry(k.clone())
@@ -141,109 +163,81 @@ impl Loop {
             }
             parts.push((k.clone(), part));
         }
-        let Some(first) = self.commit(&mut parts, stop).await else {
-            return false;
-        };
-        let effects_done = std::time::Instant::now();
         let applied_at = self.shared.clock.now_ms();
-        for ((key, part), first) in parts.iter_mut().zip(&first) {
-            if let Some(e) = self.cache.get_mut(key) {
-                super::totals::settle(&self.shared, &mut e.tallies, key, part, first).await;
-            }
-            let rewards = &part.rewards;
-            for (o, range) in &mut part.outcomes {
-                if let ActionResult::Applied { minted, paid, .. } = &mut o.result {
-                    let firsts = &first[range.clone()];
-                    *minted = firsts.iter().filter(|f| **f).count();
-                    *paid = rewards[range.clone()]
-                        .iter()
-                        .zip(firsts)
-                        .map(|((r, _), minted)| Paid {
-                            player: r.player_id.clone(),
-                            team: r.team_id.clone(),
-                            reward_type: r.reward_type.clone(),
-                            reward_key: r.reward_key.clone(),
-                            points: r.amount,
-                            minted: *minted,
-                        })
-                        .collect();
-                }
-                o.applied_at_ms = applied_at;
-            }
-        }
-        let retry = Duration::from_millis(self.shared.cfg.effect_retry_ms.max(1));
         // A snapshot save still running carries an older status: let it
-        // land first, so the statuses below are the last word.
+        // land first, so the statuses this batch writes are the last word.
         if parts
             .iter()
             .any(|(_, p)| !p.statuses.is_empty() || !p.parked.is_empty())
         {
             self.saved().await;
         }
-        // Outcomes (and statuses) before the offsets: an action whose
-        // offset is committed always has its stored outcome.
-        let all: Vec<&Pending> = parts.iter().map(|(_, p)| p).collect();
-        while let Err(e) = save_outcomes(&self.shared, &all).await {
-            tracing::warn!(error = %e, "storing outcomes failed; retrying");
-            if *stop.borrow() {
-                return false;
-            }
-            tokio::time::sleep(retry).await;
-        }
-        // Answered once stored: the offset commit is not on the answer's
-        // path. A crash before it redelivers the batch, which applies
-        // nothing twice and answers the same (stored outcomes win).
+        let Some(mut settled) = self.commit(&mut parts, applied_at, stop).await else {
+            return false;
+        };
         let stored = std::time::Instant::now();
-        Counters::add(&self.shared.counters.batches, 1);
-        for (mut o, _) in parts.into_iter().flat_map(|(_, p)| p.outcomes) {
-            (o.stages.polled, o.stages.effects_done) = (Some(polled), Some(effects_done));
-            o.stages.stored = Some(stored);
-            self.shared.counters.count(&o.result);
-            self.shared.outcomes.resolve(o);
+        for ((key, part), s) in parts.iter_mut().zip(&mut settled) {
+            if let (Some(e), Some(t)) = (self.cache.get_mut(key), s.tallies.take()) {
+                e.tallies = Some(t);
+            }
+            part.outcomes = std::mem::take(&mut s.outcomes);
         }
-        while let Err(e) = consumer.commit(records).await {
-            tracing::warn!(error = %e, "offset commit failed; retrying");
+        let retry = Duration::from_millis(self.shared.cfg.effect_retry_ms.max(1));
+        while let Err(e) = update_boards(&self.shared, &settled).await {
+            tracing::warn!(error = %e.message, "updating the leaderboards failed; retrying");
             if *stop.borrow() {
                 return false;
             }
             tokio::time::sleep(retry).await;
         }
-        self.snapshot_due(&order).await;
+        // Answered once the transaction holding the effects and outcomes
+        // committed and the boards show it: the events and the offset
+        // commit are not on the answer's path. A crash before the offsets
+        // move redelivers the batch, which applies nothing twice and
+        // answers the same (stored outcomes win).
+        let boards = std::time::Instant::now();
+        Counters::add(&self.shared.counters.batches, 1);
+        let mut events = Vec::new();
+        for (_, p) in parts {
+            events.extend(p.events);
+            for (mut o, _) in p.outcomes {
+                (o.stages.polled, o.stages.stored) = (Some(polled), Some(stored));
+                o.stages.boards_done = Some(boards);
+                self.shared.counters.count(&o.result);
+                self.shared.outcomes.resolve(o);
+            }
+        }
+        // The previous batch's tail: its events go out before this
+        // batch's, its offsets commit before this batch's.
+        if !self.finish_tail(consumer, stop).await {
+            return false;
+        }
+        self.spawn_tail(records, events, &order, stop);
         self.evict().await;
         true
     }
 
-    /// Commits the parts' effects; per part, per reward, whether its
-    /// action minted it. Transient failures are retried until `stop`
-    /// (`None`). A permanent one is traced to its game by committing game
-    /// by game, and that game is parked ([`Loop::park_refused`]); the
-    /// other games' effects commit and they play on.
+    /// Writes the parts' effects and outcomes in one transaction
+    /// ([`write`]); per part, what it settled. Transient failures are
+    /// retried until `stop` (`None`). A permanent one is traced to its
+    /// game by writing game by game ([`Loop::commit_one`]).
     async fn commit(
         &mut self,
         parts: &mut [(GameKey, Pending)],
+        applied_at: i64,
         stop: &watch::Receiver<bool>,
-    ) -> Option<Vec<Vec<bool>>> {
+    ) -> Option<Vec<Settled>> {
         let retry = Duration::from_millis(self.shared.cfg.effect_retry_ms.max(1));
         loop {
-            let all: Vec<&Pending> = parts.iter().map(|(_, p)| p).collect();
-            match commit_effects(&self.shared, &all).await {
-                Ok(first) => {
-                    let mut rest = first.as_slice();
-                    let mut out = Vec::with_capacity(parts.len());
-                    for (_, p) in parts.iter() {
-                        let (mine, later) = rest.split_at(p.rewards.len());
-                        out.push(mine.to_vec());
-                        rest = later;
-                    }
-                    return Some(out);
-                }
-                Err(e) if e.permanent && parts.len() > 1 => {
+            let view: Vec<Part<'_>> = parts
+                .iter()
+                .map(|(k, p)| (k, p, self.cache.get(k).and_then(|e| e.tallies.as_ref())))
+                .collect();
+            match write(&self.shared, &view, applied_at).await {
+                Ok(settled) => return Some(settled),
+                Err(e) if e.permanent => {
                     tracing::warn!(games = parts.len(), error = %e.message, "a batch's effects were refused; committing game by game");
                     break;
-                }
-                Err(e) if e.permanent => {
-                    self.park_refused(&mut parts[0], &e.message);
-                    return Some(vec![Vec::new()]);
                 }
                 Err(e) => {
                     tracing::warn!(error = %e.message, "committing effects failed; retrying the batch");
@@ -256,28 +250,62 @@ impl Loop {
         }
         let mut out = Vec::with_capacity(parts.len());
         for part in parts.iter_mut() {
-            loop {
-                match commit_effects(&self.shared, &[&part.1]).await {
-                    Ok(first) => {
-                        out.push(first);
-                        break;
-                    }
-                    Err(e) if e.permanent => {
-                        self.park_refused(part, &e.message);
-                        out.push(Vec::new());
-                        break;
-                    }
-                    Err(e) => {
-                        tracing::warn!(tenant = %part.0.0, game = %part.0.1, error = %e.message, "committing effects failed; retrying");
-                        if *stop.borrow() {
-                            return None;
+            out.push(self.commit_one(part, applied_at, stop).await?);
+        }
+        Some(out)
+    }
+
+    /// Writes one game's part; refused, the game is parked
+    /// ([`Loop::park_refused`]) and its answers (`game-parked`) and status
+    /// are written instead. Should even those be refused (a payload the
+    /// database cannot hold), they are written without payloads, and
+    /// failing that answered from memory only, which the log says.
+    async fn commit_one(
+        &mut self,
+        part: &mut (GameKey, Pending),
+        applied_at: i64,
+        stop: &watch::Receiver<bool>,
+    ) -> Option<Settled> {
+        let retry = Duration::from_millis(self.shared.cfg.effect_retry_ms.max(1));
+        let mut refusals = 0;
+        loop {
+            let tallies = self.cache.get(&part.0).and_then(|e| e.tallies.as_ref());
+            let view = [(&part.0, &part.1, tallies)];
+            match write(&self.shared, &view, applied_at).await {
+                Ok(mut settled) => return settled.pop(),
+                Err(e) if e.permanent => {
+                    refusals += 1;
+                    match refusals {
+                        1 => {
+                            // Its parked status must not be overwritten
+                            // by an older snapshot save.
+                            self.saved().await;
+                            self.park_refused(part, &e.message);
                         }
-                        tokio::time::sleep(retry).await;
+                        2 => part
+                            .1
+                            .outcomes
+                            .iter_mut()
+                            .for_each(|(o, _)| o.payload = None),
+                        _ => {
+                            tracing::error!(tenant = %part.0.0, game = %part.0.1, error = %e.message, "the parked game's answers were refused too; answered from memory only");
+                            return Some(Settled {
+                                outcomes: part.1.outcomes.clone(),
+                                tallies: None,
+                                entries: Vec::new(),
+                            });
+                        }
                     }
+                }
+                Err(e) => {
+                    tracing::warn!(tenant = %part.0.0, game = %part.0.1, error = %e.message, "committing effects failed; retrying");
+                    if *stop.borrow() {
+                        return None;
+                    }
+                    tokio::time::sleep(retry).await;
                 }
             }
         }
-        Some(out)
     }
 
     /// Parks a game whose effects the store or the streams refuse: its
@@ -526,112 +554,5 @@ impl Loop {
         Counters::add(&s.counters.replayed, replayed);
         tracing::info!(replayed, next_offset = e.next_offset, "game loaded");
         Ok(e)
-    }
-
-    /// Snapshots the batch's games that are due, in one transaction, on a
-    /// task of its own so the loop goes on with the next batch (the
-    /// effects these snapshots cover have committed; the store keeps
-    /// snapshots forward-only). One save in flight at a time.
-    async fn snapshot_due(&mut self, games: &[GameKey]) {
-        let every = self.shared.cfg.snapshot_every.max(1);
-        let mut due = Vec::new();
-        for k in games {
-            if let Some(e) = self.cache.get_mut(k)
-                && e.since_snapshot >= every
-            {
-                // A failed save only lengthens a replay; the next cadence
-                // (or shutdown) saves the game again.
-                e.since_snapshot = 0;
-                due.push((
-                    snapshot_of(k, e, self.shared.clock.now_ms()),
-                    entry_status(e).to_string(),
-                ));
-            }
-        }
-        if due.is_empty() {
-            return;
-        }
-        self.saved().await;
-        let shared = Arc::clone(&self.shared);
-        self.saving = Some(tokio::spawn(async move {
-            match shared.store.save_snapshots(&due).await {
-                Ok(saved) => Counters::add(&shared.counters.snapshots, saved.len() as u64),
-                Err(err) => {
-                    tracing::warn!(games = due.len(), error = %err, "snapshots failed; will retry")
-                }
-            }
-        }));
-    }
-
-    /// Waits for the background snapshot save, if any.
-    async fn saved(&mut self) {
-        if let Some(t) = self.saving.take() {
-            let _ = t.await;
-        }
-    }
-
-    async fn save(&mut self, k: &GameKey) {
-        self.saved().await;
-        let Some(e) = self.cache.get_mut(k) else {
-            return;
-        };
-        let snap = snapshot_of(k, e, self.shared.clock.now_ms());
-        match self
-            .shared
-            .store
-            .save_snapshot(&snap, entry_status(e))
-            .await
-        {
-            Ok(_) => {
-                e.since_snapshot = 0;
-                Counters::add(&self.shared.counters.snapshots, 1);
-            }
-            Err(err) => {
-                tracing::warn!(tenant = %k.0, game = %k.1, error = %err, "snapshot failed; will retry")
-            }
-        }
-    }
-
-    async fn save_all(&mut self) {
-        self.saved().await;
-        let dirty: Vec<GameKey> = self
-            .cache
-            .iter()
-            .filter(|(_, e)| e.since_snapshot > 0)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in dirty {
-            self.save(&k).await;
-        }
-    }
-
-    async fn evict(&mut self) {
-        while self.cache.len() > self.shared.cfg.max_games_cached.max(1) {
-            let Some(k) = self
-                .cache
-                .iter()
-                .min_by_key(|(_, e)| e.last_used)
-                .map(|(k, _)| k.clone())
-            else {
-                return;
-            };
-            self.save(&k).await;
-            self.cache.remove(&k);
-            // Saved: a later view follows it from that snapshot.
-            self.shared.live.forget(&k);
-        }
-    }
-}
-
-fn snapshot_of(k: &GameKey, e: &GameEntry, now_ms: i64) -> Snapshot {
-    Snapshot {
-        tenant: k.0.clone(),
-        game_id: k.1.clone(),
-        state: e.state.clone(),
-        topic: e.topic.clone(),
-        partition: e.partition,
-        next_offset: e.next_offset,
-        actions_applied: e.applied,
-        updated_at_ms: now_ms,
     }
 }

@@ -48,11 +48,11 @@ pub struct PipelineReport {
     pub reward: Percentiles,
     /// Where the time goes, stage by stage (applied actions).
     pub stages: Vec<Stage>,
-    /// The processor's board `apply`, per batch with rewards (part of
-    /// "effects").
+    /// The processor's board `apply`, per batch with rewards (the
+    /// "boards" stage).
     pub board_apply: Percentiles,
-    /// Quest/player event send -> ack, per event (part of "effects"; the
-    /// batch waits for its slowest).
+    /// Quest/player event send -> ack, per event (after the
+    /// answer; the offset commit waits for the batch's slowest).
     pub event_ack: Percentiles,
     /// Outcomes that never came.
     pub lost: u64,

@@ -29,16 +29,16 @@ pub const STAGES: [(&str, &str); 7] = [
         "poll returned -> plugin returned for the action (includes the batch's games before it)",
     ),
     (
-        "effects",
-        "plugin returned -> batch effects committed (rest of the batch's plugin calls, ledger + outbox, board, quest/player events acked)",
+        "commit",
+        "plugin returned -> the batch's one transaction committed (rest of the batch's plugin calls; ledger + outbox, outcomes, statuses, progress)",
     ),
     (
-        "stored",
-        "effects committed -> outcomes stored (the offsets commit after the answer)",
+        "boards",
+        "committed -> leaderboards updated (the answer resolves here; events and the offset commit follow it)",
     ),
     (
         "wake",
-        "outcomes stored -> the submitting task saw the outcome",
+        "boards updated -> the submitting task saw the outcome",
     ),
 ];
 
@@ -79,17 +79,17 @@ impl StageHists {
     /// processor's stage ends, and when the outcome was seen.
     pub fn record(&mut self, due: Instant, acked: Instant, s: &StageTimes, seen: Instant) {
         self.rec(0, between(due, acked));
-        let (Some(polled), Some(plugin), Some(effects), Some(stored)) =
-            (s.polled, s.plugin_done, s.effects_done, s.stored)
+        let (Some(polled), Some(plugin), Some(stored), Some(boards)) =
+            (s.polled, s.plugin_done, s.stored, s.boards_done)
         else {
             return;
         };
         self.rec(1, between(due, polled));
         self.rec(2, between(acked, polled));
         self.rec(3, between(polled, plugin));
-        self.rec(4, between(plugin, effects));
-        self.rec(5, between(effects, stored));
-        self.rec(6, between(stored, seen));
+        self.rec(4, between(plugin, stored));
+        self.rec(5, between(stored, boards));
+        self.rec(6, between(boards, seen));
     }
 
     /// The stages' percentiles.

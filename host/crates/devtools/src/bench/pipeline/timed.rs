@@ -1,8 +1,8 @@
-//! The processor's leaderboard and stream client, timed: splits the
-//! "effects" stage without timing code in the processor. The board's
-//! `apply` (once per batch with rewards) and the ack of every event the
-//! processor sends outside the game streams (quest and player events) are
-//! recorded; the ledger's share is what remains of "effects".
+//! The processor's leaderboard and stream client, timed, without timing
+//! code in the processor: the board's `apply` (once per batch with
+//! rewards: the "boards" stage) and the ack of every event the processor
+//! sends outside the game streams (quest and player events, after the
+//! answer and before the offset commit) are recorded.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
