@@ -28,6 +28,11 @@ pub struct ProcessorConfig {
     /// Records read per `Streams::read` while rebuilding a game from its
     /// snapshot. Default 1,000.
     pub replay_chunk: usize,
+    /// A game with at least this many actions in one poll has them applied
+    /// in one `apply-batch` plugin call (one state copy each way instead
+    /// of one per action; the per-action path decides whenever the two
+    /// could differ, see `processor/batched.rs`). 0 turns it off. Default 2.
+    pub apply_batch_min: usize,
     /// Action outcomes kept for [`super::Processor::outcome`] lookups,
     /// oldest dropped first. Default 100,000.
     pub outcomes_retained: usize,
@@ -90,6 +95,7 @@ impl Default for ProcessorConfig {
             snapshot_every: 200,
             max_games_cached: 10_000,
             replay_chunk: 1_000,
+            apply_batch_min: 2,
             outcomes_retained: 100_000,
             effect_retry_ms: 200,
             tick_interval_ms: 1_000,

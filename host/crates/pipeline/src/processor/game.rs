@@ -7,8 +7,9 @@ use std::time::Instant;
 
 use veltrix_contract::{Action, ActorRole, GameStatus, Transition};
 
+use super::batched;
 use super::effects::{self, Origin, RewardRules};
-use super::outcome::{ActionResult, Outcome, StageTimes};
+use super::outcome::{ActionResult, Counters, Outcome, StageTimes};
 use super::shared::Shared;
 use crate::telemetry::PluginSample;
 use veltrix_runtime::{Plugin, Worker};
@@ -86,14 +87,21 @@ pub(crate) fn apply_records(
     let rules = &shared.rules;
     // Gathered here and merged once: no shared state touched per action.
     let mut sample = PluginSample::default();
-    for r in recs {
-        if r.offset < entry.next_offset {
-            continue; // Redelivered: already in the state.
-        }
+    // Redelivered records are already in the state.
+    let fresh: Vec<&Record> = recs
+        .iter()
+        .filter(|r| r.offset >= entry.next_offset)
+        .collect();
+    let decoded = fresh.iter().map(|r| decode(r, key)).collect();
+    let mut plan = batched::Planner::new(decoded, shared.cfg.apply_batch_min);
+    for (i, r) in fresh.into_iter().enumerate() {
         entry.next_offset = r.offset + 1;
         entry.applied += 1;
         entry.since_snapshot += 1;
-        let action = match decode(r, key) {
+        let (decoded, pre, took) = plan.next(i, worker, entry, rules, &mut sample);
+        Counters::add(&shared.counters.batched, took as u64);
+        let from_batch = pre.is_some();
+        let action = match decoded {
             Ok(a) => a,
             Err(message) => {
                 let res = ActionResult::Faulted {
@@ -115,12 +123,18 @@ pub(crate) fn apply_records(
             pending.outcomes.push((o, 0..0));
             continue;
         }
-        let started = Instant::now();
-        let (stepped, fuel) = measured_step(worker, &entry.state, &action, rules);
-        sample.call(started.elapsed(), fuel);
-        if let Step::Faulted { code, .. } = &stepped {
-            sample.fault(code);
-        }
+        let stepped = match pre {
+            Some(step) => step,
+            None => {
+                let started = Instant::now();
+                let (stepped, fuel) = measured_step(worker, &entry.state, &action, rules);
+                sample.call(started.elapsed(), fuel);
+                if let Step::Faulted { code, .. } = &stepped {
+                    sample.fault(code);
+                }
+                stepped
+            }
+        };
         let result = match stepped {
             Step::Applied(t) => {
                 let o = Origin {
@@ -162,8 +176,10 @@ pub(crate) fn apply_records(
                 for e in effects::player_events(&o, &t.rewards, t.status) {
                     pending.events.push((players_topic.clone(), e));
                 }
-                entry.state = t.state;
-                entry.status = t.status;
+                if !from_batch {
+                    entry.state = t.state;
+                    entry.status = t.status;
+                }
                 let res = ActionResult::Applied {
                     status: t.status,
                     rewards: t.rewards.len(),

@@ -28,6 +28,7 @@
 //! - [`worker`]: the consume -> apply -> commit loop and the game cache;
 //! - `commit`: a batch's effects, outcomes and parked statuses, in order;
 //! - `totals`: running points totals per cached game, for the answers;
+//! - `batched`: a game's queued actions in one `apply-batch` call;
 //! - [`ticker`]: the host's clock, a periodic `tick` to unfinished games;
 //! - [`view`]: [`Processor::view`], a player's view of a game's current
 //!   state (the copy its worker loop publishes after each batch).
@@ -42,6 +43,7 @@
 //! (idempotent per `reward_id`), and republishes quest and player events
 //! under the same event ids (consumers deduplicate on `event_id`).
 
+mod batched;
 pub mod boards;
 mod commit;
 pub mod config;

@@ -194,6 +194,9 @@ pub struct ProcessorStats {
     pub replayed: u64,
     /// Snapshots written.
     pub snapshots: u64,
+    /// Actions whose step came from an `apply-batch` call (the rest went
+    /// through `apply` one by one).
+    pub batched: u64,
 }
 
 #[derive(Default)]
@@ -206,6 +209,7 @@ pub(crate) struct Counters {
     pub games_loaded: AtomicU64,
     pub replayed: AtomicU64,
     pub snapshots: AtomicU64,
+    pub batched: AtomicU64,
 }
 
 impl Counters {
@@ -234,6 +238,7 @@ impl Counters {
             games_loaded: g(&self.games_loaded),
             replayed: g(&self.replayed),
             snapshots: g(&self.snapshots),
+            batched: g(&self.batched),
         }
     }
 }

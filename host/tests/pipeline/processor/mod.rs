@@ -874,3 +874,5 @@ async fn a_crash_after_minting_before_the_offset_commit_mints_nothing_twice() ->
 }
 
 crate::each_db!(refused_effects_park_their_game_only => refused_effects);
+
+mod apply_batch;
