@@ -148,6 +148,56 @@ async fn abandoned_claim(db: &TestDb) {
     store.close().await;
 }
 
+/// Concurrent claims go to the database together (one group per write):
+/// each new key is `Fresh` exactly once, the same key claimed by several
+/// requests at once is `Fresh` for one and in progress for the others, a
+/// known key is decided as before; the same with groups turned off.
+async fn concurrent_claims(db: &TestDb) {
+    for max in [256, 1] {
+        let mut cfg = db.cfg.clone();
+        cfg.claim_batch_max = max;
+        cfg.claim_window_us = 2_000;
+        let store = Store::connect(&cfg).await.unwrap();
+        let tag = format!("c{max}");
+        store
+            .claim("acme", &format!("{tag}-old"), "h")
+            .await
+            .unwrap();
+        let claims = (0..40).map(|i| {
+            let store = store.clone();
+            // Keys 0..20 once each, key "twin" ten times, the old key ten.
+            let key = match i {
+                0..20 => format!("{tag}-{i}"),
+                20..30 => format!("{tag}-twin"),
+                _ => format!("{tag}-old"),
+            };
+            tokio::spawn(async move { (key.clone(), store.claim("acme", &key, "h").await) })
+        });
+        let mut fresh = std::collections::HashMap::<String, usize>::new();
+        for c in claims {
+            let (key, claim) = c.await.unwrap();
+            match claim.unwrap() {
+                Claim::Fresh => *fresh.entry(key).or_default() += 1,
+                Claim::InProgress => {}
+                other => panic!("{key}: {other:?}"),
+            }
+        }
+        for i in 0..20 {
+            assert_eq!(fresh.get(&format!("{tag}-{i}")), Some(&1), "{tag}-{i}");
+        }
+        assert_eq!(fresh.get(&format!("{tag}-twin")), Some(&1), "twin");
+        assert_eq!(fresh.get(&format!("{tag}-old")), None, "old");
+        assert_eq!(
+            store
+                .claim("acme", &format!("{tag}-twin"), "other")
+                .await
+                .unwrap(),
+            Claim::Mismatch
+        );
+        store.close().await;
+    }
+}
+
 /// Quest progress keeps the latest status per (quest, team): the last of
 /// a batch wins, an earlier offset never overwrites a later one, tenants
 /// and games stay apart.
@@ -225,6 +275,7 @@ async fn all(db: TestDb) {
     batch_is_atomic(&store).await;
     idempotency(&store).await;
     abandoned_claim(&db).await;
+    concurrent_claims(&db).await;
     db.finish(store).await;
 }
 

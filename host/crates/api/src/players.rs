@@ -191,7 +191,8 @@ impl From<ProcessorError> for ApiError {
 /// What an action route answers.
 #[derive(Debug)]
 pub enum Answer {
-    /// The outcome (200): final, stored as the idempotency key's answer.
+    /// The outcome (200): final, stored with the batch that applied it
+    /// (the idempotency key's answer on a retry).
     Done(Value),
     /// Not applied yet (202, `"result": "pending"`): the action is durable
     /// and will be applied once; a retry of its key, or `GET
@@ -436,12 +437,14 @@ pub async fn act(
         Err(e) => return Err(e),
     };
     match answer {
+        // Not completed here: the outcome was stored in the transaction
+        // that applied the action (group commit), and it is the answer. A
+        // retry finds the claim in progress, answers that stored outcome
+        // (byte-identical: same encoder, same values) and completes the
+        // key then; first attempts cost no write of their own after the
+        // claim.
         Answer::Done(out) => {
             let bytes = encoded(&out)?;
-            state
-                .store
-                .complete(&player.tenant, &scoped, &bytes)
-                .await?;
             Ok(json_response(StatusCode::OK, bytes, false))
         }
         Answer::Pending(out) => {

@@ -36,6 +36,14 @@ pub struct DatabaseConfig {
     /// treated as abandoned (its request crashed) and may be claimed again.
     /// Default 30,000.
     pub idempotency_claim_ttl_ms: u64,
+    /// Idempotency claims of concurrent requests are written together,
+    /// one transaction per group: the claims that queued while the
+    /// previous group was written, plus those arriving within this many
+    /// microseconds of the group's first. 0 adds no wait. Default 0.
+    pub claim_window_us: u64,
+    /// Most claims in one group; 1 writes each claim on its own (as
+    /// before group commit). Default 256.
+    pub claim_batch_max: usize,
 }
 
 impl Default for DatabaseConfig {
@@ -49,6 +57,8 @@ impl Default for DatabaseConfig {
             retry_initial_backoff_ms: 50,
             retry_max_backoff_ms: 1_000,
             idempotency_claim_ttl_ms: 30_000,
+            claim_window_us: 0,
+            claim_batch_max: 256,
         }
     }
 }

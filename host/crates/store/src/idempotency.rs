@@ -2,6 +2,8 @@
 //! result, never applied twice.
 //!
 //! `claim` before doing the work, `complete` with the response after it.
+//! Claims of concurrent requests are written together (`claims`): a new
+//! key costs a share of one commit, not a commit of its own.
 //! A claim still in progress after `database.idempotency_claim_ttl_ms` is
 //! taken to be abandoned (the request died between claim and complete) and
 //! can be claimed again. The work itself must still be idempotent (mints
@@ -40,6 +42,22 @@ impl Store {
         key: &str,
         request_hash: &str,
     ) -> Result<Claim, StoreError> {
+        let batched = self
+            .claims
+            .claim(
+                &self.pool,
+                &self.clock,
+                self.claim_batch,
+                tenant,
+                key,
+                request_hash,
+            )
+            .await;
+        if batched == Some(true) {
+            return Ok(Claim::Fresh);
+        }
+        // Seen before, twice in one group, or the group failed: decide
+        // this key alone.
         self.retry
             .run("idempotency_claim", || async {
                 let now = self.clock.now_ms();

@@ -11,6 +11,7 @@
 //! - [`batch`]: group commit, a processor batch's ledger rows, outcomes,
 //!   statuses and quest progress in one transaction;
 //! - [`idempotency`]: claim / complete / replay of client idempotency keys;
+//! - `claims`: group commit of concurrent idempotency claims;
 //! - [`outbox`]: outbox rows, the relay lease and stream watermarks;
 //! - [`tenancy`]: tenants, partners, hashed API keys, enabled game types;
 //! - [`directory`]: tenants, partners and keys as the operator lists them;
@@ -24,6 +25,7 @@
 //! - [`retry`]: the retry budget for writes while the database is down.
 
 pub mod batch;
+mod claims;
 mod config;
 pub mod directory;
 mod error;
@@ -105,6 +107,9 @@ pub struct Store {
     backend: Backend,
     retry: RetryPolicy,
     claim_ttl_ms: i64,
+    /// Concurrent idempotency claims, written together ([`claims`]).
+    claims: claims::ClaimQueue,
+    claim_batch: claims::ClaimBatch,
     max_batch: usize,
     reward_topic: TopicFn,
     /// Woken after each commit that added outbox rows, so an in-process
@@ -193,6 +198,11 @@ impl Store {
                 pool_timeout_is_busy: backend == Backend::Sqlite,
             },
             claim_ttl_ms: cfg.idempotency_claim_ttl_ms as i64,
+            claims: claims::ClaimQueue::default(),
+            claim_batch: claims::ClaimBatch {
+                window: Duration::from_micros(cfg.claim_window_us),
+                max: cfg.claim_batch_max,
+            },
             max_batch: DEFAULT_MAX_BATCH,
             reward_topic: topic_fn(&streams),
             outbox_written: std::sync::Arc::default(),

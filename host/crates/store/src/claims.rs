@@ -1,0 +1,150 @@
+//! Group commit for idempotency claims. Every action through the front
+//! door claims its key first; one commit per claim made the claims, not
+//! the actions, what a busy database spent its commits on. Here the claims
+//! of concurrent requests go to one task that writes them as one
+//! multi-row `INSERT .. ON CONFLICT DO NOTHING RETURNING` in one
+//! transaction: whatever queued while the previous write ran (plus up to
+//! `database.claim_window_us` more), at most `database.claim_batch_max`.
+//!
+//! The batch only answers "fresh" (the row is new, and the first of its
+//! key in the batch). Everything else (a key seen before, the same key
+//! twice in one batch, a batch that failed) goes through the one-claim
+//! path ([`Store::claim`]'s), which tells replays, mismatches, claims in
+//! progress and takeovers apart and reports errors as before.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::{Any, AnyPool, Row};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Clock, rows_placeholders};
+
+/// One claim waiting for the batch write: `Some(true)` fresh,
+/// `Some(false)` not (ask the one-claim path), `None` the batch failed.
+struct Job {
+    tenant: String,
+    key: String,
+    hash: String,
+    reply: oneshot::Sender<Option<bool>>,
+}
+
+/// The queue to the claim writer, started on first use.
+#[derive(Clone, Default)]
+pub(crate) struct ClaimQueue {
+    tx: Arc<std::sync::OnceLock<mpsc::UnboundedSender<Job>>>,
+}
+
+/// The batch's limits.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ClaimBatch {
+    pub window: Duration,
+    pub max: usize,
+}
+
+impl ClaimQueue {
+    /// Whether `(tenant, key)` was claimed fresh by a batch write; `None`:
+    /// not in a batch (off, or the write failed), use the one-claim path.
+    pub(crate) async fn claim(
+        &self,
+        pool: &AnyPool,
+        clock: &Clock,
+        limits: ClaimBatch,
+        tenant: &str,
+        key: &str,
+        hash: &str,
+    ) -> Option<bool> {
+        if limits.max <= 1 {
+            return None;
+        }
+        let tx = self.tx.get_or_init(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            // Holds the pool and clock, not the store: the task ends when
+            // the last store clone (and so the queue's sender) is dropped.
+            tokio::spawn(writer(pool.clone(), clock.clone(), limits, rx));
+            tx
+        });
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            tenant: tenant.into(),
+            key: key.into(),
+            hash: hash.into(),
+            reply,
+        };
+        tx.send(job).ok()?;
+        answer.await.ok().flatten()
+    }
+}
+
+async fn writer(
+    pool: AnyPool,
+    clock: Clock,
+    limits: ClaimBatch,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+) {
+    let max = limits.max.max(1);
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        if !limits.window.is_zero() {
+            let deadline = tokio::time::Instant::now() + limits.window;
+            while jobs.len() < max {
+                match tokio::time::timeout_at(deadline, rx.recv()).await {
+                    Ok(Some(j)) => jobs.push(j),
+                    _ => break,
+                }
+            }
+        }
+        while jobs.len() < max {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let fresh = match insert(&pool, clock.now_ms(), &jobs).await {
+            Ok(set) => Some(set),
+            Err(e) => {
+                tracing::warn!(claims = jobs.len(), error = %e, "batched idempotency claims failed; claiming one by one");
+                None
+            }
+        };
+        let mut given = HashSet::with_capacity(jobs.len());
+        for j in jobs {
+            let answer = fresh.as_ref().map(|set| {
+                let k = (j.tenant, j.key);
+                set.contains(&k) && given.insert(k)
+            });
+            let _ = j.reply.send(answer);
+        }
+    }
+}
+
+/// Inserts the jobs' rows; the (tenant, key)s that are new.
+async fn insert(
+    pool: &AnyPool,
+    now: i64,
+    jobs: &[Job],
+) -> Result<HashSet<(String, String)>, sqlx::Error> {
+    let mut tx: sqlx::Transaction<'static, Any> = pool.begin().await?;
+    let mut fresh = HashSet::with_capacity(jobs.len());
+    for chunk in jobs.chunks(super::ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO idempotency_keys (tenant_id, key, request_hash, created_at_ms) \
+             VALUES {} ON CONFLICT (tenant_id, key) DO NOTHING RETURNING tenant_id, key",
+            rows_placeholders(chunk.len(), 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for j in chunk {
+            q = q
+                .bind(j.tenant.as_str())
+                .bind(j.key.as_str())
+                .bind(j.hash.as_str())
+                .bind(now);
+        }
+        for row in q.fetch_all(&mut *tx).await? {
+            fresh.insert((row.try_get("tenant_id")?, row.try_get("key")?));
+        }
+    }
+    tx.commit().await?;
+    Ok(fresh)
+}
