@@ -17,10 +17,12 @@ struct Run {
 async fn run(rig: &mut Rig, ty: &str, game: &str, min: usize) -> Result<(Run, u64)> {
     let (config, actions) = sample(ty, 150);
     rig.cfg.processor.apply_batch_min = min;
-    let p = rig.processor().await?;
+    // Queued before the loop starts: its polls hold several of them.
+    let p = rig.unstarted(rig.board.clone())?;
     p.create_game(TENANT, game, ty, &config, 9).await?;
-    // Submitted back to back: the loop polls several of them at once.
-    let answers = outcomes(submit_all(&p, game, actions).await?)
+    let submitted = submit_all(&p, game, actions).await?;
+    p.start().await?;
+    let answers = outcomes(submitted)
         .await?
         .into_iter()
         .map(|o| o.result)

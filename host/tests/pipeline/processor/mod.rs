@@ -72,6 +72,13 @@ impl Rig {
     }
 
     async fn processor_with(&self, board: Arc<dyn Leaderboard>) -> Result<Processor> {
+        let p = self.unstarted(board)?;
+        p.start().await?;
+        Ok(p)
+    }
+
+    /// A processor whose loop has not started: what is submitted queues.
+    fn unstarted(&self, board: Arc<dyn Leaderboard>) -> Result<Processor> {
         let builtins = veltrix_artifacts::BUILTINS.iter().map(|b| (b.name, b.wasm));
         let registry = Registry::with_builtins(self.cfg.plugins.clone(), builtins)?;
         registry.register(PROBE)?;
@@ -84,7 +91,6 @@ impl Rig {
             Arc::new(registry),
             Clock::system(),
         );
-        p.start().await?;
         Ok(p)
     }
 

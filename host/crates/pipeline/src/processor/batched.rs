@@ -35,8 +35,16 @@ pub(crate) struct Planner {
     pre: VecDeque<Step>,
     /// Segments are looked for from here on.
     tried_until: usize,
+    /// Batch calls whose result the per-action path had to replace.
+    refused: u32,
     min: usize,
 }
+
+/// Refused batch calls after which a poll's remaining actions go one by
+/// one: a refusal is usually one action's doing (the one that starts or
+/// ends the game), so the call is tried again from the action after it,
+/// but a group that keeps refusing costs no more than this many calls.
+const RETRIES: u32 = 3;
 
 impl Planner {
     /// Plans `actions` (each decoded, or why not); `min` 0 turns
@@ -46,6 +54,7 @@ impl Planner {
             actions: actions.into_iter().map(Some).collect(),
             pre: VecDeque::new(),
             tried_until: 0,
+            refused: 0,
             min,
         }
     }
@@ -69,15 +78,22 @@ impl Planner {
             let player = |a: &Option<Result<Action, String>>| matches!(a, Some(Ok(a)) if a.role == ActorRole::Player);
             let end = i + self.actions[i..].iter().take_while(|a| player(a)).count();
             self.tried_until = end.max(i + 1);
-            if end - i >= self.min.max(2) {
+            if end - i >= self.min.max(2) && self.refused < RETRIES {
                 let seg: Vec<Action> = self.actions[i..end]
                     .iter()
                     .filter_map(|a| a.as_ref().and_then(|a| a.as_ref().ok()).cloned())
                     .collect();
-                if let Some(b) = apply(worker, entry, &seg, rules, sample) {
-                    took = b.steps.len();
-                    entry.state = b.state;
-                    self.pre = b.steps.into();
+                match apply(worker, entry, &seg, rules, sample) {
+                    Some(b) => {
+                        took = b.steps.len();
+                        entry.state = b.state;
+                        self.pre = b.steps.into();
+                    }
+                    None => {
+                        // This action one by one; the rest tried again.
+                        self.refused += 1;
+                        self.tried_until = i + 1;
+                    }
                 }
             }
         }

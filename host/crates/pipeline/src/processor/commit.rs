@@ -2,10 +2,11 @@
 //! one transaction for the ledger + outbox (mint), the outcomes, the
 //! statuses the batch changed or parked and its quest progress
 //! ([`write`]); then the leaderboard entries ([`update_boards`]), after
-//! which the answers resolve; then the quest and player events, acked
-//! ([`publish`]). Every step is idempotent by id (reward ids, event ids,
-//! action ids), so a batch retried or redelivered after a crash changes
-//! nothing twice: the offsets move only after the last step.
+//! which the answers resolve; then the quest and player events are sent
+//! ([`send_all`]; the worker's tail awaits the acks). Every step is
+//! idempotent by id (reward ids, event ids, action ids), so a batch
+//! retried or redelivered after a crash changes nothing twice: the
+//! offsets move only after the last step.
 //!
 //! A failure is either transient (a dependency is down or busy: retry the
 //! same effects) or permanent (the data itself is refused: retrying can
@@ -23,7 +24,7 @@ use super::shared::Shared;
 use super::totals::{self, Tallies};
 use veltrix_leaderboard::{LeaderboardError, ScoreEntry};
 use veltrix_store::{BatchRows, BatchView, OutcomeRecord, Reward, StatusUpdate, StoreError};
-use veltrix_streams::{Envelope, EnvelopeError, StreamError};
+use veltrix_streams::{Ack, Envelope, EnvelopeError, StreamError};
 
 /// Why a batch's effects did not commit.
 #[derive(Debug)]
@@ -278,15 +279,15 @@ pub(crate) async fn update_boards(shared: &Shared, settled: &[Settled]) -> Resul
     apply_board(shared, entries).await
 }
 
-/// Publishes the parts' quest and player events and waits for every ack.
-/// An event the stream refuses as such (too large, despite the checks
-/// before the transition was adopted) is logged and left out: the ledger
-/// already holds the batch, and consumers read events as hints.
-#[tracing::instrument(skip_all, fields(events = events.len()))]
-pub(crate) async fn publish(
+/// Sends the parts' quest and player events (in order, now) and returns
+/// their acks, to await later ([`acked`]). An event the stream refuses as
+/// such (too large, despite the checks before the transition was adopted)
+/// is logged and left out: the ledger already holds the batch, and
+/// consumers read events as hints.
+pub(crate) fn send_all(
     shared: &Shared,
     events: &[(String, Envelope)],
-) -> Result<(), EffectError> {
+) -> Result<Vec<Ack>, EffectError> {
     let mut acks = Vec::with_capacity(events.len());
     for (topic, e) in events {
         match shared.streams.send(topic, e) {
@@ -297,6 +298,11 @@ pub(crate) async fn publish(
             Err(err) => return Err(EffectError::stream(err)),
         }
     }
+    Ok(acks)
+}
+
+/// Waits for every ack of [`send_all`].
+pub(crate) async fn acked(acks: Vec<Ack>) -> Result<(), EffectError> {
     try_join_all(acks).await.map_err(EffectError::stream)?;
     Ok(())
 }

@@ -33,6 +33,11 @@ pub struct ProcessorConfig {
     /// of one per action; the per-action path decides whenever the two
     /// could differ, see `processor/batched.rs`). 0 turns it off. Default 2.
     pub apply_batch_min: usize,
+    /// Batch tails (quest/player event acks, then snapshots) a worker loop
+    /// keeps in flight while it goes on with the next batches; offsets
+    /// commit in batch order as tails finish. 1: each batch's tail is done
+    /// before the next batch's starts. Default 4.
+    pub tails_in_flight: usize,
     /// Action outcomes kept for [`super::Processor::outcome`] lookups,
     /// oldest dropped first. Default 100,000.
     pub outcomes_retained: usize,
@@ -96,6 +101,7 @@ impl Default for ProcessorConfig {
             max_games_cached: 10_000,
             replay_chunk: 1_000,
             apply_batch_min: 2,
+            tails_in_flight: 4,
             outcomes_retained: 100_000,
             effect_retry_ms: 200,
             tick_interval_ms: 1_000,

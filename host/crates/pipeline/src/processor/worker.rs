@@ -1,9 +1,9 @@
 //! The worker loop: poll the game streams, apply each game's actions with
 //! its pinned plugin, write the batch's effects and outcomes in one
-//! transaction, update the boards and resolve the answers. The batch's
-//! tail (its quest and player events acked, then its due snapshots) runs
-//! while the next batch is polled and applied; its offsets commit after
-//! it, before the next batch's tail starts ([`tail`]).
+//! transaction, update the boards and resolve the answers, then send the
+//! quest and player events. The batch's tail (those acks, then its due
+//! snapshots) runs while the next batches are polled and applied; its
+//! offsets commit when it and every earlier tail are done ([`tail`]).
 //!
 //! A game's records all sit in one partition (keyed by game id), and a
 //! poll returns a partition's records in offset order, so grouping a batch
@@ -54,14 +54,13 @@ struct Loop {
     last_seen: HashMap<PartKey, i64>,
     epochs: HashMap<PartKey, u64>,
     tick: u64,
-    /// The last batch's tail running in the background (its events,
-    /// then its due snapshots; see [`tail`]), if any: `false` when
-    /// stopping cut its events short.
-    saving: Option<tokio::task::JoinHandle<bool>>,
+    /// Batch tails in flight, oldest first (their events, then their due
+    /// snapshots; see [`tail`]), with the records they hold uncommitted.
+    tails: std::collections::VecDeque<tail::Tail>,
+    /// Done when the newest tail is: the next one's snapshots wait for it.
+    chain: Option<tokio::sync::oneshot::Receiver<bool>>,
     /// Whether every tail so far finished with its events acked.
     tail_acked: bool,
-    /// The last batch's records: their offsets commit after its tail.
-    uncommitted: Vec<Record>,
 }
 
 /// Runs until `stop` says so, then snapshots every game with unsaved
@@ -81,9 +80,9 @@ pub(crate) async fn run(
         last_seen: HashMap::new(),
         epochs: HashMap::new(),
         tick: 0,
-        saving: None,
+        tails: std::collections::VecDeque::new(),
+        chain: None,
         tail_acked: true,
-        uncommitted: Vec::new(),
     };
     let member = l.shared.owned.join();
     while !*stop.borrow() {
@@ -207,12 +206,12 @@ impl Loop {
                 self.shared.outcomes.resolve(o);
             }
         }
-        // The previous batch's tail: its events go out before this
-        // batch's, its offsets commit before this batch's.
-        if !self.finish_tail(consumer, stop).await {
+        // Events go out now, after every earlier batch's; their acks, the
+        // snapshots and the offset commit follow off this path.
+        self.spawn_tail(records, events, &order, stop);
+        if !self.commit_ready(consumer, stop, false).await {
             return false;
         }
-        self.spawn_tail(records, events, &order, stop);
         self.evict().await;
         true
     }

@@ -1,34 +1,46 @@
-//! A batch's tail, off the next batch's path. Once a batch's answers
-//! resolved, its quest and player events are sent and awaited, then its
-//! due snapshots saved, on a task of its own, while the loop polls and
-//! applies the next batch. The loop commits the batch's offsets only when
-//! that task is done (so never past events not yet acked), and before the
-//! next batch's events go out and its offsets commit: the streams see
-//! each batch's events in batch order, and offsets move in order.
+//! A batch's tail, off the next batches' path. Once a batch's answers
+//! resolved, its quest and player events are sent (in batch order, by the
+//! loop) and a task of its own awaits their acks, then saves the batch's
+//! due snapshots, while the loop polls and applies the next batches. Up to
+//! `processor.tails_in_flight` tails run at once; the loop commits a
+//! batch's offsets only when its tail and every earlier one are done, so
+//! offsets move in order and never past events not yet acked.
 //!
-//! A snapshot covers a batch's actions only once their events are acked
-//! (it is taken at the end of the batch, saved after the acks): a crash
-//! before then replays the actions from the stream and sends the events
-//! again, under the same ids. Snapshots are also what stays in memory
-//! until saved, and every other save (one game's, eviction, shutdown)
-//! first waits for the task, so the store sees statuses in order.
+//! A snapshot covers a batch's actions only once their events, and every
+//! earlier batch's, are acked (it is taken at the end of the batch, saved
+//! by its tail after its acks and after the previous tail is done): a
+//! crash before then replays the actions from the stream and sends the
+//! events again, under the same ids. Every other save (one game's,
+//! eviction, shutdown) first waits for all tails, so the store sees
+//! statuses in order.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
-use super::super::commit::publish;
+use super::super::commit::{acked, send_all};
 use super::super::game::{GameEntry, GameKey, entry_status};
 use super::super::outcome::Counters;
 use super::Loop;
 use veltrix_store::Snapshot;
 use veltrix_streams::{Consumer, Envelope, Record};
 
+/// One batch's tail: its task (none when it had nothing to send or save)
+/// and its records, whose offsets commit when it is done.
+pub(super) struct Tail {
+    task: Option<tokio::task::JoinHandle<bool>>,
+    /// Set once the task was awaited: its events acked (`false`: stopping
+    /// cut it short).
+    acked: Option<bool>,
+    records: Vec<Record>,
+}
+
 impl Loop {
-    /// Hands the batch's events and due snapshots to a task of their own;
-    /// `records` commit once it is done ([`Loop::finish_tail`]). The
-    /// previous tail must be finished.
+    /// Sends the batch's events now (after every earlier batch's) and
+    /// hands their acks and the batch's due snapshots to a task of their
+    /// own; `records` commit once it and every earlier tail are done
+    /// ([`Loop::commit_ready`]).
     pub(super) fn spawn_tail(
         &mut self,
         records: Vec<Record>,
@@ -36,22 +48,43 @@ impl Loop {
         games: &[GameKey],
         stop: &watch::Receiver<bool>,
     ) {
-        debug_assert!(self.saving.is_none() && self.uncommitted.is_empty());
-        self.uncommitted = records;
         let due = self.snapshots_due(games);
         if events.is_empty() && due.is_empty() {
+            self.tails.push_back(Tail {
+                task: None,
+                acked: Some(true),
+                records,
+            });
             return;
         }
         let shared = Arc::clone(&self.shared);
         let stop = stop.clone();
         let retry = Duration::from_millis(shared.cfg.effect_retry_ms.max(1));
-        self.saving = Some(tokio::spawn(async move {
-            while let Err(e) = publish(&shared, &events).await {
+        let mut sent = Some(send_all(&shared, &events));
+        let prev = self.chain.take();
+        let (done, chain) = oneshot::channel();
+        self.chain = Some(chain);
+        let task = tokio::spawn(async move {
+            loop {
+                let attempt = sent.take().unwrap_or_else(|| send_all(&shared, &events));
+                let result = match attempt {
+                    Ok(acks) => acked(acks).await,
+                    Err(e) => Err(e),
+                };
+                let Err(e) = result else { break };
                 tracing::warn!(error = %e.message, "publishing quest and player events failed; retrying");
                 if *stop.borrow() {
+                    let _ = done.send(false);
                     return false;
                 }
                 tokio::time::sleep(retry).await;
+            }
+            // The snapshots cover earlier batches too: their tails first.
+            if let Some(prev) = prev
+                && !prev.await.unwrap_or(false)
+            {
+                let _ = done.send(false);
+                return false;
             }
             if !due.is_empty() {
                 match shared.store.save_snapshots(&due).await {
@@ -61,34 +94,72 @@ impl Loop {
                     }
                 }
             }
+            let _ = done.send(true);
             true
-        }));
+        });
+        self.tails.push_back(Tail {
+            task: Some(task),
+            acked: None,
+            records,
+        });
     }
 
-    /// Waits for the last batch's tail, then commits its offsets; `false`
-    /// when stopping left its events unacked or its offsets uncommitted
-    /// (the batch is delivered again).
-    pub(super) async fn finish_tail(
+    /// Commits the offsets of the finished tails at the front of the
+    /// queue, waiting for the oldest while more than `tails_in_flight` run
+    /// (`all`: waiting for every one). `false` when stopping left a tail's
+    /// events unacked or offsets uncommitted (its batch is delivered
+    /// again).
+    pub(super) async fn commit_ready(
         &mut self,
         consumer: &mut dyn Consumer,
         stop: &watch::Receiver<bool>,
+        all: bool,
     ) -> bool {
-        if !self.saved().await {
-            return false;
+        let max = self.shared.cfg.tails_in_flight.max(1);
+        let mut ready: Vec<Record> = Vec::new();
+        let mut ok = true;
+        loop {
+            let over = self.tails.len() > max;
+            let Some(front) = self.tails.front_mut() else {
+                break;
+            };
+            if front.acked.is_none() {
+                let running = front.task.as_ref().is_some_and(|t| !t.is_finished());
+                if running && !all && !over {
+                    break;
+                }
+                front.acked = Some(join(front.task.take()).await);
+            }
+            if front.acked == Some(false) {
+                self.tail_acked = false;
+                ok = false;
+                break;
+            }
+            if let Some(t) = self.tails.pop_front() {
+                ready.extend(t.records);
+            }
         }
-        if self.uncommitted.is_empty() {
-            return true;
+        if ready.is_empty() {
+            return ok;
         }
         let retry = Duration::from_millis(self.shared.cfg.effect_retry_ms.max(1));
-        while let Err(e) = consumer.commit(&self.uncommitted).await {
+        while let Err(e) = consumer.commit(&ready).await {
             tracing::warn!(error = %e, "offset commit failed; retrying");
             if *stop.borrow() {
                 return false;
             }
             tokio::time::sleep(retry).await;
         }
-        self.uncommitted.clear();
-        true
+        ok
+    }
+
+    /// Waits for every tail, then commits their offsets.
+    pub(super) async fn finish_tail(
+        &mut self,
+        consumer: &mut dyn Consumer,
+        stop: &watch::Receiver<bool>,
+    ) -> bool {
+        self.commit_ready(consumer, stop, true).await
     }
 
     /// The batch's games whose snapshot is due, taken now (the state as of
@@ -110,15 +181,15 @@ impl Loop {
         due
     }
 
-    /// Waits for the background tail, if any; whether every tail so far
-    /// had its events acked (`false` only when stopping cut one short).
+    /// Waits for every tail's task (their offsets stay queued for
+    /// [`Loop::commit_ready`]); whether all had their events acked
+    /// (`false` only when stopping cut one short).
     pub(super) async fn saved(&mut self) -> bool {
-        if let Some(t) = self.saving.take() {
-            let acked = t.await.unwrap_or_else(|e| {
-                tracing::error!(error = %e, "a batch's tail task failed");
-                false
-            });
-            self.tail_acked &= acked;
+        for t in &mut self.tails {
+            if t.acked.is_none() {
+                t.acked = Some(join(t.task.take()).await);
+            }
+            self.tail_acked &= t.acked == Some(true);
         }
         self.tail_acked
     }
@@ -191,5 +262,15 @@ fn snapshot_of(k: &GameKey, e: &GameEntry, now_ms: i64) -> Snapshot {
         next_offset: e.next_offset,
         actions_applied: e.applied,
         updated_at_ms: now_ms,
+    }
+}
+
+async fn join(task: Option<tokio::task::JoinHandle<bool>>) -> bool {
+    match task {
+        Some(t) => t.await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "a batch's tail task failed");
+            false
+        }),
+        None => true,
     }
 }
