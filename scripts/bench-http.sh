@@ -27,6 +27,8 @@ BASE=http://127.0.0.1:$PORT
 export VELTRIX_API__BOOTSTRAP_OPERATOR_KEY=$BOOT
 export VELTRIX_API__LISTEN=127.0.0.1:$PORT
 export VELTRIX_DATABASE_URL=${VELTRIX_DATABASE_URL:-sqlite://$TMP/veltrix.db?mode=rwc}
+# The embedded log too: a run never reads (or leaves) another run's log.
+export VELTRIX_STREAMS__EMBEDDED_DIR=${VELTRIX_STREAMS__EMBEDDED_DIR:-$TMP/log}
 "$BIN" serve >"$TMP/serve.log" 2>&1 &
 SERVE=$!
 trap 'kill $SERVE 2>/dev/null; wait $SERVE 2>/dev/null; rm -rf "$TMP"' EXIT
