@@ -108,6 +108,8 @@ impl Store {
             .await
     }
 
+    /// The stored outcome of `action_id` in `tenant`, if any.
+    #[tracing::instrument(skip(self))]
     pub async fn stored_outcome(
         &self,
         tenant: &str,

@@ -38,24 +38,21 @@ pub(crate) struct Planner {
     /// Batch calls whose result the per-action path had to replace.
     refused: u32,
     min: usize,
+    retries: u32,
 }
-
-/// Refused batch calls after which a poll's remaining actions go one by
-/// one: a refusal is usually one action's doing (the one that starts or
-/// ends the game), so the call is tried again from the action after it,
-/// but a group that keeps refusing costs no more than this many calls.
-const RETRIES: u32 = 3;
 
 impl Planner {
     /// Plans `actions` (each decoded, or why not); `min` 0 turns
-    /// `apply-batch` off.
-    pub(crate) fn new(actions: Vec<Result<Action, String>>, min: usize) -> Self {
+    /// `apply-batch` off; after `retries` refused calls the rest goes one
+    /// by one (`processor.apply_batch_retries`).
+    pub(crate) fn new(actions: Vec<Result<Action, String>>, min: usize, retries: u32) -> Self {
         Self {
             actions: actions.into_iter().map(Some).collect(),
             pre: VecDeque::new(),
             tried_until: 0,
             refused: 0,
             min,
+            retries,
         }
     }
 
@@ -78,7 +75,7 @@ impl Planner {
             let player = |a: &Option<Result<Action, String>>| matches!(a, Some(Ok(a)) if a.role == ActorRole::Player);
             let end = i + self.actions[i..].iter().take_while(|a| player(a)).count();
             self.tried_until = end.max(i + 1);
-            if end - i >= self.min.max(2) && self.refused < RETRIES {
+            if end - i >= self.min.max(2) && self.refused < self.retries {
                 let seg: Vec<Action> = self.actions[i..end]
                     .iter()
                     .filter_map(|a| a.as_ref().and_then(|a| a.as_ref().ok()).cloned())
@@ -113,7 +110,8 @@ struct Batched {
     state: Vec<u8>,
 }
 
-/// Applies `actions` (a game's, in order, all players') to `entry`'s
+/// Applies `actions` (a game's, in order, all players': the planner's
+/// segments) to `entry`'s
 /// state in one call; `None` when the per-action path must run instead
 /// (see the module doc). Samples one call per action, each an equal share
 /// of the batch's time and fuel.
@@ -124,9 +122,6 @@ fn apply(
     rules: &RewardRules,
     sample: &mut PluginSample,
 ) -> Option<Batched> {
-    if actions.iter().any(|a| a.role != ActorRole::Player) {
-        return None;
-    }
     let started = Instant::now();
     let b = worker.apply_batch(&entry.state, actions);
     if b.status.is_some_and(|s| s != entry.status) {

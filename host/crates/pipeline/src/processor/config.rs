@@ -33,6 +33,12 @@ pub struct ProcessorConfig {
     /// of one per action; the per-action path decides whenever the two
     /// could differ, see `processor/batched.rs`). 0 turns it off. Default 2.
     pub apply_batch_min: usize,
+    /// `apply-batch` calls per poll and game whose result the per-action
+    /// path had to replace (a fault, a refused effect, a status change)
+    /// before the rest of that poll goes one by one. A refusal is usually
+    /// one action's doing (the one that starts or ends the game), so the
+    /// call is tried again from the action after it. Default 3.
+    pub apply_batch_retries: u32,
     /// Batch tails (quest/player event acks, then snapshots) a worker loop
     /// keeps in flight while it goes on with the next batches; offsets
     /// commit in batch order as tails finish. 1: each batch's tail is done
@@ -101,6 +107,7 @@ impl Default for ProcessorConfig {
             max_games_cached: 10_000,
             replay_chunk: 1_000,
             apply_batch_min: 2,
+            apply_batch_retries: 3,
             tails_in_flight: 4,
             outcomes_retained: 100_000,
             effect_retry_ms: 200,

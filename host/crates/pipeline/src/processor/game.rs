@@ -93,13 +93,15 @@ pub(crate) fn apply_records(
         .filter(|r| r.offset >= entry.next_offset)
         .collect();
     let decoded = fresh.iter().map(|r| decode(r, key)).collect();
-    let mut plan = batched::Planner::new(decoded, shared.cfg.apply_batch_min);
+    let cfg = &shared.cfg;
+    let mut plan = batched::Planner::new(decoded, cfg.apply_batch_min, cfg.apply_batch_retries);
+    let mut batched = 0;
     for (i, r) in fresh.into_iter().enumerate() {
         entry.next_offset = r.offset + 1;
         entry.applied += 1;
         entry.since_snapshot += 1;
         let (decoded, pre, took) = plan.next(i, worker, entry, rules, &mut sample);
-        Counters::add(&shared.counters.batched, took as u64);
+        batched += took as u64;
         let from_batch = pre.is_some();
         let action = match decoded {
             Ok(a) => a,
@@ -220,6 +222,7 @@ pub(crate) fn apply_records(
         describe(&mut o, &action, &entry.plugin);
         pending.outcomes.push((o, 0..0));
     }
+    Counters::add(&shared.counters.batched, batched);
     shared.telemetry.plugin(&entry.game_type, &sample);
 }
 

@@ -59,8 +59,6 @@ struct Loop {
     tails: std::collections::VecDeque<tail::Tail>,
     /// Done when the newest tail is: the next one's snapshots wait for it.
     chain: Option<tokio::sync::oneshot::Receiver<bool>>,
-    /// Whether every tail so far finished with its events acked.
-    tail_acked: bool,
 }
 
 /// Runs until `stop` says so, then snapshots every game with unsaved
@@ -82,7 +80,6 @@ pub(crate) async fn run(
         tick: 0,
         tails: std::collections::VecDeque::new(),
         chain: None,
-        tail_acked: true,
     };
     let member = l.shared.owned.join();
     while !*stop.borrow() {
@@ -163,8 +160,9 @@ impl Loop {
             parts.push((k.clone(), part));
         }
         let applied_at = self.shared.clock.now_ms();
-        // A snapshot save still running carries an older status: let it
-        // land first, so the statuses this batch writes are the last word.
+        // A tail still running saves snapshots with older statuses: let
+        // them land first, so the statuses this batch writes are the last
+        // word.
         if parts
             .iter()
             .any(|(_, p)| !p.statuses.is_empty() || !p.parked.is_empty())
@@ -288,6 +286,9 @@ impl Loop {
                             .for_each(|(o, _)| o.payload = None),
                         _ => {
                             tracing::error!(tenant = %part.0.0, game = %part.0.1, error = %e.message, "the parked game's answers were refused too; answered from memory only");
+                            for (o, _) in &mut part.1.outcomes {
+                                o.applied_at_ms = applied_at;
+                            }
                             return Some(Settled {
                                 outcomes: part.1.outcomes.clone(),
                                 tallies: None,

@@ -131,7 +131,7 @@ impl Loop {
                 front.acked = Some(join(front.task.take()).await);
             }
             if front.acked == Some(false) {
-                self.tail_acked = false;
+                // It stays queued: `saved` reports it from now on.
                 ok = false;
                 break;
             }
@@ -185,13 +185,14 @@ impl Loop {
     /// [`Loop::commit_ready`]); whether all had their events acked
     /// (`false` only when stopping cut one short).
     pub(super) async fn saved(&mut self) -> bool {
+        let mut all = true;
         for t in &mut self.tails {
             if t.acked.is_none() {
                 t.acked = Some(join(t.task.take()).await);
             }
-            self.tail_acked &= t.acked == Some(true);
+            all &= t.acked == Some(true);
         }
-        self.tail_acked
+        all
     }
 
     /// Saves one game's snapshot now (after the tail: its events acked).
