@@ -197,6 +197,9 @@ pub struct ProcessorStats {
     /// Actions whose step came from an `apply-batch` call (the rest went
     /// through `apply` one by one).
     pub batched: u64,
+    /// Batches whose stream offsets are committed (their tails done):
+    /// `batches - committed` is what a crash now would redeliver.
+    pub committed: u64,
 }
 
 #[derive(Default)]
@@ -210,6 +213,7 @@ pub(crate) struct Counters {
     pub replayed: AtomicU64,
     pub snapshots: AtomicU64,
     pub batched: AtomicU64,
+    pub committed: AtomicU64,
 }
 
 impl Counters {
@@ -239,6 +243,7 @@ impl Counters {
             replayed: g(&self.replayed),
             snapshots: g(&self.snapshots),
             batched: g(&self.batched),
+            committed: g(&self.committed),
         }
     }
 }

@@ -117,6 +117,7 @@ impl Loop {
     ) -> bool {
         let max = self.shared.cfg.tails_in_flight.max(1);
         let mut ready: Vec<Record> = Vec::new();
+        let mut batches = 0;
         let mut ok = true;
         loop {
             let over = self.tails.len() > max;
@@ -137,6 +138,7 @@ impl Loop {
             }
             if let Some(t) = self.tails.pop_front() {
                 ready.extend(t.records);
+                batches += 1;
             }
         }
         if ready.is_empty() {
@@ -150,6 +152,7 @@ impl Loop {
             }
             tokio::time::sleep(retry).await;
         }
+        Counters::add(&self.shared.counters.committed, batches);
         ok
     }
 
