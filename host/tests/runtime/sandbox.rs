@@ -161,10 +161,20 @@ fn plugins_that_never_draw_entropy_keep_their_warm_instance() {
         applied(&mut w, &state, &act("ok", serde_json::json!({})));
     }
     assert_eq!(w.instantiations(), 1);
-    // A call that drew entropy is its instance's last.
-    applied(&mut w, &state, &act("entropy", serde_json::json!({})));
-    applied(&mut w, &state, &act("ok", serde_json::json!({})));
+    // Seeds are computed lazily: the first draw traps on the warm instance
+    // and the call reruns on a fresh one with its seed.
+    let first = applied(&mut w, &state, &act("entropy", serde_json::json!({})));
     assert_eq!(w.instantiations(), 2);
+    // A call that drew entropy is its instance's last.
+    applied(&mut w, &state, &act("ok", serde_json::json!({})));
+    assert_eq!(w.instantiations(), 3);
+    // From now on this worker computes seeds up front: no second run, and
+    // the same call draws the same values.
+    let again = applied(&mut w, &state, &act("entropy", serde_json::json!({})));
+    assert_eq!(w.instantiations(), 3);
+    assert_eq!(detail(&first), detail(&again));
+    applied(&mut w, &state, &act("ok", serde_json::json!({})));
+    assert_eq!(w.instantiations(), 4);
 }
 
 #[test]

@@ -6,6 +6,11 @@
 //! fuel cannot see, so its verdict depends on machine load. A call that hits
 //! it is therefore retried once on a fresh instance; a second hit is
 //! [`Fault::Stalled`], which callers must not record as an outcome.
+//!
+//! A call's entropy seed may be [`Seed::Lazy`]: computed only if the guest
+//! reads entropy. That first read traps, and the call runs again on a fresh
+//! instance with the seed; the worker then computes seeds up front for that
+//! plugin ([`Slot::seeds_needed`]), so only its first such call runs twice.
 
 use tracing::warn;
 use wasmtime::component::ResourceTableError;
@@ -26,19 +31,30 @@ pub(super) struct Live {
 }
 
 /// The limits and entropy seed of one call.
-pub(super) struct Call {
+pub(super) struct Call<'a> {
     /// Fuel it may burn.
     pub(super) fuel: u64,
     /// Epoch ticks before the backstop fires.
     pub(super) ticks: u64,
     /// Seed of the sandbox's random streams (a hash of the call's inputs).
-    pub(super) seed: u64,
+    pub(super) seed: Seed<'a>,
 }
 
-/// The instance slot of a worker and how many instances it created.
+/// A call's entropy seed, or how to compute it when it is needed.
+#[derive(Clone, Copy)]
+pub(super) enum Seed<'a> {
+    /// Already computed.
+    Known(u64),
+    /// Computed only if the guest reads entropy.
+    Lazy(&'a dyn Fn() -> u64),
+}
+
+/// The instance slot of a worker, how many instances it created, and
+/// whether its plugin has read entropy (so seeds are computed up front).
 pub(super) struct Slot<'a> {
     pub(super) live: &'a mut Option<Live>,
     pub(super) instantiations: &'a mut u64,
+    pub(super) seeds_needed: &'a mut bool,
 }
 
 /// Runs `f` as [`attempt`] does; if the backstop fired, once more on a
@@ -46,16 +62,18 @@ pub(super) struct Slot<'a> {
 pub(super) fn retrying<R>(
     plugin: &Plugin,
     slot: Slot<'_>,
-    call: &Call,
+    call: &Call<'_>,
     f: &impl Fn(&mut Store<Sandbox>, &GameType) -> wasmtime::Result<R>,
 ) -> Result<(R, u64), Fault> {
     let Slot {
         live,
         instantiations,
+        seeds_needed,
     } = slot;
     let first = Slot {
         live: &mut *live,
         instantiations: &mut *instantiations,
+        seeds_needed: &mut *seeds_needed,
     };
     match attempt(plugin, first, call, f) {
         Err(Fault::Stalled { ms }) => {
@@ -64,6 +82,7 @@ pub(super) fn retrying<R>(
             let fresh = Slot {
                 live,
                 instantiations,
+                seeds_needed,
             };
             let r = attempt(plugin, fresh, call, f);
             if let Err(fault) = &r
@@ -80,13 +99,20 @@ pub(super) fn retrying<R>(
 
 /// Runs `f` on the slot's warm instance (creating one if there is none)
 /// under `call`'s limits. The instance is kept only if the call succeeded,
-/// stayed under the recycling thresholds, and never read entropy.
+/// stayed under the recycling thresholds, and never read entropy. A call
+/// that read entropy before its lazy seed was known runs again on a fresh
+/// instance with the seed.
 pub(super) fn attempt<R>(
     plugin: &Plugin,
     slot: Slot<'_>,
-    call: &Call,
+    call: &Call<'_>,
     f: &impl Fn(&mut Store<Sandbox>, &GameType) -> wasmtime::Result<R>,
 ) -> Result<(R, u64), Fault> {
+    let seed = match call.seed {
+        Seed::Known(s) => Some(s),
+        Seed::Lazy(of) if *slot.seeds_needed => Some(of()),
+        Seed::Lazy(_) => None,
+    };
     let mut live = match slot.live.take() {
         Some(l) => l,
         None => {
@@ -94,7 +120,12 @@ pub(super) fn attempt<R>(
             instantiate(plugin)?
         }
     };
-    let r = run(plugin, &mut live, call, f);
+    let r = run(plugin, &mut live, call, seed, f);
+    if r.is_err() && live.store.data().wanted_pending_seed() {
+        // The instance trapped mid-call: drop it, rerun with the seed.
+        *slot.seeds_needed = true;
+        return attempt(plugin, slot, call, f);
+    }
     let limits = &plugin.limits;
     let data = live.store.data();
     let keep = r.is_ok()
@@ -139,12 +170,13 @@ pub(super) fn instantiate(plugin: &Plugin) -> Result<Live, Fault> {
 fn run<R>(
     plugin: &Plugin,
     live: &mut Live,
-    call: &Call,
+    call: &Call<'_>,
+    seed: Option<u64>,
     f: &impl Fn(&mut Store<Sandbox>, &GameType) -> wasmtime::Result<R>,
 ) -> Result<(R, u64), Fault> {
     live.calls += 1;
     let store = &mut live.store;
-    store.data_mut().begin_call(call.seed);
+    store.data_mut().begin_call(seed);
     store
         .set_fuel(call.fuel)
         .map_err(|e| Fault::Instantiate(e.to_string()))?;

@@ -198,6 +198,10 @@ pub enum SandboxTrap {
         /// The limit (`max_memory_bytes`).
         limit: u64,
     },
+    /// Read entropy in a call started without its seed; the host reruns the
+    /// call with one (see [`super::entropy`]), so this never reaches a caller.
+    #[error("plugin read entropy before the call's seed was computed")]
+    SeedPending,
 }
 
 #[cfg(test)]

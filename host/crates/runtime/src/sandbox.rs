@@ -151,9 +151,10 @@ impl Sandbox {
         }
     }
 
-    /// Readies the sandbox for a call whose inputs hash to `seed`: random
-    /// streams restart from it, stderr starts empty.
-    pub fn begin_call(&mut self, seed: u64) {
+    /// Readies the sandbox for a call whose inputs hash to `seed` (`None`:
+    /// not computed yet, a read traps): random streams restart from it,
+    /// stderr starts empty.
+    pub fn begin_call(&mut self, seed: Option<u64>) {
         self.entropy.reseed(seed);
         self.stderr.clear();
     }
@@ -161,6 +162,11 @@ impl Sandbox {
     /// Whether the guest ever read entropy (see [`super::entropy`]).
     pub fn entropy_read(&self) -> bool {
         self.entropy.read()
+    }
+
+    /// Whether the call trapped reading entropy before its seed was known.
+    pub fn wanted_pending_seed(&self) -> bool {
+        self.entropy.wanted_pending_seed()
     }
 
     /// What the plugin wrote to stderr during the call (a panic message,

@@ -20,7 +20,7 @@ use veltrix_contract::{
 use wasmtime::Store;
 
 use super::bindings::{self, GameType};
-use super::call::{self, Call, Live, Slot};
+use super::call::{self, Call, Live, Seed, Slot};
 use super::entropy::CallSeed;
 use super::error::{Fault, LoadError, plugin_text};
 use super::plugin::Plugin;
@@ -61,6 +61,8 @@ pub struct Worker {
     plugin: Arc<Plugin>,
     live: Option<Live>,
     instantiations: u64,
+    /// The plugin read entropy: compute every call's seed up front.
+    seeds_needed: bool,
     scratch: Option<bindings::WitAction>,
 }
 
@@ -78,6 +80,7 @@ impl Worker {
             plugin,
             live: None,
             instantiations: 0,
+            seeds_needed: false,
             scratch: None,
         }
     }
@@ -91,9 +94,11 @@ impl Worker {
             call::instantiate(plugin).map_err(|f| LoadError::Instantiation(f.to_string()))?;
         let mut live = Some(first);
         let mut instantiations = 1;
+        let mut seeds_needed = false;
         let slot = Slot {
             live: &mut live,
             instantiations: &mut instantiations,
+            seeds_needed: &mut seeds_needed,
         };
         let c = setup_call(plugin, CallSeed::new("describe").finish());
         let (info, _) = call::retrying(plugin, slot, &c, &|s, g| g.describe(s))
@@ -102,6 +107,7 @@ impl Worker {
         let slot = Slot {
             live: &mut live,
             instantiations: &mut instantiations,
+            seeds_needed: &mut seeds_needed,
         };
         let (contract, _) = call::retrying(plugin, slot, &c, &|s, g| g.contract(s))
             .map_err(|f| LoadError::BadDescription(format!("contract: {f}")))?;
@@ -148,10 +154,11 @@ impl Worker {
             });
         }
         self.check_input(state.len() + bindings::action_size(action))?;
+        let seed = || CallSeed::new("apply").bytes(state).action(action).finish();
         let c = Call {
             fuel: self.apply_fuel(),
             ticks: self.plugin.limits.deadline_ticks(),
-            seed: CallSeed::new("apply").bytes(state).action(action).finish(),
+            seed: Seed::Lazy(&seed),
         };
         let wit_action = match self.scratch.take() {
             Some(mut w) => {
@@ -198,21 +205,24 @@ impl Worker {
         let batched = if input > limits.max_input_bytes.saturating_mul(n) || sent.is_empty() {
             None
         } else {
-            let seed = sent
-                .iter()
-                .fold(CallSeed::new("apply-batch").bytes(state), |h, a| {
-                    h.action(a)
-                });
+            let seed = || {
+                sent.iter()
+                    .fold(CallSeed::new("apply-batch").bytes(state), |h, a| {
+                        h.action(a)
+                    })
+                    .finish()
+            };
             let c = Call {
                 fuel: self.apply_fuel().saturating_mul(n as u64),
                 ticks: limits.deadline_ticks().saturating_mul(n as u64),
-                seed: seed.finish(),
+                seed: Seed::Lazy(&seed),
             };
             // No deadline retry here: any fault replays the actions one by
             // one, and each of those calls retries on its own.
             let slot = Slot {
                 live: &mut self.live,
                 instantiations: &mut self.instantiations,
+                seeds_needed: &mut self.seeds_needed,
             };
             match call::attempt(&plugin, slot, &c, &|s, g| g.apply_batch(s, state, &sent)) {
                 Ok((Ok(b), used)) => (bindings::batch_size(&b)
@@ -296,13 +306,16 @@ impl Worker {
         player: &str,
     ) -> Result<Result<PlayerView, Rejection>, Fault> {
         self.check_input(state.len() + player.len())?;
-        let c = setup_call(
-            &self.plugin,
+        let seed = || {
             CallSeed::new("view")
                 .bytes(state)
                 .bytes(player.as_bytes())
-                .finish(),
-        );
+                .finish()
+        };
+        let c = Call {
+            seed: Seed::Lazy(&seed),
+            ..setup_call(&self.plugin, 0)
+        };
         let (r, _) = self.call(&c, |s, g| g.view(s, state, player))?;
         let r = match r {
             Ok(v) => Ok(v),
@@ -360,23 +373,24 @@ impl Worker {
 
     fn call<R>(
         &mut self,
-        c: &Call,
+        c: &Call<'_>,
         f: impl Fn(&mut Store<Sandbox>, &GameType) -> wasmtime::Result<R>,
     ) -> Result<(R, u64), Fault> {
         let slot = Slot {
             live: &mut self.live,
             instantiations: &mut self.instantiations,
+            seeds_needed: &mut self.seeds_needed,
         };
         call::retrying(&self.plugin, slot, c, &f)
     }
 }
 
 /// The limits of `describe`, `init` and `view`.
-fn setup_call(plugin: &Plugin, seed: u64) -> Call {
+fn setup_call(plugin: &Plugin, seed: u64) -> Call<'static> {
     Call {
         fuel: plugin.limits.setup_fuel,
         ticks: plugin.limits.deadline_ticks(),
-        seed,
+        seed: Seed::Known(seed),
     }
 }
 
