@@ -61,4 +61,4 @@ pub use auth::{Caller, Role};
 pub use config::{ApiConfig, LeaderboardBackend};
 pub use error::ApiError;
 pub use extract::{ApiJson, ApiPath};
-pub use server::{AppState, router, serve_on};
+pub use server::{AppState, Shared, router, serve_on};
