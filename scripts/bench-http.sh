@@ -4,8 +4,8 @@
 # riddle games and PLAYERS players each, then
 #   1. GET /healthz          (the HTTP stack's floor, same server, same run)
 #   2. POST /v1/play/actions (auth, idempotency claim, stream, outcome)
-# for DURATION seconds each over CONNS connections. Prints wrk's report and
-# one JSON line per run. Usage:
+# for DURATION seconds each over CONNS connections. Prints wrk's report,
+# one JSON line per run and the action route's mean time per stage. Usage:
 #   scripts/bench-http.sh [DURATION] [CONNS]
 # Env: VELTRIX_BIN (default: the release binary in CARGO_TARGET_DIR),
 #      GAMES (4), PLAYERS (25), PORT (18080).
@@ -64,4 +64,17 @@ wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$BASE/healthz" | tee "$TMP/health
 echo "== POST /v1/play/actions, ${DURATION}s, $CONNS connections" >&2
 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$HERE/actions.lua" "$BASE" | tee "$TMP/actions.txt"
 grep '^JSON' "$TMP/actions.txt" | sed 's/^JSON /actions: /'
-curl -fs "$BASE/metrics" | grep -E '^veltrix_outbox_pending|route="/v1/play/actions",status' || true
+curl -fs "$BASE/metrics" >"$TMP/metrics.txt" || true
+grep -E '^veltrix_outbox_pending|route="/v1/play/actions",status' "$TMP/metrics.txt" || true
+# Where the action route's time went (mean per stage, veltrix_action_stage_seconds).
+python3 - "$TMP/metrics.txt" <<'PY'
+import re, sys
+sums, counts = {}, {}
+for line in open(sys.argv[1]):
+    m = re.match(r'veltrix_action_stage_seconds_(sum|count)\{stage="(\w+)"\} (\S+)', line)
+    if m:
+        (sums if m.group(1) == "sum" else counts)[m.group(2)] = float(m.group(3))
+order = ["submit", "to_poll", "plugin", "commit", "boards", "wake"]
+parts = [f"{k} {1000 * sums[k] / counts[k]:.2f}" for k in order if counts.get(k)]
+print("stages (mean ms): " + ", ".join(parts))
+PY

@@ -7,9 +7,10 @@
 //! no route are counted under `unmatched`.
 
 use std::sync::atomic::AtomicU64;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use prometheus_client::metrics::gauge::Gauge;
+use veltrix_pipeline::processor::StageTimes;
 use veltrix_pipeline::telemetry::{CounterFamily, HistogramFamily, Registry};
 use veltrix_store::OutboxStats;
 
@@ -23,7 +24,28 @@ const BUCKETS: &[f64] = &[
 pub struct Metrics {
     requests: CounterFamily,
     latency: HistogramFamily,
+    stages: HistogramFamily,
 }
+
+/// The stages of a player action answered through the API, in order: what
+/// the action route's latency is made of.
+pub const ACTION_STAGES: [(&str, &str); 6] = [
+    ("submit", "handler -> game-stream produce acknowledged"),
+    (
+        "to_poll",
+        "acknowledged -> the processor's poll returned it (poll wait, the previous batch)",
+    ),
+    (
+        "plugin",
+        "polled -> the plugin returned for it (the batch's games before it included)",
+    ),
+    (
+        "commit",
+        "plugin -> the batch's one transaction committed (the rest of the batch's calls included)",
+    ),
+    ("boards", "committed -> the leaderboards show it"),
+    ("wake", "boards -> the waiting request saw the outcome"),
+];
 
 impl Default for Metrics {
     fn default() -> Self {
@@ -39,6 +61,13 @@ impl Default for Metrics {
                 &["method", "route"],
                 BUCKETS,
             ),
+            stages: HistogramFamily::new(
+                "veltrix_action_stage_seconds",
+                "Where a player action answered here spent its time, by stage \
+                 (submit, to_poll, plugin, commit, boards, wake; see docs/api.md).",
+                &["stage"],
+                BUCKETS,
+            ),
         }
     }
 }
@@ -51,6 +80,26 @@ impl Metrics {
         self.latency
             .with(&[method, route])
             .observe(took.as_secs_f64());
+    }
+
+    /// Records the stages of one action applied by this process: `start`
+    /// (the handler's submit began), `acked` (the produce was
+    /// acknowledged), the processor's stage ends, `seen` (the request had
+    /// the outcome). Outcomes read from the store have no stage times and
+    /// are not recorded.
+    pub fn record_stages(&self, start: Instant, acked: Instant, s: &StageTimes, seen: Instant) {
+        let (Some(polled), Some(plugin), Some(stored), Some(boards)) =
+            (s.polled, s.plugin_done, s.stored, s.boards_done)
+        else {
+            return;
+        };
+        let ends = [acked, polled, plugin, stored, boards, seen];
+        let mut from = start;
+        for ((name, _), to) in ACTION_STAGES.iter().zip(ends) {
+            let took = to.saturating_duration_since(from);
+            self.stages.with(&[name]).observe(took.as_secs_f64());
+            from = to;
+        }
     }
 
     /// Adds the API's families to `registry` (a scrape's); `outbox` is
@@ -75,6 +124,7 @@ impl Metrics {
         }
         self.requests.register(registry);
         self.latency.register(registry);
+        self.stages.register(registry);
     }
 }
 
@@ -104,5 +154,37 @@ mod tests {
         assert!(text.contains("le=\"0.0025\",method=\"GET\",route=\"/healthz\"} 1\n"));
         assert!(text.contains("le=\"1.0\",method=\"GET\",route=\"/healthz\"} 2\n"));
         assert!(text.contains("_count{method=\"GET\",route=\"/healthz\"} 2\n"));
+    }
+
+    #[test]
+    fn action_stages_split_the_wait_in_order() {
+        let m = Metrics::default();
+        let t = Instant::now();
+        let ms = |n| t + Duration::from_millis(n);
+        let s = StageTimes {
+            polled: Some(ms(3)),
+            plugin_done: Some(ms(4)),
+            stored: Some(ms(24)),
+            boards_done: Some(ms(25)),
+        };
+        m.record_stages(t, ms(2), &s, ms(26));
+        // An outcome from the store (no stage times) is not recorded.
+        m.record_stages(t, ms(2), &StageTimes::default(), ms(9));
+        let mut reg = Registry::default();
+        m.register(&mut reg, None);
+        let text = veltrix_pipeline::telemetry::encode(&reg);
+        for (stage, secs) in [
+            ("submit", "0.002"),
+            ("to_poll", "0.001"),
+            ("plugin", "0.001"),
+            ("commit", "0.02"),
+            ("boards", "0.001"),
+            ("wake", "0.001"),
+        ] {
+            let sum = format!("veltrix_action_stage_seconds_sum{{stage=\"{stage}\"}} {secs}");
+            assert!(text.contains(&sum), "{sum} in\n{text}");
+            let count = format!("veltrix_action_stage_seconds_count{{stage=\"{stage}\"}} 1\n");
+            assert!(text.contains(&count), "{count}");
+        }
     }
 }

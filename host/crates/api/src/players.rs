@@ -297,15 +297,20 @@ pub async fn submit_and_wait(
     action: Action,
     action_id: Option<String>,
 ) -> Result<Answer, ApiError> {
+    let start = std::time::Instant::now();
     let submitted = match action_id {
         Some(id) => state.processor.submit_as(tenant, game, action, id).await?,
         None => state.processor.submit(tenant, game, action).await?,
     };
+    let acked = std::time::Instant::now();
     let action_id = submitted.action_id.clone();
     let Some(outcome) = submitted.outcome(state.config.action_timeout()).await else {
         tracing::warn!(%action_id, "action outcome not in time; answered pending");
         return Ok(Answer::Pending(pending_json(&action_id, game)));
     };
+    state
+        .metrics
+        .record_stages(start, acked, &outcome.stages, std::time::Instant::now());
     Ok(Answer::Done(outcome_json(
         outcome.result,
         &outcome.action_id,

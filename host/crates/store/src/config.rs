@@ -20,6 +20,12 @@ pub struct DatabaseConfig {
     /// tens of ms on the pipeline's p99; one connection makes them queue
     /// in the pool, first come first served (docs/store.md, "SQLite").
     pub sqlite_max_connections: u32,
+    /// Read pool on SQLite for the request path's lookups (player tokens,
+    /// stored outcomes). In WAL mode readers never wait for the writer, so
+    /// a request no longer queues behind a batch commit to authenticate.
+    /// 0 sends these reads through the writer's pool. Default 4. (Postgres
+    /// reads share its one pool.)
+    pub sqlite_read_connections: u32,
     /// How long one attempt waits for a pooled connection (including
     /// connecting), in ms. Keep it well under `retry_budget_ms`: each
     /// attempt can take this long. Default 2,000.
@@ -52,6 +58,7 @@ impl Default for DatabaseConfig {
             url: "sqlite://veltrix.db".into(),
             max_connections: 8,
             sqlite_max_connections: 1,
+            sqlite_read_connections: 4,
             acquire_timeout_ms: 2_000,
             retry_budget_ms: 12_000,
             retry_initial_backoff_ms: 50,

@@ -104,6 +104,9 @@ type TopicFn = Arc<dyn Fn(&str) -> String + Send + Sync>;
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Where the request path's lookups go: a read pool on SQLite
+    /// (`database.sqlite_read_connections`), else `pool`.
+    reads: AnyPool,
     backend: Backend,
     retry: RetryPolicy,
     claim_ttl_ms: i64,
@@ -184,9 +187,24 @@ impl Store {
             tracing::error!(error = %e, "database migration failed");
             StoreError::Migration
         })?;
+        // Opened after the migrations: the file exists and is in WAL mode.
+        let reads = if backend == Backend::Sqlite && cfg.sqlite_read_connections > 0 {
+            AnyPoolOptions::new()
+                .max_connections(cfg.sqlite_read_connections)
+                .acquire_timeout(cfg.acquire_timeout())
+                .connect(&url)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "cannot open the SQLite read pool");
+                    StoreError::Config("cannot connect to the database (see log)".into())
+                })?
+        } else {
+            pool.clone()
+        };
         let streams = StreamsConfig::default();
         Ok(Self {
             pool,
+            reads,
             backend,
             retry: RetryPolicy {
                 budget: Duration::from_millis(cfg.retry_budget_ms),
@@ -251,8 +269,9 @@ impl Store {
         &self.pool
     }
 
-    /// Closes the pool.
+    /// Closes the pools.
     pub async fn close(&self) {
+        self.reads.close().await;
         self.pool.close().await;
     }
 

@@ -122,7 +122,7 @@ impl Store {
                 ))
                 .bind(tenant)
                 .bind(action_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.reads)
                 .await?;
                 Ok(row.as_ref().map(decode).transpose()?)
             })

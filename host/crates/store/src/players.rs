@@ -85,7 +85,7 @@ impl Store {
              WHERE token_hash = $1",
         )
         .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reads)
         .await
         .map_err(|e| from_sqlx(op, e))?;
         let Some(row) = row else { return Ok(None) };
