@@ -280,3 +280,42 @@ async fn all(db: TestDb) {
 }
 
 crate::each_db!(ledger_and_idempotency => all);
+
+/// On SQLite the request path's lookups have their own pool: a player's
+/// token is found while a write transaction holds the writer's only
+/// connection. With the read pool off (0) the same lookup waits for that
+/// connection and times out, which is what the pool is for.
+#[tokio::test]
+async fn sqlite_reads_skip_the_writer() {
+    use sqlx::Connection as _;
+    let db = TestDb::sqlite();
+    let mut cfg = db.cfg.clone();
+    cfg.acquire_timeout_ms = 300;
+    let store = Store::connect(&cfg).await.unwrap();
+    // A token row alone (its tenant and game are not what this is about).
+    let mut c = sqlx::AnyConnection::connect(&cfg.url).await.unwrap();
+    for sql in [
+        "PRAGMA foreign_keys = OFF",
+        "INSERT INTO player_tokens (token_hash, tenant_id, game_id, player_id, team_id, created_at_ms) \
+         VALUES ('t1', 'acme', 'g1', 'p1', NULL, 0)",
+    ] {
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    }
+    c.close().await.unwrap();
+    for reads in [4, 0] {
+        cfg.sqlite_read_connections = reads;
+        let store = Store::connect(&cfg).await.unwrap();
+        let writing = store.pool().begin().await.unwrap();
+        let found = store.find_player_token("t1").await;
+        drop(writing);
+        match reads {
+            0 => assert!(
+                found.is_err(),
+                "no read pool, yet the lookup passed the writer"
+            ),
+            _ => assert_eq!(found.unwrap().map(|r| r.player_id), Some("p1".to_string())),
+        }
+        store.close().await;
+    }
+    store.close().await;
+}

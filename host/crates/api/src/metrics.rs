@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use prometheus_client::metrics::gauge::Gauge;
 use veltrix_pipeline::processor::StageTimes;
-use veltrix_pipeline::telemetry::{CounterFamily, HistogramFamily, Registry};
+use veltrix_pipeline::telemetry::{CounterFamily, Histogram, HistogramFamily, Registry};
 use veltrix_store::OutboxStats;
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -25,6 +25,8 @@ pub struct Metrics {
     requests: CounterFamily,
     latency: HistogramFamily,
     stages: HistogramFamily,
+    /// One series per [`ACTION_STAGES`] entry, looked up once.
+    stage_series: Vec<Histogram>,
 }
 
 /// The stages of a player action answered through the API, in order: what
@@ -49,6 +51,17 @@ pub const ACTION_STAGES: [(&str, &str); 6] = [
 
 impl Default for Metrics {
     fn default() -> Self {
+        let stages = HistogramFamily::new(
+            "veltrix_action_stage_seconds",
+            "Where a player action answered here spent its time, by stage \
+             (submit, to_poll, plugin, commit, boards, wake; see docs/api.md).",
+            &["stage"],
+            BUCKETS,
+        );
+        let stage_series = ACTION_STAGES
+            .iter()
+            .map(|(s, _)| stages.with(&[s]))
+            .collect();
         Self {
             requests: CounterFamily::new(
                 "veltrix_http_requests",
@@ -61,13 +74,8 @@ impl Default for Metrics {
                 &["method", "route"],
                 BUCKETS,
             ),
-            stages: HistogramFamily::new(
-                "veltrix_action_stage_seconds",
-                "Where a player action answered here spent its time, by stage \
-                 (submit, to_poll, plugin, commit, boards, wake; see docs/api.md).",
-                &["stage"],
-                BUCKETS,
-            ),
+            stages,
+            stage_series,
         }
     }
 }
@@ -95,9 +103,8 @@ impl Metrics {
         };
         let ends = [acked, polled, plugin, stored, boards, seen];
         let mut from = start;
-        for ((name, _), to) in ACTION_STAGES.iter().zip(ends) {
-            let took = to.saturating_duration_since(from);
-            self.stages.with(&[name]).observe(took.as_secs_f64());
+        for (series, to) in self.stage_series.iter().zip(ends) {
+            series.observe(to.saturating_duration_since(from).as_secs_f64());
             from = to;
         }
     }

@@ -49,6 +49,12 @@ pub(super) enum Seed<'a> {
     Lazy(&'a dyn Fn() -> u64),
 }
 
+impl From<u64> for Seed<'_> {
+    fn from(s: u64) -> Self {
+        Self::Known(s)
+    }
+}
+
 /// The instance slot of a worker, how many instances it created, and
 /// whether its plugin has read entropy (so seeds are computed up front).
 pub(super) struct Slot<'a> {

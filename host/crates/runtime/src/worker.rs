@@ -312,10 +312,7 @@ impl Worker {
                 .bytes(player.as_bytes())
                 .finish()
         };
-        let c = Call {
-            seed: Seed::Lazy(&seed),
-            ..setup_call(&self.plugin, 0)
-        };
+        let c = setup_call(&self.plugin, Seed::Lazy(&seed));
         let (r, _) = self.call(&c, |s, g| g.view(s, state, player))?;
         let r = match r {
             Ok(v) => Ok(v),
@@ -386,11 +383,11 @@ impl Worker {
 }
 
 /// The limits of `describe`, `init` and `view`.
-fn setup_call(plugin: &Plugin, seed: u64) -> Call<'static> {
+fn setup_call<'a>(plugin: &Plugin, seed: impl Into<Seed<'a>>) -> Call<'a> {
     Call {
         fuel: plugin.limits.setup_fuel,
         ticks: plugin.limits.deadline_ticks(),
-        seed: Seed::Known(seed),
+        seed: seed.into(),
     }
 }
 

@@ -155,15 +155,7 @@ impl Store {
             Backend::Postgres => cfg.max_connections,
             Backend::Sqlite => cfg.sqlite_max_connections,
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(size.max(1))
-            .acquire_timeout(cfg.acquire_timeout())
-            .connect(&url)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "cannot connect to the database");
-                StoreError::Config("cannot connect to the database (see log)".into())
-            })?;
+        let pool = open_pool(&url, size, cfg, "the database").await?;
         if backend == Backend::Sqlite {
             // WAL: readers never block the writer. Persistent per file.
             sqlx::query("PRAGMA journal_mode = WAL")
@@ -189,15 +181,13 @@ impl Store {
         })?;
         // Opened after the migrations: the file exists and is in WAL mode.
         let reads = if backend == Backend::Sqlite && cfg.sqlite_read_connections > 0 {
-            AnyPoolOptions::new()
-                .max_connections(cfg.sqlite_read_connections)
-                .acquire_timeout(cfg.acquire_timeout())
-                .connect(&url)
-                .await
-                .map_err(|e| {
-                    tracing::error!(error = %e, "cannot open the SQLite read pool");
-                    StoreError::Config("cannot connect to the database (see log)".into())
-                })?
+            open_pool(
+                &url,
+                cfg.sqlite_read_connections,
+                cfg,
+                "the SQLite read pool",
+            )
+            .await?
         } else {
             pool.clone()
         };
@@ -292,6 +282,25 @@ fn topic_fn(streams: &StreamsConfig) -> TopicFn {
 }
 
 /// Begins a transaction (a failure here wrote nothing).
+/// A pool of `size` connections (at least one) to `url`; what failed is
+/// logged, the caller gets a message with no driver text.
+async fn open_pool(
+    url: &str,
+    size: u32,
+    cfg: &DatabaseConfig,
+    what: &str,
+) -> Result<AnyPool, StoreError> {
+    AnyPoolOptions::new()
+        .max_connections(size.max(1))
+        .acquire_timeout(cfg.acquire_timeout())
+        .connect(url)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot connect to {what}");
+            StoreError::Config("cannot connect to the database (see log)".into())
+        })
+}
+
 async fn begin(pool: &AnyPool) -> Result<Transaction<'static, Any>, Failure> {
     pool.begin().await.map_err(Failure::Before)
 }
