@@ -74,7 +74,7 @@ for line in open(sys.argv[1]):
     m = re.match(r'veltrix_action_stage_seconds_(sum|count)\{stage="(\w+)"\} (\S+)', line)
     if m:
         (sums if m.group(1) == "sum" else counts)[m.group(2)] = float(m.group(3))
-order = ["submit", "to_poll", "plugin", "commit", "boards", "wake"]
+order = ["claim", "submit", "to_poll", "plugin", "commit", "boards", "wake"]
 parts = [f"{k} {1000 * sums[k] / counts[k]:.2f}" for k in order if counts.get(k)]
 print("stages (mean ms): " + ", ".join(parts))
 PY

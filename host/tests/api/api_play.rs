@@ -89,6 +89,15 @@ async fn pipeline_metrics(s: &Server) {
             &["family=\"players\"", "stage=\"acked\""][..],
         ),
         ("veltrix_stream_latency_seconds_count", &published[..]),
+        // The player actions' stages, from the claim to the wake.
+        (
+            "veltrix_action_stage_seconds_count",
+            &["stage=\"claim\""][..],
+        ),
+        (
+            "veltrix_action_stage_seconds_count",
+            &["stage=\"wake\""][..],
+        ),
     ] {
         assert!(
             metric(&text, name, needles) > 0.0,

@@ -179,3 +179,49 @@ async fn all(db: TestDb) {
 }
 
 crate::each_db!(group_commit => all);
+
+/// SQLite with `database.sqlite_batch_writer = false`: the same suite
+/// through sqlx (the default goes through the rusqlite writer).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_commit_sqlite_through_sqlx() {
+    let mut db = TestDb::sqlite();
+    db.cfg.sqlite_batch_writer = false;
+    all(db).await;
+}
+
+/// On SQLite's batch writer the rows are made between the writer's mint
+/// and its commit: a caller that dies there (its `rows` panics) leaves
+/// nothing behind, and the writer goes on with the next batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_dying_mid_batch_rolls_the_writer_back() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    create_game(&store).await;
+    let games = [("acme".to_string(), GAME.to_string())];
+    let rewards: Vec<Reward> = (1..=5).map(|i| reward(GAME, i)).collect();
+    let dying = store.clone();
+    let (rs, gs) = (rewards.clone(), games.clone());
+    let died = tokio::spawn(async move {
+        dying
+            .commit_batch(&rs, &gs, |v| -> (BatchRows, ()) {
+                assert_eq!(v.minted.len(), 5, "the writer minted before the rows");
+                panic!("the caller dies inside the transaction")
+            })
+            .await
+    })
+    .await;
+    assert!(died.unwrap_err().is_panic());
+    assert_eq!(count(&store, "rewards").await, 0);
+    assert_eq!(count(&store, "outbox").await, 0);
+    // The writer was not left holding the transaction: the same batch
+    // mints now, as first mints.
+    let (minted, (firsts, _)) = store
+        .commit_batch(&rewards, &games, |v| rows_of(v, "running"))
+        .await
+        .unwrap();
+    assert_eq!(minted.len(), 5);
+    assert_eq!(firsts, [true; 5]);
+    assert_eq!(count(&store, "rewards").await, 5);
+    assert_eq!(count(&store, "outbox").await, 5);
+    db.finish(store).await;
+}

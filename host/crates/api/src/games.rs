@@ -356,13 +356,14 @@ pub async fn game_master_action(
         timestamp_ms: state.processor.clock().now_ms(),
         location: None,
     };
+    let handler = std::time::Instant::now();
     state
         .processor
         .check_action(&tenant, &game, &action)
         .await?;
     // A game-master action has no idempotency key: a pending answer is
     // final for the caller (the action is durable and applies once).
-    match submit_and_wait(&state, &tenant, &game, action, None).await? {
+    match submit_and_wait(&state, &tenant, &game, action, None, handler, false).await? {
         Answer::Done(v) | Answer::Pending(v) => Ok(Json(v)),
     }
 }

@@ -31,8 +31,16 @@ pub struct Metrics {
 
 /// The stages of a player action answered through the API, in order: what
 /// the action route's latency is made of.
-pub const ACTION_STAGES: [(&str, &str); 6] = [
-    ("submit", "handler -> game-stream produce acknowledged"),
+pub const ACTION_STAGES: [(&str, &str); 7] = [
+    (
+        "claim",
+        "handler -> idempotency key claimed (body checks, the claim's write; \
+         actions without a key skip it)",
+    ),
+    (
+        "submit",
+        "handler (or claim) -> game-stream produce acknowledged",
+    ),
     (
         "to_poll",
         "acknowledged -> the processor's poll returned it (poll wait, the previous batch)",
@@ -49,12 +57,24 @@ pub const ACTION_STAGES: [(&str, &str); 6] = [
     ("wake", "boards -> the waiting request saw the outcome"),
 ];
 
+/// When a player action's request reached the points before the
+/// processor took it over.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestTimes {
+    /// The handler started (after authentication).
+    pub handler: Instant,
+    /// The idempotency key was claimed; `None` when the route claims none.
+    pub claimed: Option<Instant>,
+    /// The game stream acknowledged the action.
+    pub acked: Instant,
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         let stages = HistogramFamily::new(
             "veltrix_action_stage_seconds",
             "Where a player action answered here spent its time, by stage \
-             (submit, to_poll, plugin, commit, boards, wake; see docs/api.md).",
+             (claim, submit, to_poll, plugin, commit, boards, wake; see docs/api.md).",
             &["stage"],
             BUCKETS,
         );
@@ -95,15 +115,23 @@ impl Metrics {
     /// acknowledged), the processor's stage ends, `seen` (the request had
     /// the outcome). Outcomes read from the store have no stage times and
     /// are not recorded.
-    pub fn record_stages(&self, start: Instant, acked: Instant, s: &StageTimes, seen: Instant) {
+    pub fn record_stages(&self, at: RequestTimes, s: &StageTimes, seen: Instant) {
         let (Some(polled), Some(plugin), Some(stored), Some(boards)) =
             (s.polled, s.plugin_done, s.stored, s.boards_done)
         else {
             return;
         };
-        let ends = [acked, polled, plugin, stored, boards, seen];
-        let mut from = start;
-        for (series, to) in self.stage_series.iter().zip(ends) {
+        let (series, from) = match at.claimed {
+            Some(claimed) => {
+                self.stage_series[0]
+                    .observe(claimed.saturating_duration_since(at.handler).as_secs_f64());
+                (&self.stage_series[1..], claimed)
+            }
+            None => (&self.stage_series[1..], at.handler),
+        };
+        let ends = [at.acked, polled, plugin, stored, boards, seen];
+        let mut from = from;
+        for (series, to) in series.iter().zip(ends) {
             series.observe(to.saturating_duration_since(from).as_secs_f64());
             from = to;
         }
@@ -174,23 +202,37 @@ mod tests {
             stored: Some(ms(24)),
             boards_done: Some(ms(25)),
         };
-        m.record_stages(t, ms(2), &s, ms(26));
+        let claimed = RequestTimes {
+            handler: t,
+            claimed: Some(ms(1)),
+            acked: ms(3),
+        };
+        m.record_stages(claimed, &s, ms(26));
         // An outcome from the store (no stage times) is not recorded.
-        m.record_stages(t, ms(2), &StageTimes::default(), ms(9));
+        m.record_stages(claimed, &StageTimes::default(), ms(9));
+        // A route with no claim: its submit starts at the handler, and it
+        // adds nothing to the claim stage.
+        let unclaimed = RequestTimes {
+            handler: t,
+            claimed: None,
+            acked: ms(2),
+        };
+        m.record_stages(unclaimed, &s, ms(26));
         let mut reg = Registry::default();
         m.register(&mut reg, None);
         let text = veltrix_pipeline::telemetry::encode(&reg);
-        for (stage, secs) in [
-            ("submit", "0.002"),
-            ("to_poll", "0.001"),
-            ("plugin", "0.001"),
-            ("commit", "0.02"),
-            ("boards", "0.001"),
-            ("wake", "0.001"),
+        for (stage, secs, n) in [
+            ("claim", "0.001", 1),
+            ("submit", "0.004", 2),
+            ("to_poll", "0.001", 2),
+            ("plugin", "0.002", 2),
+            ("commit", "0.04", 2),
+            ("boards", "0.002", 2),
+            ("wake", "0.002", 2),
         ] {
             let sum = format!("veltrix_action_stage_seconds_sum{{stage=\"{stage}\"}} {secs}");
             assert!(text.contains(&sum), "{sum} in\n{text}");
-            let count = format!("veltrix_action_stage_seconds_count{{stage=\"{stage}\"}} 1\n");
+            let count = format!("veltrix_action_stage_seconds_count{{stage=\"{stage}\"}} {n}\n");
             assert!(text.contains(&count), "{count}");
         }
     }

@@ -296,6 +296,8 @@ pub async fn submit_and_wait(
     game: &str,
     action: Action,
     action_id: Option<String>,
+    handler: std::time::Instant,
+    claimed: bool,
 ) -> Result<Answer, ApiError> {
     let start = std::time::Instant::now();
     let submitted = match action_id {
@@ -308,9 +310,15 @@ pub async fn submit_and_wait(
         tracing::warn!(%action_id, "action outcome not in time; answered pending");
         return Ok(Answer::Pending(pending_json(&action_id, game)));
     };
+    let times = super::metrics::RequestTimes {
+        handler,
+        // The claim ends where the submit starts.
+        claimed: claimed.then_some(start),
+        acked,
+    };
     state
         .metrics
-        .record_stages(start, acked, &outcome.stages, std::time::Instant::now());
+        .record_stages(times, &outcome.stages, std::time::Instant::now());
     Ok(Answer::Done(outcome_json(
         outcome.result,
         &outcome.action_id,
@@ -354,6 +362,7 @@ pub async fn act(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let handler = std::time::Instant::now();
     let key = idempotency_key(&headers)?;
     let body = body.map_err(|r| body_rejection(&r, state.config.max_body_bytes))?;
     // Validated before the claim: a malformed body never burns a key.
@@ -429,6 +438,8 @@ pub async fn act(
         &player.game,
         action,
         Some(action_id),
+        handler,
+        true,
     )
     .await
     {

@@ -76,6 +76,9 @@ impl Store {
         let out = self
             .retry
             .run("commit_batch", || async {
+                if let Some(w) = &self.writer {
+                    return self.commit_batch_sqlite(w, rewards, sums_of, &rows).await;
+                }
                 let mut tx = begin(&self.pool).await?;
                 let minted = if rewards.is_empty() {
                     Vec::new()

@@ -6,6 +6,11 @@
 //! transaction: whatever queued while the previous write ran (plus up to
 //! `database.claim_window_us` more), at most `database.claim_batch_max`.
 //!
+//! On SQLite with its batch writer ([`crate::writer`]) the group is a
+//! job on the writer's connection (a prepared single-row insert per
+//! claim), queued with the processor's batches instead of contending with
+//! them.
+//!
 //! The batch only answers "fresh" (the row is new, and the first of its
 //! key in the batch). Everything else (a key seen before, the same key
 //! twice in one batch, a batch that failed) goes through the one-claim
@@ -19,6 +24,7 @@ use std::time::Duration;
 use sqlx::{Any, AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use super::writer::{SqliteWriter, crashed, to_sqlx};
 use super::{Clock, rows_placeholders};
 
 /// One claim waiting for the batch write: `Some(true)` fresh,
@@ -44,17 +50,17 @@ pub(crate) struct ClaimBatch {
 }
 
 impl ClaimQueue {
-    /// Whether `(tenant, key)` was claimed fresh by a batch write; `None`:
-    /// not in a batch (off, or the write failed), use the one-claim path.
+    /// Whether `(tenant, key)` was claimed fresh by a batch write to
+    /// `store`; `None`: not in a batch (off, or the write failed), use the
+    /// one-claim path.
     pub(crate) async fn claim(
         &self,
-        pool: &AnyPool,
-        clock: &Clock,
-        limits: ClaimBatch,
+        store: &crate::Store,
         tenant: &str,
         key: &str,
         hash: &str,
     ) -> Option<bool> {
+        let limits = store.claim_batch;
         if limits.max <= 1 {
             return None;
         }
@@ -62,7 +68,12 @@ impl ClaimQueue {
             let (tx, rx) = mpsc::unbounded_channel();
             // Holds the pool and clock, not the store: the task ends when
             // the last store clone (and so the queue's sender) is dropped.
-            tokio::spawn(writer(pool.clone(), clock.clone(), limits, rx));
+            let (pool, sqlite, clock) = (
+                store.pool.clone(),
+                store.writer.clone(),
+                store.clock.clone(),
+            );
+            tokio::spawn(writer(pool, sqlite, clock, limits, rx));
             tx
         });
         let (reply, answer) = oneshot::channel();
@@ -79,6 +90,7 @@ impl ClaimQueue {
 
 async fn writer(
     pool: AnyPool,
+    sqlite: Option<SqliteWriter>,
     clock: Clock,
     limits: ClaimBatch,
     mut rx: mpsc::UnboundedReceiver<Job>,
@@ -101,7 +113,11 @@ async fn writer(
                 Err(_) => break,
             }
         }
-        let fresh = match insert(&pool, clock.now_ms(), &jobs).await {
+        let written = match &sqlite {
+            Some(w) => insert_on(w, &pool, clock.now_ms(), &jobs).await,
+            None => insert(&pool, clock.now_ms(), &jobs).await,
+        };
+        let fresh = match written {
             Ok(set) => Some(set),
             Err(e) => {
                 tracing::warn!(claims = jobs.len(), error = %e, "batched idempotency claims failed; claiming one by one");
@@ -146,5 +162,50 @@ async fn insert(
         }
     }
     tx.commit().await?;
+    Ok(fresh)
+}
+
+/// [`insert`] as a job on SQLite's batch writer, holding the pool's
+/// connection meanwhile (one writer at a time, as the batches do).
+async fn insert_on(
+    writer: &SqliteWriter,
+    pool: &AnyPool,
+    now: i64,
+    jobs: &[Job],
+) -> Result<HashSet<(String, String)>, sqlx::Error> {
+    let _gate = pool.acquire().await?;
+    let rows: Vec<[String; 3]> = jobs
+        .iter()
+        .map(|j| [j.tenant.clone(), j.key.clone(), j.hash.clone()])
+        .collect();
+    let (tx, rx) = oneshot::channel();
+    let sent = writer.send(move |conn| {
+        let _ = tx.send(claim_rows(conn, &rows, now));
+    });
+    if !sent {
+        return Err(crashed());
+    }
+    rx.await.map_err(|_| crashed())?.map_err(to_sqlx)
+}
+
+fn claim_rows(
+    conn: &mut rusqlite::Connection,
+    rows: &[[String; 3]],
+    now: i64,
+) -> rusqlite::Result<HashSet<(String, String)>> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut fresh = HashSet::with_capacity(rows.len());
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO idempotency_keys (tenant_id, key, request_hash, created_at_ms) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id, key) DO NOTHING",
+        )?;
+        for [tenant, key, hash] in rows {
+            if insert.execute(rusqlite::params![tenant, key, hash, now])? == 1 {
+                fresh.insert((tenant.clone(), key.clone()));
+            }
+        }
+    }
+    tx.commit()?;
     Ok(fresh)
 }

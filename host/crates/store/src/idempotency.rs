@@ -42,17 +42,7 @@ impl Store {
         key: &str,
         request_hash: &str,
     ) -> Result<Claim, StoreError> {
-        let batched = self
-            .claims
-            .claim(
-                &self.pool,
-                &self.clock,
-                self.claim_batch,
-                tenant,
-                key,
-                request_hash,
-            )
-            .await;
+        let batched = self.claims.claim(self, tenant, key, request_hash).await;
         if batched == Some(true) {
             return Ok(Claim::Fresh);
         }

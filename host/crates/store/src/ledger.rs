@@ -295,7 +295,7 @@ impl Store {
     }
 
     /// The `reward.minted` outbox event of a new ledger row.
-    fn minted_event(&self, row: &RewardRow) -> OutboxEvent {
+    pub(crate) fn minted_event(&self, row: &RewardRow) -> OutboxEvent {
         let payload = serde_json::to_vec(row).expect("a reward row serialises");
         OutboxEvent {
             topic: (self.reward_topic)(&row.reward.reward_type),

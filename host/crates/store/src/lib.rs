@@ -10,6 +10,9 @@
 //! - [`ledger`]: rewards, minted once per `reward_id` with their outbox row;
 //! - [`batch`]: group commit, a processor batch's ledger rows, outcomes,
 //!   statuses and quest progress in one transaction;
+//! - `batch_sqlite`: the same transaction on SQLite's batch writer;
+//! - `writer`: SQLite's batch writer, a rusqlite connection on a thread
+//!   of its own with prepared statements (`database.sqlite_batch_writer`);
 //! - [`idempotency`]: claim / complete / replay of client idempotency keys;
 //! - `claims`: group commit of concurrent idempotency claims;
 //! - [`outbox`]: outbox rows, the relay lease and stream watermarks;
@@ -25,6 +28,7 @@
 //! - [`retry`]: the retry budget for writes while the database is down.
 
 pub mod batch;
+mod batch_sqlite;
 mod claims;
 mod config;
 pub mod directory;
@@ -41,6 +45,7 @@ pub mod quests;
 mod retry;
 pub mod screens;
 pub mod tenancy;
+mod writer;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,6 +118,9 @@ pub struct Store {
     /// Concurrent idempotency claims, written together ([`claims`]).
     claims: claims::ClaimQueue,
     claim_batch: claims::ClaimBatch,
+    /// SQLite's batch writer (`database.sqlite_batch_writer`); `None` on
+    /// Postgres, or when off: the batch goes through sqlx.
+    writer: Option<writer::SqliteWriter>,
     max_batch: usize,
     reward_topic: TopicFn,
     /// Woken after each commit that added outbox rows, so an in-process
@@ -191,6 +199,14 @@ impl Store {
         } else {
             pool.clone()
         };
+        let writer = match writer::file_of(&url) {
+            Some(path) if backend == Backend::Sqlite && cfg.sqlite_batch_writer => Some(
+                writer::SqliteWriter::open(path, cfg.acquire_timeout()).map_err(|_| {
+                    StoreError::Config("cannot open the SQLite batch writer (see log)".into())
+                })?,
+            ),
+            _ => None,
+        };
         let streams = StreamsConfig::default();
         Ok(Self {
             pool,
@@ -211,6 +227,7 @@ impl Store {
                 window: Duration::from_micros(cfg.claim_window_us),
                 max: cfg.claim_batch_max,
             },
+            writer,
             max_batch: DEFAULT_MAX_BATCH,
             reward_topic: topic_fn(&streams),
             outbox_written: std::sync::Arc::default(),
@@ -281,7 +298,6 @@ fn topic_fn(streams: &StreamsConfig) -> TopicFn {
     Arc::new(move |ty| spec.topic_for(ty))
 }
 
-/// Begins a transaction (a failure here wrote nothing).
 /// A pool of `size` connections (at least one) to `url`; what failed is
 /// logged, the caller gets a message with no driver text.
 async fn open_pool(
@@ -301,6 +317,7 @@ async fn open_pool(
         })
 }
 
+/// Begins a transaction (a failure here wrote nothing).
 async fn begin(pool: &AnyPool) -> Result<Transaction<'static, Any>, Failure> {
     pool.begin().await.map_err(Failure::Before)
 }

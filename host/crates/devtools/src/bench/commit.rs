@@ -8,7 +8,10 @@
 //!   chunks of 100 rewards (one transaction each), then stored the
 //!   outcomes and the progress in one transaction each;
 //! - `commit_batch`: the group commit, one transaction per batch
-//!   ([`Store::commit_batch`]);
+//!   ([`Store::commit_batch`]; on SQLite through its batch writer, a
+//!   rusqlite connection with prepared statements);
+//! - `commit_batch, sqlx` (SQLite only): the same with
+//!   `database.sqlite_batch_writer = false`, through sqlx's driver;
 //! - `rusqlite` (SQLite only): the same rows and statements through a raw
 //!   rusqlite connection, prepared and cached, one row per statement, one
 //!   transaction per batch: what sqlx's SQLite driver is measured against.
@@ -277,8 +280,13 @@ pub async fn rows(
 ) -> anyhow::Result<Vec<Row>> {
     let batches = batches(run, n, batch);
     let mut out = Vec::new();
-    for (i, client) in ["separate txns", "commit_batch"].into_iter().enumerate() {
-        let scratch = Scratch::create(db, &format!("{run}-commit{i}")).await?;
+    let mut clients = vec![("separate txns", true), ("commit_batch", true)];
+    if db.url.starts_with("sqlite:") {
+        clients.push(("commit_batch, sqlx", false));
+    }
+    for (i, (client, writer)) in clients.into_iter().enumerate() {
+        let mut scratch = Scratch::create(db, &format!("{run}-commit{i}")).await?;
+        scratch.cfg.sqlite_batch_writer = writer;
         let store = Store::connect(&scratch.cfg)
             .await?
             .with_topics(streams)

@@ -1,0 +1,272 @@
+//! The group commit on SQLite's batch writer ([`crate::writer`]): the
+//! same transaction as [`crate::batch`]'s, as prepared single-row
+//! statements on the writer's own connection.
+//!
+//! The caller's `rows` function runs inside the transaction but not on the
+//! writer thread (it borrows the processor's batch), so one attempt is a
+//! short conversation: the writer begins (IMMEDIATE: it holds the write
+//! lock from the start, so nothing it read goes stale), mints and reads
+//! the sums, sends them back and waits; the caller makes the rows and
+//! sends them; the writer writes them and commits. A caller that goes
+//! away in between drops its sender, and the writer rolls back.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use tokio::sync::oneshot;
+
+use super::batch::{BatchRows, BatchView};
+use super::ledger::SUMS_SQL;
+use super::quests::latest;
+use super::retry::Failure;
+use super::writer::{SqliteWriter, crashed, to_sqlx};
+use super::{Minted, PointsSum, Reward, RewardRow, Store};
+
+/// A new ledger row and its `reward.minted` event, made before the
+/// transaction (the writer thread does only the writing).
+struct Candidate {
+    row: RewardRow,
+    payload: String,
+    topic: String,
+    envelope: Vec<u8>,
+}
+
+/// What the writer found before the rows are made.
+type Found = Result<(Vec<Minted>, Vec<Vec<PointsSum>>), Failure>;
+
+impl Store {
+    /// One attempt of [`Store::commit_batch`] on the writer.
+    pub(crate) async fn commit_batch_sqlite<T, F>(
+        &self,
+        writer: &SqliteWriter,
+        rewards: &[Reward],
+        sums_of: &[(String, String)],
+        rows: &F,
+    ) -> Result<(Vec<Minted>, T), Failure>
+    where
+        F: Fn(BatchView<'_>) -> (BatchRows, T),
+    {
+        // SQLite takes one writer at a time: holding the sqlx pool's
+        // connection (one, by default) keeps sqlx's writes queued in its
+        // pool instead of sleeping in SQLite's busy handler.
+        let _gate = self.pool.acquire().await.map_err(Failure::Before)?;
+        let now = self.clock.now_ms();
+        let candidates: Vec<Candidate> = rewards
+            .iter()
+            .map(|r| {
+                let row = RewardRow {
+                    reward_id: r.id(),
+                    reward: r.clone(),
+                    created_at_ms: now,
+                };
+                let event = self.minted_event(&row);
+                Candidate {
+                    payload: r.payload.to_string(),
+                    topic: event.topic,
+                    envelope: event.envelope.encode(),
+                    row,
+                }
+            })
+            .collect();
+        let sums_of = sums_of.to_vec();
+        let (found_tx, found_rx) = oneshot::channel::<Found>();
+        let (rows_tx, rows_rx) = std::sync::mpsc::sync_channel::<BatchRows>(1);
+        let (done_tx, done_rx) = oneshot::channel::<Result<(), Failure>>();
+        let sent = writer.send(move |conn| {
+            run(conn, &candidates, &sums_of, now, found_tx, rows_rx, done_tx);
+        });
+        if !sent {
+            return Err(Failure::Before(crashed()));
+        }
+        let (minted, sums) = found_rx.await.map_err(|_| Failure::Before(crashed()))??;
+        let (written, keep) = rows(BatchView {
+            minted: &minted,
+            sums: &sums,
+        });
+        // A send fails only if the writer already gave up (its error
+        // comes through `done`).
+        let _ = rows_tx.send(written);
+        done_rx.await.map_err(|_| Failure::Before(crashed()))??;
+        Ok((minted, keep))
+    }
+}
+
+/// The writer's side of one attempt: what it found goes to `found`; if
+/// that went through, the commit's result goes to `done`. Any error rolls
+/// back (dropping `tx` does), as does a caller gone away.
+fn run(
+    conn: &mut Connection,
+    candidates: &[Candidate],
+    sums_of: &[(String, String)],
+    now: i64,
+    found: oneshot::Sender<Found>,
+    rows: std::sync::mpsc::Receiver<BatchRows>,
+    done: oneshot::Sender<Result<(), Failure>>,
+) {
+    let read = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .and_then(|tx| {
+            let minted = mint(&tx, candidates, now)?;
+            let sums = sums_of
+                .iter()
+                .map(|(tenant, game)| sums_in(&tx, tenant, game))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok((tx, minted, sums))
+        });
+    let tx = match read {
+        Ok((tx, minted, sums)) => {
+            if found.send(Ok((minted, sums))).is_err() {
+                return;
+            }
+            tx
+        }
+        Err(e) => {
+            let _ = found.send(Err(Failure::Before(to_sqlx(e))));
+            return;
+        }
+    };
+    let Ok(written) = rows.recv() else {
+        return;
+    };
+    let result = match write_rows(&tx, &written) {
+        Ok(()) => tx.commit().map_err(|e| Failure::Commit(to_sqlx(e))),
+        Err(e) => Err(Failure::Before(to_sqlx(e))),
+    };
+    let _ = done.send(result);
+}
+
+/// Inserts each new reward with its outbox event; a reward already in the
+/// ledger is read back instead (the first mint wins). One [`Minted`] per
+/// candidate, in order, `first` only on a reward's first occurrence.
+fn mint(tx: &Transaction<'_>, candidates: &[Candidate], now: i64) -> rusqlite::Result<Vec<Minted>> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO rewards (reward_id, tenant_id, game_id, player_id, team_id, reward_type, \
+         reward_key, amount, payload, created_at_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (reward_id) DO NOTHING",
+    )?;
+    let mut event = tx.prepare_cached(
+        "INSERT INTO outbox (tenant_id, topic, msg_key, event_id, envelope, created_at_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_id) DO NOTHING",
+    )?;
+    let mut existing = tx.prepare_cached(
+        "SELECT tenant_id, game_id, player_id, team_id, reward_type, reward_key, amount, \
+         payload, created_at_ms FROM rewards WHERE reward_id = ?1",
+    )?;
+    let mut rows: HashMap<&str, (RewardRow, bool)> = HashMap::with_capacity(candidates.len());
+    for c in candidates {
+        let id = c.row.reward_id.as_str();
+        if rows.contains_key(id) {
+            continue;
+        }
+        let r = &c.row.reward;
+        let added = insert.execute(params![
+            id,
+            r.tenant,
+            r.game_id,
+            r.player_id,
+            r.team_id,
+            r.reward_type,
+            r.reward_key,
+            r.amount,
+            c.payload,
+            now
+        ])?;
+        if added == 1 {
+            event.execute(params![r.tenant, c.topic, id, id, c.envelope, now])?;
+            rows.insert(id, (c.row.clone(), true));
+        } else {
+            let row = existing.query_row(params![id], |x| {
+                let payload: String = x.get(7)?;
+                Ok(RewardRow {
+                    reward_id: id.to_string(),
+                    reward: Reward {
+                        tenant: x.get(0)?,
+                        game_id: x.get(1)?,
+                        player_id: x.get(2)?,
+                        team_id: x.get(3)?,
+                        reward_type: x.get(4)?,
+                        reward_key: x.get(5)?,
+                        amount: x.get(6)?,
+                        payload: serde_json::from_str(&payload)
+                            .unwrap_or(serde_json::Value::String(payload)),
+                    },
+                    created_at_ms: x.get(8)?,
+                })
+            })?;
+            rows.insert(id, (row, false));
+        }
+    }
+    let mut first_seen = HashSet::with_capacity(rows.len());
+    Ok(candidates
+        .iter()
+        .map(|c| {
+            let id = c.row.reward_id.as_str();
+            let (row, inserted) = &rows[id];
+            Minted {
+                row: row.clone(),
+                first: *inserted && first_seen.insert(id),
+            }
+        })
+        .collect())
+}
+
+fn sums_in(tx: &Transaction<'_>, tenant: &str, game_id: &str) -> rusqlite::Result<Vec<PointsSum>> {
+    let mut q = tx.prepare_cached(SUMS_SQL)?;
+    let sums = q.query_map(params![tenant, game_id], |x| {
+        Ok(PointsSum {
+            player_id: x.get(0)?,
+            team_id: x.get(1)?,
+            points: x.get(2)?,
+        })
+    })?;
+    sums.collect()
+}
+
+fn write_rows(tx: &Transaction<'_>, rows: &BatchRows) -> rusqlite::Result<()> {
+    let mut outcome = tx.prepare_cached(
+        "INSERT INTO action_outcomes (tenant_id, action_id, game_id, player_id, stream_offset, \
+         result, received_at_ms, applied_at_ms, kind, payload) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+         ON CONFLICT (tenant_id, action_id) DO NOTHING",
+    )?;
+    for o in &rows.outcomes {
+        outcome.execute(params![
+            o.tenant,
+            o.action_id,
+            o.game_id,
+            o.player_id,
+            o.offset,
+            o.result,
+            o.received_at_ms,
+            o.applied_at_ms,
+            o.kind,
+            o.payload
+        ])?;
+    }
+    let mut status =
+        tx.prepare_cached("UPDATE games SET status = ?1 WHERE tenant_id = ?2 AND game_id = ?3")?;
+    for s in &rows.statuses {
+        status.execute(params![s.status, s.tenant, s.game_id])?;
+    }
+    let mut progress = tx.prepare_cached(
+        "INSERT INTO quest_progress (tenant_id, game_id, quest_id, scope, subject, status, \
+         stream_offset, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+         ON CONFLICT (tenant_id, game_id, quest_id, scope, subject) DO UPDATE SET \
+         status = excluded.status, stream_offset = excluded.stream_offset, \
+         updated_at_ms = excluded.updated_at_ms \
+         WHERE quest_progress.stream_offset <= excluded.stream_offset",
+    )?;
+    for q in latest(&rows.quests) {
+        progress.execute(params![
+            q.tenant,
+            q.game_id,
+            q.quest_id,
+            q.scope.as_str(),
+            q.subject,
+            q.status,
+            q.offset,
+            q.updated_at_ms
+        ])?;
+    }
+    Ok(())
+}
