@@ -65,7 +65,7 @@ echo "== POST /v1/play/actions, ${DURATION}s, $CONNS connections" >&2
 wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s "$HERE/actions.lua" "$BASE" | tee "$TMP/actions.txt"
 grep '^JSON' "$TMP/actions.txt" | sed 's/^JSON /actions: /'
 curl -fs "$BASE/metrics" >"$TMP/metrics.txt" || true
-grep -E '^veltrix_outbox_pending|route="/v1/play/actions",status' "$TMP/metrics.txt" || true
+grep -E '^veltrix_outbox_pending|^veltrix_sqlite_writer_|route="/v1/play/actions",status' "$TMP/metrics.txt" || true
 # Where the action route's time went (mean per stage, veltrix_action_stage_seconds).
 python3 - "$TMP/metrics.txt" <<'PY'
 import re, sys

@@ -9,6 +9,7 @@
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::gauge::Gauge;
 use veltrix_pipeline::processor::StageTimes;
 use veltrix_pipeline::telemetry::{CounterFamily, Histogram, HistogramFamily, Registry};
@@ -160,6 +161,27 @@ impl Metrics {
         self.requests.register(registry);
         self.latency.register(registry);
         self.stages.register(registry);
+    }
+}
+
+/// SQLite's batch writer: transactions run and the jobs in them (a
+/// processor batch, a group of idempotency claims), since it opened.
+pub fn register_writer(registry: &mut Registry, (groups, jobs): (u64, u64)) {
+    for (name, help, n) in [
+        (
+            "veltrix_sqlite_writer_transactions",
+            "Transactions SQLite's batch writer committed or tried (group commit).",
+            groups,
+        ),
+        (
+            "veltrix_sqlite_writer_jobs",
+            "Jobs in them (processor batches, groups of idempotency claims).",
+            jobs,
+        ),
+    ] {
+        let c: Counter = Counter::default();
+        c.inc_by(n);
+        registry.register(name, help, c);
     }
 }
 

@@ -343,6 +343,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     };
     let mut registry = veltrix_pipeline::telemetry::Registry::default();
     state.metrics.register(&mut registry, outbox);
+    if let Some(counts) = state.store.sqlite_writer_counts() {
+        super::metrics::register_writer(&mut registry, counts);
+    }
     telemetry.register(&mut registry, lag.as_deref());
     let text = veltrix_pipeline::telemetry::encode(&registry);
     (

@@ -4,22 +4,22 @@
 //!
 //! The caller's `rows` function runs inside the transaction but not on the
 //! writer thread (it borrows the processor's batch), so one attempt is a
-//! short conversation: the writer begins (IMMEDIATE: it holds the write
-//! lock from the start, so nothing it read goes stale), mints and reads
-//! the sums, sends them back and waits; the caller makes the rows and
-//! sends them; the writer writes them and commits. A caller that goes
-//! away in between drops its sender, and the writer rolls back.
+//! short conversation: the writer mints and reads the sums, sends them
+//! back and waits; the caller makes the rows and sends them; the writer
+//! writes them, and the answer comes once the writer's group committed.
+//! A caller that goes away in between drops its sender, and the writer
+//! rolls this job back.
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use rusqlite::{Transaction, params};
 use tokio::sync::oneshot;
 
 use super::batch::{BatchRows, BatchView};
 use super::ledger::SUMS_SQL;
 use super::quests::latest;
 use super::retry::Failure;
-use super::writer::{SqliteWriter, crashed, to_sqlx};
+use super::writer::{Ended, JobError, SqliteWriter, Work, crashed};
 use super::{Minted, PointsSum, Reward, RewardRow, Store};
 
 /// A new ledger row and its `reward.minted` event, made before the
@@ -34,6 +34,47 @@ struct Candidate {
 /// What the writer found before the rows are made.
 type Found = Result<(Vec<Minted>, Vec<Vec<PointsSum>>), Failure>;
 
+/// One attempt of a batch, as the writer runs it.
+struct BatchJob {
+    candidates: Vec<Candidate>,
+    sums_of: Vec<(String, String)>,
+    now: i64,
+    /// Taken once what was found is sent.
+    found: Option<oneshot::Sender<Found>>,
+    rows: std::sync::mpsc::Receiver<BatchRows>,
+    done: oneshot::Sender<Result<(), Failure>>,
+}
+
+impl Work for BatchJob {
+    fn run(&mut self, tx: &Transaction<'_>) -> Result<(), JobError> {
+        let minted = mint(tx, &self.candidates, self.now)?;
+        let sums = self
+            .sums_of
+            .iter()
+            .map(|(tenant, game)| sums_in(tx, tenant, game))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let found = self.found.take().ok_or(JobError::Gone)?;
+        found.send(Ok((minted, sums))).map_err(|_| JobError::Gone)?;
+        let written = self.rows.recv().map_err(|_| JobError::Gone)?;
+        write_rows(tx, &written)?;
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, ended: Ended) {
+        let result = match ended {
+            Ended::Committed => Ok(()),
+            Ended::RolledBack(e) => Err(Failure::Before(e)),
+            Ended::Unknown(e) => Err(Failure::Commit(e)),
+        };
+        // Stopped before it found anything: the caller still waits there.
+        if let Some(found) = self.found {
+            let _ = found.send(result.map(|()| (Vec::new(), Vec::new())));
+            return;
+        }
+        let _ = self.done.send(result);
+    }
+}
+
 impl Store {
     /// One attempt of [`Store::commit_batch`] on the writer.
     pub(crate) async fn commit_batch_sqlite<T, F>(
@@ -46,10 +87,6 @@ impl Store {
     where
         F: Fn(BatchView<'_>) -> (BatchRows, T),
     {
-        // SQLite takes one writer at a time: holding the sqlx pool's
-        // connection (one, by default) keeps sqlx's writes queued in its
-        // pool instead of sleeping in SQLite's busy handler.
-        let _gate = self.pool.acquire().await.map_err(Failure::Before)?;
         let now = self.clock.now_ms();
         let candidates: Vec<Candidate> = rewards
             .iter()
@@ -68,14 +105,18 @@ impl Store {
                 }
             })
             .collect();
-        let sums_of = sums_of.to_vec();
         let (found_tx, found_rx) = oneshot::channel::<Found>();
         let (rows_tx, rows_rx) = std::sync::mpsc::sync_channel::<BatchRows>(1);
-        let (done_tx, done_rx) = oneshot::channel::<Result<(), Failure>>();
-        let sent = writer.send(move |conn| {
-            run(conn, &candidates, &sums_of, now, found_tx, rows_rx, done_tx);
-        });
-        if !sent {
+        let (done_tx, done_rx) = oneshot::channel();
+        let job = BatchJob {
+            candidates,
+            sums_of: sums_of.to_vec(),
+            now,
+            found: Some(found_tx),
+            rows: rows_rx,
+            done: done_tx,
+        };
+        if !writer.send(job) {
             return Err(Failure::Before(crashed()));
         }
         let (minted, sums) = found_rx.await.map_err(|_| Failure::Before(crashed()))??;
@@ -89,50 +130,6 @@ impl Store {
         done_rx.await.map_err(|_| Failure::Before(crashed()))??;
         Ok((minted, keep))
     }
-}
-
-/// The writer's side of one attempt: what it found goes to `found`; if
-/// that went through, the commit's result goes to `done`. Any error rolls
-/// back (dropping `tx` does), as does a caller gone away.
-fn run(
-    conn: &mut Connection,
-    candidates: &[Candidate],
-    sums_of: &[(String, String)],
-    now: i64,
-    found: oneshot::Sender<Found>,
-    rows: std::sync::mpsc::Receiver<BatchRows>,
-    done: oneshot::Sender<Result<(), Failure>>,
-) {
-    let read = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .and_then(|tx| {
-            let minted = mint(&tx, candidates, now)?;
-            let sums = sums_of
-                .iter()
-                .map(|(tenant, game)| sums_in(&tx, tenant, game))
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok((tx, minted, sums))
-        });
-    let tx = match read {
-        Ok((tx, minted, sums)) => {
-            if found.send(Ok((minted, sums))).is_err() {
-                return;
-            }
-            tx
-        }
-        Err(e) => {
-            let _ = found.send(Err(Failure::Before(to_sqlx(e))));
-            return;
-        }
-    };
-    let Ok(written) = rows.recv() else {
-        return;
-    };
-    let result = match write_rows(&tx, &written) {
-        Ok(()) => tx.commit().map_err(|e| Failure::Commit(to_sqlx(e))),
-        Err(e) => Err(Failure::Before(to_sqlx(e))),
-    };
-    let _ = done.send(result);
 }
 
 /// Inserts each new reward with its outbox event; a reward already in the

@@ -24,7 +24,7 @@ use std::time::Duration;
 use sqlx::{Any, AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
-use super::writer::{SqliteWriter, crashed, to_sqlx};
+use super::writer::{Ended, JobError, SqliteWriter, Work, crashed};
 use super::{Clock, rows_placeholders};
 
 /// One claim waiting for the batch write: `Some(true)` fresh,
@@ -114,7 +114,7 @@ async fn writer(
             }
         }
         let written = match &sqlite {
-            Some(w) => insert_on(w, &pool, clock.now_ms(), &jobs).await,
+            Some(w) => insert_on(w, clock.now_ms(), &jobs).await,
             None => insert(&pool, clock.now_ms(), &jobs).await,
         };
         let fresh = match written {
@@ -165,47 +165,56 @@ async fn insert(
     Ok(fresh)
 }
 
-/// [`insert`] as a job on SQLite's batch writer, holding the pool's
-/// connection meanwhile (one writer at a time, as the batches do).
+/// [`insert`] as a job on SQLite's batch writer (in its group's
+/// transaction, with whatever else queued there).
 async fn insert_on(
     writer: &SqliteWriter,
-    pool: &AnyPool,
     now: i64,
     jobs: &[Job],
 ) -> Result<HashSet<(String, String)>, sqlx::Error> {
-    let _gate = pool.acquire().await?;
-    let rows: Vec<[String; 3]> = jobs
-        .iter()
-        .map(|j| [j.tenant.clone(), j.key.clone(), j.hash.clone()])
-        .collect();
-    let (tx, rx) = oneshot::channel();
-    let sent = writer.send(move |conn| {
-        let _ = tx.send(claim_rows(conn, &rows, now));
-    });
-    if !sent {
+    let (reply, answer) = oneshot::channel();
+    let job = ClaimJob {
+        rows: jobs
+            .iter()
+            .map(|j| [j.tenant.clone(), j.key.clone(), j.hash.clone()])
+            .collect(),
+        now,
+        fresh: HashSet::with_capacity(jobs.len()),
+        reply,
+    };
+    if !writer.send(job) {
         return Err(crashed());
     }
-    rx.await.map_err(|_| crashed())?.map_err(to_sqlx)
+    answer.await.map_err(|_| crashed())?
 }
 
-fn claim_rows(
-    conn: &mut rusqlite::Connection,
-    rows: &[[String; 3]],
+/// A group of claims, as the writer runs it.
+struct ClaimJob {
+    rows: Vec<[String; 3]>,
     now: i64,
-) -> rusqlite::Result<HashSet<(String, String)>> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let mut fresh = HashSet::with_capacity(rows.len());
-    {
+    fresh: HashSet<(String, String)>,
+    reply: oneshot::Sender<Result<HashSet<(String, String)>, sqlx::Error>>,
+}
+
+impl Work for ClaimJob {
+    fn run(&mut self, tx: &rusqlite::Transaction<'_>) -> Result<(), JobError> {
         let mut insert = tx.prepare_cached(
             "INSERT INTO idempotency_keys (tenant_id, key, request_hash, created_at_ms) \
              VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id, key) DO NOTHING",
         )?;
-        for [tenant, key, hash] in rows {
-            if insert.execute(rusqlite::params![tenant, key, hash, now])? == 1 {
-                fresh.insert((tenant.clone(), key.clone()));
+        for [tenant, key, hash] in &self.rows {
+            if insert.execute(rusqlite::params![tenant, key, hash, self.now])? == 1 {
+                self.fresh.insert((tenant.clone(), key.clone()));
             }
         }
+        Ok(())
     }
-    tx.commit()?;
-    Ok(fresh)
+
+    fn finish(self: Box<Self>, ended: Ended) {
+        let answer = match ended {
+            Ended::Committed => Ok(self.fresh),
+            Ended::RolledBack(e) | Ended::Unknown(e) => Err(e),
+        };
+        let _ = self.reply.send(answer);
+    }
 }

@@ -33,7 +33,13 @@ pub struct DatabaseConfig {
     /// in `bench streams` (docs/store.md). It writes while holding the
     /// pool's connection, so SQLite still has one writer at a time.
     /// false: through sqlx. Default true. (Postgres: always sqlx.)
+    /// The batched idempotency claims go through it too.
     pub sqlite_batch_writer: bool,
+    /// Most jobs (processor batches, groups of claims) the batch writer
+    /// runs in one transaction: those that queued while its previous
+    /// transaction ran, each under a savepoint of its own, so they share
+    /// one commit (one WAL sync). 1: a transaction per job. Default 32.
+    pub sqlite_writer_group_max: usize,
     /// How long one attempt waits for a pooled connection (including
     /// connecting), in ms. Keep it well under `retry_budget_ms`: each
     /// attempt can take this long. Default 2,000.
@@ -68,6 +74,7 @@ impl Default for DatabaseConfig {
             sqlite_max_connections: 1,
             sqlite_read_connections: 4,
             sqlite_batch_writer: true,
+            sqlite_writer_group_max: 32,
             acquire_timeout_ms: 2_000,
             retry_budget_ms: 12_000,
             retry_initial_backoff_ms: 50,

@@ -201,7 +201,13 @@ impl Store {
         };
         let writer = match writer::file_of(&url) {
             Some(path) if backend == Backend::Sqlite && cfg.sqlite_batch_writer => Some(
-                writer::SqliteWriter::open(path, cfg.acquire_timeout()).map_err(|_| {
+                writer::SqliteWriter::open(writer::WriterSetup {
+                    path,
+                    busy_timeout: cfg.acquire_timeout(),
+                    group_max: cfg.sqlite_writer_group_max,
+                    gate: pool.clone(),
+                })
+                .map_err(|_| {
                     StoreError::Config("cannot open the SQLite batch writer (see log)".into())
                 })?,
             ),
@@ -269,6 +275,13 @@ impl Store {
     /// The backend in use.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// On SQLite with its batch writer: (transactions it ran, jobs in
+    /// them) since it opened; their ratio is the group commit's mean
+    /// group. `None` otherwise.
+    pub fn sqlite_writer_counts(&self) -> Option<(u64, u64)> {
+        self.writer.as_ref().map(writer::SqliteWriter::counts)
     }
 
     /// The pool (for tools and tests).
