@@ -30,8 +30,9 @@ pub struct DatabaseConfig {
     /// statuses, quest progress: one transaction) goes through a
     /// connection of its own on a dedicated thread, with prepared
     /// statements (rusqlite), instead of through sqlx: 2.3x the rows/s
-    /// in `bench streams` (docs/store.md). It writes while holding the
-    /// pool's connection, so SQLite still has one writer at a time.
+    /// in `bench streams` (docs/store.md). It writes while holding a
+    /// connection of the pool, so with `sqlite_max_connections` at its
+    /// default of 1 SQLite still has one writer at a time.
     /// false: through sqlx. Default true. (Postgres: always sqlx.)
     /// The batched idempotency claims go through it too.
     pub sqlite_batch_writer: bool,
