@@ -221,17 +221,26 @@ async fn builtin_games_flow_to_ledger_board_and_streams() -> Result<()> {
                 _ => 0,
             })
             .sum();
+        // The events go out in the batch's tail, after the answers
+        // resolved: wait for them (then there must be no more).
         let topic = rig.cfg.streams.topic(Family::Quest, ty);
-        let on_topic: Vec<serde_json::Value> = rig
-            .records(&topic)
-            .await?
-            .iter()
-            .map(|r| serde_json::from_slice(&r.envelope.payload))
-            .collect::<Result<_, _>>()?;
-        let on_topic = on_topic
-            .iter()
-            .filter(|v| v["game_id"] == game.as_str())
-            .count();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let on_topic = loop {
+            let on_topic: Vec<serde_json::Value> = rig
+                .records(&topic)
+                .await?
+                .iter()
+                .map(|r| serde_json::from_slice(&r.envelope.payload))
+                .collect::<Result<_, _>>()?;
+            let n = on_topic
+                .iter()
+                .filter(|v| v["game_id"] == game.as_str())
+                .count();
+            if n >= quests || std::time::Instant::now() > deadline {
+                break n;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
         ensure!(
             on_topic == quests,
             "{ty}: {on_topic} quest records, {quests} updates"
