@@ -12,7 +12,8 @@
 //!   statuses and quest progress in one transaction;
 //! - `batch_sqlite`: the same transaction on SQLite's batch writer;
 //! - `writer`: SQLite's batch writer, a rusqlite connection on a thread
-//!   of its own with prepared statements (`database.sqlite_batch_writer`);
+//!   of its own with prepared statements and group commit across its
+//!   jobs (`database.sqlite_batch_writer`), and its error mapping;
 //! - [`idempotency`]: claim / complete / replay of client idempotency keys;
 //! - `claims`: group commit of concurrent idempotency claims;
 //! - [`outbox`]: outbox rows, the relay lease and stream watermarks;
