@@ -11,16 +11,19 @@
 //! rolls this job back.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
 use rusqlite::{Transaction, params};
 use tokio::sync::oneshot;
 
 use super::batch::{BatchRows, BatchView};
-use super::ledger::SUMS_SQL;
+use super::ledger::{SUMS_SQL, mint_sql};
+use super::outbox::insert_events_sql;
 use super::quests::latest;
 use super::retry::Failure;
 use super::writer::{Ended, JobError, SqliteWriter, Work, crashed};
 use super::{Minted, PointsSum, Reward, RewardRow, Store};
+use super::{outcomes, quests};
 
 /// A new ledger row and its `reward.minted` event, made before the
 /// transaction (the writer thread does only the writing).
@@ -30,6 +33,22 @@ struct Candidate {
     topic: String,
     envelope: Vec<u8>,
 }
+
+/// The single-row statements, from the same builders as sqlx's
+/// multi-row ones (one rule per table, whichever path writes it).
+struct Statements {
+    mint: String,
+    event: String,
+    outcome: String,
+    progress: String,
+}
+
+static SQL: LazyLock<Statements> = LazyLock::new(|| Statements {
+    mint: mint_sql(1),
+    event: insert_events_sql(1),
+    outcome: outcomes::insert_sql(1),
+    progress: quests::upsert_sql(1),
+});
 
 /// What the writer found before the rows are made.
 type Found = Result<(Vec<Minted>, Vec<Vec<PointsSum>>), Failure>;
@@ -136,15 +155,8 @@ impl Store {
 /// ledger is read back instead (the first mint wins). One [`Minted`] per
 /// candidate, in order, `first` only on a reward's first occurrence.
 fn mint(tx: &Transaction<'_>, candidates: &[Candidate], now: i64) -> rusqlite::Result<Vec<Minted>> {
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO rewards (reward_id, tenant_id, game_id, player_id, team_id, reward_type, \
-         reward_key, amount, payload, created_at_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (reward_id) DO NOTHING",
-    )?;
-    let mut event = tx.prepare_cached(
-        "INSERT INTO outbox (tenant_id, topic, msg_key, event_id, envelope, created_at_ms) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_id) DO NOTHING",
-    )?;
+    let mut insert = tx.prepare_cached(&SQL.mint)?;
+    let mut event = tx.prepare_cached(&SQL.event)?;
     let mut existing = tx.prepare_cached(
         "SELECT tenant_id, game_id, player_id, team_id, reward_type, reward_key, amount, \
          payload, created_at_ms FROM rewards WHERE reward_id = ?1",
@@ -156,7 +168,7 @@ fn mint(tx: &Transaction<'_>, candidates: &[Candidate], now: i64) -> rusqlite::R
             continue;
         }
         let r = &c.row.reward;
-        let added = insert.execute(params![
+        let added = insert.exists(params![
             id,
             r.tenant,
             r.game_id,
@@ -168,7 +180,7 @@ fn mint(tx: &Transaction<'_>, candidates: &[Candidate], now: i64) -> rusqlite::R
             c.payload,
             now
         ])?;
-        if added == 1 {
+        if added {
             event.execute(params![r.tenant, c.topic, id, id, c.envelope, now])?;
             rows.insert(id, (c.row.clone(), true));
         } else {
@@ -220,12 +232,7 @@ fn sums_in(tx: &Transaction<'_>, tenant: &str, game_id: &str) -> rusqlite::Resul
 }
 
 fn write_rows(tx: &Transaction<'_>, rows: &BatchRows) -> rusqlite::Result<()> {
-    let mut outcome = tx.prepare_cached(
-        "INSERT INTO action_outcomes (tenant_id, action_id, game_id, player_id, stream_offset, \
-         result, received_at_ms, applied_at_ms, kind, payload) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-         ON CONFLICT (tenant_id, action_id) DO NOTHING",
-    )?;
+    let mut outcome = tx.prepare_cached(&SQL.outcome)?;
     for o in &rows.outcomes {
         outcome.execute(params![
             o.tenant,
@@ -245,14 +252,7 @@ fn write_rows(tx: &Transaction<'_>, rows: &BatchRows) -> rusqlite::Result<()> {
     for s in &rows.statuses {
         status.execute(params![s.status, s.tenant, s.game_id])?;
     }
-    let mut progress = tx.prepare_cached(
-        "INSERT INTO quest_progress (tenant_id, game_id, quest_id, scope, subject, status, \
-         stream_offset, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-         ON CONFLICT (tenant_id, game_id, quest_id, scope, subject) DO UPDATE SET \
-         status = excluded.status, stream_offset = excluded.stream_offset, \
-         updated_at_ms = excluded.updated_at_ms \
-         WHERE quest_progress.stream_offset <= excluded.stream_offset",
-    )?;
+    let mut progress = tx.prepare_cached(&SQL.progress)?;
     for q in latest(&rows.quests) {
         progress.execute(params![
             q.tenant,

@@ -18,7 +18,7 @@
 //! progress and takeovers apart and reports errors as before.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use sqlx::{Any, AnyPool, Row};
@@ -26,6 +26,20 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::writer::{Ended, JobError, SqliteWriter, Work, crashed};
 use super::{Clock, rows_placeholders};
+
+/// Inserts `rows` claims; a key already claimed is left as it is. The
+/// batch (sqlx, with `RETURNING`), the batch writer and the one-claim path
+/// share it.
+pub(crate) fn claim_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO idempotency_keys (tenant_id, key, request_hash, created_at_ms) \
+         VALUES {} ON CONFLICT (tenant_id, key) DO NOTHING",
+        rows_placeholders(rows, 4)
+    )
+}
+
+/// [`claim_sql`] for one row, made once.
+pub(crate) static CLAIM_ONE: LazyLock<String> = LazyLock::new(|| claim_sql(1));
 
 /// One claim waiting for the batch write: `Some(true)` fresh,
 /// `Some(false)` not (ask the one-claim path), `None` the batch failed.
@@ -144,11 +158,7 @@ async fn insert(
     let mut tx: sqlx::Transaction<'static, Any> = pool.begin().await?;
     let mut fresh = HashSet::with_capacity(jobs.len());
     for chunk in jobs.chunks(super::ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO idempotency_keys (tenant_id, key, request_hash, created_at_ms) \
-             VALUES {} ON CONFLICT (tenant_id, key) DO NOTHING RETURNING tenant_id, key",
-            rows_placeholders(chunk.len(), 4)
-        );
+        let sql = format!("{} RETURNING tenant_id, key", claim_sql(chunk.len()));
         let mut q = sqlx::query(&sql);
         for j in chunk {
             q = q
@@ -198,10 +208,7 @@ struct ClaimJob {
 
 impl Work for ClaimJob {
     fn run(&mut self, tx: &rusqlite::Transaction<'_>) -> Result<(), JobError> {
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO idempotency_keys (tenant_id, key, request_hash, created_at_ms) \
-             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant_id, key) DO NOTHING",
-        )?;
+        let mut insert = tx.prepare_cached(&CLAIM_ONE)?;
         for [tenant, key, hash] in &self.rows {
             if insert.execute(rusqlite::params![tenant, key, hash, self.now])? == 1 {
                 self.fresh.insert((tenant.clone(), key.clone()));

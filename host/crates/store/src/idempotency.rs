@@ -51,17 +51,14 @@ impl Store {
         self.retry
             .run("idempotency_claim", || async {
                 let now = self.clock.now_ms();
-                let fresh = sqlx::query(
-                    "INSERT INTO idempotency_keys (tenant_id, key, request_hash, created_at_ms) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, key) DO NOTHING",
-                )
-                .bind(tenant)
-                .bind(key)
-                .bind(request_hash)
-                .bind(now)
-                .execute(&self.pool)
-                .await?
-                .rows_affected()
+                let fresh = sqlx::query(super::claims::CLAIM_ONE.as_str())
+                    .bind(tenant)
+                    .bind(key)
+                    .bind(request_hash)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected()
                     == 1;
                 if fresh {
                     return Ok(Claim::Fresh);

@@ -130,6 +130,17 @@ impl Reward {
 const COLUMNS: &str = "reward_id, tenant_id, game_id, player_id, team_id, reward_type, \
                        reward_key, amount, payload, created_at_ms";
 
+/// Inserts `rows` ledger rows, returning the ids that were new (the
+/// first mint wins). sqlx's path and SQLite's batch writer (one row)
+/// share it.
+pub(crate) fn mint_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO rewards ({COLUMNS}) VALUES {} \
+         ON CONFLICT (reward_id) DO NOTHING RETURNING reward_id",
+        rows_placeholders(rows, 10)
+    )
+}
+
 /// A game's points by (player, team). Postgres sums BIGINT into NUMERIC:
 /// cast back.
 pub(crate) const SUMS_SQL: &str = "SELECT player_id, team_id, CAST(SUM(amount) AS BIGINT) AS points FROM rewards \
@@ -219,11 +230,7 @@ impl Store {
         }
         let mut inserted: HashSet<String> = HashSet::with_capacity(unique.len());
         for chunk in unique.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO rewards ({COLUMNS}) VALUES {} \
-                 ON CONFLICT (reward_id) DO NOTHING RETURNING reward_id",
-                rows_placeholders(chunk.len(), 10)
-            );
+            let sql = mint_sql(chunk.len());
             let mut q = sqlx::query(&sql);
             for &i in chunk {
                 let r = &rewards[i];

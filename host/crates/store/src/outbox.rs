@@ -77,17 +77,23 @@ pub type Watermark = (String, u32, i64);
 
 /// Inserts `events` in `tx`, in order, one multi-row statement per
 /// [`ROWS_PER_STATEMENT`]; an event id already in the outbox is skipped.
+/// Inserts `rows` outbox events (an event id already there is kept).
+/// sqlx's path and SQLite's batch writer (one row) share it.
+pub(crate) fn insert_events_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO outbox (tenant_id, topic, msg_key, event_id, envelope, created_at_ms) \
+         VALUES {} ON CONFLICT (event_id) DO NOTHING",
+        rows_placeholders(rows, 6)
+    )
+}
+
 pub(crate) async fn insert_events(
     tx: &mut Transaction<'static, Any>,
     events: &[OutboxEvent],
     now: i64,
 ) -> Result<(), sqlx::Error> {
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO outbox (tenant_id, topic, msg_key, event_id, envelope, created_at_ms) \
-             VALUES {} ON CONFLICT (event_id) DO NOTHING",
-            rows_placeholders(chunk.len(), 6)
-        );
+        let sql = insert_events_sql(chunk.len());
         let mut q = sqlx::query(&sql);
         for event in chunk {
             let e = &event.envelope;

@@ -59,6 +59,16 @@ fn decode(row: &AnyRow) -> Result<OutcomeRecord, sqlx::Error> {
     })
 }
 
+/// Inserts `rows` outcomes (first write per action id wins). sqlx's path
+/// and SQLite's batch writer (one row) share it.
+pub(crate) fn insert_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO action_outcomes ({COLUMNS}) VALUES {} \
+         ON CONFLICT (tenant_id, action_id) DO NOTHING",
+        rows_placeholders(rows, WIDTH)
+    )
+}
+
 /// Inserts `outcomes` in `tx`, keeping an outcome already stored for an
 /// action id (first write wins).
 pub(crate) async fn insert_outcomes(
@@ -66,11 +76,7 @@ pub(crate) async fn insert_outcomes(
     outcomes: &[OutcomeRecord],
 ) -> Result<(), sqlx::Error> {
     for chunk in outcomes.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO action_outcomes ({COLUMNS}) VALUES {} \
-             ON CONFLICT (tenant_id, action_id) DO NOTHING",
-            rows_placeholders(chunk.len(), WIDTH)
-        );
+        let sql = insert_sql(chunk.len());
         let mut q = sqlx::query(&sql);
         for o in chunk {
             q = q

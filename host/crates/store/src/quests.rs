@@ -107,6 +107,20 @@ pub(crate) fn latest<'a>(
     order.iter().map(|k| last[k]).collect()
 }
 
+/// Upserts `rows` progress rows, keeping a stored later offset. sqlx's
+/// path and SQLite's batch writer (one row) share it.
+pub(crate) fn upsert_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO quest_progress (tenant_id, game_id, quest_id, scope, subject, \
+         status, stream_offset, updated_at_ms) VALUES {} \
+         ON CONFLICT (tenant_id, game_id, quest_id, scope, subject) DO UPDATE SET \
+         status = excluded.status, stream_offset = excluded.stream_offset, \
+         updated_at_ms = excluded.updated_at_ms \
+         WHERE quest_progress.stream_offset <= excluded.stream_offset",
+        rows_placeholders(rows, WIDTH)
+    )
+}
+
 /// Upserts `rows` (one per key, see [`latest`]) in `tx`; a stored later
 /// offset is kept.
 pub(crate) async fn upsert_progress(
@@ -114,15 +128,7 @@ pub(crate) async fn upsert_progress(
     rows: &[&QuestProgress],
 ) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO quest_progress (tenant_id, game_id, quest_id, scope, subject, \
-             status, stream_offset, updated_at_ms) VALUES {} \
-             ON CONFLICT (tenant_id, game_id, quest_id, scope, subject) DO UPDATE SET \
-             status = excluded.status, stream_offset = excluded.stream_offset, \
-             updated_at_ms = excluded.updated_at_ms \
-             WHERE quest_progress.stream_offset <= excluded.stream_offset",
-            rows_placeholders(chunk.len(), WIDTH)
-        );
+        let sql = upsert_sql(chunk.len());
         let mut q = sqlx::query(&sql);
         for u in chunk {
             q = q
