@@ -7,6 +7,7 @@ use crate::store_common;
 
 use store_common::{TestDb, count, reward};
 use veltrix_clock::Clock;
+use veltrix_store::players::PlayerTokenRow;
 use veltrix_store::{Claim, QuestProgress, QuestScope, Store, StoreError, reward_id};
 
 #[test]
@@ -280,6 +281,71 @@ async fn all(db: TestDb) {
 }
 
 crate::each_db!(ledger_and_idempotency => all);
+
+/// Concurrent player-token lookups share queries, each still gets its own
+/// row (or none), and a revoked token is refused by the very next lookup.
+async fn token_lookups(db: TestDb) {
+    let store = db.store().await; // migrates
+    db.execute("INSERT INTO tenants (tenant_id, name, created_at_ms) VALUES ('acme', 'Acme', 0)")
+        .await;
+    db.execute(
+        "INSERT INTO games (tenant_id, game_id, game_type, plugin_hash, config, seed, status, created_at_ms) \
+         VALUES ('acme', 'g1', 'probe', 'h', '{}', 1, 'running', 0)",
+    )
+    .await;
+    let rows: Vec<PlayerTokenRow> = (0..40)
+        .map(|i| PlayerTokenRow {
+            token_hash: format!("hash-{i}"),
+            tenant_id: "acme".into(),
+            game_id: "g1".into(),
+            player_id: format!("p{i}"),
+            team_id: (i % 2 == 0).then(|| "red".to_string()),
+        })
+        .collect();
+    assert!(store.insert_player_tokens(&rows).await.unwrap());
+    let (queries_before, _) = store.token_lookup_counts();
+    // 40 known hashes, each asked twice, and 20 unknown ones, all at once.
+    let asks: Vec<String> = (0..40)
+        .chain(0..40)
+        .map(|i| format!("hash-{i}"))
+        .chain((0..20).map(|i| format!("nobody-{i}")))
+        .collect();
+    let found = futures::future::join_all(asks.iter().map(|h| store.find_player_token(h))).await;
+    for (hash, got) in asks.iter().zip(found) {
+        let got = got.unwrap();
+        match hash.strip_prefix("hash-") {
+            Some(i) => {
+                let want = &rows[i.parse::<usize>().unwrap()];
+                assert_eq!(got.as_ref(), Some(want), "lookup of {hash}");
+            }
+            None => assert_eq!(got, None, "lookup of {hash}"),
+        }
+    }
+    let (queries, lookups) = store.token_lookup_counts();
+    let queries = queries - queries_before;
+    assert!(lookups >= 100, "{lookups} lookups counted for 100 asked");
+    assert!(
+        queries < 100,
+        "100 concurrent lookups took {queries} queries: not batched"
+    );
+    // Revoke: the next lookup of either of the player's tokens misses.
+    assert_eq!(
+        store
+            .revoke_player_tokens("acme", "g1", "p3")
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.find_player_token("hash-3").await.unwrap(), None);
+    assert!(store.find_player_token("hash-4").await.unwrap().is_some());
+    println!(
+        "token lookups [{:?}]: 100 concurrent lookups in {queries} queries",
+        store.backend()
+    );
+    db.finish(store).await;
+}
+
+crate::each_db!(player_token_lookups => token_lookups);
 
 /// On SQLite the request path's lookups have their own pool: a player's
 /// token is found while a write transaction holds the writer's only

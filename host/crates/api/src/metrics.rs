@@ -167,18 +167,48 @@ impl Metrics {
 /// SQLite's batch writer: transactions run and the jobs in them (a
 /// processor batch, a group of idempotency claims), since it opened.
 pub fn register_writer(registry: &mut Registry, (groups, jobs): (u64, u64)) {
-    for (name, help, n) in [
-        (
-            "veltrix_sqlite_writer_transactions",
-            "Transactions SQLite's batch writer committed or tried (group commit).",
-            groups,
-        ),
-        (
-            "veltrix_sqlite_writer_jobs",
-            "Jobs in them (processor batches, groups of idempotency claims).",
-            jobs,
-        ),
-    ] {
+    register_counters(
+        registry,
+        [
+            (
+                "veltrix_sqlite_writer_transactions",
+                "Transactions SQLite's batch writer committed or tried (group commit).",
+                groups,
+            ),
+            (
+                "veltrix_sqlite_writer_jobs",
+                "Jobs in them (processor batches, groups of idempotency claims).",
+                jobs,
+            ),
+        ],
+    );
+}
+
+/// The batched player-token lookups' counters, from
+/// `Store::token_lookup_counts`.
+pub fn register_token_lookups(registry: &mut Registry, (queries, lookups): (u64, u64)) {
+    register_counters(
+        registry,
+        [
+            (
+                "veltrix_player_token_queries",
+                "Queries that looked player tokens up (concurrent lookups share one).",
+                queries,
+            ),
+            (
+                "veltrix_player_token_lookups",
+                "Player-token lookups those queries answered.",
+                lookups,
+            ),
+        ],
+    );
+}
+
+fn register_counters<const N: usize>(
+    registry: &mut Registry,
+    counters: [(&'static str, &'static str, u64); N],
+) {
+    for (name, help, n) in counters {
         let c: Counter = Counter::default();
         c.inc_by(n);
         registry.register(name, help, c);

@@ -346,6 +346,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     if let Some(counts) = state.store.sqlite_writer_counts() {
         super::metrics::register_writer(&mut registry, counts);
     }
+    super::metrics::register_token_lookups(&mut registry, state.store.token_lookup_counts());
     telemetry.register(&mut registry, lag.as_deref());
     let text = veltrix_pipeline::telemetry::encode(&registry);
     (

@@ -65,6 +65,12 @@ pub struct DatabaseConfig {
     /// Most claims in one group; 1 writes each claim on its own (as
     /// before group commit). Default 256.
     pub claim_batch_max: usize,
+    /// Most player-token lookups answered by one query: the player API
+    /// authenticates every request by its token's hash, and the lookups
+    /// that queue while the previous query runs share the next one (no
+    /// wait is added; nothing is cached, so a revoke still takes effect
+    /// from the next request). 1: one query per request. Default 128.
+    pub token_lookup_batch_max: usize,
 }
 
 impl Default for DatabaseConfig {
@@ -83,6 +89,7 @@ impl Default for DatabaseConfig {
             idempotency_claim_ttl_ms: 30_000,
             claim_window_us: 0,
             claim_batch_max: 256,
+            token_lookup_batch_max: 128,
         }
     }
 }

@@ -24,6 +24,7 @@
 //! - [`outcomes`]: action outcomes, stored with the batch that applied them;
 //! - [`quests`]: per-quest progress (latest status per team), for the projector;
 //! - [`players`]: hashed player tokens, and who holds one in a game;
+//! - `token_lookups`: concurrent player-token lookups answered by one query;
 //! - [`screens`]: browser sessions, projectors and tenant branding;
 //! - [`evidence`]: player evidence, content-addressed per tenant;
 //! - [`retry`]: the retry budget for writes while the database is down.
@@ -46,6 +47,7 @@ pub mod quests;
 mod retry;
 pub mod screens;
 pub mod tenancy;
+mod token_lookups;
 mod writer;
 
 use std::sync::Arc;
@@ -119,6 +121,9 @@ pub struct Store {
     /// Concurrent idempotency claims, written together ([`claims`]).
     claims: claims::ClaimQueue,
     claim_batch: claims::ClaimBatch,
+    /// Concurrent player-token lookups, answered together ([`token_lookups`]).
+    token_lookups: token_lookups::TokenLookups,
+    token_lookup_batch_max: usize,
     /// SQLite's batch writer (`database.sqlite_batch_writer`); `None` on
     /// Postgres, or when off: the batch goes through sqlx.
     writer: Option<writer::SqliteWriter>,
@@ -234,6 +239,8 @@ impl Store {
                 window: Duration::from_micros(cfg.claim_window_us),
                 max: cfg.claim_batch_max,
             },
+            token_lookups: token_lookups::TokenLookups::default(),
+            token_lookup_batch_max: cfg.token_lookup_batch_max,
             writer,
             max_batch: DEFAULT_MAX_BATCH,
             reward_topic: topic_fn(&streams),

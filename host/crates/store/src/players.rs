@@ -1,7 +1,10 @@
 //! Player tokens (migration `0004_players.sql`): the credential of one
 //! player in one game of one tenant. Only the token's hash is stored.
 
+use std::sync::LazyLock;
+
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 use super::error::from_sqlx;
 use super::{ROWS_PER_STATEMENT, Store, StoreError, begin, commit, rows_placeholders};
@@ -19,6 +22,20 @@ pub struct PlayerTokenRow {
     pub player_id: String,
     /// The player's team, if the game is played in teams.
     pub team_id: Option<String>,
+}
+
+/// The columns [`token_row`] reads, in a `SELECT`.
+pub(crate) const TOKEN_COLUMNS: &str = "token_hash, tenant_id, game_id, player_id, team_id";
+
+/// A `player_tokens` row selected with [`TOKEN_COLUMNS`].
+pub(crate) fn token_row(row: &AnyRow) -> Result<PlayerTokenRow, sqlx::Error> {
+    Ok(PlayerTokenRow {
+        token_hash: row.try_get("token_hash")?,
+        tenant_id: row.try_get("tenant_id")?,
+        game_id: row.try_get("game_id")?,
+        player_id: row.try_get("player_id")?,
+        team_id: row.try_get("team_id")?,
+    })
 }
 
 impl Store {
@@ -49,7 +66,8 @@ impl Store {
 
     /// Deletes every token of `player` in `tenant`'s `game` (all their
     /// devices); the number deleted. A deleted token is refused from the
-    /// next request on (tokens are looked up per request, never cached).
+    /// next request on (tokens are looked up per request, never cached;
+    /// see module `token_lookups`).
     #[tracing::instrument(skip(self))]
     pub async fn revoke_player_tokens(
         &self,
@@ -73,30 +91,36 @@ impl Store {
             .await
     }
 
-    /// The player token with this hash.
+    /// The player token with this hash. Concurrent lookups share one
+    /// query (`database.token_lookup_batch_max`, module `token_lookups`);
+    /// nothing is cached, so a revoked token is refused from the next
+    /// request on.
     #[tracing::instrument(skip_all)]
     pub async fn find_player_token(
         &self,
         token_hash: &str,
     ) -> Result<Option<PlayerTokenRow>, StoreError> {
+        if let Some(found) = self.token_lookups.find(self, token_hash).await {
+            return Ok(found);
+        }
         let op = "find_player_token";
-        let row = sqlx::query(
-            "SELECT token_hash, tenant_id, game_id, player_id, team_id FROM player_tokens \
-             WHERE token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.reads)
-        .await
-        .map_err(|e| from_sqlx(op, e))?;
-        let Some(row) = row else { return Ok(None) };
-        let get = |c: &str| row.try_get::<String, _>(c).map_err(|e| from_sqlx(op, e));
-        Ok(Some(PlayerTokenRow {
-            token_hash: get("token_hash")?,
-            tenant_id: get("tenant_id")?,
-            game_id: get("game_id")?,
-            player_id: get("player_id")?,
-            team_id: row.try_get("team_id").map_err(|e| from_sqlx(op, e))?,
-        }))
+        static FIND_ONE: LazyLock<String> = LazyLock::new(|| {
+            format!("SELECT {TOKEN_COLUMNS} FROM player_tokens WHERE token_hash = $1")
+        });
+        let row = sqlx::query(&FIND_ONE)
+            .bind(token_hash)
+            .fetch_optional(&self.reads)
+            .await
+            .map_err(|e| from_sqlx(op, e))?;
+        row.map(|r| token_row(&r))
+            .transpose()
+            .map_err(|e| from_sqlx(op, e))
+    }
+
+    /// Player-token lookups since the store opened: (queries run, lookups
+    /// they answered) by the batched path; their ratio is its mean batch.
+    pub fn token_lookup_counts(&self) -> (u64, u64) {
+        self.token_lookups.counts()
     }
 
     /// Stores every token of `rows` in one transaction: all or none. `false`
