@@ -113,6 +113,13 @@ async fn pipeline_metrics(s: &Server, sqlite: bool) {
     } else {
         assert!(!text.contains("veltrix_sqlite_writer"), "{text}");
     }
+    // The play requests authenticated through the batched token lookups.
+    let queries = metric(&text, "veltrix_player_token_queries_total", &[]);
+    let lookups = metric(&text, "veltrix_player_token_lookups_total", &[]);
+    assert!(
+        queries > 0.0 && lookups >= queries,
+        "{queries} {lookups}:\n{text}"
+    );
     // Lag is a gauge (0 once everything is read), reported for the
     // processor's group on the game topic.
     assert!(
