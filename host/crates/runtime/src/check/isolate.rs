@@ -178,6 +178,12 @@ pub async fn run_in_child(
         .arg("--request")
         .arg(&request)
         .arg(&component)
+        // The `veltrix` binary allocates with mimalloc, which on Linux
+        // commits each 1 GiB arena up front when the kernel overcommits.
+        // Committed private memory is what `RLIMIT_DATA` counts, so the
+        // worker's cap would go to the allocator's reserve and wasmtime
+        // could not map its pools: commit on use instead.
+        .env("MIMALLOC_ARENA_EAGER_COMMIT", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
