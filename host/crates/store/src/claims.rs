@@ -155,9 +155,16 @@ async fn insert(
     now: i64,
     jobs: &[Job],
 ) -> Result<HashSet<(String, String)>, sqlx::Error> {
-    let mut tx: sqlx::Transaction<'static, Any> = pool.begin().await?;
     let mut fresh = HashSet::with_capacity(jobs.len());
-    for chunk in jobs.chunks(super::ROWS_PER_STATEMENT) {
+    let chunks: Vec<&[Job]> = jobs.chunks(super::ROWS_PER_STATEMENT).collect();
+    // One statement is atomic on its own: a group that fits one skips the
+    // BEGIN and COMMIT round trips (the claim stage, mean: 2.9-3.0 ->
+    // 2.4-2.6 ms on Postgres, docs/api.md).
+    let mut tx: Option<sqlx::Transaction<'static, Any>> = match chunks.len() {
+        1 => None,
+        _ => Some(pool.begin().await?),
+    };
+    for chunk in chunks {
         let sql = format!("{} RETURNING tenant_id, key", claim_sql(chunk.len()));
         let mut q = sqlx::query(&sql);
         for j in chunk {
@@ -167,11 +174,17 @@ async fn insert(
                 .bind(j.hash.as_str())
                 .bind(now);
         }
-        for row in q.fetch_all(&mut *tx).await? {
+        let rows = match tx.as_mut() {
+            Some(tx) => q.fetch_all(&mut **tx).await?,
+            None => q.fetch_all(pool).await?,
+        };
+        for row in rows {
             fresh.insert((row.try_get("tenant_id")?, row.try_get("key")?));
         }
     }
-    tx.commit().await?;
+    if let Some(tx) = tx {
+        tx.commit().await?;
+    }
     Ok(fresh)
 }
 
