@@ -24,6 +24,7 @@ use std::time::Duration;
 use sqlx::{Any, AnyPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use super::gather::gather;
 use super::writer::{Ended, JobError, SqliteWriter, Work, crashed};
 use super::{Clock, rows_placeholders};
 
@@ -109,24 +110,7 @@ async fn writer(
     limits: ClaimBatch,
     mut rx: mpsc::UnboundedReceiver<Job>,
 ) {
-    let max = limits.max.max(1);
-    while let Some(first) = rx.recv().await {
-        let mut jobs = vec![first];
-        if !limits.window.is_zero() {
-            let deadline = tokio::time::Instant::now() + limits.window;
-            while jobs.len() < max {
-                match tokio::time::timeout_at(deadline, rx.recv()).await {
-                    Ok(Some(j)) => jobs.push(j),
-                    _ => break,
-                }
-            }
-        }
-        while jobs.len() < max {
-            match rx.try_recv() {
-                Ok(j) => jobs.push(j),
-                Err(_) => break,
-            }
-        }
+    while let Some(jobs) = gather(&mut rx, limits.max, limits.window).await {
         let written = match &sqlite {
             Some(w) => insert_on(w, clock.now_ms(), &jobs).await,
             None => insert(&pool, clock.now_ms(), &jobs).await,
@@ -156,15 +140,16 @@ async fn insert(
     jobs: &[Job],
 ) -> Result<HashSet<(String, String)>, sqlx::Error> {
     let mut fresh = HashSet::with_capacity(jobs.len());
-    let chunks: Vec<&[Job]> = jobs.chunks(super::ROWS_PER_STATEMENT).collect();
     // One statement is atomic on its own: a group that fits one skips the
-    // BEGIN and COMMIT round trips (the claim stage, mean: 2.9-3.0 ->
-    // 2.4-2.6 ms on Postgres, docs/api.md).
-    let mut tx: Option<sqlx::Transaction<'static, Any>> = match chunks.len() {
-        1 => None,
-        _ => Some(pool.begin().await?),
+    // BEGIN and COMMIT round trips (mean claim stage on Postgres 2.9-3.5 ->
+    // 2.4-2.6 ms, docs/api.md).
+    let mut tx: Option<sqlx::Transaction<'static, Any>> = if jobs.len() > super::ROWS_PER_STATEMENT
+    {
+        Some(pool.begin().await?)
+    } else {
+        None
     };
-    for chunk in chunks {
+    for chunk in jobs.chunks(super::ROWS_PER_STATEMENT) {
         let sql = format!("{} RETURNING tenant_id, key", claim_sql(chunk.len()));
         let mut q = sqlx::query(&sql);
         for j in chunk {

@@ -16,6 +16,7 @@
 //!   jobs (`database.sqlite_batch_writer`), and its error mapping;
 //! - [`idempotency`]: claim / complete / replay of client idempotency keys;
 //! - `claims`: group commit of concurrent idempotency claims;
+//! - `gather`: forming a group from a queue (claims, token lookups);
 //! - [`outbox`]: outbox rows, the relay lease and stream watermarks;
 //! - [`tenancy`]: tenants, partners, hashed API keys, enabled game types;
 //! - [`directory`]: tenants, partners and keys as the operator lists them;
@@ -37,6 +38,7 @@ pub mod directory;
 mod error;
 pub mod evidence;
 pub mod games;
+mod gather;
 pub mod idempotency;
 pub mod ledger;
 pub mod outbox;

@@ -16,11 +16,13 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use sqlx::AnyPool;
 use sqlx::any::AnyRow;
 use tokio::sync::{mpsc, oneshot};
 
+use super::gather::gather;
 use super::players::{PlayerTokenRow, TOKEN_COLUMNS, token_row};
 use super::{ROWS_PER_STATEMENT, Store, placeholders};
 
@@ -86,14 +88,8 @@ async fn lookups(
     counts: Arc<Counts>,
     mut rx: mpsc::UnboundedReceiver<Job>,
 ) {
-    while let Some(first) = rx.recv().await {
-        let mut jobs = vec![first];
-        while jobs.len() < max {
-            match rx.try_recv() {
-                Ok(j) => jobs.push(j),
-                Err(_) => break,
-            }
-        }
+    // No window: a read gains nothing from waiting for company.
+    while let Some(jobs) = gather(&mut rx, max, Duration::ZERO).await {
         let found = match select(&reads, &jobs, &counts).await {
             Ok(found) => Some(found),
             Err(e) => {
